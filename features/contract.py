@@ -1,0 +1,179 @@
+"""The input data contract: every table's columns, types, keys and rules, in one place.
+
+Ingest casts files to these types, validation builds its Great Expectations suites from
+these rules, and feature code refers to these names. See ../shared/DESIGN.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Kind = Literal["str", "float", "int", "date", "bool"]
+
+EVENT_TYPES = (
+    "ownership_change",
+    "management_change",
+    "legal_dispute",
+    "rating_downgrade",
+    "payment_incident",
+    "insolvency_filing",
+)
+DEFAULT_TYPES = ("insolvency", "write_off", "insurance_claim", "days_past_due", "other")
+CURRENCIES = ("EUR", "USD", "GBP", "CHF", "CNY", "JPY", "SEK", "NOK", "DKK", "PLN", "CZK", "TWD")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a contract table.
+
+    Attributes:
+        name: Column name in the canonical table.
+        kind: Logical type the column is cast to.
+        nullable: Whether missing values are allowed.
+        min: Smallest allowed value (inclusive), for numbers.
+        max: Largest allowed value (inclusive), for numbers.
+        allowed: The allowed values, for categorical text columns.
+        required: Whether a file must have the column (optional columns are added empty).
+    """
+
+    name: str
+    kind: Kind
+    nullable: bool = False
+    min: float | None = None
+    max: float | None = None
+    allowed: tuple[str, ...] | None = None
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class Table:
+    """One contract table with its row-level and table-level rules.
+
+    Attributes:
+        name: Table name (also the file stem, e.g. ``invoices.csv``).
+        columns: The contract columns.
+        key: Columns whose combination must be unique.
+        foreign_keys: Column -> ``table.column`` it must exist in.
+        date_order: Pairs ``(earlier, later)`` where ``earlier <= later`` must hold when both set.
+        open_columns: Whether extra numeric columns are kept (the ``attributes`` table).
+    """
+
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+    foreign_keys: dict[str, str] = field(default_factory=dict)
+    date_order: tuple[tuple[str, str], ...] = ()
+    open_columns: bool = False
+
+    @property
+    def column_names(self) -> list[str]:
+        """Names of the contract columns, in order."""
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        """Return the contract column called ``name``."""
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(f"table {self.name!r} has no contract column {name!r}")
+
+
+CUSTOMER_FK = {"customer_id": "customers.customer_id"}
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        Table(
+            "customers",
+            (
+                Column("customer_id", "str"),
+                Column("name", "str"),
+                Column("country", "str"),
+                Column("region", "str"),
+                Column("industry", "str"),
+                Column("annual_revenue", "float", nullable=True, min=0),
+                Column("relationship_start", "date"),
+                Column("credit_limit", "float", min=0),
+                Column("payment_terms_days", "int", min=0, max=365),
+            ),
+            key=("customer_id",),
+        ),
+        Table(
+            "invoices",
+            (
+                Column("invoice_id", "str"),
+                Column("customer_id", "str"),
+                Column("issue_date", "date"),
+                Column("due_date", "date"),
+                Column("amount", "float", min=0.01),
+                Column("currency", "str", allowed=CURRENCIES),
+                Column("paid_date", "date", nullable=True),
+                Column("paid_amount", "float", nullable=True, min=0),
+                Column("disputed", "bool"),
+            ),
+            key=("invoice_id",),
+            foreign_keys=CUSTOMER_FK,
+            date_order=(("issue_date", "due_date"), ("issue_date", "paid_date")),
+        ),
+        Table(
+            "financials",
+            (
+                Column("customer_id", "str"),
+                Column("period_end", "date"),
+                Column("available_date", "date", nullable=True, required=False),
+                Column("total_assets", "float", nullable=True, min=0),
+                Column("total_liabilities", "float", nullable=True, min=0),
+                Column("current_assets", "float", nullable=True, min=0),
+                Column("current_liabilities", "float", nullable=True, min=0),
+                Column("cash", "float", nullable=True, min=0),
+                Column("revenue", "float", nullable=True, min=0),
+                Column("ebit", "float", nullable=True),
+                Column("net_income", "float", nullable=True),
+                Column("operating_cash_flow", "float", nullable=True),
+                Column("interest_expense", "float", nullable=True, min=0),
+            ),
+            key=("customer_id", "period_end"),
+            foreign_keys=CUSTOMER_FK,
+            date_order=(("period_end", "available_date"),),
+        ),
+        Table(
+            "events",
+            (
+                Column("customer_id", "str"),
+                Column("event_date", "date"),
+                Column("event_type", "str", allowed=EVENT_TYPES),
+                Column("description", "str", nullable=True, required=False),
+            ),
+            foreign_keys=CUSTOMER_FK,
+        ),
+        Table(
+            "industry_index",
+            (
+                Column("industry", "str"),
+                Column("month", "date"),
+                Column("value", "float"),
+            ),
+            key=("industry", "month"),
+        ),
+        Table(
+            "defaults",
+            (
+                Column("customer_id", "str"),
+                Column("default_date", "date"),
+                Column("default_type", "str", allowed=DEFAULT_TYPES),
+            ),
+            key=("customer_id", "default_date"),
+            foreign_keys=CUSTOMER_FK,
+        ),
+        Table(
+            "attributes",
+            (Column("customer_id", "str"), Column("known_date", "date")),
+            key=("customer_id", "known_date"),
+            foreign_keys=CUSTOMER_FK,
+            open_columns=True,
+        ),
+    )
+}
+
+REQUIRED_TABLES = ("customers",)

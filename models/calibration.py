@@ -1,0 +1,92 @@
+"""Calibration of the booster's raw score (log-odds) to a probability."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+
+METHODS = ("isotonic", "platt")
+
+
+class PDCalibrator(BaseEstimator):
+    """Maps raw log-odds scores to calibrated probabilities.
+
+    Args:
+        method: ``"platt"`` (logistic on the score) or ``"isotonic"`` (monotone step function,
+            interpolated linearly between steps so that ranks survive).
+    """
+
+    def __init__(self, method: str = "platt") -> None:
+        self.method = method
+
+    def fit(self, scores: np.ndarray, y: np.ndarray) -> PDCalibrator:
+        """Learn the mapping from ``scores`` to the observed 0/1 outcomes ``y``."""
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
+        scores, y = _check(scores, y)
+        if len(np.unique(y)) < 2:
+            raise ValueError("calibration needs both defaults and non-defaults in the window")
+        if self.method == "platt":
+            lr = LogisticRegression(C=1e6, max_iter=1000).fit(scores.reshape(-1, 1), y)
+            self.coef_ = float(lr.coef_[0, 0])
+            self.intercept_ = float(lr.intercept_[0])
+        else:
+            iso = IsotonicRegression(out_of_bounds="clip", y_min=1e-6, y_max=1 - 1e-6)
+            iso.fit(scores, y)
+            self.x_ = np.asarray(iso.X_thresholds_, dtype=float)
+            self.y_ = np.asarray(iso.y_thresholds_, dtype=float)
+        return self
+
+    def predict(self, scores: np.ndarray) -> np.ndarray:
+        """Return calibrated probabilities for raw ``scores``."""
+        scores = np.asarray(scores, dtype=float)
+        if self.method == "platt":
+            return 1.0 / (1.0 + np.exp(-(self.coef_ * scores + self.intercept_)))
+        return np.interp(scores, self.x_, self.y_)
+
+    def to_dict(self) -> dict:
+        """Return the fitted state as plain JSON-able values."""
+        if self.method == "platt":
+            return {"method": "platt", "coef": self.coef_, "intercept": self.intercept_}
+        return {"method": "isotonic", "x": self.x_.tolist(), "y": self.y_.tolist()}
+
+    @classmethod
+    def from_dict(cls, state: dict) -> PDCalibrator:
+        """Rebuild a fitted calibrator from :meth:`to_dict` output."""
+        cal = cls(method=state["method"])
+        if cal.method == "platt":
+            cal.coef_, cal.intercept_ = float(state["coef"]), float(state["intercept"])
+        else:
+            cal.x_, cal.y_ = np.asarray(state["x"], float), np.asarray(state["y"], float)
+        return cal
+
+
+def _check(scores: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    scores = np.asarray(scores, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if scores.shape != y.shape or scores.ndim != 1:
+        raise ValueError(f"scores and y must be 1-d of equal length, got {scores.shape}, {y.shape}")
+    if np.isnan(scores).any() or np.isnan(y).any():
+        raise ValueError("scores and y must not contain missing values")
+    return scores, y
+
+
+def cross_validated_brier(
+    method: str, scores: np.ndarray, y: np.ndarray, folds: int, seed: int
+) -> float:
+    """Brier score of ``method`` fitted on k-1 folds and scored on the held-out fold."""
+    scores, y = _check(scores, y)
+    pred = np.empty_like(y)
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for fit_idx, out_idx in splitter.split(scores.reshape(-1, 1), y):
+        cal = PDCalibrator(method).fit(scores[fit_idx], y[fit_idx])
+        pred[out_idx] = cal.predict(scores[out_idx])
+    return float(np.mean((pred - y) ** 2))
+
+
+def choose_method(scores: np.ndarray, y: np.ndarray, folds: int, seed: int) -> dict[str, float]:
+    """Cross-validated Brier score of every method on the calibration window."""
+    return {m: cross_validated_brier(m, scores, y, folds, seed) for m in METHODS}

@@ -1,0 +1,67 @@
+"""The PD model as used everywhere after training: booster + calibrator + master scale + reasons."""
+
+from __future__ import annotations
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from models.calibration import PDCalibrator
+from models.master_scale import MasterScale
+from models.reasons import reason_columns, top_reasons
+
+
+class PDModel:
+    """Maps feature rows to a 12-month PD, a master-scale grade and reason codes.
+
+    Args:
+        booster: The trained LightGBM booster (raw score = log-odds).
+        calibrator: Fitted calibrator from raw score to probability.
+        scale: The master scale.
+        n_reasons: Reason codes per row.
+    """
+
+    def __init__(
+        self,
+        booster: lgb.Booster,
+        calibrator: PDCalibrator,
+        scale: MasterScale,
+        n_reasons: int = 3,
+    ) -> None:
+        self.booster = booster
+        self.calibrator = calibrator
+        self.scale = scale
+        self.n_reasons = n_reasons
+        self.feature_names: list[str] = booster.feature_name()
+
+    @property
+    def output_columns(self) -> list[str]:
+        """Columns of :meth:`predict`'s result."""
+        return ["pd_12m", "grade", *reason_columns(self.n_reasons)]
+
+    def feature_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Return the model's feature columns of ``frame`` as floats, in training order."""
+        missing = [c for c in self.feature_names if c not in frame.columns]
+        if missing:
+            raise ValueError(f"input lacks model feature columns: {missing}")
+        try:
+            return frame[self.feature_names].astype(float)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"model feature columns must be numeric: {err}") from err
+
+    def predict_pd(self, frame: pd.DataFrame) -> np.ndarray:
+        """Return calibrated 12-month PDs."""
+        X = self.feature_frame(frame)
+        return self.calibrator.predict(self.booster.predict(X, raw_score=True))
+
+    def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Return PD, grade and reason codes for each row of ``frame``."""
+        X = self.feature_frame(frame)
+        contrib = self.booster.predict(X, pred_contrib=True)
+        raw = contrib.sum(axis=1)  # contributions plus the bias term add up to the raw score
+        pd_12m = self.calibrator.predict(raw)
+        result = pd.DataFrame(
+            {"pd_12m": pd_12m, "grade": self.scale.assign(pd_12m)}, index=frame.index
+        )
+        reasons = top_reasons(contrib[:, :-1], X, self.n_reasons)
+        return pd.concat([result, reasons], axis=1)

@@ -1,0 +1,132 @@
+"""Configuration: ``configs/params.yaml`` loaded once into frozen, strict pydantic models."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class IngestConfig(_Section):
+    source: Literal["synthetic", "folder"] = "synthetic"
+    path: str | None = None
+
+    @model_validator(mode="after")
+    def _folder_needs_path(self) -> IngestConfig:
+        if self.source == "folder" and not self.path:
+            raise ValueError("ingest.source is 'folder' but ingest.path is not set")
+        return self
+
+
+class SyntheticConfig(_Section):
+    seed: int = 42
+    n_customers: int = Field(5000, ge=20)
+    n_months: int = Field(60, ge=24)
+    start: str = "2021-01-31"
+
+
+class ValidateConfig(_Section):
+    sample_rows: int = Field(5, ge=1)
+
+
+class FeaturesConfig(_Section):
+    horizon_months: int = Field(12, ge=1, le=36)
+    warmup_months: int = Field(6, ge=0)
+    index_publication_lag_months: int = Field(1, ge=0)
+    financials_lag_days: int = Field(120, ge=0)
+    default_days_past_due: int = Field(90, ge=1)
+    default_materiality: float = Field(500.0, ge=0)
+
+
+class SplitConfig(_Section):
+    test_months: int = Field(6, ge=1)
+    calibration_months: int = Field(6, ge=1)
+    embargo_months: int = Field(12, ge=0)
+
+
+class TrainConfig(_Section):
+    seed: int = 42
+    learning_rate: float = Field(0.05, gt=0, le=1)
+    num_leaves: int = Field(15, ge=2)
+    max_depth: int = Field(6, ge=-1)
+    min_child_samples: int = Field(100, ge=1)
+    reg_lambda: float = Field(1.0, ge=0)
+    feature_fraction: float = Field(0.8, gt=0, le=1)
+    bagging_fraction: float = Field(0.8, gt=0, le=1)
+    num_boost_round: int = Field(600, ge=1)
+    early_stopping_rounds: int = Field(50, ge=1)
+    validation_months: int = Field(3, ge=1)
+
+
+class CalibrateConfig(_Section):
+    method: Literal["auto", "isotonic", "platt"] = "auto"
+    cv_folds: int = Field(5, ge=2)
+
+
+class EvaluateConfig(_Section):
+    calibration_bins: int = Field(10, ge=2)
+
+
+class RegisterConfig(_Section):
+    tracking_uri: str = "sqlite:///mlflow.db"
+    experiment: str = "trade-credit-pd"
+    model_name: str = "trade-credit-pd"
+    alias: str = "challenger"
+
+
+class ScoreConfig(_Section):
+    n_reasons: int = Field(3, ge=1, le=10)
+
+
+class Config(_Section):
+    ingest: IngestConfig = IngestConfig()
+    synthetic: SyntheticConfig = SyntheticConfig()
+    validate_: ValidateConfig = Field(ValidateConfig(), alias="validate")
+    features: FeaturesConfig = FeaturesConfig()
+    split: SplitConfig = SplitConfig()
+    train: TrainConfig = TrainConfig()
+    calibrate: CalibrateConfig = CalibrateConfig()
+    evaluate: EvaluateConfig = EvaluateConfig()
+    register: RegisterConfig = RegisterConfig()
+    score: ScoreConfig = ScoreConfig()
+
+    @model_validator(mode="after")
+    def _embargo_covers_horizon(self) -> Config:
+        if self.split.embargo_months < self.features.horizon_months:
+            raise ValueError(
+                f"split.embargo_months ({self.split.embargo_months}) must be at least "
+                f"features.horizon_months ({self.features.horizon_months}), or training label "
+                "windows would reach into the later windows"
+            )
+        return self
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate the params file.
+
+    Args:
+        path: Path of ``params.yaml``.
+
+    Returns:
+        The frozen configuration.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"config file not found: {path}")
+    with path.open(encoding="utf-8") as fh:
+        raw = yaml.safe_load(fh) or {}
+    return Config.model_validate(raw)
+
+
+def parse_args(argv: list[str] | None, description: str) -> argparse.Namespace:
+    """Parse the command line every stage shares: ``--config PATH``."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--config", default="configs/params.yaml", help="params file")
+    return parser.parse_args(argv)
