@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+import pandas as pd
+
 Kind = Literal["str", "float", "int", "date", "bool"]
 
 EVENT_TYPES = (
@@ -177,3 +179,67 @@ TABLES: dict[str, Table] = {
 }
 
 REQUIRED_TABLES = ("customers",)
+
+
+def cast_table(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
+    """Return ``frame`` with the contract columns cast to their kinds, in contract order.
+
+    Optional columns that are absent are added empty; for ``open_columns`` tables the extra
+    columns are kept as numbers. Raises ``ValueError`` naming the column, the kind and a few
+    values that do not convert.
+    """
+    missing = [c.name for c in table.columns if c.required and c.name not in frame]
+    if missing:
+        raise ValueError(f"{table.name}: missing required columns {missing}")
+    out = pd.DataFrame(index=frame.index)
+    for col in table.columns:
+        values = frame[col.name] if col.name in frame else pd.Series(None, index=frame.index)
+        out[col.name] = _cast(values, col, table.name)
+    if table.open_columns:
+        for name in frame.columns.difference(table.column_names, sort=False):
+            out[name] = _cast(frame[name], Column(name, "float", nullable=True), table.name)
+    return out.reset_index(drop=True)
+
+
+def _cast(values: pd.Series, col: Column, table: str) -> pd.Series:
+    if col.kind == "str":
+        return values.astype("string").str.strip().astype(object).where(values.notna(), None)
+    if col.kind == "bool":
+        text = values.astype("string").str.strip().str.lower()
+        mapped = text.map(_BOOLS)
+        bad = values.notna() & mapped.isna()
+        _raise_if(bad, values, col, table)
+        return mapped.fillna(False).astype(bool)
+    if col.kind == "date":
+        parsed = pd.to_datetime(values, errors="coerce", format="mixed")
+        _raise_if(
+            values.notna() & (values.astype("string").str.strip() != "") & parsed.isna(),
+            values,
+            col,
+            table,
+        )
+        return parsed.astype("datetime64[ns]")
+    parsed = pd.to_numeric(values, errors="coerce")
+    _raise_if(values.notna() & parsed.isna(), values, col, table)
+    return parsed.astype("float64") if col.kind == "float" else parsed.astype("Int64")
+
+
+_BOOLS = {
+    "true": True,
+    "false": False,
+    "1": True,
+    "0": False,
+    "yes": True,
+    "no": False,
+    "y": True,
+    "n": False,
+}
+
+
+def _raise_if(bad: pd.Series, values: pd.Series, col: Column, table: str) -> None:
+    if bad.any():
+        sample = values[bad].head(5).tolist()
+        raise ValueError(
+            f"{table}.{col.name}: {int(bad.sum())} values are not {col.kind}, e.g. {sample} "
+            f"(rows {list(values.index[bad][:5])})"
+        )

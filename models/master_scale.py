@@ -37,7 +37,9 @@ class MasterScale:
     @classmethod
     def from_records(cls, records: list[dict]) -> MasterScale:
         """Build from a list of ``{grade, label, max_pd}`` mappings (the YAML's ``grades``)."""
-        return cls(tuple(Grade(int(r["grade"]), str(r["label"]), float(r["max_pd"])) for r in records))
+        return cls(
+            tuple(Grade(int(r["grade"]), str(r["label"]), float(r["max_pd"])) for r in records)
+        )
 
     def assign(self, pd_values: np.ndarray) -> np.ndarray:
         """Return the grade number of each PD."""

@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from pipelines.io import StageError
 
 
 class _Section(BaseModel):
@@ -17,6 +19,7 @@ class _Section(BaseModel):
 class IngestConfig(_Section):
     source: Literal["synthetic", "folder"] = "synthetic"
     path: str | None = None
+    as_of_date: str | None = None  # folder data: default is the latest date in the files
 
     @model_validator(mode="after")
     def _folder_needs_path(self) -> IngestConfig:
@@ -53,15 +56,15 @@ class SplitConfig(_Section):
 
 class TrainConfig(_Section):
     seed: int = 42
-    learning_rate: float = Field(0.05, gt=0, le=1)
-    num_leaves: int = Field(15, ge=2)
+    learning_rate: float = Field(0.02, gt=0, le=1)
+    num_leaves: int = Field(7, ge=2)
     max_depth: int = Field(6, ge=-1)
-    min_child_samples: int = Field(100, ge=1)
+    min_child_samples: int = Field(300, ge=1)
     reg_lambda: float = Field(1.0, ge=0)
     feature_fraction: float = Field(0.8, gt=0, le=1)
     bagging_fraction: float = Field(0.8, gt=0, le=1)
-    num_boost_round: int = Field(600, ge=1)
-    early_stopping_rounds: int = Field(50, ge=1)
+    num_boost_round: int = Field(1500, ge=1)
+    early_stopping_rounds: int = Field(100, ge=1)
     validation_months: int = Field(3, ge=1)
 
 
@@ -94,8 +97,10 @@ class Config(_Section):
     train: TrainConfig = TrainConfig()
     calibrate: CalibrateConfig = CalibrateConfig()
     evaluate: EvaluateConfig = EvaluateConfig()
-    register: RegisterConfig = RegisterConfig()
+    register_: RegisterConfig = Field(RegisterConfig(), alias="register")
     score: ScoreConfig = ScoreConfig()
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
     @model_validator(mode="after")
     def _embargo_covers_horizon(self) -> Config:
@@ -119,10 +124,14 @@ def load_config(path: str | Path) -> Config:
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"config file not found: {path}")
+        raise StageError(f"config file not found: {path}")
     with path.open(encoding="utf-8") as fh:
         raw = yaml.safe_load(fh) or {}
-    return Config.model_validate(raw)
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as err:
+        lines = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors()]
+        raise StageError(f"invalid config {path}:\n  " + "\n  ".join(lines)) from None
 
 
 def parse_args(argv: list[str] | None, description: str) -> argparse.Namespace:

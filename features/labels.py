@@ -1,0 +1,137 @@
+"""Default dates, the snapshot grid and labels (see DESIGN.md, Definitions)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from features.timeline import month_end, month_index
+
+TRIGGERS = ("days_past_due", "insolvency_filing", "defaults_table")
+
+
+def days_past_due_defaults(
+    invoices: pd.DataFrame, as_of_date: pd.Timestamp, days_past_due: int, materiality: float
+) -> pd.DataFrame:
+    """First date each customer has material non-disputed amounts ``days_past_due`` overdue.
+
+    An invoice counts from ``due_date + days_past_due`` while still unpaid; the default date is
+    the first such date, not after ``as_of_date``, at which the counting amounts reach
+    ``materiality``.
+
+    Returns:
+        Frame with ``customer_id`` and ``default_date``.
+    """
+    inv = invoices.loc[~invoices["disputed"].astype(bool)]
+    crossing = inv["due_date"] + pd.Timedelta(days=days_past_due)
+    late = (crossing <= as_of_date) & (inv["paid_date"].isna() | (inv["paid_date"] > crossing))
+    cand = pd.DataFrame(
+        {
+            "customer_id": inv.loc[late, "customer_id"].to_numpy(),
+            "date": crossing[late].to_numpy(),
+            "paid": inv.loc[late, "paid_date"].to_numpy(),
+            "amount": inv.loc[late, "amount"].to_numpy(),
+        }
+    )
+    if cand.empty:
+        return pd.DataFrame(
+            {"customer_id": pd.Series(dtype=str), "default_date": pd.Series(dtype="datetime64[ns]")}
+        )
+    pairs = cand.merge(cand[["customer_id", "date"]], on="customer_id", suffixes=("", "_at"))
+    counts = (pairs["date"] <= pairs["date_at"]) & (
+        pairs["paid"].isna() | (pairs["paid"] > pairs["date_at"])
+    )
+    overdue = pairs[counts].groupby(["customer_id", "date_at"])["amount"].sum()
+    hit = overdue[overdue >= materiality].reset_index()
+    first = hit.groupby("customer_id")["date_at"].min()
+    return first.rename("default_date").reset_index()
+
+
+def default_dates(
+    invoices: pd.DataFrame | None,
+    events: pd.DataFrame | None,
+    defaults: pd.DataFrame | None,
+    as_of_date: pd.Timestamp,
+    days_past_due: int = 90,
+    materiality: float = 500.0,
+) -> pd.DataFrame:
+    """Each defaulted customer's first default date and what triggered it.
+
+    Returns:
+        Frame with ``customer_id``, ``default_date`` and ``default_trigger`` (one of TRIGGERS).
+    """
+    parts = []
+    if invoices is not None:
+        dpd = days_past_due_defaults(invoices, as_of_date, days_past_due, materiality)
+        parts.append(dpd.assign(default_trigger="days_past_due"))
+    if events is not None:
+        filings = events.loc[events["event_type"] == "insolvency_filing"]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "customer_id": filings["customer_id"].to_numpy(),
+                    "default_date": filings["event_date"].to_numpy(),
+                    "default_trigger": "insolvency_filing",
+                }
+            )
+        )
+    if defaults is not None:
+        parts.append(
+            defaults[["customer_id", "default_date"]].assign(default_trigger="defaults_table")
+        )
+    columns = ["customer_id", "default_date", "default_trigger"]
+    frames = [p[columns] for p in parts if len(p)]
+    if not frames:
+        return pd.DataFrame(
+            {c: pd.Series(dtype="datetime64[ns]" if c == "default_date" else str) for c in columns}
+        )
+    both = pd.concat(frames, ignore_index=True)
+    both = both[both["default_date"] <= as_of_date]
+    both = both.sort_values(["customer_id", "default_date", "default_trigger"], kind="stable")
+    return both.drop_duplicates("customer_id", keep="first").reset_index(drop=True)
+
+
+def build_snapshots(
+    customers: pd.DataFrame,
+    defaults: pd.DataFrame,
+    first_month: int,
+    as_of_date: pd.Timestamp,
+    horizon_months: int,
+) -> pd.DataFrame:
+    """Month-end snapshots of customers in the book and not in default, with labels.
+
+    Args:
+        customers: The book (``customer_id``, ``relationship_start``).
+        defaults: Output of :func:`default_dates`.
+        first_month: Month index of the first snapshot.
+        as_of_date: The data's as-of date; its month end is the last snapshot.
+        horizon_months: Label horizon H: default within (t, t + H months].
+
+    Returns:
+        Frame with ``customer_id``, ``as_of_date``, ``month`` (index), ``default_date`` and
+        ``label`` (1.0 / 0.0, NaN where t + H lies after ``as_of_date``).
+    """
+    last_month = int(month_index(pd.DatetimeIndex([as_of_date]))[0])
+    if month_end(last_month)[0] != as_of_date.normalize():
+        last_month -= 1  # a mid-month as-of date: the last complete month end
+    months = np.arange(first_month, last_month + 1)
+    if len(months) == 0:
+        raise ValueError("no snapshot months: as-of date is before the first snapshot month")
+    ends = month_end(months)
+    grid = pd.DataFrame(
+        {
+            "customer_id": np.repeat(customers["customer_id"].to_numpy(), len(months)),
+            "month": np.tile(months, len(customers)),
+            "as_of_date": np.tile(ends.to_numpy(), len(customers)),
+        }
+    )
+    start = np.repeat(customers["relationship_start"].to_numpy(), len(months))
+    ddate = grid["customer_id"].map(defaults.set_index("customer_id")["default_date"])
+    grid["default_date"] = ddate.astype("datetime64[ns]")
+    keep = (start <= grid["as_of_date"].to_numpy()) & ~(grid["default_date"] <= grid["as_of_date"])
+    grid = grid[keep].reset_index(drop=True)
+    horizon_end = month_end(grid["month"].to_numpy() + horizon_months)
+    label = (grid["default_date"].to_numpy() <= horizon_end.to_numpy()).astype(float)
+    label[horizon_end > as_of_date] = np.nan
+    grid["label"] = label
+    return grid

@@ -1,0 +1,84 @@
+"""Month arithmetic shared by the feature families.
+
+Snapshots sit at month ends; a month is addressed by an integer index ``year * 12 + month - 1``
+so that windows become integer ranges and per-(customer, month) aggregates become dense grids.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def month_index(dates: pd.Series | pd.DatetimeIndex) -> np.ndarray:
+    """Integer month index of each date (NaT gives -1)."""
+    dates = pd.DatetimeIndex(dates)
+    idx = dates.year * 12 + dates.month - 1
+    return np.where(dates.isna(), -1, idx).astype(np.int64)
+
+
+def month_end(index: np.ndarray | int) -> pd.DatetimeIndex:
+    """Month-end timestamp of each month index."""
+    index = np.atleast_1d(np.asarray(index, dtype=np.int64))
+    starts = pd.to_datetime({"year": index // 12, "month": index % 12 + 1, "day": 1})
+    return pd.DatetimeIndex(starts + pd.offsets.MonthEnd(0))
+
+
+class Grid:
+    """Dense (customer, month) grid: ``position`` maps keys to a flat cell number.
+
+    Args:
+        customer_ids: The customers of the grid (row order).
+        first_month: Smallest month index.
+        last_month: Largest month index.
+    """
+
+    def __init__(self, customer_ids: pd.Index | list[str], first_month: int, last_month: int):
+        if last_month < first_month:
+            raise ValueError(f"empty month range {first_month}..{last_month}")
+        self.customers = pd.Index(customer_ids)
+        self.first = int(first_month)
+        self.n_months = int(last_month - first_month + 1)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(customers, months)."""
+        return len(self.customers), self.n_months
+
+    def position(self, customer_ids: pd.Series | np.ndarray, months: np.ndarray) -> np.ndarray:
+        """Flat cell of each (customer, month); -1 where the key lies outside the grid."""
+        row = self.customers.get_indexer(np.asarray(customer_ids))
+        col = np.asarray(months, dtype=np.int64) - self.first
+        ok = (row >= 0) & (col >= 0) & (col < self.n_months)
+        return np.where(ok, row * self.n_months + col, -1)
+
+    def total(self, cells: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        """Sum of ``weights`` (or counts) per cell, as a (customers, months) array."""
+        ok = cells >= 0
+        w = None if weights is None else np.asarray(weights, dtype=float)[ok]
+        flat = np.bincount(cells[ok], weights=w, minlength=self.shape[0] * self.shape[1])
+        return flat.reshape(self.shape).astype(float)
+
+    def maximum(self, cells: np.ndarray, values: np.ndarray, empty: float = np.nan) -> np.ndarray:
+        """Maximum of ``values`` per cell (``empty`` where a cell has none)."""
+        ok = cells >= 0
+        flat = np.full(self.shape[0] * self.shape[1], -np.inf)
+        np.maximum.at(flat, cells[ok], np.asarray(values, dtype=float)[ok])
+        flat[np.isneginf(flat)] = empty
+        return flat.reshape(self.shape)
+
+    def gather(self, grid: np.ndarray, customer_ids: pd.Series, months: np.ndarray) -> np.ndarray:
+        """Values of a (customers, months) array at the given keys (NaN outside the grid)."""
+        cells = self.position(customer_ids, months)
+        out = np.full(len(cells), np.nan)
+        ok = cells >= 0
+        out[ok] = grid.reshape(-1)[cells[ok]]
+        return out
+
+
+def trailing_sum(grid: np.ndarray, window: int) -> np.ndarray:
+    """Sum over the last ``window`` months, this one included, along axis 1."""
+    csum = np.cumsum(grid, axis=1)
+    out = csum.copy()
+    out[:, window:] -= csum[:, :-window]
+    return out

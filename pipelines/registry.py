@@ -1,0 +1,270 @@
+"""MLflow: the only module of the project that imports it.
+
+The registered model is one pyfunc that maps a feature row to the 12-month PD, the master-scale
+grade and the reason codes (:class:`PDPyfunc` around a pickled :class:`models.pd_model.PDModel`).
+Serve it with ``mlflow models serve -m models:/<name>@<alias> --env-manager local`` from the
+repo root; the project's packages must be importable there (they are installed editable).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import math
+import pickle
+import re
+import subprocess
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import mlflow
+import pandas as pd
+from mlflow import MlflowClient
+from mlflow.models import ModelSignature
+from mlflow.types import ColSpec, Schema
+
+from models.pd_model import PDModel
+from pipelines.io import StageError
+
+ARTIFACT_DIR = "mlartifacts"
+MODEL_NAME_IN_RUN = "model"
+_PICKLE = "pd_model.pkl"
+_SQLITE = "sqlite:///"
+_REQUIREMENTS = ("mlflow", "lightgbm", "numpy", "pandas", "scikit-learn", "cloudpickle")
+_BAD_KEY_CHARS = re.compile(r"[^\w\-. /]")
+
+
+class PDPyfunc(mlflow.pyfunc.PythonModel):
+    """Pyfunc wrapper of a pickled :class:`PDModel`: feature rows in; PD, grade, reasons out."""
+
+    def load_context(self, context: mlflow.pyfunc.PythonModelContext) -> None:
+        """Unpickle the PD model from the model's ``pd_model`` artifact."""
+        with open(context.artifacts["pd_model"], "rb") as fh:
+            self.model: PDModel = pickle.load(fh)
+
+    def predict(
+        self,
+        context: mlflow.pyfunc.PythonModelContext | None,
+        model_input: pd.DataFrame,
+        params: dict[str, Any] | None = None,
+    ) -> pd.DataFrame:
+        """Return PD, grade and reason codes of each row (see :meth:`PDModel.predict`)."""
+        # a pd.DataFrame hint makes MLflow 3 infer nothing from it: the explicit signature rules
+        return self.model.predict(pd.DataFrame(model_input))
+
+
+def model_signature(model: PDModel) -> ModelSignature:
+    """Signature: every feature as a required double (NaN allowed); PD, grade, reason texts."""
+    inputs = Schema([ColSpec("double", name) for name in model.feature_names])
+    types = {"pd_12m": "double", "grade": "long"}
+    outputs = Schema([ColSpec(types.get(c, "string"), c) for c in model.output_columns])
+    return ModelSignature(inputs=inputs, outputs=outputs)
+
+
+def log_and_register(
+    model: PDModel,
+    *,
+    tracking_uri: str,
+    experiment: str,
+    model_name: str,
+    alias: str,
+    params: dict,
+    metrics: dict,
+    artifacts: list[Path],
+    tags: dict,
+    input_example: pd.DataFrame,
+) -> dict:
+    """Log ``model`` as a pyfunc in a new run, register it and point ``alias`` at the version.
+
+    Args:
+        model: The PD model to log.
+        tracking_uri: MLflow tracking (and registry) URI, e.g. ``sqlite:///mlflow.db``.
+        experiment: Experiment name; created with its artifacts beside a sqlite database.
+        model_name: Registered model name.
+        alias: Alias set on the new version (e.g. ``challenger``).
+        params: Run parameters; nested mappings are flattened to dotted keys.
+        metrics: Run metrics; nested mappings flattened, non-numeric leaves skipped.
+        artifacts: Files or folders logged with the run (missing ones are skipped).
+        tags: Tags for the run and the model version (e.g. data hashes).
+        input_example: A few feature rows stored with the model.
+
+    Returns:
+        ``tracking_uri``, ``run_id``, ``model_name``, ``model_version``, ``model_uri``
+        (``models:/name/version``) and ``alias``.
+    """
+    all_tags = {"git_commit": git_commit(), **{str(k): str(v) for k, v in tags.items()}}
+    client = _client(tracking_uri)
+    experiment_id = _ensure_experiment(client, experiment, tracking_uri)
+    with mlflow.start_run(experiment_id=experiment_id, tags=all_tags) as run:
+        mlflow.log_params(_flatten(params))
+        mlflow.log_metrics(_numeric(_flatten(metrics)))
+        for path in map(Path, artifacts):
+            if path.is_dir():
+                mlflow.log_artifacts(str(path), artifact_path=path.name)
+            elif path.is_file():
+                mlflow.log_artifact(str(path))
+        info = _log_pyfunc(model, model_name, input_example)
+    version = int(info.registered_model_version)
+    client.set_registered_model_alias(model_name, alias, str(version))
+    for key, value in all_tags.items():
+        client.set_model_version_tag(model_name, str(version), key, value)
+    return {
+        "tracking_uri": tracking_uri,
+        "run_id": run.info.run_id,
+        "model_name": model_name,
+        "model_version": version,
+        "model_uri": f"models:/{model_name}/{version}",
+        "alias": alias,
+    }
+
+
+def load_model(model_uri: str, tracking_uri: str) -> mlflow.pyfunc.PyFuncModel:
+    """Load a registered model (``models:/name/version`` or ``models:/name@alias``) as pyfunc."""
+    _client(tracking_uri)
+    return mlflow.pyfunc.load_model(model_uri)
+
+
+def input_names(pyfunc: mlflow.pyfunc.PyFuncModel) -> list[str]:
+    """Return the input columns of a loaded pyfunc's signature, in order."""
+    schema = pyfunc.metadata.get_input_schema()
+    if schema is None:
+        raise StageError("the registered model has no input signature")
+    return schema.input_names()
+
+
+def set_alias(model_name: str, alias: str, version: int | str, tracking_uri: str) -> None:
+    """Point ``alias`` of ``model_name`` at ``version`` (moving it from any other version)."""
+    _client(tracking_uri).set_registered_model_alias(model_name, alias, str(version))
+
+
+def get_version_by_alias(model_name: str, alias: str, tracking_uri: str) -> int:
+    """Return the version number ``alias`` of ``model_name`` points at."""
+    return int(_client(tracking_uri).get_model_version_by_alias(model_name, alias).version)
+
+
+def git_commit() -> str:
+    """Return the checked-out git commit, or ``"unknown"`` outside a git checkout."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True, timeout=10
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return out.stdout.strip() or "unknown"
+
+
+def file_md5(path: Path) -> str:
+    """Return the MD5 hex digest of a file, read in 1 MiB blocks."""
+    digest = hashlib.md5()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def artifact_root(tracking_uri: str) -> Path | None:
+    """Return the artifact folder beside a sqlite tracking database, else ``None``."""
+    if not tracking_uri.startswith(_SQLITE):
+        return None
+    return _sqlite_path(tracking_uri).parent / ARTIFACT_DIR
+
+
+def absolute_uri(tracking_uri: str) -> str:
+    """Return ``tracking_uri`` with a relative sqlite path made absolute (against the cwd).
+
+    MLflow caches one store per URI string, so a relative ``sqlite:///mlflow.db`` would keep
+    pointing at the first working directory's database in a process that changes directory.
+    """
+    if not tracking_uri.startswith(_SQLITE):
+        return tracking_uri
+    return f"{_SQLITE}{_sqlite_path(tracking_uri)}"
+
+
+def _sqlite_path(tracking_uri: str) -> Path:
+    return Path(unquote(tracking_uri[len(_SQLITE) :])).resolve()
+
+
+def _client(tracking_uri: str) -> MlflowClient:
+    """Point MLflow at ``tracking_uri`` and return a client for it.
+
+    The fluent API (start_run, log_model, load_model) reads the process-wide URIs, so they are
+    set here, on every call, rather than once at import.
+    """
+    uri = absolute_uri(tracking_uri)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def _ensure_experiment(client: MlflowClient, name: str, tracking_uri: str) -> str:
+    """Return the experiment id, creating it with artifacts beside a sqlite database.
+
+    With a sqlite backend MLflow's default artifact root is ``./mlruns`` of whatever the working
+    directory is; pinning it next to the database keeps a run's files inside the repo.
+    """
+    root = artifact_root(tracking_uri)
+    found = client.get_experiment_by_name(name)
+    if found is None:
+        location = root.as_uri() if root is not None else None
+        return client.create_experiment(name, artifact_location=location)
+    if found.lifecycle_stage != "active":
+        raise StageError(f"MLflow experiment {name!r} is deleted; restore it or choose another")
+    local = _local_path(found.artifact_location)
+    if root is not None and local is not None and local != root:
+        raise StageError(
+            f"MLflow experiment {name!r} keeps its artifacts in {found.artifact_location}, not "
+            f"in {root} beside the tracking database (was the repo moved or copied with its "
+            "mlflow.db?); delete mlflow.db and mlartifacts/ or set register.experiment anew"
+        )
+    return found.experiment_id
+
+
+def _local_path(uri: str) -> Path | None:
+    if uri.startswith("file://"):
+        return Path(unquote(uri[len("file://") :])).resolve()
+    if "://" not in uri:
+        return Path(uri).resolve()
+    return None
+
+
+def _log_pyfunc(model: PDModel, model_name: str, input_example: pd.DataFrame) -> Any:
+    with tempfile.TemporaryDirectory() as tmp:
+        pickled = Path(tmp) / _PICKLE
+        with open(pickled, "wb") as fh:
+            pickle.dump(model, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        return mlflow.pyfunc.log_model(
+            name=MODEL_NAME_IN_RUN,
+            python_model=PDPyfunc(),
+            artifacts={"pd_model": str(pickled)},
+            signature=model_signature(model),
+            input_example=input_example[model.feature_names],
+            # explicit requirements: inferring them loads the model in a subprocess
+            pip_requirements=_requirements(),
+            registered_model_name=model_name,
+        )
+
+
+def _requirements() -> list[str]:
+    return [f"{pkg}=={importlib.metadata.version(pkg)}" for pkg in _REQUIREMENTS]
+
+
+def _flatten(tree: Mapping, prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in tree.items():
+        name = _BAD_KEY_CHARS.sub("_", f"{prefix}{key}")
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def _numeric(flat: dict[str, Any]) -> dict[str, float]:
+    return {
+        k: float(v)
+        for k, v in flat.items()
+        if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+    }

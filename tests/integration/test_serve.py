@@ -1,0 +1,152 @@
+"""``mlflow models serve`` of the registered challenger answers with PD, grade and reasons."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+import pytest
+import requests
+import yaml
+
+from models.calibration import PDCalibrator
+from models.master_scale import MasterScale
+from models.pd_model import PDModel
+from pipelines import registry
+
+pytestmark = pytest.mark.slow
+
+MASTER_SCALE = Path(__file__).parents[2] / "configs" / "master_scale.yaml"
+FEATURES = ["days_late_wavg_12m", "on_time_rate_12m", "debt_ratio", "current_ratio", "dso_days"]
+NAME = "tiny-pd"
+STARTUP_S = 90
+
+
+def tiny_pd_model(seed: int = 0, n: int = 300) -> tuple[PDModel, pd.DataFrame]:
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(rng.normal(size=(n, len(FEATURES))), columns=FEATURES)
+    X.loc[::7, "debt_ratio"] = np.nan
+    y = (rng.random(n) < 1 / (1 + np.exp(2 - 1.5 * X["days_late_wavg_12m"]))).astype(int)
+    params = {"objective": "binary", "num_leaves": 4, "min_data_in_leaf": 10, "verbose": -1}
+    booster = lgb.train({**params, "seed": seed}, lgb.Dataset(X, y), num_boost_round=10)
+    calibrator = PDCalibrator("platt").fit(booster.predict(X, raw_score=True), y.to_numpy())
+    scale = MasterScale.from_records(yaml.safe_load(MASTER_SCALE.read_text())["grades"])
+    return PDModel(booster, calibrator, scale, n_reasons=3), X
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(url: str, proc: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"server exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            if requests.get(f"{url}/ping", timeout=2).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"server not up after {STARTUP_S} s:\n{log.read_text()[-3000:]}")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    # the server runs uvicorn as a child: signal the whole session this test started
+    for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+        if proc.poll() is not None:
+            return
+        try:
+            os.killpg(proc.pid, sig)
+            proc.wait(timeout=wait)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            pass
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    root = tmp_path_factory.mktemp("serve")
+    model, X = tiny_pd_model()
+    started = time.monotonic()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
+        mp.chdir(root)  # a relative sqlite URI, as from the repo root
+        registry.log_and_register(
+            model,
+            tracking_uri="sqlite:///mlflow.db",
+            experiment="tiny",
+            model_name=NAME,
+            alias="challenger",
+            params={},
+            metrics={},
+            artifacts=[],
+            tags={},
+            input_example=X.head(2),
+        )
+    bin_dir = str(Path(sys.executable).parent)
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+        "MLFLOW_TRACKING_URI": "sqlite:///mlflow.db",
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+        "DO_NOT_TRACK": "1",
+    }
+    port = free_port()
+    cmd = [
+        str(Path(bin_dir) / "mlflow"), "models", "serve", "-m", f"models:/{NAME}@challenger",
+        "--env-manager", "local", "-p", str(port), "-h", "127.0.0.1",
+    ]  # fmt: skip
+    log = root / "serve.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            cmd, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_until_up(url, proc, log)
+        print(f"\nregister + serve startup took {time.monotonic() - started:.1f} s")
+        yield {"url": url, "model": model, "X": X}
+    finally:
+        stop(proc)
+
+
+def post(url: str, frame: pd.DataFrame) -> requests.Response:
+    split = json.loads(frame.to_json(orient="split", index=False))  # NaN -> null
+    return requests.post(f"{url}/invocations", json={"dataframe_split": split}, timeout=30)
+
+
+def test_serve_answers_pd_grade_and_reasons(served):
+    rows = served["X"].iloc[[0, 1, 2, 7, 14]]
+    assert rows.isna().any().any()
+    response = post(served["url"], rows)
+    assert response.status_code == 200, response.text
+    got = pd.DataFrame(response.json()["predictions"])
+    expected = served["model"].predict(rows).reset_index(drop=True)
+    assert list(got.columns) == list(expected.columns)
+    np.testing.assert_allclose(got["pd_12m"], expected["pd_12m"], rtol=1e-12)
+    reasons = [c for c in expected.columns if c != "pd_12m"]
+    pd.testing.assert_frame_equal(got[reasons], expected[reasons], check_dtype=False)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda rows: rows.drop(columns="debt_ratio"), "debt_ratio"),
+        (lambda rows: rows.astype(object).assign(dso_days="forty"), "dso_days"),
+    ],
+    ids=["missing column", "string in a numeric field"],
+)
+def test_serve_rejects_bad_input_with_a_message(served, change, message):
+    response = post(served["url"], change(served["X"].head(3)))
+    assert 400 <= response.status_code < 500, response.text
+    assert message in response.json()["message"]

@@ -1,0 +1,173 @@
+import json
+import shutil
+from pathlib import Path
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+import pytest
+
+from models.calibration import PDCalibrator
+from pipelines import evaluate
+from pipelines.config import Config
+from pipelines.io import StageError
+
+REPO = Path(__file__).resolve().parents[3]
+FEATURES = ["days_late_wavg_12m", "debt_ratio", "current_ratio"]
+DATES = pd.to_datetime(["2022-01-31", "2022-02-28", "2023-03-31", "2024-04-30", "2025-05-31"])
+WINDOWS = ["train", "train", "calibration", "test", "unlabeled"]
+N_CUSTOMERS = 300
+
+
+def make_snapshots(seed: int = 7) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Snapshots whose default risk rises with days late and debt, plus the true PDs."""
+    rng = np.random.default_rng(seed)
+    n = N_CUSTOMERS * len(DATES)
+    frame = pd.DataFrame(
+        {
+            "customer_id": [f"C{i:04d}" for i in range(N_CUSTOMERS)] * len(DATES),
+            "as_of_date": np.repeat(DATES, N_CUSTOMERS),
+            "industry": "retail",
+            "region": "north",
+            "days_late_wavg_12m": rng.gamma(2.0, 8.0, n),
+            "debt_ratio": rng.uniform(0.1, 1.2, n),
+            "current_ratio": rng.uniform(0.5, 3.0, n),
+        }
+    )
+    logit = -4.0 + 0.06 * frame["days_late_wavg_12m"] + 1.5 * frame["debt_ratio"]
+    true_pd = 1 / (1 + np.exp(-logit))
+    frame["label"] = (rng.random(n) < true_pd).astype(float)
+    frame.loc[frame["as_of_date"] == DATES[-1], "label"] = np.nan
+    frame["default_date"] = pd.NaT
+    truth = frame[["customer_id", "as_of_date"]].assign(true_pd_12m=true_pd)
+    columns = ["customer_id", "as_of_date", "industry", "region", "label", "default_date"]
+    return frame[columns + FEATURES], truth
+
+
+def write_setup(root: Path, with_truth: bool = True) -> None:
+    """Write the stage's inputs under ``root``: snapshots, split, truth, a trained model."""
+    snapshots, truth = make_snapshots()
+    window = pd.Series(dict(zip(DATES, WINDOWS, strict=True)))
+    split = snapshots[["customer_id", "as_of_date"]].assign(
+        window=snapshots["as_of_date"].map(window)
+    )
+    split["as_of_date"] = split["as_of_date"].astype("datetime64[s]")  # a unit unlike snapshots
+    for sub in ("data/features", "data/splits", "data/raw", "data/models", "configs"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    snapshots.to_parquet(root / "data/features/snapshots.parquet", index=False)
+    split.to_parquet(root / "data/splits/split.parquet", index=False)
+    if with_truth:
+        truth.to_parquet(root / "data/raw/truth.parquet", index=False)
+
+    train = snapshots[split["window"] == "train"]
+    params = {"objective": "binary", "num_leaves": 4, "min_data_in_leaf": 20, "verbose": -1}
+    booster = lgb.train(params, lgb.Dataset(train[FEATURES], train["label"]), num_boost_round=30)
+    booster.save_model(str(root / "data/models/booster.txt"))
+    cal = snapshots[split["window"] == "calibration"]
+    calibrator = PDCalibrator("platt").fit(
+        booster.predict(cal[FEATURES], raw_score=True), cal["label"].to_numpy()
+    )
+    (root / "data/models/calibrator.json").write_text(json.dumps(calibrator.to_dict()))
+    shutil.copy(REPO / "configs/master_scale.yaml", root / "configs/master_scale.yaml")
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    write_setup(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_run_writes_metrics_plots_and_figures(project, capsys):
+    report = evaluate.run(Config())
+
+    saved = json.loads((project / "data/reports/metrics.json").read_text())
+    assert set(saved) == {"test", "calibration", "grades"}
+    test = saved["test"]
+    assert test["n_rows"] == N_CUSTOMERS
+    assert 0 < test["n_defaults"] < N_CUSTOMERS
+    for key in ("auc", "gini", "ks", "pr_auc", "brier", "ece", "oracle_auc", "oracle_brier"):
+        assert isinstance(test[key], float), key
+    assert 0.6 < test["auc"] <= 1 and 0.6 < test["oracle_auc"] <= 1
+    assert 0.7 < test["auc_vs_oracle"] < 1.2
+    assert 0 <= test["ece"] < 0.2
+    assert saved["calibration"]["n_rows"] == N_CUSTOMERS and "oracle_auc" in saved["calibration"]
+    assert sum(g["count"] for g in saved["grades"].values()) == N_CUSTOMERS
+    assert all(isinstance(g["defaults"], int) for g in saved["grades"].values())
+    assert all(
+        set(g) == {"count", "defaults", "observed_rate", "mean_pd"}
+        for g in saved["grades"].values()
+    )
+    assert report["test"] == test
+
+    plots = project / "data/reports/plots"
+    expected = {
+        "roc.csv": ["fpr", "tpr"],
+        "pr.csv": ["recall", "precision"],
+        "calibration.csv": ["bin", "mean_pd", "observed_rate", "count"],
+        "lift.csv": ["decile", "count", "defaults", "default_rate", "mean_pd", "lift"],
+        "grades.csv": ["grade", "label", "pd_lower", "pd_upper", "count", "defaults"],
+    }
+    for name, columns in expected.items():
+        table = pd.read_csv(plots / name)
+        assert list(table.columns[: len(columns)]) == columns, name
+        assert 0 < len(table) <= 200, name
+    for name in ("roc.png", "calibration.png", "grades.png"):
+        assert (project / "data/reports/figures" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not list((project / "data/reports").rglob("*.tmp"))
+
+    out = capsys.readouterr().out
+    assert "AUC" in out and "oracle AUC" in out and "model/oracle AUC" in out
+
+
+def test_without_truth_there_are_no_oracle_metrics(project):
+    (project / "data/raw/truth.parquet").unlink()
+    report = evaluate.run(Config())
+    assert "oracle_auc" not in report["test"] and "auc_vs_oracle" not in report["test"]
+    assert 0 <= report["test"]["auc"] <= 1
+
+
+def test_main_reads_the_config(project):
+    (project / "configs/params.yaml").write_text("evaluate:\n  calibration_bins: 3\n")
+    evaluate.main(["--config", "configs/params.yaml"])
+    saved = pd.read_csv(project / "data/reports/plots/calibration.csv")
+    assert len(saved) == 3
+
+
+def test_main_exits_with_a_message_when_an_input_is_missing(project, capsys):
+    (project / "data/splits/split.parquet").unlink()
+    (project / "configs/params.yaml").write_text("evaluate:\n  calibration_bins: 10\n")
+    with pytest.raises(SystemExit) as exc:
+        evaluate.main(["--config", "configs/params.yaml"])
+    assert exc.value.code == 1
+    assert "data/splits/split.parquet" in capsys.readouterr().err
+
+
+def test_unlabelled_test_rows_are_an_error(project):
+    snapshots = pd.read_parquet("data/features/snapshots.parquet")
+    snapshots.loc[snapshots["as_of_date"] == DATES[3], "label"] = np.nan
+    snapshots.to_parquet("data/features/snapshots.parquet", index=False)
+    with pytest.raises(StageError, match="test window"):
+        evaluate.run(Config())
+
+
+def test_truth_missing_rows_is_an_error(project):
+    truth = pd.read_parquet("data/raw/truth.parquet")
+    truth.iloc[N_CUSTOMERS * 3 + 5 :].to_parquet("data/raw/truth.parquet", index=False)
+    with pytest.raises(StageError, match="true PD"):
+        evaluate.run(Config())
+
+
+def test_a_single_class_test_window_is_an_error(project):
+    snapshots = pd.read_parquet("data/features/snapshots.parquet")
+    snapshots.loc[snapshots["as_of_date"] == DATES[3], "label"] = 0.0
+    snapshots.to_parquet("data/features/snapshots.parquet", index=False)
+    with pytest.raises(StageError, match="test window.*both defaults and non-defaults"):
+        evaluate.run(Config())
+
+
+def test_snapshots_without_the_model_features_are_an_error(project):
+    snapshots = pd.read_parquet("data/features/snapshots.parquet")
+    snapshots.drop(columns="debt_ratio").to_parquet("data/features/snapshots.parquet", index=False)
+    with pytest.raises(StageError, match="debt_ratio"):
+        evaluate.run(Config())

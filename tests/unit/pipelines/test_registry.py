@@ -1,0 +1,181 @@
+from pathlib import Path
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from mlflow import MlflowClient
+
+from models.calibration import PDCalibrator
+from models.master_scale import MasterScale
+from models.pd_model import PDModel
+from pipelines import registry
+from pipelines.io import StageError
+
+MASTER_SCALE = Path(__file__).parents[3] / "configs" / "master_scale.yaml"
+FEATURES = ["days_late_wavg_12m", "on_time_rate_12m", "debt_ratio", "current_ratio", "dso_days"]
+NAME = "tiny-pd"
+
+
+def tiny_pd_model(seed: int = 0, n: int = 300) -> tuple[PDModel, pd.DataFrame]:
+    """A real booster + Platt calibrator + the project's master scale, on seeded toy data."""
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(rng.normal(size=(n, len(FEATURES))), columns=FEATURES)
+    X.loc[::7, "debt_ratio"] = np.nan
+    y = (rng.random(n) < 1 / (1 + np.exp(2 - 1.5 * X["days_late_wavg_12m"]))).astype(int)
+    params = {"objective": "binary", "num_leaves": 4, "min_data_in_leaf": 10, "verbose": -1}
+    booster = lgb.train({**params, "seed": seed}, lgb.Dataset(X, y), num_boost_round=10)
+    calibrator = PDCalibrator("platt").fit(booster.predict(X, raw_score=True), y.to_numpy())
+    scale = MasterScale.from_records(yaml.safe_load(MASTER_SCALE.read_text())["grades"])
+    return PDModel(booster, calibrator, scale, n_reasons=3), X
+
+
+def register(model: PDModel, X: pd.DataFrame, uri: str, **overrides) -> dict:
+    kwargs = {
+        "tracking_uri": uri,
+        "experiment": "tiny",
+        "model_name": NAME,
+        "alias": "challenger",
+        "params": {"train": {"learning_rate": 0.05, "seed": 1}},
+        "metrics": {"test": {"auc": 0.71, "brier": 0.05, "grades": [1, 2]}, "ok": True},
+        "artifacts": [],
+        "tags": {"data_md5.customers": "abc123"},
+        "input_example": X.head(2),
+    }
+    return registry.log_and_register(model, **{**kwargs, **overrides})
+
+
+@pytest.fixture(scope="module")
+def registered(tmp_path_factory):
+    root = tmp_path_factory.mktemp("store")
+    (root / "elsewhere").mkdir()
+    plot = root / "calibration.json"
+    plot.write_text("{}")
+    model, X = tiny_pd_model()
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
+        mp.chdir(root / "elsewhere")  # the artifact root must follow the database, not the cwd
+        record = register(model, X, uri, artifacts=[plot, root / "absent.png"])
+    return {"root": root, "uri": uri, "record": record, "model": model, "X": X}
+
+
+def test_record_points_at_the_registered_version(registered):
+    record, uri = registered["record"], registered["uri"]
+    assert set(record) == {
+        "tracking_uri",
+        "run_id",
+        "model_name",
+        "model_version",
+        "model_uri",
+        "alias",
+    }
+    assert record["model_uri"] == f"models:/{NAME}/{record['model_version']}"
+    assert record["alias"] == "challenger"
+    assert registry.get_version_by_alias(NAME, "challenger", uri) == record["model_version"]
+
+
+def test_artifacts_live_beside_the_database(registered):
+    root = registered["root"]
+    assert (root / "mlartifacts").is_dir()
+    assert not (root / "elsewhere" / "mlruns").exists()
+    files = [p.name for p in (root / "mlartifacts").rglob("*") if p.is_file()]
+    assert "calibration.json" in files and "MLmodel" in files
+
+
+def test_run_and_version_carry_params_metrics_and_tags(registered):
+    record, uri = registered["record"], registered["uri"]
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    run = client.get_run(record["run_id"])
+    assert run.data.params["train.learning_rate"] == "0.05"
+    assert run.data.metrics == {"test.auc": 0.71, "test.brier": 0.05}
+    version = client.get_model_version(NAME, str(record["model_version"]))
+    for tags in (run.data.tags, version.tags):
+        assert tags["data_md5.customers"] == "abc123"
+        assert tags["git_commit"]
+
+
+@pytest.mark.parametrize("by", ["version", "alias"])
+def test_loaded_pyfunc_returns_what_pd_model_returns(registered, by):
+    record, model, X = registered["record"], registered["model"], registered["X"]
+    uri = record["model_uri"] if by == "version" else f"models:/{NAME}@challenger"
+    pyfunc = registry.load_model(uri, registered["uri"])
+    rows = X.iloc[:20]
+    assert rows.isna().any().any()
+    pd.testing.assert_frame_equal(pyfunc.predict(rows), model.predict(rows))
+    assert registry.input_names(pyfunc) == FEATURES
+
+
+def test_signature_rejects_a_missing_column(registered):
+    pyfunc = registry.load_model(registered["record"]["model_uri"], registered["uri"])
+    with pytest.raises(Exception, match="missing inputs.*debt_ratio"):
+        pyfunc.predict(registered["X"].head(3).drop(columns="debt_ratio"))
+
+
+def test_signature_types():
+    model, _ = tiny_pd_model()
+    signature = registry.model_signature(model)
+    assert signature.inputs.input_names() == FEATURES
+    assert {str(t) for t in signature.inputs.input_types()} == {"DataType.double"}
+    types = map(str, signature.outputs.input_types())
+    out = dict(zip(signature.outputs.input_names(), types, strict=True))
+    assert out["pd_12m"] == "DataType.double" and out["grade"] == "DataType.long"
+    assert out["reason_3_code"] == "DataType.string"
+
+
+def test_a_new_version_takes_the_alias_and_set_alias_moves_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    model, X = tiny_pd_model()
+    first, second = register(model, X, uri), register(model, X, uri)
+    assert (first["model_version"], second["model_version"]) == (1, 2)
+    assert registry.get_version_by_alias(NAME, "challenger", uri) == 2
+    registry.set_alias(NAME, "challenger", 1, uri)
+    assert registry.get_version_by_alias(NAME, "challenger", uri) == 1
+
+
+def test_an_experiment_stored_elsewhere_is_an_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    MlflowClient(tracking_uri=uri).create_experiment("tiny", (tmp_path / "old").as_uri())
+    model, X = tiny_pd_model()
+    with pytest.raises(StageError, match="keeps its artifacts"):
+        register(model, X, uri)
+
+
+@pytest.mark.parametrize(
+    ("uri", "expected"),
+    [
+        ("sqlite:///mlflow.db", "mlartifacts"),
+        ("sqlite:///sub/db.sqlite", "sub/mlartifacts"),
+        ("http://127.0.0.1:5000", None),
+    ],
+)
+def test_artifact_root(uri, expected, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    expected = None if expected is None else tmp_path.resolve() / expected
+    assert registry.artifact_root(uri) == expected
+    assert (
+        registry.artifact_root(f"sqlite:///{tmp_path}/a.db") == tmp_path.resolve() / "mlartifacts"
+    )
+
+
+def test_git_commit_outside_a_checkout(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
+    assert registry.git_commit() == "unknown"
+
+
+def test_a_relative_sqlite_uri_follows_the_working_directory(tmp_path, monkeypatch):
+    # MLflow caches stores by URI string: the same relative URI in another cwd is another store
+    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
+    model, X = tiny_pd_model()
+    for sub in ("a", "b"):
+        (tmp_path / sub).mkdir()
+        monkeypatch.chdir(tmp_path / sub)
+        record = register(model, X, "sqlite:///mlflow.db")
+        assert record["tracking_uri"] == "sqlite:///mlflow.db"
+        assert record["model_version"] == 1
+        assert (tmp_path / sub / "mlflow.db").is_file()
+        assert (tmp_path / sub / "mlartifacts").is_dir()
