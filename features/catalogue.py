@@ -60,7 +60,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "LATE_PAYMENT",
         "Only {value:.0%} of invoices due in the last 3 months were paid on time",
         _NO_HISTORY,
-    ),  # noqa: E501
+    ),
     _f(
         "on_time_rate_6m",
         "late_payment",
@@ -70,7 +70,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "LATE_PAYMENT",
         "Only {value:.0%} of invoices due in the last 6 months were paid on time",
         _NO_HISTORY,
-    ),  # noqa: E501
+    ),
     _f(
         "on_time_rate_12m",
         "late_payment",
@@ -80,7 +80,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "LATE_PAYMENT",
         "Only {value:.0%} of invoices due in the last 12 months were paid on time",
         _NO_HISTORY,
-    ),  # noqa: E501
+    ),
     _f(
         "days_late_wavg_12m",
         "late_payment",
@@ -90,7 +90,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "DAYS_LATE",
         "Pays on average {value:.0f} days after the due date (last 12 months, amount-weighted)",
         _NO_HISTORY,
-    ),  # noqa: E501
+    ),
     _f(
         "days_late_max_12m",
         "late_payment",
@@ -100,7 +100,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "DAYS_LATE",
         "An invoice due in the last 12 months was {value:.0f} days late",
         _NO_HISTORY,
-    ),  # noqa: E501
+    ),
     _f(
         "n_late_30_12m",
         "late_payment",
@@ -109,7 +109,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         1,
         "DAYS_LATE",
         "{value:.0f} invoices more than 30 days late in the last 12 months",
-    ),  # noqa: E501
+    ),
     _f(
         "n_late_45_12m",
         "late_payment",
@@ -118,7 +118,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         1,
         "DAYS_LATE",
         "{value:.0f} invoices more than 45 days late in the last 12 months",
-    ),  # noqa: E501
+    ),
     _f(
         "n_late_60_12m",
         "late_payment",
@@ -127,7 +127,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         1,
         "SEVERE_LATE",
         "{value:.0f} invoices more than 60 days late in the last 12 months",
-    ),  # noqa: E501
+    ),
     _f(
         "n_late_90_12m",
         "late_payment",
@@ -136,7 +136,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         1,
         "SEVERE_LATE",
         "{value:.0f} invoices more than 90 days late in the last 12 months",
-    ),  # noqa: E501
+    ),
     _f(
         "consecutive_quarters_late_45",
         "late_payment",
@@ -145,7 +145,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         1,
         "LATE_45_CONSEC",
         "Paid more than 45 days late in {value:.0f} consecutive quarters",
-    ),  # noqa: E501
+    ),
     _f(
         "days_late_trend_3m",
         "late_payment",
@@ -155,7 +155,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "LATE_TREND",
         "Payment delays grew by {value:.0f} days against the previous quarter",
         "No payment trend: too few invoices due in the last 6 months",
-    ),  # noqa: E501
+    ),
     _f(
         "overdue_share",
         "late_payment",
@@ -164,7 +164,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         1,
         "OVERDUE",
         "{value:.0%} of the open balance is past due",
-    ),  # noqa: E501
+    ),
     _f(
         "limit_utilisation",
         "late_payment",
@@ -173,7 +173,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         1,
         "UTILISATION",
         "Uses {value:.0%} of its credit limit",
-    ),  # noqa: E501
+    ),
     _f(
         "days_since_last_payment",
         "late_payment",
@@ -193,7 +193,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "DISPUTES",
         "{value:.0%} of the invoiced amount of the last 12 months was disputed",
         _NO_HISTORY,
-    ),  # noqa: E501
+    ),
     _f(
         "dso_days",
         "late_payment",
@@ -203,7 +203,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "DSO",
         "Days sales outstanding of {value:.0f} days",
         "No invoicing in the last 3 months",
-    ),  # noqa: E501
+    ),
     # --- industry cycle ------------------------------------------------------------------
     _f(
         "industry_index",
@@ -214,7 +214,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "SECTOR_CYCLE",
         "Sector index at {value:.1f}, a weak point of the cycle",
         "No industry index published for the sector",
-    ),  # noqa: E501
+    ),
     _f(
         "industry_index_chg_3m",
         "industry",
@@ -224,7 +224,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "SECTOR_CYCLE",
         "Sector index changed {value:+.1%} in 3 months",
         "No industry index history for the sector",
-    ),  # noqa: E501
+    ),
     _f(
         "industry_index_chg_12m",
         "industry",
@@ -234,7 +234,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "SECTOR_CYCLE",
         "Sector index changed {value:+.1%} in 12 months",
         "No industry index history for the sector",
-    ),  # noqa: E501
+    ),
     _f(
         "industry_index_z",
         "industry",
@@ -244,7 +244,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "SECTOR_CYCLE",
         "Sector index {value:+.1f} standard deviations from its own history",
         "No industry index history for the sector",
-    ),  # noqa: E501
+    ),
     _f(
         "sector_default_rate_12m",
         "industry",
@@ -253,7 +253,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         1,
         "SECTOR_DEFAULTS",
         "{value:.1%} of the sector's customers defaulted in the last 12 months",
-    ),  # noqa: E501
+    ),
     # --- financial statements ------------------------------------------------------------
     _f(
         "debt_ratio",
@@ -264,7 +264,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "LEVERAGE",
         "Debt ratio of {value:.2f}",
         _NO_STATEMENT,
-    ),  # noqa: E501
+    ),
     _f(
         "current_ratio",
         "financials",
@@ -274,7 +274,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "LIQUIDITY",
         "Current ratio of {value:.2f}",
         _NO_STATEMENT,
-    ),  # noqa: E501
+    ),
     _f(
         "cash_ratio",
         "financials",
@@ -284,7 +284,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "LIQUIDITY",
         "Cash covers {value:.0%} of current liabilities",
         _NO_STATEMENT,
-    ),  # noqa: E501
+    ),
     _f(
         "ocf_to_liabilities",
         "financials",
@@ -294,7 +294,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "CASH_FLOW",
         "Operating cash flow is {value:.0%} of total liabilities",
         _NO_STATEMENT,
-    ),  # noqa: E501
+    ),
     _f(
         "ebit_margin",
         "financials",
@@ -304,7 +304,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "PROFITABILITY",
         "Operating margin of {value:.1%}",
         _NO_STATEMENT,
-    ),  # noqa: E501
+    ),
     _f(
         "interest_coverage",
         "financials",
@@ -314,7 +314,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "PROFITABILITY",
         "EBIT covers interest {value:.1f} times",
         _NO_STATEMENT,
-    ),  # noqa: E501
+    ),
     _f(
         "revenue_growth",
         "financials",
@@ -324,7 +324,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "REVENUE_DECLINE",
         "Revenue changed {value:+.0%} year on year",
         "No previous statement to compare revenue with",
-    ),  # noqa: E501
+    ),
     _f(
         "financials_age_months",
         "financials",
@@ -334,7 +334,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "STALE_FINANCIALS",
         "Latest financial statement is {value:.0f} months old",
         _NO_STATEMENT,
-    ),  # noqa: E501
+    ),
     # --- events --------------------------------------------------------------------------
     _f(
         "legal_disputes_12m",
@@ -344,7 +344,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         1,
         "LEGAL_DISPUTE",
         "{value:.0f} legal disputes in the last 12 months",
-    ),  # noqa: E501
+    ),
     _f(
         "months_since_legal_dispute",
         "events",
@@ -354,7 +354,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "LEGAL_DISPUTE",
         "Legal dispute {value:.0f} months ago",
         "No legal dispute on record",
-    ),  # noqa: E501
+    ),
     _f(
         "ownership_changes_12m",
         "events",
@@ -363,7 +363,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         1,
         "OWNERSHIP_CHANGE",
         "{value:.0f} ownership changes in the last 12 months",
-    ),  # noqa: E501
+    ),
     _f(
         "months_since_ownership_change",
         "events",
@@ -373,7 +373,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "OWNERSHIP_CHANGE",
         "Ownership changed {value:.0f} months ago",
         "No ownership change on record",
-    ),  # noqa: E501
+    ),
     _f(
         "management_changes_12m",
         "events",
@@ -382,7 +382,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         1,
         "MANAGEMENT_CHANGE",
         "{value:.0f} management changes in the last 12 months",
-    ),  # noqa: E501
+    ),
     # --- peer comparison -----------------------------------------------------------------
     _f(
         "days_late_vs_sector",
@@ -393,7 +393,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "WORSE_THAN_PEERS",
         "Pays {value:.0f} days later than the sector median",
         _NO_HISTORY,
-    ),  # noqa: E501
+    ),
     _f(
         "debt_ratio_vs_sector",
         "peers",
@@ -403,18 +403,18 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "LEVERAGE",
         "Debt ratio {value:+.2f} above the sector median",
         _NO_STATEMENT,
-    ),  # noqa: E501
+    ),
     # --- profile -------------------------------------------------------------------------
     _f(
-        "log_annual_revenue",
+        "annual_revenue",
         "profile",
-        "Natural log of annual revenue",
-        "log currency",
+        "Annual revenue from the customer book (trees split on ranks, so no log is needed)",
+        "currency",
         -1,
         "SMALL_COMPANY",
-        "Small company (annual revenue about {value:.1f} in log units)",
+        "Small company: annual revenue {value:,.0f}",
         "Annual revenue unknown",
-    ),  # noqa: E501
+    ),
     _f(
         "relationship_months",
         "profile",
@@ -423,7 +423,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         -1,
         "NEW_RELATIONSHIP",
         "Customer for only {value:.0f} months",
-    ),  # noqa: E501
+    ),
     _f(
         "payment_terms_days",
         "profile",
@@ -432,7 +432,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         0,
         "LONG_TERMS",
         "Payment terms of {value:.0f} days",
-    ),  # noqa: E501
+    ),
 )
 
 FEATURES: dict[str, FeatureSpec] = {spec.name: spec for spec in CATALOGUE}

@@ -20,7 +20,7 @@ def add_profile_features(snapshots: pd.DataFrame, customers: pd.DataFrame) -> pd
     revenue = ids.map(book["annual_revenue"]).to_numpy(dtype=float)
     start = month_index(ids.map(book["relationship_start"]))
     out = snapshots.copy()
-    out["log_annual_revenue"] = np.log(np.where(revenue > 0, revenue, np.nan))
+    out["annual_revenue"] = np.where(revenue > 0, revenue, np.nan)
     out["relationship_months"] = (snapshots["month"].to_numpy() - start).astype(float)
     out["payment_terms_days"] = ids.map(book["payment_terms_days"]).to_numpy(dtype=float)
     return out

@@ -17,15 +17,20 @@ class PDCalibrator(BaseEstimator):
     Args:
         method: ``"platt"`` (logistic on the score) or ``"isotonic"`` (monotone step function,
             interpolated linearly between steps so that ranks survive).
+        pd_floor: Smallest PD given (a regulatory-style floor: no customer is riskless, and an
+            isotonic step without defaults would otherwise say 0).
     """
 
-    def __init__(self, method: str = "platt") -> None:
+    def __init__(self, method: str = "platt", pd_floor: float = 0.0003) -> None:
         self.method = method
+        self.pd_floor = pd_floor
 
     def fit(self, scores: np.ndarray, y: np.ndarray) -> PDCalibrator:
         """Learn the mapping from ``scores`` to the observed 0/1 outcomes ``y``."""
         if self.method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
+        if not 0 <= self.pd_floor < 0.5:
+            raise ValueError(f"pd_floor must lie in [0, 0.5), got {self.pd_floor}")
         scores, y = _check(scores, y)
         if len(np.unique(y)) < 2:
             raise ValueError("calibration needs both defaults and non-defaults in the window")
@@ -44,19 +49,22 @@ class PDCalibrator(BaseEstimator):
         """Return calibrated probabilities for raw ``scores``."""
         scores = np.asarray(scores, dtype=float)
         if self.method == "platt":
-            return 1.0 / (1.0 + np.exp(-(self.coef_ * scores + self.intercept_)))
-        return np.interp(scores, self.x_, self.y_)
+            pd_values = 1.0 / (1.0 + np.exp(-(self.coef_ * scores + self.intercept_)))
+        else:
+            pd_values = np.interp(scores, self.x_, self.y_)
+        return np.clip(pd_values, self.pd_floor, 1.0 - self.pd_floor)
 
     def to_dict(self) -> dict:
         """Return the fitted state as plain JSON-able values."""
+        state = {"method": self.method, "pd_floor": self.pd_floor}
         if self.method == "platt":
-            return {"method": "platt", "coef": self.coef_, "intercept": self.intercept_}
-        return {"method": "isotonic", "x": self.x_.tolist(), "y": self.y_.tolist()}
+            return state | {"coef": self.coef_, "intercept": self.intercept_}
+        return state | {"x": self.x_.tolist(), "y": self.y_.tolist()}
 
     @classmethod
     def from_dict(cls, state: dict) -> PDCalibrator:
         """Rebuild a fitted calibrator from :meth:`to_dict` output."""
-        cal = cls(method=state["method"])
+        cal = cls(method=state["method"], pd_floor=float(state["pd_floor"]))
         if cal.method == "platt":
             cal.coef_, cal.intercept_ = float(state["coef"]), float(state["intercept"])
         else:
@@ -75,18 +83,20 @@ def _check(scores: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def cross_validated_brier(
-    method: str, scores: np.ndarray, y: np.ndarray, folds: int, seed: int
+    method: str, scores: np.ndarray, y: np.ndarray, folds: int, seed: int, pd_floor: float = 0.0
 ) -> float:
     """Brier score of ``method`` fitted on k-1 folds and scored on the held-out fold."""
     scores, y = _check(scores, y)
     pred = np.empty_like(y)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for fit_idx, out_idx in splitter.split(scores.reshape(-1, 1), y):
-        cal = PDCalibrator(method).fit(scores[fit_idx], y[fit_idx])
+        cal = PDCalibrator(method, pd_floor).fit(scores[fit_idx], y[fit_idx])
         pred[out_idx] = cal.predict(scores[out_idx])
     return float(np.mean((pred - y) ** 2))
 
 
-def choose_method(scores: np.ndarray, y: np.ndarray, folds: int, seed: int) -> dict[str, float]:
+def choose_method(
+    scores: np.ndarray, y: np.ndarray, folds: int, seed: int, pd_floor: float = 0.0
+) -> dict[str, float]:
     """Cross-validated Brier score of every method on the calibration window."""
-    return {m: cross_validated_brier(m, scores, y, folds, seed) for m in METHODS}
+    return {m: cross_validated_brier(m, scores, y, folds, seed, pd_floor) for m in METHODS}

@@ -33,7 +33,7 @@ def lgb_params(
         "bagging_fraction": bagging_fraction,
         "bagging_freq": 1 if bagging_fraction < 1 else 0,
         "monotone_constraints": monotone_constraints(feature_names),
-        "monotone_constraints_method": "advanced",
+        "monotone_constraints_method": "intermediate",
         "seed": seed,
         "deterministic": True,
         "force_col_wise": True,

@@ -71,6 +71,7 @@ class TrainConfig(_Section):
 class CalibrateConfig(_Section):
     method: Literal["auto", "isotonic", "platt"] = "auto"
     cv_folds: int = Field(5, ge=2)
+    pd_floor: float = Field(0.0003, ge=0, lt=0.5)
 
 
 class EvaluateConfig(_Section):
