@@ -84,11 +84,21 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
     _f(
         "days_late_wavg_12m",
         "late_payment",
-        "Amount-weighted days past due of invoices due in the last 12 months (open ones counted to the snapshot date)",
+        "Amount-weighted days past due of invoices due in the last 12 months (open: counted to t)",
         "days",
         1,
         "DAYS_LATE",
         "Pays on average {value:.0f} days after the due date (last 12 months, amount-weighted)",
+        _NO_HISTORY,
+    ),
+    _f(
+        "days_late_wavg_3m",
+        "late_payment",
+        "Amount-weighted days past due of invoices due in the last 3 months (open: counted to t)",
+        "days",
+        1,
+        "DAYS_LATE",
+        "Paid invoices due in the last 3 months {value:.0f} days late on average",
         _NO_HISTORY,
     ),
     _f(
@@ -140,7 +150,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
     _f(
         "consecutive_quarters_late_45",
         "late_payment",
-        "Consecutive quarters, counting back from the snapshot, with an invoice more than 45 days late",
+        "Consecutive quarters back from t with an invoice more than 45 days late",
         "quarters",
         1,
         "LATE_45_CONSEC",
@@ -149,7 +159,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
     _f(
         "days_late_trend_3m",
         "late_payment",
-        "Change in amount-weighted days late: invoices due in the last 3 months against the 3 months before",
+        "Amount-weighted days late, last 3 months minus the 3 months before",
         "days",
         1,
         "LATE_TREND",

@@ -11,7 +11,7 @@ Z_MIN_HISTORY = 12  # months of index history before a z-score is given
 
 
 def _index_table(index: pd.DataFrame) -> pd.DataFrame:
-    """Per (industry, month of the index value): level, changes and z-score on a full month range."""
+    """Per (industry, index month): level, changes and z-score, on a full month range."""
     idx = index.assign(m=month_index(index["month"]))
     frames = []
     for industry, rows in idx.groupby("industry", sort=True):

@@ -59,6 +59,7 @@ def _history_features(rows: pd.DataFrame, grid: Grid) -> dict[str, np.ndarray]:
     out = {f"on_time_rate_{w}m": share(late == 0, w) for w in (3, 6, 12)}
     everything = np.ones(len(rows), dtype=bool)
     out["days_late_wavg_12m"] = wavg(everything)
+    out["days_late_wavg_3m"] = wavg(age < 3)
     out["days_late_max_12m"] = grid.maximum(cell, late)
     for k in LATE_THRESHOLDS:
         out[f"n_late_{k}_12m"] = grid.total(cell[late > k])

@@ -167,8 +167,10 @@ def _sector_weights() -> np.ndarray:
 
 
 def _company_names(rng: np.random.Generator, industry: np.ndarray) -> list[str]:
-    first = ["Nord", "Alpen", "Rhein", "Baltic", "Iber", "Vista", "Oak", "Stone", "Blue", "Green",
-             "Sun", "Delta", "Atlas", "Polar", "Lake", "River", "Hill", "Union", "Pioneer", "Summit"]  # fmt: skip
+    first = (
+        "Nord Alpen Rhein Baltic Iber Vista Oak Stone Blue Green "
+        "Sun Delta Atlas Polar Lake River Hill Union Pioneer Summit"
+    ).split()
     second = ["tech", "werk", "bau", "trans", "link", "line", "field", "gate", "point", "way"]
     legal = ["GmbH", "BV", "AB", "SA", "Sp. z o.o.", "Ltd", "AG"]
     picks = zip(

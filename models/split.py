@@ -44,7 +44,8 @@ def window_bounds(
     if train_end < first:
         need = test_months + calibration_months + 2 * embargo_months + 1
         raise ValueError(
-            f"not enough history for an out-of-time split: labelled months span {last - first + 1}, "
+            "not enough history for an out-of-time split: labelled months span "
+            f"{last - first + 1}, "
             f"need at least {need} (test {test_months} + calibration {calibration_months} + "
             f"2 x embargo {embargo_months} + 1 training month)"
         )

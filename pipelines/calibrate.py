@@ -61,8 +61,12 @@ def run(cfg: Config) -> None:
     }
     log.info(
         "%s calibration: Brier %.5f -> %.5f, ECE %.4f -> %.4f (in-window)",
-        method, report["before"]["brier"], report["after"]["brier"], report["before"]["ece"], report["after"]["ece"],
-    )  # fmt: skip
+        method,
+        report["before"]["brier"],
+        report["after"]["brier"],
+        report["before"]["ece"],
+        report["after"]["ece"],
+    )
     write_json(calibrator.to_dict(), CALIBRATOR)
     write_json(report, REPORTS / "calibration.json")
 

@@ -17,6 +17,8 @@ class _Section(BaseModel):
 
 
 class IngestConfig(_Section):
+    """Where the input tables come from."""
+
     source: Literal["synthetic", "folder"] = "synthetic"
     path: str | None = None
     as_of_date: str | None = None  # folder data: default is the latest date in the files
@@ -29,6 +31,8 @@ class IngestConfig(_Section):
 
 
 class SyntheticConfig(_Section):
+    """Size and seed of the embedded synthetic book."""
+
     seed: int = 42
     n_customers: int = Field(5000, ge=20)
     n_months: int = Field(60, ge=24)
@@ -36,10 +40,14 @@ class SyntheticConfig(_Section):
 
 
 class ValidateConfig(_Section):
+    """Validation reporting."""
+
     sample_rows: int = Field(5, ge=1)
 
 
 class FeaturesConfig(_Section):
+    """Snapshot grid, label horizon, publication lags and the default definition."""
+
     horizon_months: int = Field(12, ge=1, le=36)
     warmup_months: int = Field(6, ge=0)
     index_publication_lag_months: int = Field(1, ge=0)
@@ -49,12 +57,16 @@ class FeaturesConfig(_Section):
 
 
 class SplitConfig(_Section):
+    """Out-of-time windows."""
+
     test_months: int = Field(6, ge=1)
     calibration_months: int = Field(6, ge=1)
     embargo_months: int = Field(12, ge=0)
 
 
 class TrainConfig(_Section):
+    """LightGBM hyperparameters and early stopping."""
+
     seed: int = 42
     learning_rate: float = Field(0.02, gt=0, le=1)
     num_leaves: int = Field(7, ge=2)
@@ -69,16 +81,22 @@ class TrainConfig(_Section):
 
 
 class CalibrateConfig(_Section):
+    """Calibration method and PD floor."""
+
     method: Literal["auto", "isotonic", "platt"] = "auto"
     cv_folds: int = Field(5, ge=2)
     pd_floor: float = Field(0.0003, ge=0, lt=0.5)
 
 
 class EvaluateConfig(_Section):
+    """Evaluation settings."""
+
     calibration_bins: int = Field(10, ge=2)
 
 
 class RegisterConfig(_Section):
+    """MLflow tracking store and registry names."""
+
     tracking_uri: str = "sqlite:///mlflow.db"
     experiment: str = "trade-credit-pd"
     model_name: str = "trade-credit-pd"
@@ -86,10 +104,14 @@ class RegisterConfig(_Section):
 
 
 class ScoreConfig(_Section):
+    """Batch scoring."""
+
     n_reasons: int = Field(3, ge=1, le=10)
 
 
 class Config(_Section):
+    """The whole params file, one section per stage."""
+
     ingest: IngestConfig = IngestConfig()
     synthetic: SyntheticConfig = SyntheticConfig()
     validate_: ValidateConfig = Field(ValidateConfig(), alias="validate")

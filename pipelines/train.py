@@ -62,11 +62,8 @@ def run(cfg: Config) -> None:
     names = model_features(rows)
     cut = rows["month"].max() - t.validation_months
     fit, valid = rows[rows["month"] <= cut], rows[rows["month"] > cut]
-    params = lgb_params(
-        seed=t.seed, learning_rate=t.learning_rate, num_leaves=t.num_leaves, max_depth=t.max_depth,
-        min_child_samples=t.min_child_samples, reg_lambda=t.reg_lambda,
-        feature_fraction=t.feature_fraction, bagging_fraction=t.bagging_fraction, feature_names=names,
-    )  # fmt: skip
+    fit_settings = {"num_boost_round", "early_stopping_rounds", "validation_months"}
+    params = lgb_params(**t.model_dump(exclude=fit_settings), feature_names=names)
     log.info(
         "training on %d rows, early stopping on %d, %d features", len(fit), len(valid), len(names)
     )

@@ -33,7 +33,9 @@ def _env() -> dict[str, str]:
 
 def _run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess:
     done = subprocess.run(cmd, cwd=cwd, env=_env(), capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, f"{' '.join(cmd)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    assert done.returncode == 0, (
+        f"{' '.join(cmd)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    )
     return done
 
 
@@ -83,10 +85,14 @@ def test_repro_writes_metrics_scores_and_registry(repo):
 
 def test_no_label_window_reaches_a_later_window(repo):
     split = pd.read_parquet(repo / "data/splits/split.parquet")
-    horizon = yaml.safe_load((repo / "configs/params.yaml").read_text())["features"]["horizon_months"]
+    horizon = yaml.safe_load((repo / "configs/params.yaml").read_text())["features"][
+        "horizon_months"
+    ]
     first = split.groupby("window")["as_of_date"].min()
     for earlier, later in (("train", "calibration"), ("train", "test"), ("calibration", "test")):
-        last_label_end = split.loc[split["window"] == earlier, "as_of_date"].max() + pd.offsets.MonthEnd(horizon)
+        last_label_end = split.loc[
+            split["window"] == earlier, "as_of_date"
+        ].max() + pd.offsets.MonthEnd(horizon)
         assert last_label_end <= first[later], (earlier, later)
 
 
@@ -103,4 +109,6 @@ def test_forced_rerun_gives_identical_metrics_and_scores(repo):
     assert (repo / "data/reports/metrics.json").read_text() == metrics
     again = pd.read_csv(repo / "data/scored/scores.csv")
     assert (again["model_version"] == scores["model_version"] + 1).all()
-    pd.testing.assert_frame_equal(again.drop(columns="model_version"), scores.drop(columns="model_version"))
+    pd.testing.assert_frame_equal(
+        again.drop(columns="model_version"), scores.drop(columns="model_version")
+    )

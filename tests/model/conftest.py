@@ -45,9 +45,13 @@ def trained() -> Trained:
     )  # fmt: skip
     train = snaps[(split["window"] == "train").to_numpy()]
     cut = train["month"].max() - 3
-    booster, _ = train_booster(train[train["month"] <= cut], train[train["month"] > cut], names, params, 600, 50)
+    booster, _ = train_booster(
+        train[train["month"] <= cut], train[train["month"] > cut], names, params, 600, 50
+    )
     cal = snaps[(split["window"] == "calibration").to_numpy()]
-    calibrator = PDCalibrator("platt").fit(booster.predict(cal[names], raw_score=True), cal["label"])
+    calibrator = PDCalibrator("platt").fit(
+        booster.predict(cal[names], raw_score=True), cal["label"]
+    )
     with open(ROOT / "configs/master_scale.yaml", encoding="utf-8") as fh:
         scale = MasterScale.from_records(yaml.safe_load(fh)["grades"])
     test = snaps[(split["window"] == "test").to_numpy()].reset_index(drop=True)

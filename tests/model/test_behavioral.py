@@ -47,9 +47,7 @@ def test_single_feature_direction_follows_the_catalogue(trained, feature, direct
 def test_fields_outside_the_model_do_not_change_the_pd(trained):
     rows = trained.test.head(200)
     changed = rows.assign(region="Elsewhere", industry="unknown", customer_id="X", label=np.nan)
-    np.testing.assert_array_equal(
-        trained.model.predict_pd(rows), trained.model.predict_pd(changed)
-    )
+    np.testing.assert_array_equal(trained.model.predict_pd(rows), trained.model.predict_pd(changed))
 
 
 def test_discrimination_and_calibration_on_the_out_of_time_window(trained):
