@@ -202,6 +202,8 @@ def cast_table(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
 
 
 def _cast(values: pd.Series, col: Column, table: str) -> pd.Series:
+    if values.dtype == object or isinstance(values.dtype, pd.StringDtype):
+        values = values.where(values.astype("string").str.strip() != "", None)  # blank = missing
     if col.kind == "str":
         return values.astype("string").str.strip().astype(object).where(values.notna(), None)
     if col.kind == "bool":
@@ -212,12 +214,7 @@ def _cast(values: pd.Series, col: Column, table: str) -> pd.Series:
         return mapped.fillna(False).astype(bool)
     if col.kind == "date":
         parsed = pd.to_datetime(values, errors="coerce", format="mixed")
-        _raise_if(
-            values.notna() & (values.astype("string").str.strip() != "") & parsed.isna(),
-            values,
-            col,
-            table,
-        )
+        _raise_if(values.notna() & parsed.isna(), values, col, table)
         return parsed.astype("datetime64[ns]")
     parsed = pd.to_numeric(values, errors="coerce")
     _raise_if(values.notna() & parsed.isna(), values, col, table)

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipelines.config import Config, load_config
+from pipelines.io import StageError
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def write(tmp_path: Path, params: dict) -> Path:
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(params))
+    return path
+
+
+def test_the_shipped_params_file_loads():
+    cfg = load_config(ROOT / "configs/params.yaml")
+    assert cfg.ingest.source == "synthetic"
+    assert cfg.split.embargo_months >= cfg.features.horizon_months
+    assert cfg.register_.model_name == "trade-credit-pd"
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"train": {"num_leavs": 7}}, "train.num_leavs: Extra inputs are not permitted"),
+        ({"split": {"embargo_months": 6}}, "embargo_months .6. must be at least"),
+        ({"ingest": {"source": "folder"}}, "ingest.path is not set"),
+        ({"ingest": {"source": "ftp"}}, "ingest.source"),
+        ({"train": {"learning_rate": 0}}, "train.learning_rate"),
+    ],
+)
+def test_bad_params_fail_with_the_key_named(tmp_path, params, message):
+    with pytest.raises(StageError, match=message):
+        load_config(write(tmp_path, params))
+
+
+def test_missing_file_is_a_stage_error(tmp_path):
+    with pytest.raises(StageError, match="config file not found"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_config_is_frozen():
+    cfg = Config()
+    with pytest.raises(ValueError):
+        cfg.train.seed = 1  # type: ignore[misc]
