@@ -98,7 +98,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "days",
         1,
         "DAYS_LATE",
-        "Paid invoices due in the last 3 months {value:.0f} days late on average",
+        "Invoices due in the last 3 months are {value:.0f} days late on average",
         _NO_HISTORY,
     ),
     _f(

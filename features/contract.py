@@ -217,7 +217,8 @@ def _cast(values: pd.Series, col: Column, table: str) -> pd.Series:
         _raise_if(values.notna() & parsed.isna(), values, col, table)
         return parsed.astype("datetime64[ns]")
     parsed = pd.to_numeric(values, errors="coerce")
-    _raise_if(values.notna() & parsed.isna(), values, col, table)
+    not_int = parsed.notna() & (parsed % 1 != 0) if col.kind == "int" else False
+    _raise_if((values.notna() & parsed.isna()) | not_int, values, col, table)
     return parsed.astype("float64") if col.kind == "float" else parsed.astype("Int64")
 
 

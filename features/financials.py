@@ -59,7 +59,9 @@ def add_financial_features(
     ratios = ratios.sort_values(["available_date", "period_end"])
     ratios["latest_period"] = ratios.groupby("customer_id")["period_end"].cummax()
     ratios = ratios[ratios["period_end"] == ratios["latest_period"]].drop(columns="latest_period")
+    ratios["customer_id"] = ratios["customer_id"].astype(str)
     keys = snapshots[["customer_id", "as_of_date"]].reset_index().sort_values("as_of_date")
+    keys["customer_id"] = keys["customer_id"].astype(str)
     keys["as_of_date"] = keys["as_of_date"].astype("datetime64[ns]")
     joined = (
         pd.merge_asof(

@@ -37,7 +37,8 @@ def days_past_due_defaults(
         return pd.DataFrame(
             {"customer_id": pd.Series(dtype=str), "default_date": pd.Series(dtype="datetime64[ns]")}
         )
-    pairs = cand.merge(cand[["customer_id", "date"]], on="customer_id", suffixes=("", "_at"))
+    anchors = cand[["customer_id", "date"]].drop_duplicates()  # each crossing date once
+    pairs = cand.merge(anchors, on="customer_id", suffixes=("", "_at"))
     counts = (pairs["date"] <= pairs["date_at"]) & (
         pairs["paid"].isna() | (pairs["paid"] > pairs["date_at"])
     )
@@ -126,8 +127,10 @@ def build_snapshots(
         }
     )
     start = np.repeat(customers["relationship_start"].to_numpy(), len(months))
-    ddate = grid["customer_id"].map(defaults.set_index("customer_id")["default_date"])
-    grid["default_date"] = ddate.astype("datetime64[ns]")
+    first_default = defaults[["customer_id", "default_date"]].astype(
+        {"customer_id": str, "default_date": "datetime64[ns]"}
+    )
+    grid = grid.merge(first_default, on="customer_id", how="left", validate="many_to_one")
     keep = (start <= grid["as_of_date"].to_numpy()) & ~(grid["default_date"] <= grid["as_of_date"])
     grid = grid[keep].reset_index(drop=True)
     horizon_end = month_end(grid["month"].to_numpy() + horizon_months)

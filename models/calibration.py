@@ -64,7 +64,7 @@ class PDCalibrator(BaseEstimator):
     @classmethod
     def from_dict(cls, state: dict) -> PDCalibrator:
         """Rebuild a fitted calibrator from :meth:`to_dict` output."""
-        cal = cls(method=state["method"], pd_floor=float(state["pd_floor"]))
+        cal = cls(method=state["method"], pd_floor=float(state.get("pd_floor", 0.0)))
         if cal.method == "platt":
             cal.coef_, cal.intercept_ = float(state["coef"]), float(state["intercept"])
         else:

@@ -42,12 +42,13 @@ def window_bounds(
     cal = (cal_end - calibration_months + 1, cal_end)
     train_end = cal[0] - embargo_months
     if train_end < first:
-        need = test_months + calibration_months + 2 * embargo_months + 1
+        need = test_months + calibration_months + 2 * embargo_months - 1
         raise ValueError(
             "not enough history for an out-of-time split: labelled months span "
             f"{last - first + 1}, "
             f"need at least {need} (test {test_months} + calibration {calibration_months} + "
-            f"2 x embargo {embargo_months} + 1 training month)"
+            f"2 x embargo {embargo_months} - 1, as each window starts {embargo_months} months "
+            "after the last as-of month of the one before)"
         )
     return WindowBounds(train=(first, train_end), calibration=cal, test=test)
 

@@ -9,36 +9,18 @@ import sys
 import time
 from pathlib import Path
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import pytest
 import requests
-import yaml
 
-from models.calibration import PDCalibrator
-from models.master_scale import MasterScale
-from models.pd_model import PDModel
 from pipelines import registry
 
 pytestmark = pytest.mark.slow
 
-MASTER_SCALE = Path(__file__).parents[2] / "configs" / "master_scale.yaml"
 FEATURES = ["days_late_wavg_12m", "on_time_rate_12m", "debt_ratio", "current_ratio", "dso_days"]
 NAME = "tiny-pd"
 STARTUP_S = 90
-
-
-def tiny_pd_model(seed: int = 0, n: int = 300) -> tuple[PDModel, pd.DataFrame]:
-    rng = np.random.default_rng(seed)
-    X = pd.DataFrame(rng.normal(size=(n, len(FEATURES))), columns=FEATURES)
-    X.loc[::7, "debt_ratio"] = np.nan
-    y = (rng.random(n) < 1 / (1 + np.exp(2 - 1.5 * X["days_late_wavg_12m"]))).astype(int)
-    params = {"objective": "binary", "num_leaves": 4, "min_data_in_leaf": 10, "verbose": -1}
-    booster = lgb.train({**params, "seed": seed}, lgb.Dataset(X, y), num_boost_round=10)
-    calibrator = PDCalibrator("platt").fit(booster.predict(X, raw_score=True), y.to_numpy())
-    scale = MasterScale.from_records(yaml.safe_load(MASTER_SCALE.read_text())["grades"])
-    return PDModel(booster, calibrator, scale, n_reasons=3), X
 
 
 def free_port() -> int:
@@ -74,9 +56,9 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
+def served(tmp_path_factory, tiny_pd_model):
     root = tmp_path_factory.mktemp("serve")
-    model, X = tiny_pd_model()
+    model, X = tiny_pd_model(FEATURES)
     started = time.monotonic()
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MLFLOW_DISABLE_TELEMETRY", "true")

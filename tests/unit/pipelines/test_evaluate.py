@@ -2,12 +2,10 @@ import json
 import shutil
 from pathlib import Path
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import pytest
 
-from models.calibration import PDCalibrator
 from pipelines import evaluate
 from pipelines.config import Config
 from pipelines.io import StageError
@@ -44,7 +42,7 @@ def make_snapshots(seed: int = 7) -> tuple[pd.DataFrame, pd.DataFrame]:
     return frame[columns + FEATURES], truth
 
 
-def write_setup(root: Path, with_truth: bool = True) -> None:
+def write_setup(root: Path, build_model, with_truth: bool = True) -> None:
     """Write the stage's inputs under ``root``: snapshots, split, truth, a trained model."""
     snapshots, truth = make_snapshots()
     window = pd.Series(dict(zip(DATES, WINDOWS, strict=True)))
@@ -60,20 +58,21 @@ def write_setup(root: Path, with_truth: bool = True) -> None:
         truth.to_parquet(root / "data/raw/truth.parquet", index=False)
 
     train = snapshots[split["window"] == "train"]
-    params = {"objective": "binary", "num_leaves": 4, "min_data_in_leaf": 20, "verbose": -1}
-    booster = lgb.train(params, lgb.Dataset(train[FEATURES], train["label"]), num_boost_round=30)
-    booster.save_model(str(root / "data/models/booster.txt"))
     cal = snapshots[split["window"] == "calibration"]
-    calibrator = PDCalibrator("platt").fit(
-        booster.predict(cal[FEATURES], raw_score=True), cal["label"].to_numpy()
+    model, _ = build_model(
+        train=(train[FEATURES], train["label"]),
+        calibrate=(cal[FEATURES], cal["label"]),
+        num_boost_round=30,
+        min_data_in_leaf=20,
     )
-    (root / "data/models/calibrator.json").write_text(json.dumps(calibrator.to_dict()))
+    model.booster.save_model(str(root / "data/models/booster.txt"))
+    (root / "data/models/calibrator.json").write_text(json.dumps(model.calibrator.to_dict()))
     shutil.copy(REPO / "configs/master_scale.yaml", root / "configs/master_scale.yaml")
 
 
 @pytest.fixture
-def project(tmp_path, monkeypatch):
-    write_setup(tmp_path)
+def project(tmp_path, monkeypatch, tiny_pd_model):
+    write_setup(tmp_path, tiny_pd_model)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

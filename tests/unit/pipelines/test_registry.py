@@ -1,34 +1,13 @@
-from pathlib import Path
-
-import lightgbm as lgb
-import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from mlflow import MlflowClient
 
-from models.calibration import PDCalibrator
-from models.master_scale import MasterScale
 from models.pd_model import PDModel
 from pipelines import registry
 from pipelines.io import StageError
 
-MASTER_SCALE = Path(__file__).parents[3] / "configs" / "master_scale.yaml"
 FEATURES = ["days_late_wavg_12m", "on_time_rate_12m", "debt_ratio", "current_ratio", "dso_days"]
 NAME = "tiny-pd"
-
-
-def tiny_pd_model(seed: int = 0, n: int = 300) -> tuple[PDModel, pd.DataFrame]:
-    """A real booster + Platt calibrator + the project's master scale, on seeded toy data."""
-    rng = np.random.default_rng(seed)
-    X = pd.DataFrame(rng.normal(size=(n, len(FEATURES))), columns=FEATURES)
-    X.loc[::7, "debt_ratio"] = np.nan
-    y = (rng.random(n) < 1 / (1 + np.exp(2 - 1.5 * X["days_late_wavg_12m"]))).astype(int)
-    params = {"objective": "binary", "num_leaves": 4, "min_data_in_leaf": 10, "verbose": -1}
-    booster = lgb.train({**params, "seed": seed}, lgb.Dataset(X, y), num_boost_round=10)
-    calibrator = PDCalibrator("platt").fit(booster.predict(X, raw_score=True), y.to_numpy())
-    scale = MasterScale.from_records(yaml.safe_load(MASTER_SCALE.read_text())["grades"])
-    return PDModel(booster, calibrator, scale, n_reasons=3), X
 
 
 def register(model: PDModel, X: pd.DataFrame, uri: str, **overrides) -> dict:
@@ -47,12 +26,12 @@ def register(model: PDModel, X: pd.DataFrame, uri: str, **overrides) -> dict:
 
 
 @pytest.fixture(scope="module")
-def registered(tmp_path_factory):
+def registered(tmp_path_factory, tiny_pd_model):
     root = tmp_path_factory.mktemp("store")
     (root / "elsewhere").mkdir()
     plot = root / "calibration.json"
     plot.write_text("{}")
-    model, X = tiny_pd_model()
+    model, X = tiny_pd_model(FEATURES)
     uri = f"sqlite:///{root / 'mlflow.db'}"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
@@ -113,8 +92,8 @@ def test_signature_rejects_a_missing_column(registered):
         pyfunc.predict(registered["X"].head(3).drop(columns="debt_ratio"))
 
 
-def test_signature_types():
-    model, _ = tiny_pd_model()
+def test_signature_types(tiny_pd_model):
+    model, _ = tiny_pd_model(FEATURES)
     signature = registry.model_signature(model)
     assert signature.inputs.input_names() == FEATURES
     assert {str(t) for t in signature.inputs.input_types()} == {"DataType.double"}
@@ -124,10 +103,10 @@ def test_signature_types():
     assert out["reason_3_code"] == "DataType.string"
 
 
-def test_a_new_version_takes_the_alias_and_set_alias_moves_it(tmp_path, monkeypatch):
+def test_a_new_version_takes_the_alias_and_set_alias_moves_it(tmp_path, monkeypatch, tiny_pd_model):
     monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    model, X = tiny_pd_model()
+    model, X = tiny_pd_model(FEATURES)
     first, second = register(model, X, uri), register(model, X, uri)
     assert (first["model_version"], second["model_version"]) == (1, 2)
     assert registry.get_version_by_alias(NAME, "challenger", uri) == 2
@@ -135,11 +114,11 @@ def test_a_new_version_takes_the_alias_and_set_alias_moves_it(tmp_path, monkeypa
     assert registry.get_version_by_alias(NAME, "challenger", uri) == 1
 
 
-def test_an_experiment_stored_elsewhere_is_an_error(tmp_path, monkeypatch):
+def test_an_experiment_stored_elsewhere_is_an_error(tmp_path, monkeypatch, tiny_pd_model):
     monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     MlflowClient(tracking_uri=uri).create_experiment("tiny", (tmp_path / "old").as_uri())
-    model, X = tiny_pd_model()
+    model, X = tiny_pd_model(FEATURES)
     with pytest.raises(StageError, match="keeps its artifacts"):
         register(model, X, uri)
 
@@ -167,10 +146,10 @@ def test_git_commit_outside_a_checkout(tmp_path, monkeypatch):
     assert registry.git_commit() == "unknown"
 
 
-def test_a_relative_sqlite_uri_follows_the_working_directory(tmp_path, monkeypatch):
+def test_a_relative_sqlite_uri_follows_the_working_directory(tmp_path, monkeypatch, tiny_pd_model):
     # MLflow caches stores by URI string: the same relative URI in another cwd is another store
     monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
-    model, X = tiny_pd_model()
+    model, X = tiny_pd_model(FEATURES)
     for sub in ("a", "b"):
         (tmp_path / sub).mkdir()
         monkeypatch.chdir(tmp_path / sub)

@@ -2,15 +2,11 @@ import json
 import shutil
 from pathlib import Path
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from mlflow import MlflowClient
 
-from models.calibration import PDCalibrator
-from models.master_scale import MasterScale
 from models.pd_model import PDModel
 from pipelines import register, score
 from pipelines.config import Config
@@ -25,16 +21,6 @@ SCORE_COLUMNS = [
     "reason_1_code", "reason_1", "reason_2_code", "reason_2", "reason_3_code", "reason_3",
     "model_version",
 ]  # fmt: skip
-
-
-def tiny_booster(seed: int = 0, n: int = 300) -> tuple[lgb.Booster, PDCalibrator]:
-    rng = np.random.default_rng(seed)
-    X = pd.DataFrame(rng.normal(size=(n, len(FEATURES))), columns=FEATURES)
-    y = (rng.random(n) < 1 / (1 + np.exp(2 - 1.5 * X["days_late_wavg_12m"]))).astype(int)
-    params = {"objective": "binary", "num_leaves": 4, "min_data_in_leaf": 10, "verbose": -1}
-    booster = lgb.train({**params, "seed": seed}, lgb.Dataset(X, y), num_boost_round=10)
-    calibrator = PDCalibrator("platt").fit(booster.predict(X, raw_score=True), y.to_numpy())
-    return booster, calibrator
 
 
 def book() -> pd.DataFrame:
@@ -66,8 +52,8 @@ def snapshots(customers: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def write_fake_repo(root: Path) -> PDModel:
-    booster, calibrator = tiny_booster()
+def write_fake_repo(root: Path, model: PDModel) -> PDModel:
+    booster, calibrator = model.booster, model.calibrator
     (root / "configs").mkdir()
     shutil.copy(REPO / "configs" / "master_scale.yaml", root / "configs" / "master_scale.yaml")
     for sub in ("raw", "features", "models", "reports/plots", "splits"):
@@ -92,16 +78,13 @@ def write_fake_repo(root: Path) -> PDModel:
         }
     )
     defaults.to_parquet(root / "data/features/default_dates.parquet")
-    scale = MasterScale.from_records(
-        yaml.safe_load((REPO / "configs/master_scale.yaml").read_text())["grades"]
-    )
-    return PDModel(booster, calibrator, scale, n_reasons=3)
+    return model
 
 
 @pytest.fixture(scope="module")
-def staged(tmp_path_factory):
+def staged(tmp_path_factory, tiny_pd_model):
     root = tmp_path_factory.mktemp("repo")
-    model = write_fake_repo(root)
+    model = write_fake_repo(root, tiny_pd_model(FEATURES, nan_every=None)[0])
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
         mp.chdir(root)

@@ -1,0 +1,209 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from features.contract import REQUIRED_TABLES, TABLES, Column, Table, cast_table
+
+CUSTOMERS = TABLES["customers"]
+
+
+def raw_customers() -> pd.DataFrame:
+    """As read from a CSV: everything text, padded, in another column order, extra column."""
+    return pd.DataFrame(
+        {
+            "name": ["Alpha", None, "Gamma"],
+            "customer_id": [" C1 ", "C2", "C3"],
+            "country": ["DE", "FR", "IT"],
+            "region": ["north", "south", "south"],
+            "industry": ["retail", "energy", "retail"],
+            "annual_revenue": ["1500.5", None, "0"],
+            "relationship_start": ["2020-01-31", "2021-02-01", "2019-12-01"],
+            "credit_limit": ["100", 200, "3e3"],
+            "payment_terms_days": ["30", 60, "90"],
+            "notes": ["x", "y", "z"],
+        },
+        index=[7, 8, 9],
+    )
+
+
+def test_cast_customers_types_order_and_values():
+    got = cast_table(raw_customers(), CUSTOMERS)
+    assert list(got.columns) == CUSTOMERS.column_names  # contract order, extra column dropped
+    assert list(got.index) == [0, 1, 2]
+    assert got["customer_id"].tolist() == ["C1", "C2", "C3"]
+    assert got["name"].tolist() == ["Alpha", None, "Gamma"]
+    assert got["annual_revenue"].dtype == "float64"
+    np.testing.assert_array_equal(got["annual_revenue"], [1500.5, np.nan, 0.0])
+    assert got["relationship_start"].dtype == "datetime64[ns]"
+    assert got["relationship_start"].iloc[1] == pd.Timestamp("2021-02-01")
+    assert got["credit_limit"].tolist() == [100.0, 200.0, 3000.0]
+    assert str(got["payment_terms_days"].dtype) == "Int64"
+    assert got["payment_terms_days"].tolist() == [30, 60, 90]
+
+
+@pytest.mark.parametrize("name", [c.name for c in CUSTOMERS.columns])
+def test_a_missing_required_column_is_an_error(name):
+    with pytest.raises(ValueError, match=rf"customers: missing required columns \['{name}'\]"):
+        cast_table(raw_customers().drop(columns=name), CUSTOMERS)
+
+
+@pytest.mark.parametrize(
+    ("name", "bad", "kind"),
+    [
+        ("annual_revenue", "lots", "float"),
+        ("credit_limit", "1,000", "float"),
+        ("payment_terms_days", "thirty", "int"),
+        ("relationship_start", "2020-13-45", "date"),
+    ],
+)
+def test_a_bad_value_is_an_error_naming_the_column_and_value(name, bad, kind):
+    frame = raw_customers()
+    frame.loc[8, name] = bad
+    with pytest.raises(ValueError) as err:
+        cast_table(frame, CUSTOMERS)
+    message = str(err.value)
+    assert f"customers.{name}: 1 values are not {kind}" in message
+    assert repr(bad) in message and "rows [8]" in message
+
+
+def test_blank_cells_are_missing():
+    frame = raw_customers()
+    frame.loc[7, "name"] = "   "
+    frame.loc[9, "annual_revenue"] = ""
+    got = cast_table(frame, CUSTOMERS)
+    assert got["name"].tolist() == [None, None, "Gamma"]
+    assert np.isnan(got["annual_revenue"].iloc[2])
+
+
+def test_a_fraction_in_an_int_column_is_an_error_naming_the_column():
+    frame = raw_customers()
+    frame.loc[8, "payment_terms_days"] = "30.5"
+    with pytest.raises(ValueError, match=r"customers\.payment_terms_days.*'30\.5'"):
+        cast_table(frame, CUSTOMERS)
+
+
+def invoices(disputed: list) -> pd.DataFrame:
+    n = len(disputed)
+    return pd.DataFrame(
+        {
+            "invoice_id": [f"I{i}" for i in range(n)],
+            "customer_id": "C1",
+            "issue_date": "2024-01-01",
+            "due_date": "2024-01-31",
+            "amount": "10.5",
+            "currency": "EUR",
+            "paid_date": ["2024-02-01", "", None, "2024-03-01", None, None, None, None][:n],
+            "paid_amount": None,
+            "disputed": disputed,
+        }
+    )
+
+
+def test_bools_and_empty_dates():
+    got = cast_table(invoices(["Yes", "0", True, " n ", "TRUE", None]), TABLES["invoices"])
+    assert got["disputed"].dtype == bool
+    assert got["disputed"].tolist() == [True, False, True, False, True, False]
+    assert got["paid_date"].isna().tolist() == [False, True, True, False, True, True]
+    assert got["paid_amount"].isna().all() and got["paid_amount"].dtype == "float64"
+
+
+def test_a_bad_bool_is_an_error():
+    with pytest.raises(ValueError, match=r"invoices\.disputed: 1 values are not bool.*'maybe'"):
+        cast_table(invoices(["yes", "maybe"]), TABLES["invoices"])
+
+
+@pytest.mark.parametrize(
+    ("table", "name", "frame"),
+    [
+        (
+            "financials",
+            "available_date",
+            pd.DataFrame(
+                {
+                    "customer_id": ["C1"],
+                    "period_end": ["2023-12-31"],
+                    **{c: ["1"] for c in TABLES["financials"].column_names[3:]},
+                }
+            ),
+        ),
+        (
+            "events",
+            "description",
+            pd.DataFrame(
+                {
+                    "customer_id": ["C1"],
+                    "event_date": ["2024-01-01"],
+                    "event_type": ["legal_dispute"],
+                }
+            ),
+        ),
+    ],
+)
+def test_an_optional_column_is_added_empty(table, name, frame):
+    got = cast_table(frame, TABLES[table])
+    assert list(got.columns) == TABLES[table].column_names
+    assert got[name].isna().all()
+
+
+def test_financials_optional_date_is_a_date():
+    frame = pd.DataFrame(
+        {"customer_id": ["C1"], "period_end": ["2023-12-31"]}
+        | {c: ["1"] for c in TABLES["financials"].column_names[3:]}
+    )
+    assert cast_table(frame, TABLES["financials"])["available_date"].dtype == "datetime64[ns]"
+
+
+def test_open_columns_are_kept_as_numbers():
+    frame = pd.DataFrame(
+        {
+            "known_date": ["2024-01-31", "2024-02-29"],
+            "customer_id": ["C1", "C2"],
+            "bureau_score": ["1.5", None],
+            "paydex": [80, 75],
+        }
+    )
+    got = cast_table(frame, TABLES["attributes"])
+    assert list(got.columns) == ["customer_id", "known_date", "bureau_score", "paydex"]
+    np.testing.assert_array_equal(got["bureau_score"], [1.5, np.nan])
+    assert got["paydex"].dtype == "float64"
+
+
+def test_a_non_numeric_open_column_is_an_error():
+    frame = pd.DataFrame({"customer_id": ["C1"], "known_date": ["2024-01-31"], "tier": ["gold"]})
+    with pytest.raises(ValueError, match=r"attributes\.tier: 1 values are not float.*'gold'"):
+        cast_table(frame, TABLES["attributes"])
+
+
+def test_a_closed_table_drops_extra_columns():
+    frame = pd.DataFrame(
+        {"industry": ["retail"], "month": ["2024-01-31"], "value": ["101.5"], "source": ["x"]}
+    )
+    got = cast_table(frame, TABLES["industry_index"])
+    assert list(got.columns) == ["industry", "month", "value"]
+    assert got["value"].tolist() == [101.5]
+
+
+def test_table_column_lookup():
+    assert CUSTOMERS.column("credit_limit") == Column("credit_limit", "float", min=0)
+    with pytest.raises(KeyError, match="table 'customers' has no contract column 'colour'"):
+        CUSTOMERS.column("colour")
+
+
+def test_contract_is_consistent():
+    assert REQUIRED_TABLES == ("customers",)
+    for name, table in TABLES.items():
+        assert table.name == name
+        names = table.column_names
+        assert len(set(names)) == len(names), name
+        assert set(table.key) <= set(names), name
+        assert {c for pair in table.date_order for c in pair} <= set(names), name
+        for col, target in table.foreign_keys.items():
+            other, other_col = target.split(".")
+            assert col in names and other_col in TABLES[other].column_names
+
+
+def test_cast_table_of_an_empty_table():
+    table = Table("t", (Column("a", "str"), Column("b", "float"), Column("c", "date")))
+    got = cast_table(pd.DataFrame({"a": [], "b": [], "c": []}), table)
+    assert got.empty and list(got.columns) == ["a", "b", "c"]
+    assert got["b"].dtype == "float64" and got["c"].dtype == "datetime64[ns]"

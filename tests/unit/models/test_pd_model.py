@@ -1,0 +1,120 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from features.catalogue import FEATURES as CATALOGUE
+from features.catalogue import monotone_constraints
+from models.reasons import reason_columns
+
+# directions +1, -1, +1, -1, 0
+NAMES = [
+    "days_late_wavg_12m",
+    "on_time_rate_12m",
+    "debt_ratio",
+    "current_ratio",
+    "payment_terms_days",
+]
+
+
+@pytest.fixture(scope="module")
+def model_and_rows(tiny_pd_model):
+    return tiny_pd_model(NAMES, seed=11, n=300, num_boost_round=30, monotone=True)
+
+
+@pytest.fixture(scope="module")
+def model(model_and_rows):
+    return model_and_rows[0]
+
+
+@pytest.fixture(scope="module")
+def rows(model_and_rows):
+    return model_and_rows[1].iloc[:40]
+
+
+def test_predict_returns_pd_grade_and_reasons(model, rows):
+    got = model.predict(rows)
+    assert list(got.columns) == model.output_columns == ["pd_12m", "grade", *reason_columns(3)]
+    assert list(got.index) == list(rows.index)
+    assert got["pd_12m"].between(0, 1).all() and got["pd_12m"].nunique() > 1
+    assert np.issubdtype(got["grade"].dtype, np.integer)
+    assert got["grade"].tolist() == model.scale.assign(got["pd_12m"]).tolist()
+    codes = {spec.reason_code for spec in CATALOGUE.values()} | {""}
+    for k in (1, 2, 3):
+        assert set(got[f"reason_{k}_code"]) <= codes
+    assert (got["reason_1_code"] != "").any()
+    # a row whose first reason is empty has no other reason either
+    empty = got["reason_1_code"] == ""
+    assert (got.loc[empty, ["reason_2_code", "reason_3_code"]] == "").all().all()
+
+
+def test_pd_is_the_calibrated_raw_score(model, rows):
+    raw = model.booster.predict(rows[NAMES], raw_score=True)
+    expected = model.calibrator.predict(raw)
+    np.testing.assert_allclose(model.predict(rows)["pd_12m"], expected, rtol=1e-10)
+    np.testing.assert_allclose(model.predict_pd(rows), expected, rtol=1e-12)
+
+
+def test_missing_values_are_scored(model, rows):
+    with_nan = rows.copy()
+    with_nan.loc[with_nan.index[:5], "debt_ratio"] = np.nan
+    got = model.predict(with_nan)
+    assert got["pd_12m"].notna().all()
+
+
+def test_column_order_and_extra_columns_do_not_matter(model, rows):
+    shuffled = rows[NAMES[::-1]].assign(customer_id="C1", other=1.0)
+    pd.testing.assert_frame_equal(model.predict(shuffled), model.predict(rows))
+    assert model.feature_names == NAMES
+
+
+def test_integer_columns_are_accepted(model, rows):
+    ints = rows.assign(payment_terms_days=30)
+    assert ints["payment_terms_days"].dtype.kind == "i"
+    assert model.feature_frame(ints)["payment_terms_days"].dtype == float
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_missing_feature_column_is_an_error_naming_it(model, rows, name):
+    with pytest.raises(ValueError, match=rf"input lacks model feature columns: \['{name}'\]"):
+        model.predict(rows.drop(columns=name))
+    with pytest.raises(ValueError, match=name):
+        model.predict_pd(rows.drop(columns=name))
+
+
+def test_a_non_numeric_feature_is_an_error(model, rows):
+    bad = rows.astype({"debt_ratio": object})
+    bad.loc[bad.index[0], "debt_ratio"] = "high"
+    with pytest.raises(ValueError, match="must be numeric"):
+        model.predict(bad)
+
+
+def sweep(model, rows: pd.DataFrame, name: str) -> np.ndarray:
+    """Raw scores (rows x grid) as ``name`` runs over a grid, the other features held."""
+    grid = np.linspace(-3, 3, 25)
+    swept = rows.loc[rows.index.repeat(len(grid)), NAMES].assign(**{name: np.tile(grid, len(rows))})
+    return model.booster.predict(swept, raw_score=True).reshape(len(rows), len(grid))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_monotone_constraints_hold(model, rows, name):
+    direction = monotone_constraints([name])[0]
+    scores = sweep(model, rows, name)
+    if direction == 0:
+        return
+    steps = np.diff(scores, axis=1) * direction
+    assert (steps >= -1e-12).all(), f"{name}: raising it moves the score against {direction:+d}"
+
+
+def test_the_monotone_check_can_fail(tiny_pd_model, rows):
+    # the same data without constraints: some constrained feature moves the wrong way
+    free, _ = tiny_pd_model(NAMES, seed=11, n=300, num_boost_round=30, monotone=False)
+    against = []
+    for name, direction in zip(NAMES, monotone_constraints(NAMES), strict=True):
+        steps = np.diff(sweep(free, rows, name), axis=1) * direction
+        against.append(direction != 0 and (steps < -1e-12).any())
+    assert any(against)
+
+
+def test_days_late_raises_the_pd(model, rows):
+    scores = sweep(model, rows, "days_late_wavg_12m")
+    assert (scores[:, -1] > scores[:, 0]).all()

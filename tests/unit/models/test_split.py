@@ -1,0 +1,164 @@
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from features.timeline import month_end
+from models.split import WINDOWS, WindowBounds, assign_windows, split_by_time, window_bounds
+
+BASE = 2020 * 12  # month index of January 2020
+
+
+def test_window_bounds_arithmetic():
+    # months 0..47, test 6, calibration 6, embargo 12: test 42..47; calibration ends
+    # 42 - 12 = 30, so 25..30; training ends 25 - 12 = 13
+    got = window_bounds(np.arange(BASE, BASE + 48), 6, 6, 12)
+    assert got == WindowBounds(
+        train=(BASE, BASE + 13), calibration=(BASE + 25, BASE + 30), test=(BASE + 42, BASE + 47)
+    )
+    assert got.as_dict() == {
+        "train": (BASE, BASE + 13),
+        "calibration": (BASE + 25, BASE + 30),
+        "test": (BASE + 42, BASE + 47),
+    }
+
+
+def test_window_bounds_ignores_order_and_duplicates():
+    months = np.array([BASE + 47, BASE, BASE + 3, BASE + 3, *range(BASE, BASE + 48)])
+    assert window_bounds(months, 6, 6, 12) == window_bounds(np.arange(BASE, BASE + 48), 6, 6, 12)
+
+
+@pytest.mark.parametrize("embargo", [0, 1, 3])
+def test_small_embargo(embargo):
+    got = window_bounds(np.arange(10), 2, 3, embargo)
+    assert got.test == (8, 9)
+    assert got.calibration == (8 - embargo - 2, 8 - embargo)
+    assert got.train == (0, 8 - embargo - 2 - embargo)
+
+
+def snapshot_grid(n_months: int, horizon: int) -> pd.DataFrame:
+    """Two customers over ``n_months`` month ends, labels missing for the last ``horizon``."""
+    months = np.tile(np.arange(BASE, BASE + n_months), 2)
+    frame = pd.DataFrame(
+        {
+            "customer_id": np.repeat(["A", "B"], n_months),
+            "month": months,
+            "as_of_date": month_end(months),
+            "label": np.tile(np.arange(n_months) % 2, 2).astype(float),
+        }
+    )
+    frame.loc[frame["month"] >= BASE + n_months - horizon, "label"] = np.nan
+    return frame
+
+
+@pytest.mark.parametrize(
+    ("horizon", "test_months", "calibration_months"), [(3, 3, 3), (6, 6, 4), (12, 6, 6)]
+)
+def test_the_embargo_keeps_label_windows_out_of_later_windows(
+    horizon, test_months, calibration_months
+):
+    snapshots = snapshot_grid(60, horizon)
+    split, bounds = split_by_time(
+        snapshots, test_months, calibration_months, embargo_months=horizon
+    )
+    first_as_of = {
+        w: split.loc[split["window"] == w, "as_of_date"].min() for w in ("calibration", "test")
+    }
+    later = {"train": ["calibration", "test"], "calibration": ["test"]}
+    for window, after in later.items():
+        rows = split[split["window"] == window]
+        assert len(rows) > 0
+        label_end = month_end(rows["month"].to_numpy() + horizon)  # end of (t, t + H]
+        for other in after:
+            assert (label_end <= first_as_of[other]).all(), (window, other)
+    # the embargo is as short as allowed: the last calibration label window ends exactly there
+    last_cal = split.loc[split["window"] == "calibration", "month"].max()
+    assert month_end(last_cal + horizon)[0] == first_as_of["test"]
+    assert bounds.test[1] == BASE + 60 - horizon - 1
+
+
+def test_too_little_history_is_an_error_with_a_clear_message():
+    with pytest.raises(ValueError) as err:
+        window_bounds(np.arange(BASE, BASE + 20), 6, 6, 12)
+    message = str(err.value)
+    assert message.startswith("not enough history for an out-of-time split")
+    assert "labelled months span 20" in message
+    assert "test 6 + calibration 6 + 2 x embargo 12 - 1" in message
+
+
+@pytest.mark.parametrize(("test_months", "calibration_months", "embargo"), [(6, 6, 12), (3, 3, 3)])
+def test_the_history_the_message_asks_for_is_the_least_that_works(
+    test_months, calibration_months, embargo
+):
+    short = test_months + calibration_months + 2 * embargo - 2
+    with pytest.raises(ValueError) as err:
+        window_bounds(np.arange(short), test_months, calibration_months, embargo)
+    need = int(re.search(r"need at least (\d+)", str(err.value)).group(1))
+    window_bounds(np.arange(need), test_months, calibration_months, embargo)  # enough
+    with pytest.raises(ValueError):
+        window_bounds(np.arange(need - 1), test_months, calibration_months, embargo)
+
+
+def test_the_shortest_history_that_works():
+    # 6 + 6 + 2 x 12 - 1 = 35 months leave one training month
+    assert window_bounds(np.arange(35), 6, 6, 12).train == (0, 0)
+    with pytest.raises(ValueError, match="labelled months span 34"):
+        window_bounds(np.arange(34), 6, 6, 12)
+
+
+def test_no_labelled_months_is_an_error():
+    with pytest.raises(ValueError, match="no labelled snapshots"):
+        window_bounds(np.array([], dtype=int), 3, 3, 3)
+
+
+def test_assign_windows():
+    bounds = WindowBounds(train=(0, 1), calibration=(3, 3), test=(5, 6))
+    snapshots = pd.DataFrame(
+        {
+            "month": [0, 1, 2, 3, 4, 5, 6, 7, 6],
+            "label": [0.0, 1.0, 0.0, 1.0, 0.0, 0.0, 1.0, np.nan, np.nan],
+        },
+        index=list("abcdefghi"),
+    )
+    got = assign_windows(snapshots, bounds)
+    assert got.name == "window" and list(got.index) == list("abcdefghi")
+    assert got.tolist() == [
+        "train",
+        "train",
+        "embargo",
+        "calibration",
+        "embargo",
+        "test",
+        "test",
+        "unlabeled",
+        "unlabeled",  # unlabelled although inside the test window
+    ]
+    assert set(got) <= set(WINDOWS)
+
+
+def test_split_by_time_columns_and_unlabelled_rows():
+    snapshots = snapshot_grid(30, 3)
+    split, bounds = split_by_time(snapshots, 3, 3, 3)
+    assert list(split.columns) == ["customer_id", "as_of_date", "month", "window"]
+    assert list(split.index) == list(snapshots.index)
+    assert (split["window"] == "unlabeled").tolist() == snapshots["label"].isna().tolist()
+    counts = split["window"].value_counts()
+    # labelled months 0..26: test 24..26, calibration 19..21, train 0..16, embargo 17, 18,
+    # 22, 23; two customers each
+    assert bounds == WindowBounds(
+        train=(BASE, BASE + 16), calibration=(BASE + 19, BASE + 21), test=(BASE + 24, BASE + 26)
+    )
+    assert counts.to_dict() == {
+        "train": 34,
+        "embargo": 8,
+        "unlabeled": 6,
+        "calibration": 6,
+        "test": 6,
+    }
+
+
+@pytest.mark.parametrize("name", ["customer_id", "as_of_date", "month", "label"])
+def test_split_by_time_requires_columns(name):
+    with pytest.raises(KeyError, match=name):
+        split_by_time(snapshot_grid(30, 3).drop(columns=name), 3, 3, 3)
