@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from features.attributes import PREFIX as ATTRIBUTE_PREFIX
+from features.attributes import add_attribute_features
 from features.catalogue import CATALOGUE
 from features.events import add_event_features
 from features.financials import add_financial_features
@@ -23,6 +25,7 @@ FAMILY_TABLE = {
     "industry": "industry_index",
     "financials": "financials",
     "events": "events",
+    "attributes": "attributes",
 }
 
 
@@ -36,6 +39,7 @@ class FeatureSettings:
     financials_lag_days: int = 120
     default_days_past_due: int = 90
     default_materiality: float = 500.0
+    snapshot_dates: tuple[pd.Timestamp, ...] = ()  # only these month ends (one-date data sets)
 
 
 def first_snapshot_month(tables: dict[str, pd.DataFrame], warmup_months: int) -> int:
@@ -76,8 +80,12 @@ def build_features(
         tables.get("invoices"), tables.get("events"), tables.get("defaults"), as_of_date,
         settings.default_days_past_due, settings.default_materiality,
     )  # fmt: skip
-    first = first_snapshot_month(tables, settings.warmup_months)
-    snaps = build_snapshots(customers, defaults, first, as_of_date, settings.horizon_months)
+    if settings.snapshot_dates:
+        months = sorted(int(m) for m in month_index(pd.DatetimeIndex(settings.snapshot_dates)))
+    else:
+        first = first_snapshot_month(tables, settings.warmup_months)
+        months = list(range(first, int(month_index(pd.DatetimeIndex([as_of_date]))[0]) + 1))
+    snaps = build_snapshots(customers, defaults, months, as_of_date, settings.horizon_months)
     book = customers.set_index("customer_id")
     snaps["industry"] = snaps["customer_id"].map(book["industry"]).astype(str)
     snaps["region"] = snaps["customer_id"].map(book["region"]).astype(str)
@@ -97,7 +105,10 @@ def build_features(
         snaps = add_financial_features(snaps, tables["financials"], settings.financials_lag_days)
     if "events" in tables:
         snaps = add_event_features(snaps, tables["events"])
+    if "attributes" in tables:
+        snaps = add_attribute_features(snaps, tables["attributes"])
     snaps = add_peer_features(add_profile_features(snaps, customers))
     features = [spec.name for spec in CATALOGUE if spec.name in snaps]
+    features += sorted(c for c in snaps.columns if c.startswith(ATTRIBUTE_PREFIX))
     snaps[features] = snaps[features].astype(np.float64)
     return snaps[ID_COLUMNS + features], defaults, skipped

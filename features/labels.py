@@ -95,7 +95,7 @@ def default_dates(
 def build_snapshots(
     customers: pd.DataFrame,
     defaults: pd.DataFrame,
-    first_month: int,
+    months: list[int],
     as_of_date: pd.Timestamp,
     horizon_months: int,
 ) -> pd.DataFrame:
@@ -104,8 +104,9 @@ def build_snapshots(
     Args:
         customers: The book (``customer_id``, ``relationship_start``).
         defaults: Output of :func:`default_dates`.
-        first_month: Month index of the first snapshot.
-        as_of_date: The data's as-of date; its month end is the last snapshot.
+        months: Month indices of the snapshots; those after ``as_of_date``'s last complete
+            month end are dropped.
+        as_of_date: The data's as-of date.
         horizon_months: Label horizon H: default within (t, t + H months].
 
     Returns:
@@ -115,7 +116,7 @@ def build_snapshots(
     last_month = int(month_index(pd.DatetimeIndex([as_of_date]))[0])
     if month_end(last_month)[0] != as_of_date.normalize():
         last_month -= 1  # a mid-month as-of date: the last complete month end
-    months = np.arange(first_month, last_month + 1)
+    months = np.array(sorted(m for m in months if m <= last_month), dtype=np.int64)
     if len(months) == 0:
         raise ValueError("no snapshot months: as-of date is before the first snapshot month")
     ends = month_end(months)

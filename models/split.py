@@ -72,3 +72,46 @@ def split_by_time(
     split = snapshots[["customer_id", "as_of_date", "month"]].copy()
     split["window"] = assign_windows(snapshots, bounds)
     return split, bounds
+
+
+def split_by_customer(
+    snapshots: pd.DataFrame, test_share: float, calibration_share: float, seed: int
+) -> pd.DataFrame:
+    """Assign whole customers to train / calibration / test, stratified by outcome.
+
+    For data observed at a single as-of date there is no time to split on; splitting by
+    customer keeps every customer's rows in one window, so no customer is both learnt from and
+    tested on. Customers are stratified by whether any of their labelled rows defaults.
+
+    Returns:
+        ``(customer_id, as_of_date, month, window)`` for every snapshot.
+    """
+    if not (
+        0 < test_share < 1 and 0 < calibration_share < 1 and test_share + calibration_share < 1
+    ):
+        raise ValueError(
+            f"test_share ({test_share}) and calibration_share ({calibration_share}) must be in "
+            "(0, 1) and leave customers for training"
+        )
+    labelled = snapshots[snapshots["label"].notna()]
+    if labelled.empty:
+        raise ValueError("no labelled snapshots to split")
+    outcome = labelled.groupby("customer_id")["label"].max().sort_index()
+    rng = np.random.default_rng(seed)
+    window_of: dict[str, str] = {}
+    for _, ids in outcome.groupby(outcome):
+        ids = rng.permutation(ids.index.to_numpy())
+        n_test = int(round(test_share * len(ids)))
+        n_cal = int(round(calibration_share * len(ids)))
+        window_of |= dict.fromkeys(ids[:n_test], "test")
+        window_of |= dict.fromkeys(ids[n_test : n_test + n_cal], "calibration")
+        window_of |= dict.fromkeys(ids[n_test + n_cal :], "train")
+    split = snapshots[["customer_id", "as_of_date", "month"]].copy()
+    split["window"] = snapshots["customer_id"].map(window_of).fillna("unlabeled").to_numpy()
+    split.loc[snapshots["label"].isna().to_numpy(), "window"] = "unlabeled"
+    return split
+
+
+def single_as_of(snapshots: pd.DataFrame) -> bool:
+    """Whether all labelled snapshots share one as-of date (then split by customer)."""
+    return snapshots.loc[snapshots["label"].notna(), "month"].nunique() <= 1

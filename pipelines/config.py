@@ -19,8 +19,12 @@ class _Section(BaseModel):
 class IngestConfig(_Section):
     """Where the input tables come from."""
 
-    source: Literal["synthetic", "folder"] = "synthetic"
-    path: str | None = None
+    source: Literal[
+        "synthetic", "folder", "taiwan_credit_default", "polish_bankruptcy", "ibm_ar_late_payment"
+    ] = "synthetic"
+    path: str | None = None  # folder source: required; public data sets: ../shared/data/<name>
+    industry_index: Literal["source", "industry_cycle"] = "source"  # real FF12/OECD series
+    industry_cycle_path: str | None = None  # default ../shared/data/industry_cycle
     as_of_date: str | None = None  # folder data: default is the latest date in the files
 
     @model_validator(mode="after")
@@ -57,8 +61,12 @@ class FeaturesConfig(_Section):
 
 
 class SplitConfig(_Section):
-    """Out-of-time windows."""
+    """Out-of-time windows, or a split by customer for data observed at one date."""
 
+    strategy: Literal["auto", "out_of_time", "by_customer"] = "auto"
+    test_share: float = Field(0.2, gt=0, lt=1)  # by_customer: share of customers in test
+    calibration_share: float = Field(0.2, gt=0, lt=1)
+    seed: int = 42
     test_months: int = Field(6, ge=1)
     calibration_months: int = Field(6, ge=1)
     embargo_months: int = Field(12, ge=0)

@@ -14,6 +14,7 @@ Params:
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import pandas as pd
 
@@ -42,10 +43,26 @@ def load_raw() -> tuple[dict[str, pd.DataFrame], pd.Timestamp]:
     return tables, pd.Timestamp(manifest["as_of_date"])
 
 
+def feature_settings(cfg: Config, manifest: dict) -> FeatureSettings:
+    """The configured settings, with the snapshot dates and horizon a data set may define."""
+    settings = FeatureSettings(**cfg.features.model_dump())
+    horizon = manifest.get("horizon_months")
+    if horizon and horizon != settings.horizon_months:
+        log.info("the %s data defines its label horizon: %d months", manifest["source"], horizon)
+        settings = replace(settings, horizon_months=int(horizon))
+    dates = tuple(pd.Timestamp(d) for d in manifest.get("snapshot_dates") or ())
+    if dates:
+        log.info(
+            "snapshots only at %s (the data is observed at that date)",
+            ", ".join(map(str, manifest["snapshot_dates"])),
+        )
+    return replace(settings, snapshot_dates=dates)
+
+
 def run(cfg: Config) -> None:
     """Build and write the snapshot table."""
     tables, as_of = load_raw()
-    settings = FeatureSettings(**cfg.features.model_dump())
+    settings = feature_settings(cfg, read_json(RAW / "manifest.json"))
     snapshots, defaults, skipped = build_features(tables, as_of, settings)
     for line in skipped:
         log.info(line)

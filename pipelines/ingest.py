@@ -15,12 +15,15 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
+from features.adapters import Adapted
 from features.contract import REQUIRED_TABLES, TABLES, cast_table
 from features.synthetic import generate
+from pipelines.adapters import read_adapter, real_industry_index
 from pipelines.config import Config, IngestConfig, load_config, parse_args
 from pipelines.io import RAW, StageError, run_stage, write_json
 
@@ -61,26 +64,41 @@ def data_as_of(tables: dict[str, pd.DataFrame], configured: str | None) -> pd.Ti
     return pd.Timestamp(max(latest)).normalize()
 
 
-def load_source(cfg: Config) -> tuple[dict[str, pd.DataFrame], pd.Timestamp]:
-    """Tables and as-of date of the configured source."""
+def load_source(cfg: Config) -> Adapted:
+    """Tables, as-of date and snapshot facts of the configured source."""
     src: IngestConfig = cfg.ingest
     if src.source == "synthetic":
         syn = cfg.synthetic
         log.info(
-            "generating %d customers over %d months (seed %d)",
-            syn.n_customers,
-            syn.n_months,
-            syn.seed,
+            "generating %d customers, %d months (seed %d)", syn.n_customers, syn.n_months, syn.seed
         )
         tables = generate(syn.n_customers, syn.n_months, syn.start, syn.seed)
-        return tables, tables["industry_index"]["month"].max()
-    tables = read_folder(Path(src.path))
-    return tables, data_as_of(tables, src.as_of_date)
+        source = Adapted(tables, tables["industry_index"]["month"].max())
+    elif src.source == "folder":
+        tables = read_folder(Path(src.path))
+        source = Adapted(tables, data_as_of(tables, src.as_of_date))
+    else:
+        source = read_adapter(src.source, Path(src.path) if src.path else None)
+    if src.industry_index == "industry_cycle":
+        source = with_real_industry_index(source, src.industry_cycle_path)
+    return source
+
+
+def with_real_industry_index(source: Adapted, folder: str | None) -> Adapted:
+    """Replace the source's industry index by the real Fama-French / OECD series."""
+    tables = source.tables
+    first = tables["invoices"]["issue_date"].min() if "invoices" in tables else source.as_of_date
+    months = pd.date_range(first + pd.offsets.MonthEnd(0), source.as_of_date, freq="ME")
+    industries = sorted(tables["customers"]["industry"].unique())
+    index = real_industry_index(Path(folder) if folder else None, months, industries)
+    note = "industry_index: real Fama-French 12 / OECD series laid on the book's calendar"
+    return replace(source, tables=tables | {"industry_index": index}, notes=[*source.notes, note])
 
 
 def run(cfg: Config) -> None:
     """Write the canonical tables and the manifest; replace data/raw as a whole."""
-    tables, as_of = load_source(cfg)
+    source = load_source(cfg)
+    tables, as_of = source.tables, source.as_of_date
     skipped = sorted(set(TABLES) - set(tables))
     RAW.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".raw.", dir=RAW.parent))
@@ -92,6 +110,9 @@ def run(cfg: Config) -> None:
         "as_of_date": as_of.date().isoformat(),
         "tables": {n: len(f) for n, f in tables.items() if n in TABLES},
         "skipped": skipped,
+        "snapshot_dates": [d.date().isoformat() for d in source.snapshot_dates],
+        "horizon_months": source.horizon_months,
+        "notes": source.notes,
     }
     write_json(manifest, staging / "manifest.json")
     for name in skipped:

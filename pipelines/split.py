@@ -7,14 +7,19 @@ Outputs:
     data/splits/windows.json: the as-of dates of each window and row counts.
 Params:
     split, features.horizon_months
+
+Strategy ``auto``: out of time, or by customer (stratified) when every labelled snapshot has
+the same as-of date (data observed once, e.g. the Taiwan and Polish data sets).
 """
 
 from __future__ import annotations
 
 import logging
 
+import pandas as pd
+
 from features.timeline import month_end
-from models.split import split_by_time
+from models.split import WindowBounds, single_as_of, split_by_customer, split_by_time
 from pipelines.config import Config, load_config, parse_args
 from pipelines.io import (
     FEATURES,
@@ -32,37 +37,64 @@ log = logging.getLogger("pipelines")
 def run(cfg: Config) -> None:
     """Assign every snapshot to a window and record the windows."""
     snapshots = read_parquet(FEATURES / "snapshots.parquet")
-    s = cfg.split
-    try:
-        split, bounds = split_by_time(
-            snapshots, s.test_months, s.calibration_months, s.embargo_months
+    if not (snapshots["label"] == 1).any():
+        raise StageError(
+            "no defaults in the labelled snapshots: a PD model cannot be trained on this data. "
+            "ingest, validate and features ran (data/features/snapshots.parquet); supply a "
+            "defaults table or a longer history to go further"
         )
+    s = cfg.split
+    strategy = s.strategy
+    if strategy == "auto":
+        strategy = "by_customer" if single_as_of(snapshots) else "out_of_time"
+    try:
+        if strategy == "by_customer":
+            split = split_by_customer(snapshots, s.test_share, s.calibration_share, s.seed)
+            windows = {}
+        else:
+            split, bounds = split_by_time(
+                snapshots, s.test_months, s.calibration_months, s.embargo_months
+            )
+            windows = window_dates(bounds)
     except ValueError as err:
         raise StageError(str(err)) from None
-    counts = split.assign(label=snapshots["label"]).groupby("window")["label"].agg(["size", "sum"])
-    windows = {
-        name: {
-            "first_as_of": str(month_end(lo)[0].date()),
-            "last_as_of": str(month_end(hi)[0].date()),
-            "rows": int(counts.loc[name, "size"]) if name in counts.index else 0,
-            "defaults": int(counts.loc[name, "sum"]) if name in counts.index else 0,
-        }
-        for name, (lo, hi) in bounds.as_dict().items()
-    }
-    windows["horizon_months"] = cfg.features.horizon_months
-    windows["embargo_months"] = s.embargo_months
+    summary = window_summary(split, snapshots["label"], windows)
+    summary |= {"strategy": strategy, "horizon_months": cfg.features.horizon_months}
+    summary["embargo_months"] = s.embargo_months if strategy == "out_of_time" else None
     for name in ("train", "calibration", "test"):
-        w = windows[name]
+        w = summary[name]
         log.info(
-            "%-11s %s .. %s  %7d rows  %5d defaults",
+            "%-11s %7d rows  %6d customers  %5d defaults  %s",
             name,
-            w["first_as_of"],
-            w["last_as_of"],
             w["rows"],
+            w["customers"],
             w["defaults"],
+            w.get("as_of", ""),
         )
     write_parquet(split, SPLITS / "split.parquet")
-    write_json(windows, SPLITS / "windows.json")
+    write_json(summary, SPLITS / "windows.json")
+
+
+def window_dates(bounds: WindowBounds) -> dict[str, str]:
+    """First and last as-of date of each out-of-time window."""
+    return {
+        name: f"{month_end(lo)[0].date()} .. {month_end(hi)[0].date()}"
+        for name, (lo, hi) in bounds.as_dict().items()
+    }
+
+
+def window_summary(split: pd.DataFrame, label: pd.Series, dates: dict[str, str]) -> dict:
+    """Rows, customers and defaults per window."""
+    frame = split.assign(label=label.to_numpy())
+    out = {}
+    for name in ("train", "calibration", "test"):
+        rows = frame[frame["window"] == name]
+        out[name] = {
+            "rows": len(rows),
+            "customers": int(rows["customer_id"].nunique()),
+            "defaults": int(rows["label"].sum()),
+        } | ({"as_of": dates[name]} if name in dates else {})
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -216,6 +216,7 @@ def known_defaults(**dates: str) -> pd.DataFrame:
 
 JAN = int(month_index(pd.DatetimeIndex(["2024-01-31"]))[0])
 JUNE_END = T("2024-06-30")
+FROM_JAN = list(range(JAN, JAN + 24))  # months after the as-of date are dropped
 NAN = None  # a missing label, as written by labels()
 
 
@@ -240,7 +241,7 @@ def snapshots() -> pd.DataFrame:
             ("E", "2020-01-01"),  # defaults on the snapshot date 02-29
         ),
         known_defaults(C="2024-04-15", D="2024-05-31", E="2024-02-29"),
-        first_month=JAN,
+        months=FROM_JAN,
         as_of_date=JUNE_END,
         horizon_months=3,
     )
@@ -296,7 +297,7 @@ def test_customers_in_default_are_excluded_and_earlier_rows_labelled(snapshots):
 
 def test_a_mid_month_as_of_date_ends_at_the_last_complete_month():
     got = build_snapshots(
-        book(("A", "2020-01-01")), known_defaults(Z="2024-01-10"), JAN, T("2024-06-15"), 3
+        book(("A", "2020-01-01")), known_defaults(Z="2024-01-10"), FROM_JAN, T("2024-06-15"), 3
     )
     # May is the last snapshot; Mar's horizon ends 06-30 > 06-15: unlabelled
     assert labels(got, "A") == {
@@ -310,7 +311,7 @@ def test_a_mid_month_as_of_date_ends_at_the_last_complete_month():
 
 def test_build_snapshots_takes_the_output_of_default_dates():
     none = default_dates(None, None, None, JUNE_END)
-    got = build_snapshots(book(("A", "2020-01-01")), none, JAN, JUNE_END, horizon_months=1)
+    got = build_snapshots(book(("A", "2020-01-01")), none, FROM_JAN, JUNE_END, horizon_months=1)
     assert got["label"].tolist()[:5] == [0.0] * 5 and np.isnan(got["label"].iloc[5])
     assert got["default_date"].isna().all()
 
@@ -318,7 +319,7 @@ def test_build_snapshots_takes_the_output_of_default_dates():
 def test_an_as_of_date_before_the_first_month_is_an_error():
     with pytest.raises(ValueError, match="no snapshot months"):
         build_snapshots(
-            book(("A", "2020-01-01")), known_defaults(A="2023-01-01"), JAN, T("2023-12-31"), 3
+            book(("A", "2020-01-01")), known_defaults(A="2023-01-01"), FROM_JAN, T("2023-12-31"), 3
         )
 
 
@@ -326,11 +327,11 @@ def test_an_as_of_date_before_the_first_month_is_an_error():
 def test_build_snapshots_requires_customer_columns(column):
     customers = book(("A", "2020-01-01")).drop(columns=column)
     with pytest.raises(KeyError, match=column):
-        build_snapshots(customers, known_defaults(A="2024-03-01"), JAN, JUNE_END, 3)
+        build_snapshots(customers, known_defaults(A="2024-03-01"), FROM_JAN, JUNE_END, 3)
 
 
 @pytest.mark.parametrize("column", ["customer_id", "default_date"])
 def test_build_snapshots_requires_default_columns(column):
     defaults = known_defaults(A="2024-03-01").drop(columns=column)
     with pytest.raises(KeyError, match=column):
-        build_snapshots(book(("A", "2020-01-01")), defaults, JAN, JUNE_END, 3)
+        build_snapshots(book(("A", "2020-01-01")), defaults, FROM_JAN, JUNE_END, 3)
