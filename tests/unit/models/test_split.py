@@ -5,7 +5,15 @@ import pandas as pd
 import pytest
 
 from features.timeline import month_end
-from models.split import WINDOWS, WindowBounds, assign_windows, split_by_time, window_bounds
+from models.split import (
+    WINDOWS,
+    WindowBounds,
+    assign_windows,
+    single_as_of,
+    split_by_customer,
+    split_by_time,
+    window_bounds,
+)
 
 BASE = 2020 * 12  # month index of January 2020
 
@@ -162,3 +170,35 @@ def test_split_by_time_columns_and_unlabelled_rows():
 def test_split_by_time_requires_columns(name):
     with pytest.raises(KeyError, match=name):
         split_by_time(snapshot_grid(30, 3).drop(columns=name), 3, 3, 3)
+
+
+def _one_date_snapshots(n_good: int, n_bad: int) -> pd.DataFrame:
+    ids = [f"C{i}" for i in range(n_good + n_bad)]
+    return pd.DataFrame(
+        {
+            "customer_id": ids + ["U1"],
+            "as_of_date": pd.Timestamp("2005-09-30"),
+            "month": 24068,
+            "label": [0.0] * n_good + [1.0] * n_bad + [np.nan],
+        }
+    )
+
+
+def test_split_by_customer_is_stratified_seeded_and_keeps_customers_whole():
+    snaps = _one_date_snapshots(80, 20)
+    assert single_as_of(snaps)
+    split = split_by_customer(snaps, 0.2, 0.2, seed=1)
+    window = split.set_index("customer_id")["window"]
+    assert window["U1"] == "unlabeled"
+    labels = snaps.set_index("customer_id")["label"]
+    for name, n_bad in (("test", 4), ("calibration", 4), ("train", 12)):
+        assert (labels[window == name] == 1).sum() == n_bad
+    again = split_by_customer(snaps, 0.2, 0.2, seed=1)
+    pd.testing.assert_frame_equal(split, again)
+    assert not split_by_customer(snaps, 0.2, 0.2, seed=2)["window"].equals(split["window"])
+
+
+@pytest.mark.parametrize(("test_share", "cal_share"), [(0.0, 0.2), (0.6, 0.5), (1.0, 0.1)])
+def test_split_by_customer_rejects_bad_shares(test_share, cal_share):
+    with pytest.raises(ValueError, match="must be in"):
+        split_by_customer(_one_date_snapshots(5, 5), test_share, cal_share, seed=1)
