@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from features.catalogue import FeatureSpec
+from features.catalogue import ATTRIBUTE_PREFIX as PREFIX
 
-PREFIX = "attr_"
 KEYS = ("customer_id", "known_date")
 
 
@@ -41,20 +40,3 @@ def add_attribute_features(snapshots: pd.DataFrame, attributes: pd.DataFrame) ->
     for name in values:
         out[PREFIX + name] = joined[name].astype(float).to_numpy()
     return out
-
-
-def attribute_spec(name: str) -> FeatureSpec:
-    """Catalogue entry of an attribute feature: unconstrained, its own reason code."""
-    if not name.startswith(PREFIX):
-        raise KeyError(f"{name!r} is not an attribute feature (they start with {PREFIX!r})")
-    field = name.removeprefix(PREFIX)
-    return FeatureSpec(
-        name=name,
-        family="attributes",
-        description=f"Attribute {field!r} supplied with the data, latest value known at t",
-        unit="as supplied",
-        direction=0,
-        reason_code=f"ATTR_{field.upper()}",
-        template=f"{field} is {{value:.4g}}",
-        missing_text=f"{field} not available",
-    )

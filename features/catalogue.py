@@ -2,13 +2,38 @@
 
 Each entry gives the feature's family, unit, expected risk direction (``+1``: a higher value
 means a higher default risk; used as LightGBM monotone constraint), the reason code its SHAP
-contribution is grouped under, and the sentence shown to a credit analyst.
+contribution is grouped under, and the reason sentence shown to a credit analyst, in every
+language of :data:`LANGUAGES` side by side: this table is the one place to translate.
+
+A template has ``{value}`` (with a format spec) for the customer's value and may have
+``{trend}``, worded from the value's sign (``up``/``down``), the value then shown unsigned.
+Features of :data:`PEER_FAMILIES` can add the sector median at the same date ("Debt ratio 0.85,
+sector median 0.55"), formatted like the value.
 """
 
 from __future__ import annotations
 
 import math
+import re
+import string
 from dataclasses import dataclass
+
+LANGUAGES: tuple[str, ...] = ("en", "zh")
+PEER_FAMILIES = frozenset({"late_payment", "financials", "profile"})
+_PEER_CLAUSE = {"en": ", sector median {median}", "zh": "，行业中位数 {median}"}
+_TREND = {"en": ("up", "down"), "zh": ("上升", "下降")}
+_UNIT_WORDS = {
+    "days": {"en": " days", "zh": " 天"},
+    "months": {"en": " months", "zh": " 个月"},
+    "quarters": {"en": " quarters", "zh": " 个季度"},
+    "times": {"en": " times", "zh": " 倍"},
+}
+_NOT_AVAILABLE = {"en": "{description}: not available", "zh": "{description}：暂无数据"}
+# English nouns after a count of one lose their plural ("1 month ago", "1 invoice")
+_ONE = re.compile(
+    r"(?<![\d.,+-])1 (days|months|quarters|invoices|times|consecutive quarters|legal disputes"
+    r"|ownership changes|management changes)\b"
+)
 
 
 @dataclass(frozen=True)
@@ -19,11 +44,13 @@ class FeatureSpec:
         name: Column name in the feature table.
         family: Feature family (late_payment, industry, financials, events, peers, profile).
         description: What the feature measures, point-in-time at the snapshot date.
-        unit: Unit of the value (days, share, ratio, count, months, index, currency).
+        unit: Unit of the value (days, share, ratio, times, count, months, index, currency).
         direction: +1 if higher means riskier, -1 if higher means safer, 0 if not constrained.
         reason_code: Short code contributions are grouped under.
-        template: Sentence with ``{value}`` for the customer's own value.
-        missing_text: Sentence used when the value is missing.
+        template: English sentence with ``{value}`` for the customer's own value.
+        missing_text: English sentence used when the value is missing.
+        template_zh: Chinese sentence (empty: the English one is used).
+        missing_text_zh: Chinese sentence for a missing value.
     """
 
     name: str
@@ -34,23 +61,77 @@ class FeatureSpec:
     reason_code: str
     template: str
     missing_text: str = ""
+    template_zh: str = ""
+    missing_text_zh: str = ""
 
-    def sentence(self, value: float) -> str:
-        """Return the reason sentence for the customer's ``value``."""
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return self.missing_text or f"{self.description}: not available"
-        return self.template.format(value=value)
+    def texts(self, language: str = "en") -> tuple[str, str]:
+        """Return ``(template, missing_text)`` in ``language``; English where none is given."""
+        if language not in LANGUAGES:
+            raise ValueError(f"unknown language {language!r}; known: {list(LANGUAGES)}")
+        if language == "zh" and self.template_zh:
+            return self.template_zh, self.missing_text_zh
+        return self.template, self.missing_text
+
+    def sentence(
+        self, value: float | None, language: str = "en", median: float | None = None
+    ) -> str:
+        """Return the reason sentence for the customer's ``value``.
+
+        Args:
+            value: The customer's value of the feature (missing: the missing-value sentence).
+            language: One of :data:`LANGUAGES`.
+            median: The sector median at the same date; appended for features of
+                :data:`PEER_FAMILIES` when given and not missing.
+        """
+        template, missing = self.texts(language)
+        if _is_missing(value):
+            return missing or _NOT_AVAILABLE[language].format(description=self.description)
+        text = _fill(template, float(value), language)
+        if self.family in PEER_FAMILIES and not _is_missing(median):
+            quantity = self.quantity(float(median), language)
+            text += _PEER_CLAUSE[language].format(median=quantity)
+        return _ONE.sub(lambda m: "1 " + m.group(1)[:-1], text) if language == "en" else text
+
+    def quantity(self, value: float, language: str = "en") -> str:
+        """Return ``value`` formatted as the template formats it, with its unit's word."""
+        template, _ = self.texts(language)
+        spec = _value_spec(template)
+        if "{trend}" in template and not spec.startswith(("+", "-", " ")):
+            spec = "+" + spec  # the template words the sign; a bare number needs it
+        return format(value, spec) + _UNIT_WORDS.get(self.unit, {}).get(language, "")
 
 
-def _f(*args: object, **kwargs: object) -> FeatureSpec:
-    return FeatureSpec(*args, **kwargs)  # type: ignore[arg-type]
+def _is_missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _value_spec(template: str) -> str:
+    for _, field, spec, _ in string.Formatter().parse(template):
+        if field == "value":
+            return spec or ""
+    return ""
+
+
+def _fill(template: str, value: float, language: str) -> str:
+    if "{trend}" in template:
+        up, down = _TREND[language]
+        return template.format(value=abs(value), trend=up if value >= 0 else down)
+    return template.format(value=value)
+
+
+def _f(*args: object, en: tuple[str, str], zh: tuple[str, str]) -> FeatureSpec:
+    return FeatureSpec(  # type: ignore[arg-type]
+        *args, template=en[0], missing_text=en[1], template_zh=zh[0], missing_text_zh=zh[1]
+    )
 
 
 _NO_HISTORY = "No invoices due in the period, so no payment history"
+_NO_HISTORY_ZH = "期间内没有到期发票，暂无付款记录"
 _NO_STATEMENT = "No financial statement available"
+_NO_STATEMENT_ZH = "没有可用的财务报表"
 
 CATALOGUE: tuple[FeatureSpec, ...] = (
-    # --- late payment -------------------------------------------------------------------
+    # --- late payment ---------------------------------------------------------------------
     _f(
         "on_time_rate_3m",
         "late_payment",
@@ -58,8 +139,8 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "share",
         -1,
         "LATE_PAYMENT",
-        "Only {value:.0%} of invoices due in the last 3 months were paid on time",
-        _NO_HISTORY,
+        en=("Only {value:.0%} of invoices due in the last 3 months were paid on time", _NO_HISTORY),
+        zh=("近 3 个月到期的发票仅 {value:.0%} 按时付款", _NO_HISTORY_ZH),
     ),
     _f(
         "on_time_rate_6m",
@@ -68,8 +149,8 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "share",
         -1,
         "LATE_PAYMENT",
-        "Only {value:.0%} of invoices due in the last 6 months were paid on time",
-        _NO_HISTORY,
+        en=("Only {value:.0%} of invoices due in the last 6 months were paid on time", _NO_HISTORY),
+        zh=("近 6 个月到期的发票仅 {value:.0%} 按时付款", _NO_HISTORY_ZH),
     ),
     _f(
         "on_time_rate_12m",
@@ -78,8 +159,11 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "share",
         -1,
         "LATE_PAYMENT",
-        "Only {value:.0%} of invoices due in the last 12 months were paid on time",
-        _NO_HISTORY,
+        en=(
+            "Only {value:.0%} of invoices due in the last 12 months were paid on time",
+            _NO_HISTORY,
+        ),
+        zh=("近 12 个月到期的发票仅 {value:.0%} 按时付款", _NO_HISTORY_ZH),
     ),
     _f(
         "days_late_wavg_12m",
@@ -88,8 +172,11 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "days",
         1,
         "DAYS_LATE",
-        "Pays on average {value:.0f} days after the due date (last 12 months, amount-weighted)",
-        _NO_HISTORY,
+        en=(
+            "Pays on average {value:.0f} days after the due date (last 12 months, amount-weighted)",
+            _NO_HISTORY,
+        ),
+        zh=("近 12 个月平均逾期 {value:.0f} 天付款（按金额加权）", _NO_HISTORY_ZH),
     ),
     _f(
         "days_late_wavg_3m",
@@ -98,8 +185,8 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "days",
         1,
         "DAYS_LATE",
-        "Invoices due in the last 3 months are {value:.0f} days late on average",
-        _NO_HISTORY,
+        en=("Invoices due in the last 3 months are {value:.0f} days late on average", _NO_HISTORY),
+        zh=("近 3 个月到期的发票平均逾期 {value:.0f} 天", _NO_HISTORY_ZH),
     ),
     _f(
         "days_late_max_12m",
@@ -108,8 +195,8 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "days",
         1,
         "DAYS_LATE",
-        "An invoice due in the last 12 months was {value:.0f} days late",
-        _NO_HISTORY,
+        en=("An invoice due in the last 12 months was {value:.0f} days late", _NO_HISTORY),
+        zh=("近 12 个月有发票逾期 {value:.0f} 天", _NO_HISTORY_ZH),
     ),
     _f(
         "n_late_30_12m",
@@ -118,7 +205,11 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "count",
         1,
         "DAYS_LATE",
-        "{value:.0f} invoices more than 30 days late in the last 12 months",
+        en=("{value:.0f} invoices more than 30 days late in the last 12 months", ""),
+        zh=(
+            "近 12 个月有 {value:.0f} 张发票逾期超过 30 天",
+            "近 12 个月逾期超过 30 天的发票数：暂无数据",
+        ),
     ),
     _f(
         "n_late_45_12m",
@@ -127,7 +218,11 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "count",
         1,
         "DAYS_LATE",
-        "{value:.0f} invoices more than 45 days late in the last 12 months",
+        en=("{value:.0f} invoices more than 45 days late in the last 12 months", ""),
+        zh=(
+            "近 12 个月有 {value:.0f} 张发票逾期超过 45 天",
+            "近 12 个月逾期超过 45 天的发票数：暂无数据",
+        ),
     ),
     _f(
         "n_late_60_12m",
@@ -136,7 +231,11 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "count",
         1,
         "SEVERE_LATE",
-        "{value:.0f} invoices more than 60 days late in the last 12 months",
+        en=("{value:.0f} invoices more than 60 days late in the last 12 months", ""),
+        zh=(
+            "近 12 个月有 {value:.0f} 张发票逾期超过 60 天",
+            "近 12 个月逾期超过 60 天的发票数：暂无数据",
+        ),
     ),
     _f(
         "n_late_90_12m",
@@ -145,7 +244,11 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "count",
         1,
         "SEVERE_LATE",
-        "{value:.0f} invoices more than 90 days late in the last 12 months",
+        en=("{value:.0f} invoices more than 90 days late in the last 12 months", ""),
+        zh=(
+            "近 12 个月有 {value:.0f} 张发票逾期超过 90 天",
+            "近 12 个月逾期超过 90 天的发票数：暂无数据",
+        ),
     ),
     _f(
         "consecutive_quarters_late_45",
@@ -154,7 +257,8 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "quarters",
         1,
         "LATE_45_CONSEC",
-        "Paid more than 45 days late in {value:.0f} consecutive quarters",
+        en=("Paid more than 45 days late in {value:.0f} consecutive quarters", ""),
+        zh=("连续 {value:.0f} 个季度有付款逾期超过 45 天", "逾期超过 45 天的连续季度数：暂无数据"),
     ),
     _f(
         "days_late_trend_3m",
@@ -163,8 +267,14 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "days",
         1,
         "LATE_TREND",
-        "Payment delays grew by {value:.0f} days against the previous quarter",
-        "No payment trend: too few invoices due in the last 6 months",
+        en=(
+            "Payment delays {trend} {value:.0f} days on the previous quarter",
+            "No payment trend: too few invoices due in the last 6 months",
+        ),
+        zh=(
+            "付款延迟较上一季度{trend} {value:.0f} 天",
+            "近 6 个月到期的发票太少，无法判断付款趋势",
+        ),
     ),
     _f(
         "overdue_share",
@@ -173,7 +283,8 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "share",
         1,
         "OVERDUE",
-        "{value:.0%} of the open balance is past due",
+        en=("{value:.0%} of the open balance is past due", ""),
+        zh=("未结余额中 {value:.0%} 已逾期", "逾期余额占比：暂无数据"),
     ),
     _f(
         "limit_utilisation",
@@ -182,7 +293,8 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "share",
         1,
         "UTILISATION",
-        "Uses {value:.0%} of its credit limit",
+        en=("Uses {value:.0%} of its credit limit", ""),
+        zh=("已使用信用额度的 {value:.0%}", "信用额度使用率：暂无数据"),
     ),
     _f(
         "days_since_last_payment",
@@ -191,8 +303,8 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "days",
         1,
         "NO_PAYMENT",
-        "No payment received for {value:.0f} days",
-        "No payment ever received",
+        en=("No payment received for {value:.0f} days", "No payment ever received"),
+        zh=("已 {value:.0f} 天未收到付款", "从未收到付款"),
     ),
     _f(
         "dispute_share_12m",
@@ -201,8 +313,8 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "share",
         1,
         "DISPUTES",
-        "{value:.0%} of the invoiced amount of the last 12 months was disputed",
-        _NO_HISTORY,
+        en=("{value:.0%} of the invoiced amount of the last 12 months was disputed", _NO_HISTORY),
+        zh=("近 12 个月开票金额中 {value:.0%} 存在争议", _NO_HISTORY_ZH),
     ),
     _f(
         "dso_days",
@@ -211,10 +323,10 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "days",
         1,
         "DSO",
-        "Days sales outstanding of {value:.0f} days",
-        "No invoicing in the last 3 months",
+        en=("Days sales outstanding {value:.0f} days", "No invoicing in the last 3 months"),
+        zh=("应收账款周转天数 {value:.0f} 天", "近 3 个月没有开票"),
     ),
-    # --- industry cycle ------------------------------------------------------------------
+    # --- industry cycle -------------------------------------------------------------------
     _f(
         "industry_index",
         "industry",
@@ -222,8 +334,11 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "index",
         -1,
         "SECTOR_CYCLE",
-        "Sector index at {value:.1f}, a weak point of the cycle",
-        "No industry index published for the sector",
+        en=(
+            "Sector index at {value:.1f}, a weak point of the cycle",
+            "No industry index published for the sector",
+        ),
+        zh=("行业景气指数为 {value:.1f}，处于周期低位", "该行业未发布景气指数"),
     ),
     _f(
         "industry_index_chg_3m",
@@ -232,8 +347,11 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "share",
         -1,
         "SECTOR_CYCLE",
-        "Sector index changed {value:+.1%} in 3 months",
-        "No industry index history for the sector",
+        en=(
+            "Sector index {trend} {value:.1%} in 3 months",
+            "No industry index history for the sector",
+        ),
+        zh=("行业景气指数 3 个月内{trend} {value:.1%}", "该行业没有景气指数历史"),
     ),
     _f(
         "industry_index_chg_12m",
@@ -242,8 +360,11 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "share",
         -1,
         "SECTOR_CYCLE",
-        "Sector index changed {value:+.1%} in 12 months",
-        "No industry index history for the sector",
+        en=(
+            "Sector index {trend} {value:.1%} in 12 months",
+            "No industry index history for the sector",
+        ),
+        zh=("行业景气指数 12 个月内{trend} {value:.1%}", "该行业没有景气指数历史"),
     ),
     _f(
         "industry_index_z",
@@ -252,8 +373,11 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "z",
         -1,
         "SECTOR_CYCLE",
-        "Sector index {value:+.1f} standard deviations from its own history",
-        "No industry index history for the sector",
+        en=(
+            "Sector index {value:+.1f} standard deviations from its own history",
+            "No industry index history for the sector",
+        ),
+        zh=("行业景气指数偏离自身历史 {value:+.1f} 个标准差", "该行业没有景气指数历史"),
     ),
     _f(
         "sector_default_rate_12m",
@@ -262,9 +386,10 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "share",
         1,
         "SECTOR_DEFAULTS",
-        "{value:.1%} of the sector's customers defaulted in the last 12 months",
+        en=("{value:.1%} of the sector's customers defaulted in the last 12 months", ""),
+        zh=("近 12 个月该行业 {value:.1%} 的客户发生违约", "行业违约率：暂无数据"),
     ),
-    # --- financial statements ------------------------------------------------------------
+    # --- financial statements -------------------------------------------------------------
     _f(
         "debt_ratio",
         "financials",
@@ -272,8 +397,8 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "ratio",
         1,
         "LEVERAGE",
-        "Debt ratio of {value:.2f}",
-        _NO_STATEMENT,
+        en=("Debt ratio {value:.2f}", _NO_STATEMENT),
+        zh=("资产负债率 {value:.2f}", _NO_STATEMENT_ZH),
     ),
     _f(
         "current_ratio",
@@ -282,8 +407,8 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "ratio",
         -1,
         "LIQUIDITY",
-        "Current ratio of {value:.2f}",
-        _NO_STATEMENT,
+        en=("Current ratio {value:.2f}", _NO_STATEMENT),
+        zh=("流动比率 {value:.2f}", _NO_STATEMENT_ZH),
     ),
     _f(
         "cash_ratio",
@@ -292,8 +417,8 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "ratio",
         -1,
         "LIQUIDITY",
-        "Cash covers {value:.0%} of current liabilities",
-        _NO_STATEMENT,
+        en=("Cash covers {value:.0%} of current liabilities", _NO_STATEMENT),
+        zh=("现金可覆盖流动负债的 {value:.0%}", _NO_STATEMENT_ZH),
     ),
     _f(
         "ocf_to_liabilities",
@@ -302,8 +427,8 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "ratio",
         -1,
         "CASH_FLOW",
-        "Operating cash flow is {value:.0%} of total liabilities",
-        _NO_STATEMENT,
+        en=("Operating cash flow is {value:.0%} of total liabilities", _NO_STATEMENT),
+        zh=("经营现金流为总负债的 {value:.0%}", _NO_STATEMENT_ZH),
     ),
     _f(
         "ebit_margin",
@@ -312,18 +437,18 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "ratio",
         -1,
         "PROFITABILITY",
-        "Operating margin of {value:.1%}",
-        _NO_STATEMENT,
+        en=("Operating margin {value:.1%}", _NO_STATEMENT),
+        zh=("营业利润率 {value:.1%}", _NO_STATEMENT_ZH),
     ),
     _f(
         "interest_coverage",
         "financials",
         "EBIT over interest expense",
-        "ratio",
+        "times",
         -1,
         "PROFITABILITY",
-        "EBIT covers interest {value:.1f} times",
-        _NO_STATEMENT,
+        en=("EBIT covers interest {value:.1f} times", _NO_STATEMENT),
+        zh=("息税前利润为利息支出的 {value:.1f} 倍", _NO_STATEMENT_ZH),
     ),
     _f(
         "revenue_growth",
@@ -332,8 +457,11 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "share",
         -1,
         "REVENUE_DECLINE",
-        "Revenue changed {value:+.0%} year on year",
-        "No previous statement to compare revenue with",
+        en=(
+            "Revenue {trend} {value:.0%} year on year",
+            "No previous statement to compare revenue with",
+        ),
+        zh=("营业收入同比{trend} {value:.0%}", "没有上一期报表可比较营业收入"),
     ),
     _f(
         "financials_age_months",
@@ -342,10 +470,10 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "months",
         0,
         "STALE_FINANCIALS",
-        "Latest financial statement is {value:.0f} months old",
-        _NO_STATEMENT,
+        en=("Latest financial statement is {value:.0f} months old", _NO_STATEMENT),
+        zh=("最新财务报表已有 {value:.0f} 个月", _NO_STATEMENT_ZH),
     ),
-    # --- events --------------------------------------------------------------------------
+    # --- events ---------------------------------------------------------------------------
     _f(
         "legal_disputes_12m",
         "events",
@@ -353,7 +481,8 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "count",
         1,
         "LEGAL_DISPUTE",
-        "{value:.0f} legal disputes in the last 12 months",
+        en=("{value:.0f} legal disputes in the last 12 months", ""),
+        zh=("近 12 个月有 {value:.0f} 起法律纠纷", "法律纠纷记录：暂无数据"),
     ),
     _f(
         "months_since_legal_dispute",
@@ -362,8 +491,8 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "months",
         -1,
         "LEGAL_DISPUTE",
-        "Legal dispute {value:.0f} months ago",
-        "No legal dispute on record",
+        en=("Legal dispute {value:.0f} months ago", "No legal dispute on record"),
+        zh=("{value:.0f} 个月前发生法律纠纷", "没有法律纠纷记录"),
     ),
     _f(
         "ownership_changes_12m",
@@ -372,7 +501,8 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "count",
         1,
         "OWNERSHIP_CHANGE",
-        "{value:.0f} ownership changes in the last 12 months",
+        en=("{value:.0f} ownership changes in the last 12 months", ""),
+        zh=("近 12 个月股权变更 {value:.0f} 次", "股权变更记录：暂无数据"),
     ),
     _f(
         "months_since_ownership_change",
@@ -381,8 +511,8 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "months",
         -1,
         "OWNERSHIP_CHANGE",
-        "Ownership changed {value:.0f} months ago",
-        "No ownership change on record",
+        en=("Ownership changed {value:.0f} months ago", "No ownership change on record"),
+        zh=("{value:.0f} 个月前发生股权变更", "没有股权变更记录"),
     ),
     _f(
         "management_changes_12m",
@@ -391,9 +521,10 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "count",
         1,
         "MANAGEMENT_CHANGE",
-        "{value:.0f} management changes in the last 12 months",
+        en=("{value:.0f} management changes in the last 12 months", ""),
+        zh=("近 12 个月管理层变更 {value:.0f} 次", "管理层变更记录：暂无数据"),
     ),
-    # --- peer comparison -----------------------------------------------------------------
+    # --- peer comparison ------------------------------------------------------------------
     _f(
         "days_late_vs_sector",
         "peers",
@@ -401,8 +532,8 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "days",
         1,
         "WORSE_THAN_PEERS",
-        "Pays {value:.0f} days later than the sector median",
-        _NO_HISTORY,
+        en=("Pays {value:.0f} days later than the sector median", _NO_HISTORY),
+        zh=("付款比行业中位数晚 {value:.0f} 天", _NO_HISTORY_ZH),
     ),
     _f(
         "debt_ratio_vs_sector",
@@ -411,10 +542,10 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "ratio",
         1,
         "LEVERAGE",
-        "Debt ratio {value:+.2f} above the sector median",
-        _NO_STATEMENT,
+        en=("Debt ratio {value:+.2f} above the sector median", _NO_STATEMENT),
+        zh=("资产负债率高于行业中位数 {value:+.2f}", _NO_STATEMENT_ZH),
     ),
-    # --- profile -------------------------------------------------------------------------
+    # --- profile --------------------------------------------------------------------------
     _f(
         "annual_revenue",
         "profile",
@@ -422,8 +553,8 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "currency",
         -1,
         "SMALL_COMPANY",
-        "Small company: annual revenue {value:,.0f}",
-        "Annual revenue unknown",
+        en=("Small company: annual revenue {value:,.0f}", "Annual revenue unknown"),
+        zh=("小型企业：年营业收入 {value:,.0f}", "年营业收入未知"),
     ),
     _f(
         "relationship_months",
@@ -432,7 +563,8 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "months",
         -1,
         "NEW_RELATIONSHIP",
-        "Customer for only {value:.0f} months",
+        en=("Customer for only {value:.0f} months", ""),
+        zh=("合作仅 {value:.0f} 个月", "合作时长：暂无数据"),
     ),
     _f(
         "payment_terms_days",
@@ -441,7 +573,8 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "days",
         0,
         "LONG_TERMS",
-        "Payment terms of {value:.0f} days",
+        en=("Payment terms of {value:.0f} days", ""),
+        zh=("付款期限 {value:.0f} 天", "付款期限：暂无数据"),
     ),
 )
 
@@ -460,9 +593,42 @@ def feature_names(families: tuple[str, ...] | list[str] | None = None) -> list[s
     return [spec.name for spec in CATALOGUE if spec.family in families]
 
 
+ATTRIBUTE_PREFIX = "attr_"
+
+
+def spec_for(name: str) -> FeatureSpec:
+    """The catalogue entry of a feature.
+
+    ``attr_<field>`` columns (supplied attributes) get an unconstrained entry of family
+    ``attributes`` with their own reason code.
+    """
+    if name in FEATURES:
+        return FEATURES[name]
+    if not name.startswith(ATTRIBUTE_PREFIX):
+        raise KeyError(f"feature {name!r} is not in the catalogue")
+    field = name.removeprefix(ATTRIBUTE_PREFIX)
+    return FeatureSpec(
+        name=name,
+        family="attributes",
+        description=f"Attribute {field!r} supplied with the data, latest value known at t",
+        unit="as supplied",
+        direction=0,
+        reason_code=f"ATTR_{field.upper()}",
+        template=f"{field} is {{value:.4g}}",
+        missing_text=f"{field} not available",
+        template_zh=f"{field} 为 {{value:.4g}}",
+        missing_text_zh=f"{field} 暂无数据",
+    )
+
+
+def is_model_feature(name: str) -> bool:
+    """Whether a snapshot column is a model feature (catalogue or supplied attribute)."""
+    return name in FEATURES or name.startswith(ATTRIBUTE_PREFIX)
+
+
 def monotone_constraints(names: list[str]) -> list[int]:
     """Return the expected risk direction of each named feature, for LightGBM."""
-    missing = [n for n in names if n not in FEATURES]
+    missing = [n for n in names if not is_model_feature(n)]
     if missing:
         raise KeyError(f"features not in the catalogue: {missing}")
-    return [FEATURES[n].direction for n in names]
+    return [spec_for(n).direction for n in names]

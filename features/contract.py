@@ -1,14 +1,16 @@
 """The input data contract: every table's columns, types, keys and rules, in one place.
 
-Ingest casts files to these types, validation builds its Great Expectations suites from
+Ingest parses files to these types, validation builds its Great Expectations suites from
 these rules, and feature code refers to these names. See ../shared/DESIGN.md.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 Kind = Literal["str", "float", "int", "date", "bool"]
@@ -22,7 +24,18 @@ EVENT_TYPES = (
     "insolvency_filing",
 )
 DEFAULT_TYPES = ("insolvency", "write_off", "insurance_claim", "days_past_due", "other")
-CURRENCIES = ("EUR", "USD", "GBP", "CHF", "CNY", "JPY", "SEK", "NOK", "DKK", "PLN", "CZK", "TWD")
+# Active ISO 4217 codes (2025); one book uses one of them (see ``Column.single``).
+CURRENCIES = tuple(
+    """AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP
+    BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL
+    GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW
+    KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN
+    NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK
+    SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS
+    VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWL""".split()
+)
+# Spreadsheet "zero dates" (1899-12-30, 1900-01-00) and typos land before this.
+MIN_DATE = pd.Timestamp("1900-01-01")
 
 
 @dataclass(frozen=True)
@@ -31,12 +44,14 @@ class Column:
 
     Attributes:
         name: Column name in the canonical table.
-        kind: Logical type the column is cast to.
+        kind: Logical type the column is parsed to.
         nullable: Whether missing values are allowed.
         min: Smallest allowed value (inclusive), for numbers.
         max: Largest allowed value (inclusive), for numbers.
         allowed: The allowed values, for categorical text columns.
         required: Whether a file must have the column (optional columns are added empty).
+        past: For dates of things that happened: never after the data's as-of date.
+        single: All rows must share one value (currencies: there is no FX table to convert).
     """
 
     name: str
@@ -46,6 +61,8 @@ class Column:
     max: float | None = None
     allowed: tuple[str, ...] | None = None
     required: bool = True
+    past: bool = False
+    single: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,8 +73,10 @@ class Table:
         name: Table name (also the file stem, e.g. ``invoices.csv``).
         columns: The contract columns.
         key: Columns whose combination must be unique.
-        foreign_keys: Column -> ``table.column`` it must exist in.
+        foreign_keys: Column -> ``table.column`` it must exist in (when that table is given).
         date_order: Pairs ``(earlier, later)`` where ``earlier <= later`` must hold when both set.
+        max_days: ``(earlier, later, days)``: ``later`` at most ``days`` after ``earlier``.
+        not_above: Pairs ``(part, whole)`` where ``part <= whole`` must hold when both set.
         open_columns: Whether extra numeric columns are kept (the ``attributes`` table).
     """
 
@@ -66,6 +85,8 @@ class Table:
     key: tuple[str, ...] = ()
     foreign_keys: dict[str, str] = field(default_factory=dict)
     date_order: tuple[tuple[str, str], ...] = ()
+    max_days: tuple[tuple[str, str, int], ...] = ()
+    not_above: tuple[tuple[str, str], ...] = ()
     open_columns: bool = False
 
     @property
@@ -100,29 +121,32 @@ TABLES: dict[str, Table] = {
                 Column("payment_terms_days", "int", min=0, max=365),
             ),
             key=("customer_id",),
+            foreign_keys={"industry": "industry_index.industry"},
         ),
         Table(
             "invoices",
             (
                 Column("invoice_id", "str"),
                 Column("customer_id", "str"),
-                Column("issue_date", "date"),
+                Column("issue_date", "date", past=True),
                 Column("due_date", "date"),
                 Column("amount", "float", min=0.01),
-                Column("currency", "str", allowed=CURRENCIES),
-                Column("paid_date", "date", nullable=True),
+                Column("currency", "str", allowed=CURRENCIES, single=True),
+                Column("paid_date", "date", nullable=True, past=True),
                 Column("paid_amount", "float", nullable=True, min=0),
                 Column("disputed", "bool"),
             ),
             key=("invoice_id",),
             foreign_keys=CUSTOMER_FK,
             date_order=(("issue_date", "due_date"), ("issue_date", "paid_date")),
+            max_days=(("issue_date", "due_date", 365),),
+            not_above=(("paid_amount", "amount"),),
         ),
         Table(
             "financials",
             (
                 Column("customer_id", "str"),
-                Column("period_end", "date"),
+                Column("period_end", "date", past=True),
                 Column("available_date", "date", nullable=True, required=False),
                 Column("total_assets", "float", nullable=True, min=0),
                 Column("total_liabilities", "float", nullable=True, min=0),
@@ -143,7 +167,7 @@ TABLES: dict[str, Table] = {
             "events",
             (
                 Column("customer_id", "str"),
-                Column("event_date", "date"),
+                Column("event_date", "date", past=True),
                 Column("event_type", "str", allowed=EVENT_TYPES),
                 Column("description", "str", nullable=True, required=False),
             ),
@@ -153,7 +177,7 @@ TABLES: dict[str, Table] = {
             "industry_index",
             (
                 Column("industry", "str"),
-                Column("month", "date"),
+                Column("month", "date", past=True),
                 Column("value", "float"),
             ),
             key=("industry", "month"),
@@ -162,7 +186,7 @@ TABLES: dict[str, Table] = {
             "defaults",
             (
                 Column("customer_id", "str"),
-                Column("default_date", "date"),
+                Column("default_date", "date", past=True),
                 Column("default_type", "str", allowed=DEFAULT_TYPES),
             ),
             key=("customer_id", "default_date"),
@@ -170,7 +194,7 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "attributes",
-            (Column("customer_id", "str"), Column("known_date", "date")),
+            (Column("customer_id", "str"), Column("known_date", "date", past=True)),
             key=("customer_id", "known_date"),
             foreign_keys=CUSTOMER_FK,
             open_columns=True,
@@ -179,47 +203,154 @@ TABLES: dict[str, Table] = {
 }
 
 REQUIRED_TABLES = ("customers",)
+# Something to learn defaults from: payment history or known defaults (at least one of them).
+OUTCOME_TABLES = ("invoices", "defaults")
 
 
-def cast_table(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
-    """Return ``frame`` with the contract columns cast to their kinds, in contract order.
+# The record of cells that did not parse: parse_table's columns, with the table ingest adds.
+UNPARSED_COLUMNS = ("table", "row", "column", "value", "expected")
 
-    Optional columns that are absent are added empty; for ``open_columns`` tables the extra
-    columns are kept as numbers. Raises ``ValueError`` naming the column, the kind and a few
-    values that do not convert.
+
+@dataclass(frozen=True)
+class TextFormat:
+    """How text cells spell numbers and dates (Parquet columns that are typed already ignore it).
+
+    Attributes:
+        date_format: ``strptime`` format such as ``"%d.%m.%Y"``; ``None`` means ISO 8601.
+        decimal: Decimal separator (``","`` for most European exports).
+        thousands: Thousands separator to drop, if the file uses one.
+    """
+
+    date_format: str | None = None
+    decimal: str = "."
+    thousands: str | None = None
+
+
+def parse_table(
+    frame: pd.DataFrame, table: Table, fmt: TextFormat = TextFormat()
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Parse ``frame`` into the contract types, keeping every row.
+
+    A cell that does not parse becomes missing and is listed in the second frame, so that
+    validation can reject its row under the ``type`` rule instead of losing it.
+
+    Returns:
+        ``(typed, unparsed)``: the contract columns in contract order (optional columns that
+        are absent added empty, extra columns of an ``open_columns`` table kept as numbers;
+        index reset), and one row per unparsed cell: ``row`` (the input frame's index label),
+        ``column``, ``value`` (as given, text) and ``expected``.
+
+    Raises:
+        ValueError: A required column is missing.
     """
     missing = [c.name for c in table.columns if c.required and c.name not in frame]
     if missing:
         raise ValueError(f"{table.name}: missing required columns {missing}")
-    out = pd.DataFrame(index=frame.index)
-    for col in table.columns:
-        values = frame[col.name] if col.name in frame else pd.Series(None, index=frame.index)
-        out[col.name] = _cast(values, col, table.name)
+    columns = list(table.columns)
     if table.open_columns:
-        for name in frame.columns.difference(table.column_names, sort=False):
-            out[name] = _cast(frame[name], Column(name, "float", nullable=True), table.name)
-    return out.reset_index(drop=True)
+        extra = frame.columns.difference(table.column_names, sort=False)
+        columns += [Column(name, "float", nullable=True) for name in extra]
+    typed, unparsed = {}, []
+    for col in columns:
+        given = frame[col.name] if col.name in frame else pd.Series(None, frame.index, object)
+        values, bad = _parse(_blank_to_missing(given), col, fmt)
+        typed[col.name] = values
+        if bad.any():
+            unparsed.append(
+                pd.DataFrame(
+                    {
+                        "row": given.index[bad],
+                        "column": col.name,
+                        "value": given[bad].astype(str).to_numpy(),
+                        "expected": expected_text(col.kind, fmt),
+                    }
+                )
+            )
+    out = pd.DataFrame(typed, index=frame.index).reset_index(drop=True)
+    empty = pd.DataFrame({c: pd.Series(dtype=object) for c in UNPARSED_COLUMNS[1:]})
+    return out, pd.concat(unparsed, ignore_index=True) if unparsed else empty
 
 
-def _cast(values: pd.Series, col: Column, table: str) -> pd.Series:
+def cast_table(frame: pd.DataFrame, table: Table, fmt: TextFormat = TextFormat()) -> pd.DataFrame:
+    """Return ``frame`` parsed to the contract types (see :func:`parse_table`), strictly.
+
+    Raises ``ValueError`` naming the column, the kind and a few values that do not convert.
+    """
+    typed, unparsed = parse_table(frame, table, fmt)
+    if len(unparsed):
+        name = unparsed["column"].iloc[0]
+        bad = unparsed[unparsed["column"] == name]
+        kind = table.column(name).kind if name in table.column_names else "float"
+        raise ValueError(
+            f"{table.name}.{name}: {len(bad)} values are not {kind}, e.g. "
+            f"{bad['value'].head(5).tolist()} (rows {bad['row'].head(5).tolist()})"
+        )
+    return typed
+
+
+def expected_text(kind: Kind, fmt: TextFormat = TextFormat()) -> str:
+    """What a cell of ``kind`` must look like, in words (for messages)."""
+    if kind == "date":
+        spelled = f"in the format {fmt.date_format}" if fmt.date_format else "ISO 8601 (2024-01-31)"
+        return f"a date, {spelled}"
+    if kind in ("float", "int"):
+        what = "a whole number" if kind == "int" else "a number"
+        return what + (f" with decimal {fmt.decimal!r}" if fmt.decimal != "." else "")
+    return "yes/no, true/false or 1/0" if kind == "bool" else "text"
+
+
+def _blank_to_missing(values: pd.Series) -> pd.Series:
     if values.dtype == object or isinstance(values.dtype, pd.StringDtype):
-        values = values.where(values.astype("string").str.strip() != "", None)  # blank = missing
+        return values.where(values.astype("string").str.strip() != "", None)
+    return values
+
+
+def _parse(values: pd.Series, col: Column, fmt: TextFormat) -> tuple[pd.Series, pd.Series]:
+    """The typed column and the mask of given values that did not parse."""
+    given = values.notna()
     if col.kind == "str":
-        return values.astype("string").str.strip().astype(object).where(values.notna(), None)
+        text = values.astype("string").str.strip().astype(object)
+        return text.where(given, None), given & False
     if col.kind == "bool":
-        text = values.astype("string").str.strip().str.lower()
-        mapped = text.map(_BOOLS)
-        bad = values.notna() & mapped.isna()
-        _raise_if(bad, values, col, table)
-        return mapped.fillna(False).astype(bool)
+        if pd.api.types.is_bool_dtype(values):
+            return values.fillna(False).astype(bool), given & False
+        mapped = values.astype("string").str.strip().str.lower().astype(object).map(_BOOLS)
+        return mapped.fillna(False).astype(bool), given & mapped.isna()
     if col.kind == "date":
-        parsed = pd.to_datetime(values, errors="coerce", format="mixed")
-        _raise_if(values.notna() & parsed.isna(), values, col, table)
-        return parsed.astype("datetime64[ns]")
-    parsed = pd.to_numeric(values, errors="coerce")
-    not_int = parsed.notna() & (parsed % 1 != 0) if col.kind == "int" else False
-    _raise_if((values.notna() & parsed.isna()) | not_int, values, col, table)
-    return parsed.astype("float64") if col.kind == "float" else parsed.astype("Int64")
+        parsed = _parse_dates(values, fmt.date_format)
+        return parsed, given & parsed.isna()
+    parsed = _parse_numbers(values, fmt)
+    bad = given & (parsed.isna() | np.isinf(parsed))
+    if col.kind == "int":
+        bad |= parsed.notna() & (parsed % 1 != 0)
+    parsed = parsed.where(~bad)
+    return (parsed if col.kind == "float" else parsed.astype("Int64")), bad
+
+
+def _parse_dates(values: pd.Series, date_format: str | None) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(values):
+        if getattr(values.dt, "tz", None) is not None:
+            values = values.dt.tz_localize(None)
+        return values.astype("datetime64[ns]")
+    text = values.astype("string").str.strip().astype(object)
+    parsed = pd.to_datetime(text, errors="coerce", format=date_format or "ISO8601")
+    if values.dtype == object:  # date objects (Parquet date32) are dates whatever the format
+        is_date = values.map(lambda v: isinstance(v, dt.date), na_action="ignore")
+        is_date = is_date.fillna(False).astype(bool)
+        if is_date.any():
+            parsed = parsed.where(~is_date, pd.to_datetime(values.where(is_date)))
+    return parsed.astype("datetime64[ns]")
+
+
+def _parse_numbers(values: pd.Series, fmt: TextFormat) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return values.astype("float64")
+    text = values.astype("string").str.strip()
+    if fmt.thousands:
+        text = text.str.replace(fmt.thousands, "", regex=False)
+    if fmt.decimal != ".":
+        text = text.str.replace(".", "\0", regex=False).str.replace(fmt.decimal, ".", regex=False)
+    return pd.to_numeric(text.astype(object), errors="coerce").astype("float64")
 
 
 _BOOLS = {
@@ -231,13 +362,6 @@ _BOOLS = {
     "no": False,
     "y": True,
     "n": False,
+    "t": True,
+    "f": False,
 }
-
-
-def _raise_if(bad: pd.Series, values: pd.Series, col: Column, table: str) -> None:
-    if bad.any():
-        sample = values[bad].head(5).tolist()
-        raise ValueError(
-            f"{table}.{col.name}: {int(bad.sum())} values are not {col.kind}, e.g. {sample} "
-            f"(rows {list(values.index[bad][:5])})"
-        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 PEER_FEATURES = {"days_late_wavg_12m": "days_late_vs_sector", "debt_ratio": "debt_ratio_vs_sector"}
+PEER_KEYS = ["industry", "as_of_date"]
 
 
 def add_peer_features(snapshots: pd.DataFrame) -> pd.DataFrame:
@@ -16,6 +17,26 @@ def add_peer_features(snapshots: pd.DataFrame) -> pd.DataFrame:
     out = snapshots.copy()
     for source, name in PEER_FEATURES.items():
         if source in out:
-            median = out.groupby(["industry", "as_of_date"])[source].transform("median")
+            median = out.groupby(PEER_KEYS)[source].transform("median")
             out[name] = out[source] - median
     return out
+
+
+def sector_medians(snapshots: pd.DataFrame, features: list[str]) -> pd.DataFrame:
+    """Return each row's sector median of each of ``features`` at the row's as-of date.
+
+    The medians are those :func:`add_peer_features` compares with: over the snapshots of the
+    same industry and date, missing values left out.
+
+    Args:
+        snapshots: ``industry``, ``as_of_date`` and the ``features`` columns.
+        features: Feature columns to take medians of.
+
+    Returns:
+        Frame with the ``features`` columns, aligned to ``snapshots``' index.
+    """
+    missing = [c for c in [*PEER_KEYS, *features] if c not in snapshots.columns]
+    if missing:
+        raise KeyError(f"snapshots lack columns {missing}")
+    grouped = snapshots[[*PEER_KEYS, *features]].groupby(PEER_KEYS)
+    return grouped[features].transform("median").astype(float)

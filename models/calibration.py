@@ -19,11 +19,18 @@ class PDCalibrator(BaseEstimator):
             interpolated linearly between steps so that ranks survive).
         pd_floor: Smallest PD given (a regulatory-style floor: no customer is riskless, and an
             isotonic step without defaults would otherwise say 0).
+        min_step_events: Isotonic only: neighbouring steps are pooled until each holds at
+            least this many defaults and as many non-defaults. A step fitted on a stretch of
+            scores without a single default says PD 0 (the floor), one without a non-default
+            says 1, though a few rows can support neither; 0 keeps the plain isotonic fit.
     """
 
-    def __init__(self, method: str = "platt", pd_floor: float = 0.0003) -> None:
+    def __init__(
+        self, method: str = "platt", pd_floor: float = 0.0003, min_step_events: int = 0
+    ) -> None:
         self.method = method
         self.pd_floor = pd_floor
+        self.min_step_events = min_step_events
 
     def fit(self, scores: np.ndarray, y: np.ndarray) -> PDCalibrator:
         """Learn the mapping from ``scores`` to the observed 0/1 outcomes ``y``."""
@@ -31,6 +38,8 @@ class PDCalibrator(BaseEstimator):
             raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
         if not 0 <= self.pd_floor < 0.5:
             raise ValueError(f"pd_floor must lie in [0, 0.5), got {self.pd_floor}")
+        if self.min_step_events < 0:
+            raise ValueError(f"min_step_events must be at least 0, got {self.min_step_events}")
         scores, y = _check(scores, y)
         if len(np.unique(y)) < 2:
             raise ValueError("calibration needs both defaults and non-defaults in the window")
@@ -43,6 +52,8 @@ class PDCalibrator(BaseEstimator):
             iso.fit(scores, y)
             self.x_ = np.asarray(iso.X_thresholds_, dtype=float)
             self.y_ = np.asarray(iso.y_thresholds_, dtype=float)
+            if self.min_step_events > 0:
+                self.x_, self.y_ = _pool_steps(scores, y, iso.predict(scores), self.min_step_events)
         return self
 
     def predict(self, scores: np.ndarray) -> np.ndarray:
@@ -56,7 +67,11 @@ class PDCalibrator(BaseEstimator):
 
     def to_dict(self) -> dict:
         """Return the fitted state as plain JSON-able values."""
-        state = {"method": self.method, "pd_floor": self.pd_floor}
+        state = {
+            "method": self.method,
+            "pd_floor": self.pd_floor,
+            "min_step_events": self.min_step_events,
+        }
         if self.method == "platt":
             return state | {"coef": self.coef_, "intercept": self.intercept_}
         return state | {"x": self.x_.tolist(), "y": self.y_.tolist()}
@@ -64,12 +79,45 @@ class PDCalibrator(BaseEstimator):
     @classmethod
     def from_dict(cls, state: dict) -> PDCalibrator:
         """Rebuild a fitted calibrator from :meth:`to_dict` output."""
-        cal = cls(method=state["method"], pd_floor=float(state.get("pd_floor", 0.0)))
+        cal = cls(
+            method=state["method"],
+            pd_floor=float(state.get("pd_floor", 0.0)),
+            min_step_events=int(state.get("min_step_events", 0)),
+        )
         if cal.method == "platt":
             cal.coef_, cal.intercept_ = float(state["coef"]), float(state["intercept"])
         else:
             cal.x_, cal.y_ = np.asarray(state["x"], float), np.asarray(state["y"], float)
         return cal
+
+
+def _pool_steps(
+    scores: np.ndarray, y: np.ndarray, fitted: np.ndarray, min_events: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pool neighbouring isotonic steps until each has ``min_events`` of both outcomes.
+
+    Steps are pooled from the lowest scores up; a short last pool joins the one below it. The
+    pooled rate of neighbouring steps lies between theirs, so the result stays monotone.
+
+    Returns:
+        Thresholds and values in the form of ``IsotonicRegression``'s ``X_thresholds_`` and
+        ``y_thresholds_``: each pool's lowest and highest score, both with the pool's rate.
+    """
+    order = np.argsort(scores, kind="stable")
+    s, outcome, steps = scores[order], y[order], fitted[order]
+    ends = np.r_[np.flatnonzero(np.diff(steps) != 0) + 1, len(s)]
+    pools: list[tuple[int, int]] = []
+    first = 0
+    for end in ends:
+        defaults = outcome[first:end].sum()
+        if defaults >= min_events and (end - first) - defaults >= min_events:
+            pools.append((first, end))
+            first = end
+    if first < len(s):
+        pools[-1:] = [(pools[-1][0] if pools else 0, len(s))]
+    x = np.ravel([(s[a], s[b - 1]) for a, b in pools])
+    rates = np.repeat([outcome[a:b].mean() for a, b in pools], 2)
+    return x.astype(float), np.clip(rates, 1e-6, 1 - 1e-6)
 
 
 def _check(scores: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -83,20 +131,35 @@ def _check(scores: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def cross_validated_brier(
-    method: str, scores: np.ndarray, y: np.ndarray, folds: int, seed: int, pd_floor: float = 0.0
+    method: str,
+    scores: np.ndarray,
+    y: np.ndarray,
+    folds: int,
+    seed: int,
+    pd_floor: float = 0.0,
+    min_step_events: int = 0,
 ) -> float:
     """Brier score of ``method`` fitted on k-1 folds and scored on the held-out fold."""
     scores, y = _check(scores, y)
     pred = np.empty_like(y)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for fit_idx, out_idx in splitter.split(scores.reshape(-1, 1), y):
-        cal = PDCalibrator(method, pd_floor).fit(scores[fit_idx], y[fit_idx])
+        cal = PDCalibrator(method, pd_floor, min_step_events)
+        cal.fit(scores[fit_idx], y[fit_idx])
         pred[out_idx] = cal.predict(scores[out_idx])
     return float(np.mean((pred - y) ** 2))
 
 
 def choose_method(
-    scores: np.ndarray, y: np.ndarray, folds: int, seed: int, pd_floor: float = 0.0
+    scores: np.ndarray,
+    y: np.ndarray,
+    folds: int,
+    seed: int,
+    pd_floor: float = 0.0,
+    min_step_events: int = 0,
 ) -> dict[str, float]:
     """Cross-validated Brier score of every method on the calibration window."""
-    return {m: cross_validated_brier(m, scores, y, folds, seed, pd_floor) for m in METHODS}
+    return {
+        m: cross_validated_brier(m, scores, y, folds, seed, pd_floor, min_step_events)
+        for m in METHODS
+    }

@@ -250,3 +250,167 @@ def summarize(y: np.ndarray, p: np.ndarray, n_bins: int = 10) -> dict[str, float
         "brier": brier(y, p),
         "ece": expected_calibration_error(y, p, n_bins),
     }
+
+
+def top_decile(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
+    """Lift and default capture of the riskiest tenth of the rows (ties broken by input order).
+
+    Returns:
+        ``top_decile_lift`` (default rate of the riskiest decile over the overall rate) and
+        ``top_decile_capture`` (share of all defaults found in it).
+    """
+    row = lift_table(y, p, n_groups=10).iloc[0]
+    return {
+        "top_decile_lift": float(row["lift"]),
+        "top_decile_capture": float(row["cumulative_capture"]),
+    }
+
+
+def _bootstrap_weights(
+    n_rows: int, groups: np.ndarray | None, n_boot: int, seed: int
+) -> np.ndarray:
+    """Row weights of ``n_boot`` bootstrap resamples, shape ``(n_boot, n_rows)``.
+
+    With ``groups``, whole groups are drawn with replacement (a cluster bootstrap), so that the
+    monthly snapshots of one customer, whose labels overlap, move together.
+    """
+    if n_boot < 1:
+        raise ValueError(f"n_boot must be at least 1, got {n_boot}")
+    rng = np.random.default_rng(seed)
+    if groups is None:
+        codes, n_units = np.arange(n_rows), n_rows
+    else:
+        groups = np.asarray(groups)
+        if groups.shape != (n_rows,):
+            raise ValueError(f"groups must have one value per row, got {groups.shape}")
+        codes, uniques = pd.factorize(groups)
+        n_units = len(uniques)
+    draws = rng.integers(0, n_units, size=(n_boot, n_units))
+    counts = np.stack([np.bincount(d, minlength=n_units) for d in draws])
+    return counts[:, codes].astype(float)
+
+
+def bootstrap_auc(
+    y: np.ndarray,
+    scores: list[np.ndarray],
+    *,
+    n_boot: int = 200,
+    seed: int = 0,
+    groups: np.ndarray | None = None,
+) -> np.ndarray:
+    """AUC of each score on the same bootstrap resamples of the rows.
+
+    Args:
+        y: Observed outcomes, 0 or 1.
+        scores: One or more score arrays, each as long as ``y`` (the same resamples are used
+            for every score, so that differences between them are paired).
+        n_boot: Number of resamples.
+        seed: Seed of the resampling.
+        groups: Optional cluster of each row (e.g. customer id); whole clusters are resampled.
+
+    Returns:
+        Array of shape ``(n_boot, len(scores))``; resamples without both classes are dropped.
+    """
+    if not scores:
+        raise ValueError("bootstrap_auc needs at least one score array")
+    y = _check(y, scores[0])[0]
+    checked = [_check(y, s)[1] for s in scores]
+    _check_both_classes(y, "bootstrap AUC")
+    weights = _bootstrap_weights(len(y), groups, n_boot, seed)
+    keep = [(w[y == 1].sum() > 0) and (w[y == 0].sum() > 0) for w in weights]
+    return np.array(
+        [[roc_auc_score(y, s, sample_weight=w) for s in checked] for w in weights[keep]]
+    ).reshape(-1, len(checked))
+
+
+def percentile_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """Return the central ``level`` percentile interval of bootstrap ``values``."""
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie in (0, 1), got {level}")
+    values = np.asarray(values, dtype=float)
+    if values.size == 0:
+        raise ValueError("no bootstrap values to take an interval from")
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(values, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+PSI_BANDS = ((0.1, "stable"), (0.25, "watch"))
+_PSI_FLOOR = 1e-4  # share given to an empty bin, so that the log stays finite
+
+
+def stability_band(psi: float) -> str:
+    """Name the usual PSI band: ``stable`` (< 0.1), ``watch`` (0.1-0.25), ``shift`` (> 0.25)."""
+    if not np.isfinite(psi) or psi < 0:
+        raise ValueError(f"PSI must be a finite non-negative number, got {psi}")
+    return next((name for upper, name in PSI_BANDS if psi < upper), "shift")
+
+
+def _shares(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Share of ``values`` per bin of ``edges`` (``[lower, upper)``), missing values last."""
+    missing = np.isnan(values)
+    counts = np.bincount(
+        np.searchsorted(edges, values[~missing], side="right"), minlength=len(edges) + 1
+    )
+    return np.append(counts, missing.sum()) / len(values)
+
+
+def population_stability(expected: np.ndarray, actual: np.ndarray, n_bins: int = 10) -> float:
+    """Population stability index of ``actual`` against the reference ``expected``.
+
+    ``PSI = sum((a - e) * ln(a / e))`` over the bins, where ``e`` and ``a`` are the shares of
+    each sample per bin. Bins are equal-frequency on ``expected`` (quantile edges, so fewer when
+    values are tied), with missing values as a bin of their own: a feature that goes missing
+    more often has shifted too. An empty bin counts as a share of 0.0001.
+
+    Args:
+        expected: Reference values (e.g. the training window).
+        actual: Values to compare (e.g. the test window, or the scored book).
+        n_bins: Bins asked for.
+
+    Returns:
+        The PSI (0 = same distribution; < 0.1 stable, 0.1-0.25 watch, > 0.25 shift).
+    """
+    expected = np.asarray(expected, dtype=float)
+    actual = np.asarray(actual, dtype=float)
+    if expected.ndim != 1 or actual.ndim != 1 or len(expected) == 0 or len(actual) == 0:
+        raise ValueError(
+            f"expected and actual must be non-empty 1-d arrays, got {expected.shape}, "
+            f"{actual.shape}"
+        )
+    if n_bins < 1:
+        raise ValueError(f"n_bins must be at least 1, got {n_bins}")
+    present = expected[~np.isnan(expected)]
+    quantiles = np.quantile(present, np.linspace(0, 1, n_bins + 1)[1:-1]) if len(present) else []
+    edges = np.unique(quantiles)
+    e = np.maximum(_shares(expected, edges), _PSI_FLOOR)
+    a = np.maximum(_shares(actual, edges), _PSI_FLOOR)
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+def feature_stability(
+    expected: pd.DataFrame, actual: pd.DataFrame, n_bins: int = 10
+) -> pd.DataFrame:
+    """PSI of every column of ``expected`` between the two frames, least stable first.
+
+    Args:
+        expected: Reference rows (e.g. the training window's features).
+        actual: Rows to compare; must have every column of ``expected``.
+        n_bins: Bins per feature (see :func:`population_stability`).
+
+    Returns:
+        One row per column: ``feature``, ``psi``, ``band``, ``expected_missing`` and
+        ``actual_missing`` (shares of missing values).
+    """
+    missing = [c for c in expected.columns if c not in actual.columns]
+    if missing:
+        raise ValueError(f"actual lacks columns {missing}")
+    rows = []
+    for name in expected.columns:
+        e = expected[name].to_numpy(dtype=float)
+        a = actual[name].to_numpy(dtype=float)
+        psi = population_stability(e, a, n_bins)
+        rows.append((name, psi, stability_band(psi), np.isnan(e).mean(), np.isnan(a).mean()))
+    columns = ["feature", "psi", "band", "expected_missing", "actual_missing"]
+    table = pd.DataFrame(rows, columns=columns)
+    return table.sort_values("psi", ascending=False, kind="stable").reset_index(drop=True)

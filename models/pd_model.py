@@ -54,8 +54,18 @@ class PDModel:
         X = self.feature_frame(frame)
         return self.calibrator.predict(self.booster.predict(X, raw_score=True))
 
-    def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Return PD, grade and reason codes for each row of ``frame``."""
+    def predict(self, frame: pd.DataFrame, language: str = "en") -> pd.DataFrame:
+        """Return PD, grade and reasons for each row of ``frame``.
+
+        Args:
+            frame: Feature rows (extra columns are ignored).
+            language: Language of the reason sentences (``features.catalogue.LANGUAGES``).
+
+        Returns:
+            ``pd_12m``, ``grade`` and, per reason k, ``reason_k_code``, ``reason_k`` (sentence
+            with the customer's value) and ``reason_k_feature`` (the feature that speaks for
+            the reason, so that a caller can word it anew, e.g. with the sector median).
+        """
         X = self.feature_frame(frame)
         contrib = self.booster.predict(X, pred_contrib=True)
         raw = contrib.sum(axis=1)  # contributions plus the bias term add up to the raw score
@@ -63,5 +73,5 @@ class PDModel:
         result = pd.DataFrame(
             {"pd_12m": pd_12m, "grade": self.scale.assign(pd_12m)}, index=frame.index
         )
-        reasons = top_reasons(contrib[:, :-1], X, self.n_reasons)
+        reasons = top_reasons(contrib[:, :-1], X, self.n_reasons, language)
         return pd.concat([result, reasons], axis=1)

@@ -5,42 +5,43 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.catalogue import FEATURES
+from features.catalogue import FeatureSpec, spec_for
 
 
 def reason_columns(n_reasons: int) -> list[str]:
-    """Output columns of :func:`top_reasons`, in order."""
+    """Output columns of :func:`top_reasons`, in order: code, sentence, speaking feature."""
     cols: list[str] = []
     for k in range(1, n_reasons + 1):
-        cols += [f"reason_{k}_code", f"reason_{k}"]
+        cols += [f"reason_{k}_code", f"reason_{k}", f"reason_{k}_feature"]
     return cols
 
 
 def top_reasons(
-    contributions: np.ndarray, values: pd.DataFrame, n_reasons: int = 3
+    contributions: np.ndarray, values: pd.DataFrame, n_reasons: int = 3, language: str = "en"
 ) -> pd.DataFrame:
     """Return the ``n_reasons`` strongest risk-increasing reasons of each row.
 
     Contributions of features sharing a reason code are summed; a group is a reason only if
-    its sum raises the risk (is positive). Its sentence is worded from the group's feature
-    with the largest contribution, with the customer's own value.
+    its sum raises the risk (is positive). The group's feature with the largest contribution
+    speaks for it: its name is returned, and the sentence is worded from its value.
 
     Args:
         contributions: Per-feature contributions to the log-odds, shape (rows, features), in
             the column order of ``values``.
         values: The feature values the contributions explain.
         n_reasons: How many reasons per row.
+        language: Language of the sentences (see ``features.catalogue.LANGUAGES``).
 
     Returns:
-        Frame with ``reason_k_code`` and ``reason_k`` (sentence) columns; empty strings where a
-        row has fewer risk-increasing reasons.
+        Frame with ``reason_k_code``, ``reason_k`` (sentence with the customer's value) and
+        ``reason_k_feature`` columns; empty strings where a row has fewer reasons.
     """
     names = list(values.columns)
     if contributions.shape != (len(values), len(names)):
         raise ValueError(
             f"contributions shape {contributions.shape} does not match values {values.shape}"
         )
-    codes = [FEATURES[n].reason_code for n in names]
+    codes = [_spec(n).reason_code for n in names]
     groups = list(dict.fromkeys(codes))
     member = np.array([[c == g for g in groups] for c in codes], dtype=float)
     grouped = contributions @ member
@@ -48,16 +49,63 @@ def top_reasons(
     masked = np.where(member.T[None, :, :] > 0, contributions[:, None, :], -np.inf)
     speaker = masked.argmax(axis=2)
     order = np.argsort(-grouped, axis=1, kind="stable")[:, :n_reasons]
-    raw = values.to_numpy(dtype=float)
-    out: dict[str, list[str]] = {c: [] for c in reason_columns(n_reasons)}
-    for i in range(len(values)):
-        for k in range(n_reasons):
-            code, text = "", ""
-            if k < order.shape[1] and grouped[i, order[i, k]] > 0:
-                g = order[i, k]
-                feat = speaker[i, g]
-                code = groups[g]
-                text = FEATURES[names[feat]].sentence(raw[i, feat])
-            out[f"reason_{k + 1}_code"].append(code)
-            out[f"reason_{k + 1}"].append(text)
-    return pd.DataFrame(out, index=values.index)
+    out = {c: np.full(len(values), "", dtype=object) for c in reason_columns(n_reasons)}
+    for k in range(min(n_reasons, order.shape[1])):
+        g = order[:, k]
+        rows = np.flatnonzero(grouped[np.arange(len(values)), g] > 0)
+        feats = speaker[rows, g[rows]]
+        out[f"reason_{k + 1}_code"][rows] = [groups[j] for j in g[rows]]
+        out[f"reason_{k + 1}_feature"][rows] = [names[f] for f in feats]
+    frame = pd.DataFrame(out, index=values.index)
+    sentences = render_reasons(frame, values, language=language)
+    return frame.assign(**{c: sentences[c] for c in sentences.columns})
+
+
+def render_reasons(
+    reasons: pd.DataFrame,
+    values: pd.DataFrame,
+    medians: pd.DataFrame | None = None,
+    language: str = "en",
+) -> pd.DataFrame:
+    """Word each row's reasons from the speaking feature's value and its sector median.
+
+    Args:
+        reasons: ``reason_k_feature`` columns (k = 1, 2, ...), empty where a row has no k-th
+            reason, as :func:`top_reasons` returns them.
+        values: Feature values, aligned to ``reasons`` (the speaking features' columns).
+        medians: Sector medians at the same date, aligned likewise (``features.peers``);
+            ``None`` or a missing column: no median clause.
+        language: Language of the sentences.
+
+    Returns:
+        Frame with a ``reason_k`` sentence column for each ``reason_k_feature``.
+    """
+    if not values.index.equals(reasons.index):
+        raise ValueError("values are not aligned with reasons (different index)")
+    if medians is not None and not medians.index.equals(reasons.index):
+        raise ValueError("medians are not aligned with reasons (different index)")
+    feature_cols = [c for c in reasons.columns if c.endswith("_feature")]
+    speaking = set(reasons[feature_cols].to_numpy().ravel()) - {""}
+    missing = sorted(speaking - set(values.columns))
+    if missing:
+        raise KeyError(f"values lack the speaking feature columns {missing}")
+    value_of = {n: values[n].to_numpy(dtype=float) for n in speaking}
+    median_of = {
+        n: medians[n].to_numpy(dtype=float)
+        for n in speaking
+        if medians is not None and n in medians
+    }
+    out = {}
+    for col in feature_cols:
+        feats = reasons[col].to_numpy()
+        texts = np.full(len(reasons), "", dtype=object)
+        for i in np.flatnonzero(feats != ""):
+            name = feats[i]
+            median = median_of[name][i] if name in median_of else None
+            texts[i] = _spec(name).sentence(value_of[name][i], language, median)
+        out[col.removesuffix("_feature")] = texts
+    return pd.DataFrame(out, index=reasons.index)
+
+
+def _spec(name: str) -> FeatureSpec:
+    return spec_for(name)

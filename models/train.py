@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
 from features.catalogue import monotone_constraints
+from models.metrics import feature_stability
 
 
 def lgb_params(
@@ -20,8 +23,12 @@ def lgb_params(
     feature_fraction: float,
     bagging_fraction: float,
     feature_names: list[str],
+    num_threads: int = 0,
 ) -> dict:
-    """LightGBM parameters for a deterministic, monotone-constrained binary model."""
+    """LightGBM parameters for a deterministic, monotone-constrained binary model.
+
+    ``num_threads`` 0 lets LightGBM use every core; the model does not depend on it.
+    """
     return {
         "objective": "binary",
         "learning_rate": learning_rate,
@@ -37,6 +44,7 @@ def lgb_params(
         "seed": seed,
         "deterministic": True,
         "force_col_wise": True,
+        "num_threads": num_threads,
         "verbosity": -1,
     }
 
@@ -92,3 +100,144 @@ def train_booster(
         "train_default_rate": float(np.mean(train["label"])),
     }
     return booster, record
+
+
+def early_stopping_split(
+    rows: pd.DataFrame, validation_months: int, validation_share: float, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split the training window into fitting rows and early-stopping rows.
+
+    The latest ``validation_months`` as-of months stop early, so the booster is stopped on
+    rows later than those it learns from. A window with no more months than that (data
+    observed at one date) holds out a seeded ``validation_share`` of its customers instead,
+    stratified by whether the customer defaults, with all of a customer's rows on one side.
+
+    Returns:
+        ``(fit, valid)``.
+    """
+    months = rows["month"]
+    if months.nunique() > validation_months:
+        cut = months.max() - validation_months
+        return rows[months <= cut], rows[months > cut]
+    outcome = rows.groupby(rows["customer_id"].astype(str))["label"].max().sort_index()
+    rng = np.random.default_rng(seed)
+    held: list[str] = []
+    for _, ids in outcome.groupby(outcome):
+        chosen = rng.permutation(ids.index.to_numpy())
+        held += list(chosen[: int(round(validation_share * len(chosen)))])
+    valid = rows["customer_id"].astype(str).isin(held).to_numpy()
+    return rows[~valid], rows[valid]
+
+
+def unstable_features(
+    earlier: pd.DataFrame, later: pd.DataFrame, names: list[str], max_psi: float, n_bins: int = 10
+) -> dict[str, float]:
+    """Features whose distribution shifts inside the training window, with their PSI.
+
+    A feature whose values move between the earlier and the later months of the training window
+    (a cycle index level, a count of months since the data began) ties its learned effect to the
+    months it was seen in, and a tree extends its last leaf flat to values it never saw: its
+    effect does not carry over to later windows.
+
+    Args:
+        earlier: The fitting months of the training window.
+        later: Its latest months (those used for early stopping).
+        names: Features to check.
+        max_psi: Largest population stability index (``later`` against ``earlier``) kept.
+        n_bins: PSI bins.
+
+    Returns:
+        ``{feature: psi}`` of the features above ``max_psi``, least stable first.
+    """
+    table = feature_stability(earlier[names], later[names], n_bins)
+    shifted = table[table["psi"] > max_psi]
+    return dict(zip(shifted["feature"], shifted["psi"].astype(float), strict=True))
+
+
+def search_grid(grid: dict[str, list]) -> list[dict]:
+    """Every combination of the grid's values, in a fixed order (the grid's keys, then values)."""
+    if not grid:
+        return [{}]
+    keys = list(grid)
+    empty = [k for k in keys if not grid[k]]
+    if empty:
+        raise ValueError(f"search grid keys {empty} have no values")
+    return [dict(zip(keys, values, strict=True)) for values in itertools.product(*grid.values())]
+
+
+def choose_trial(trials: pd.DataFrame, auc_tolerance: float) -> int:
+    """Index of the simplest trial whose early-stopping AUC is within tolerance of the best.
+
+    Simplest: shallowest trees first (``max_depth``, -1 counting as unbounded), then fewest
+    leaves, then most rows per leaf, then the higher AUC. Explanations (SHAP reason codes) cost
+    more with deeper trees, so depth is bought only with accuracy.
+    """
+    if trials.empty:
+        raise ValueError("no trials to choose from")
+    best = trials["valid_auc"].max()
+    near = trials[trials["valid_auc"] >= best - auc_tolerance]
+    depth = near["max_depth"].where(near["max_depth"] > 0, np.inf)
+    key = pd.DataFrame(
+        {
+            "depth": depth,
+            "leaves": near["num_leaves"],
+            "rows": -near["min_child_samples"],
+            "auc": -near["valid_auc"],
+        }
+    )
+    return int(key.sort_values(list(key.columns), kind="stable").index[0])
+
+
+def tune_booster(
+    train: pd.DataFrame,
+    valid: pd.DataFrame,
+    feature_names: list[str],
+    settings: dict,
+    grid: dict[str, list],
+    num_boost_round: int,
+    early_stopping_rounds: int,
+    auc_tolerance: float,
+) -> tuple[lgb.Booster, dict, pd.DataFrame]:
+    """Train one booster per grid point on ``train``, keep the one :func:`choose_trial` picks.
+
+    Only the training window is used: ``valid`` is its latest months, which stop each trial
+    early and score it.
+
+    Args:
+        train: Fitting rows with a 0/1 ``label``.
+        valid: Later rows of the training window.
+        feature_names: Model features, in order.
+        settings: Keyword arguments of :func:`lgb_params` except ``feature_names``; the grid's
+            keys override them.
+        grid: Values to try per setting, e.g. ``{"max_depth": [2, 3, 4]}``.
+        num_boost_round: Most trees.
+        early_stopping_rounds: Stop after this many rounds without improvement.
+        auc_tolerance: How much early-stopping AUC a simpler trial may give up.
+
+    Returns:
+        The chosen booster, its fit record (with its ``settings``) and one row per trial
+        (settings, best iteration, early-stopping AUC and log-loss, ``chosen``).
+    """
+    unknown = set(grid) - set(settings)
+    if unknown:
+        raise ValueError(f"search grid keys {sorted(unknown)} are not training settings")
+    results, boosters = [], []
+    for point in search_grid(grid):
+        trial = {**settings, **point}
+        params = lgb_params(**trial, feature_names=feature_names)
+        booster, record = train_booster(
+            train, valid, feature_names, params, num_boost_round, early_stopping_rounds
+        )
+        boosters.append((booster, {**record, "settings": trial}))
+        shown = {k: v for k, v in trial.items() if k not in ("seed", "num_threads")}
+        results.append({**shown, **_trial_scores(record)})
+    trials = pd.DataFrame(results)
+    chosen = choose_trial(trials, auc_tolerance)
+    trials["chosen"] = trials.index == chosen
+    booster, record = boosters[chosen]
+    return booster, record, trials
+
+
+def _trial_scores(record: dict) -> dict:
+    keys = ("best_iteration", "valid_auc", "valid_logloss")
+    return {k: record[k] for k in keys}

@@ -35,9 +35,9 @@ def run(cfg: Config) -> None:
         raise StageError("the calibration window needs both defaults and non-defaults")
     raw = booster.predict(rows[booster.feature_name()], raw_score=True)
     c = cfg.calibrate
-    cv = choose_method(raw, y, c.cv_folds, cfg.train.seed, c.pd_floor)
+    cv = choose_method(raw, y, c.cv_folds, cfg.train.seed, c.pd_floor, c.min_step_events)
     method = min(cv, key=cv.get) if c.method == "auto" else c.method
-    calibrator = PDCalibrator(method, c.pd_floor).fit(raw, y)
+    calibrator = PDCalibrator(method, c.pd_floor, c.min_step_events).fit(raw, y)
     bins = cfg.evaluate.calibration_bins
     before = 1 / (1 + np.exp(-raw))
     after = calibrator.predict(raw)

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Literal
 
+import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -14,6 +15,18 @@ from pipelines.io import StageError
 
 class _Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class TableFormat(_Section):
+    """One table's file in a folder source; unset keys fall back to the ingest section's."""
+
+    file: str | None = None  # default: <table>.parquet or <table>.csv
+    columns: dict[str, str] = {}  # your column name -> contract column name
+    date_format: str | None = None
+    decimal: str | None = Field(None, min_length=1, max_length=1)
+    thousands: str | None = Field(None, min_length=1, max_length=1)
+    delimiter: str | None = Field(None, min_length=1, max_length=1)
+    encoding: str | None = None
 
 
 class IngestConfig(_Section):
@@ -26,6 +39,14 @@ class IngestConfig(_Section):
     industry_index: Literal["source", "industry_cycle"] = "source"  # real FF12/OECD series
     industry_cycle_path: str | None = None  # default ../shared/data/industry_cycle
     as_of_date: str | None = None  # folder data: default is the latest date in the files
+    # folder source: how your files are spelled; `tables.<table>` overrides these per table
+    date_format: str | None = None  # strptime format, e.g. "%d.%m.%Y"; default ISO 8601
+    decimal: str = Field(".", min_length=1, max_length=1)  # "," for most European exports
+    thousands: str | None = Field(None, min_length=1, max_length=1)
+    delimiter: str = Field(",", min_length=1, max_length=1)  # ";" or "\t" for some exports
+    encoding: str = "utf-8"  # a UTF-8 byte-order mark is accepted; e.g. gbk, cp1252
+    currency: str | None = Field(None, pattern="^[A-Z]{3}$")  # invoices without a currency column
+    tables: dict[str, TableFormat] = {}
 
     @model_validator(mode="after")
     def _folder_needs_path(self) -> IngestConfig:
@@ -44,9 +65,10 @@ class SyntheticConfig(_Section):
 
 
 class ValidateConfig(_Section):
-    """Validation reporting."""
+    """Validation reporting and what to do with rows that break a rule."""
 
     sample_rows: int = Field(5, ge=1)
+    on_bad_rows: Literal["fail", "quarantine"] = "fail"  # quarantine: rejects file, rest go on
 
 
 class FeaturesConfig(_Section):
@@ -72,8 +94,24 @@ class SplitConfig(_Section):
     embargo_months: int = Field(12, ge=0)
 
 
+TUNABLE = Literal[
+    "learning_rate",
+    "num_leaves",
+    "max_depth",
+    "min_child_samples",
+    "reg_lambda",
+    "feature_fraction",
+    "bagging_fraction",
+]
+MAX_SEARCH_POINTS = 36
+
+
 class TrainConfig(_Section):
-    """LightGBM hyperparameters and early stopping."""
+    """LightGBM hyperparameters, early stopping, the stability screen and the grid search.
+
+    The hyperparameters are the starting point; ``search`` lists values to try for some of
+    them (every combination, scored on the early-stopping months of the training window).
+    """
 
     seed: int = 42
     learning_rate: float = Field(0.02, gt=0, le=1)
@@ -86,6 +124,25 @@ class TrainConfig(_Section):
     num_boost_round: int = Field(1500, ge=1)
     early_stopping_rounds: int = Field(100, ge=1)
     validation_months: int = Field(3, ge=1)
+    validation_share: float = Field(0.25, gt=0, lt=1)  # one-date data: customers held out
+    max_feature_psi: float | None = Field(0.25, gt=0)  # None: no stability screen
+    psi_bins: int = Field(10, ge=2)
+    search: dict[TUNABLE, list[int | float]] = {}
+    search_auc_tolerance: float = Field(0.005, ge=0, le=0.1)
+
+    @model_validator(mode="after")
+    def _search_is_bounded(self) -> TrainConfig:
+        points = 1
+        for key, values in self.search.items():
+            if not values:
+                raise ValueError(f"train.search.{key} has no values")
+            points *= len(values)
+        if points > MAX_SEARCH_POINTS:
+            raise ValueError(
+                f"train.search has {points} combinations; at most {MAX_SEARCH_POINTS} keep "
+                "training within minutes"
+            )
+        return self
 
 
 class CalibrateConfig(_Section):
@@ -94,12 +151,27 @@ class CalibrateConfig(_Section):
     method: Literal["auto", "isotonic", "platt"] = "auto"
     cv_folds: int = Field(5, ge=2)
     pd_floor: float = Field(0.0003, ge=0, lt=0.5)
+    min_step_events: int = Field(5, ge=0)  # isotonic: defaults and non-defaults per step
+
+
+class BaselineConfig(_Section):
+    """The weight-of-evidence logistic scorecard the model is compared with."""
+
+    max_n_bins: int = Field(6, ge=2, le=20)
+    min_bin_share: float = Field(0.05, gt=0, lt=0.5)
+    min_iv: float = Field(0.02, ge=0)
+    C: float = Field(1.0, gt=0)
 
 
 class EvaluateConfig(_Section):
     """Evaluation settings."""
 
     calibration_bins: int = Field(10, ge=2)
+    bootstrap_samples: int = Field(200, ge=10, le=5000)
+    seed: int = 42
+    backtest_alpha: float = Field(0.01, gt=0, lt=0.5)
+    backtest_min_customers: int = Field(30, ge=1)
+    psi_bins: int = Field(10, ge=2)
 
 
 class RegisterConfig(_Section):
@@ -111,10 +183,43 @@ class RegisterConfig(_Section):
     alias: str = "challenger"
 
 
+class PromoteConfig(_Section):
+    """When the challenger may replace the champion (``python -m pipelines.promote``)."""
+
+    champion_alias: str = "champion"
+    min_auc: float = Field(0.6, ge=0.5, lt=1)  # a floor for the first champion too
+    auc_tolerance: float = Field(0.005, ge=0, le=0.1)  # the challenger may trail by this much
+    max_ece: float = Field(0.02, gt=0, le=0.2)
+    max_mean_pd_gap: float = Field(0.25, gt=0, le=1)  # |mean PD / default rate - 1|
+
+
 class ScoreConfig(_Section):
-    """Batch scoring."""
+    """Batch scoring, month-over-month monitoring and the scored CSV."""
 
     n_reasons: int = Field(3, ge=1, le=10)
+    as_of_date: str | None = None  # month end to score; default: the latest snapshot date
+    language: Literal["en", "zh"] = "en"  # reason sentences, actions, alert messages
+    backfill_months: int = Field(5, ge=0, le=36)  # months re-scored into an empty history
+    csv_bom: bool = True  # UTF-8 byte-order mark, so that Excel reads non-Latin names
+
+    @model_validator(mode="after")
+    def _as_of_is_a_month_end(self) -> ScoreConfig:
+        if self.as_of_date is not None:
+            try:
+                date = pd.Timestamp(self.as_of_date)
+            except ValueError:
+                raise ValueError(f"score.as_of_date {self.as_of_date!r} is not a date") from None
+            if not date.is_month_end:
+                raise ValueError(f"score.as_of_date {self.as_of_date} is not a month end")
+        return self
+
+
+class ReportConfig(_Section):
+    """The portfolio report."""
+
+    trend_months: int = Field(6, ge=2, le=24)  # month ends in the risk map, the as-of included
+    top_movers: int = Field(10, ge=1)  # customers listed among the largest PD moves
+    max_alerts: int = Field(100, ge=1)  # alerts listed (all are in data/scored/alerts.csv)
 
 
 class Config(_Section):
@@ -127,9 +232,12 @@ class Config(_Section):
     split: SplitConfig = SplitConfig()
     train: TrainConfig = TrainConfig()
     calibrate: CalibrateConfig = CalibrateConfig()
+    baseline: BaselineConfig = BaselineConfig()
     evaluate: EvaluateConfig = EvaluateConfig()
     register_: RegisterConfig = Field(RegisterConfig(), alias="register")
+    promote: PromoteConfig = PromoteConfig()
     score: ScoreConfig = ScoreConfig()
+    report: ReportConfig = ReportConfig()
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 

@@ -1,31 +1,40 @@
-"""Evaluate stage: discrimination and calibration of the calibrated PD model, out of time.
+"""Evaluate stage: the calibrated PD model against the baseline scorecard, out of time.
+
+Both models are scored on the same rows. On the test window: AUC with a customer-level
+bootstrap interval (and the interval of the model's lead over the baseline), Gini, KS, PR-AUC,
+Brier, calibration error and curve, lift and capture of the riskiest decile; the grade back-test
+(``models.backtest``); the population stability of the score and of every model feature from the
+training window to the test window. On synthetic data also the oracle (true PDs), same rows.
 
 Inputs:
     data/features/snapshots.parquet: labelled snapshots with the model features.
     data/splits/split.parquet: the window of each (customer_id, as_of_date).
     data/models/booster.txt, data/models/calibrator.json, configs/master_scale.yaml: the model.
-    data/raw/truth.parquet: only where it exists (synthetic data): the true PDs, for the
-        oracle metrics on exactly the same rows.
+    data/models/baseline.json: the baseline scorecard and its calibrator.
+    data/raw/truth.parquet: only where it exists (synthetic data): the true PDs.
 Outputs:
-    data/reports/metrics.json: DVC metrics of the test and calibration windows and per grade.
-    data/reports/plots/{roc,pr,calibration,grades,lift}.csv: DVC plots of the test window.
-    data/reports/figures/{roc,calibration,grades}.png: the same as pictures.
+    data/reports/metrics.json: DVC metrics: ``test`` and ``calibration`` (the model),
+        ``baseline``, ``comparison``, ``backtest``, ``stability`` and ``grades``.
+    data/reports/plots/*.csv: DVC plots: ROC, PR, calibration, lift, grades (with the
+        back-test), the baseline's ROC and calibration, and the feature PSI table.
+    data/reports/figures/{roc,calibration,grades}.png: pictures of the same.
 Params:
-    evaluate.calibration_bins
+    evaluate
 """
 
 from __future__ import annotations
 
-import io
 import logging
-from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from models import metrics
+from models import backtest, metrics
+from models.master_scale import MasterScale
+from models.pd_model import PDModel
 from pipelines.artifacts import load_pd_model
-from pipelines.config import Config, load_config, parse_args
+from pipelines.baseline import load_baseline
+from pipelines.config import Config, EvaluateConfig, load_config, parse_args
+from pipelines.figures import render_figures
 from pipelines.io import (
     FEATURES,
     RAW,
@@ -39,9 +48,6 @@ from pipelines.io import (
     write_json,
 )
 
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-
 SNAPSHOTS = FEATURES / "snapshots.parquet"
 SPLIT = SPLITS / "split.parquet"
 TRUTH = RAW / "truth.parquet"
@@ -49,8 +55,9 @@ METRICS = REPORTS / "metrics.json"
 PLOTS = REPORTS / "plots"
 FIGURES = REPORTS / "figures"
 KEYS = ["customer_id", "as_of_date"]
-WINDOWS = ("test", "calibration")
-GRADE_METRICS = ("count", "defaults", "observed_rate", "mean_pd")
+WINDOWS = ("test", "calibration", "train")
+SCORES = {"model": "pd_12m", "baseline": "baseline_pd"}
+GRADE_METRICS = ("count", "customers", "defaults", "observed_rate", "mean_pd", "p_value")
 
 log = logging.getLogger("pipelines")
 
@@ -64,7 +71,7 @@ def _keyed(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 
 def load_windows() -> pd.DataFrame:
-    """Snapshots of the test and calibration windows, with the true PD where it exists."""
+    """Snapshots of the test, calibration and training windows, with the true PD if known."""
     snapshots = read_parquet(SNAPSHOTS)
     split = _keyed(read_parquet(SPLIT), ["window"])
     rows = _keyed(snapshots, [c for c in snapshots.columns if c not in KEYS])
@@ -86,12 +93,13 @@ def load_windows() -> pd.DataFrame:
     return rows
 
 
-def window_metrics(rows: pd.DataFrame, n_bins: int) -> dict[str, float | int]:
-    """Scalar metrics of ``pd_12m`` and, with the truth, of the oracle on the same rows."""
+def window_metrics(rows: pd.DataFrame, n_bins: int, column: str = "pd_12m") -> dict:
+    """Scalar metrics of ``column`` and, with the truth, of the oracle on the same rows."""
     y = rows["label"].to_numpy(float)
     try:
-        result = metrics.summarize(y, rows["pd_12m"].to_numpy(float), n_bins)
-        if "true_pd_12m" in rows:
+        result = metrics.summarize(y, rows[column].to_numpy(float), n_bins)
+        result |= metrics.top_decile(y, rows[column].to_numpy(float))
+        if "true_pd_12m" in rows and column == SCORES["model"]:
             oracle = metrics.summarize(y, rows["true_pd_12m"].to_numpy(float), n_bins)
             result |= {f"oracle_{k}": oracle[k] for k in ("auc", "gini", "brier", "ece")}
             result["auc_vs_oracle"] = result["auc"] / oracle["auc"]
@@ -100,106 +108,167 @@ def window_metrics(rows: pd.DataFrame, n_bins: int) -> dict[str, float | int]:
     return result
 
 
-def _png(draw: Callable[[Axes], None], title: str, xlabel: str, ylabel: str) -> bytes:
-    """Render one chart with the Agg canvas (no pyplot, no global backend) to PNG bytes."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+def auc_intervals(test: pd.DataFrame, e: EvaluateConfig) -> dict[str, dict[str, float]]:
+    """95% customer-level bootstrap intervals of each model's AUC and of model minus baseline."""
+    y = test["label"].to_numpy(float)
+    draws = metrics.bootstrap_auc(
+        y,
+        [test[c].to_numpy(float) for c in SCORES.values()],
+        n_boot=e.bootstrap_samples,
+        seed=e.seed,
+        groups=test["customer_id"].to_numpy(),
+    )
+    out = {}
+    for i, name in enumerate(SCORES):
+        low, high = metrics.percentile_interval(draws[:, i])
+        out[name] = {"auc_ci_low": low, "auc_ci_high": high}
+    low, high = metrics.percentile_interval(draws[:, 0] - draws[:, 1])
+    out["comparison"] = {"auc_difference_ci_low": low, "auc_difference_ci_high": high}
+    return out
 
-    fig = Figure(figsize=(5.5, 4.5), layout="tight")
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    draw(ax)
-    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="best")
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
-    return buffer.getvalue()
+
+def grade_backtest(
+    test: pd.DataFrame, column: str, scale: MasterScale, e: EvaluateConfig
+) -> pd.DataFrame:
+    """The grade back-test table of ``column`` on the test rows."""
+    p = test[column].to_numpy(float)
+    return backtest.grade_backtest(
+        test["label"].to_numpy(float),
+        p,
+        scale.assign(p),
+        scale,
+        test["customer_id"].to_numpy(),
+        alpha=e.backtest_alpha,
+        min_customers=e.backtest_min_customers,
+    )
 
 
-def render_figures(
-    roc: pd.DataFrame, calibration: pd.DataFrame, grades: pd.DataFrame, auc: float
-) -> dict[str, bytes]:
-    """Draw the ROC curve, the calibration curve and the grade table as PNG images."""
+def stability(rows: pd.DataFrame, features: list[str], n_bins: int) -> tuple[pd.DataFrame, dict]:
+    """PSI of every model feature and of both scores, training window -> test window."""
+    train, test = rows[rows["window"] == "train"], rows[rows["window"] == "test"]
+    table = metrics.feature_stability(train[features], test[features], n_bins)
+    summary = {}
+    for name, column in SCORES.items():
+        psi = metrics.population_stability(train[column], test[column], n_bins)
+        summary[f"{name}_score_psi"] = psi
+        summary[f"{name}_score_band"] = metrics.stability_band(psi)
+    for band in ("stable", "watch", "shift"):
+        summary[f"features_{band}"] = int((table["band"] == band).sum())
+    summary["least_stable_feature"] = str(table["feature"].iat[0]) if len(table) else ""
+    return table, summary
 
-    def roc_plot(ax: Axes) -> None:
-        ax.plot(roc["fpr"], roc["tpr"], label=f"model (AUC {auc:.3f})")
-        ax.plot([0, 1], [0, 1], "--", color="grey", label="random")
 
-    def calibration_plot(ax: Axes) -> None:
-        top = max(calibration["mean_pd"].max(), calibration["observed_rate"].max())
-        ax.plot([0, top], [0, top], "--", color="grey", label="perfect calibration")
-        ax.plot(calibration["mean_pd"], calibration["observed_rate"], "o-", label="model")
+def build_report(
+    rows: pd.DataFrame, model: PDModel, cfg: Config
+) -> tuple[dict, dict[str, pd.DataFrame]]:
+    """All metrics and plot tables of both models."""
+    e = cfg.evaluate
+    n_bins = e.calibration_bins
+    by_window = {w: rows[rows["window"] == w] for w in ("test", "calibration")}
+    report = {w: window_metrics(r, n_bins) for w, r in by_window.items()}
+    report["baseline"] = {
+        w: window_metrics(r, n_bins, SCORES["baseline"]) for w, r in by_window.items()
+    }
+    test = by_window["test"]
+    intervals = auc_intervals(test, e)
+    report["test"] |= intervals["model"]
+    report["baseline"]["test"] |= intervals["baseline"]
+    difference = report["test"]["auc"] - report["baseline"]["test"]["auc"]
+    report["comparison"] = {"auc_difference": difference, **intervals["comparison"]}
+    report["comparison"]["model_beats_baseline"] = bool(difference > 0)
+    grades = grade_backtest(test, SCORES["model"], model.scale, e)
+    report["backtest"] = backtest.summarize_backtest(grades, e.backtest_alpha)
+    baseline_grades = grade_backtest(test, SCORES["baseline"], model.scale, e)
+    report["baseline"]["backtest"] = backtest.summarize_backtest(baseline_grades, e.backtest_alpha)
+    psi_table, report["stability"] = stability(rows, model.feature_names, e.psi_bins)
+    by_grade = grades.set_index("grade")[list(GRADE_METRICS)].to_dict("index")
+    report["grades"] = {str(g): row for g, row in by_grade.items()}  # plain Python numbers
+    tables = plot_tables(test, grades, n_bins) | {"stability": psi_table}
+    return report, tables
 
-    def grades_plot(ax: Axes) -> None:
-        floor = 1e-4  # log scale, and grade 1's band starts at 0
-        band = (grades["pd_lower"].clip(lower=floor), grades["pd_upper"])
-        ax.vlines(grades["grade"], *band, color="lightgrey", linewidth=10, label="PD band")
-        ax.plot(grades["grade"], grades["mean_pd"], "o-", label="mean PD")
-        seen = grades[grades["observed_rate"] > 0]  # a zero rate has no place on a log axis
-        ax.plot(seen["grade"], seen["observed_rate"], "s", label="observed default rate")
-        ax.set_yscale("log")
 
+def plot_tables(test: pd.DataFrame, grades: pd.DataFrame, n_bins: int) -> dict[str, pd.DataFrame]:
+    """The DVC plot tables of the test window."""
+    y = test["label"].to_numpy(float)
+    p, b = (test[c].to_numpy(float) for c in SCORES.values())
     return {
-        "roc.png": _png(roc_plot, "ROC, test window", "false positive rate", "true positive rate"),
-        "calibration.png": _png(
-            calibration_plot, "Calibration, test window", "mean PD", "observed default rate"
-        ),
-        "grades.png": _png(grades_plot, "Default rate by grade, test window", "grade", "rate"),
+        "roc": metrics.roc_points(y, p),
+        "pr": metrics.pr_points(y, p),
+        "calibration": metrics.calibration_curve(y, p, n_bins),
+        "grades": grades,
+        "lift": metrics.lift_table(y, p),
+        "roc_baseline": metrics.roc_points(y, b),
+        "calibration_baseline": metrics.calibration_curve(y, b, n_bins),
     }
 
 
 def summary_text(report: dict) -> str:
-    """A few human-readable lines of the headline test metrics."""
-    t = report["test"]
+    """The model and the baseline side by side, and the verdicts, as printable lines."""
+    t, b = report["test"], report["baseline"]["test"]
+    rows = [
+        ("AUC", "{auc:.3f} [{auc_ci_low:.3f}, {auc_ci_high:.3f}]"),
+        ("Gini", "{gini:.3f}"),
+        ("KS", "{ks:.3f}"),
+        ("PR-AUC", "{pr_auc:.3f}"),
+        ("Brier", "{brier:.4f}"),
+        ("ECE", "{ece:.4f}"),
+        ("top-decile lift", "{top_decile_lift:.2f}"),
+        ("top-decile capture", "{top_decile_capture:.1%}"),
+        ("mean PD", "{mean_pd:.2%}"),
+    ]
     lines = [
         f"test window: {t['n_rows']} rows, {t['n_defaults']} defaults ({t['default_rate']:.2%})",
-        f"  AUC {t['auc']:.3f}  Gini {t['gini']:.3f}  KS {t['ks']:.3f}  PR-AUC {t['pr_auc']:.3f}",
-        f"  Brier {t['brier']:.4f}  ECE {t['ece']:.4f}  mean PD {t['mean_pd']:.2%}",
+        f"  {'':<20}{'model':<24}baseline",
+        *(f"  {name:<20}{fmt.format(**t):<24}{fmt.format(**b)}" for name, fmt in rows),
     ]
+    c, bt, s = report["comparison"], report["backtest"], report["stability"]
+    lines.append(
+        f"  AUC model - baseline {c['auc_difference']:+.3f} "
+        f"[{c['auc_difference_ci_low']:+.3f}, {c['auc_difference_ci_high']:+.3f}]"
+    )
     if "oracle_auc" in t:
         lines.append(
             f"  oracle AUC {t['oracle_auc']:.3f}  Brier {t['oracle_brier']:.4f}  "
             f"model/oracle AUC {t['auc_vs_oracle']:.3f}"
         )
+    verdict = {True: "passed", False: "FAILED"}
+    lines.append(
+        f"grade back-test (Jeffreys, alpha {bt['alpha']}): {verdict[bt['passed']]}; grades "
+        f"failing: {bt['grades_failed'] or 'none'}; monotone: {'yes' if bt['monotone'] else 'NO'}"
+        f" (baseline: {verdict[report['baseline']['backtest']['passed']].lower()})"
+    )
+    lines.append(
+        f"stability train -> test: score PSI {s['model_score_psi']:.3f} ({s['model_score_band']}); "
+        f"features stable/watch/shift {s['features_stable']}/{s['features_watch']}/"
+        f"{s['features_shift']}"
+    )
     return "\n".join(lines)
 
 
 def run(cfg: Config) -> dict:
-    """Evaluate the model on the test and calibration windows and write the reports."""
-    n_bins = cfg.evaluate.calibration_bins
+    """Evaluate both models and write the reports."""
     model = load_pd_model()
+    baseline = load_baseline()
     rows = load_windows()
-    log.info("evaluate: scoring %d rows of the test and calibration windows", len(rows))
+    log.info("evaluate: scoring %d rows of the test, calibration and training windows", len(rows))
     try:
         rows["pd_12m"] = model.predict_pd(rows)
-    except ValueError as err:  # the features table does not match the trained model
+        rows["baseline_pd"] = baseline.predict_pd(rows)
+    except ValueError as err:  # the features table does not match the trained models
         raise StageError(f"{SNAPSHOTS}: {err}") from err
-    report = {w: window_metrics(rows[rows["window"] == w], n_bins) for w in WINDOWS}
-    test = rows[rows["window"] == "test"]
-    y, p = test["label"].to_numpy(float), test["pd_12m"].to_numpy(float)
-    scale = model.scale
-    tables = {
-        "roc": metrics.roc_points(y, p),
-        "pr": metrics.pr_points(y, p),
-        "calibration": metrics.calibration_curve(y, p, n_bins),
-        "grades": metrics.grade_table(y, p, scale.assign(p), scale),
-        "lift": metrics.lift_table(y, p),
-    }
-    # labels and bands are static (grades.csv has them); keep `dvc metrics diff` to what moves
-    grade_rows = tables["grades"].set_index("grade")[list(GRADE_METRICS)]
-    report["grades"] = {str(g): row for g, row in grade_rows.to_dict("index").items()}
+    report, tables = build_report(rows, model, cfg)
     write_json(report, METRICS)
     for name, table in tables.items():
         write_csv(table, PLOTS / f"{name}.csv")
     figures = render_figures(
-        tables["roc"], tables["calibration"], tables["grades"], report["test"]["auc"]
+        {"model": tables["roc"], "baseline": tables["roc_baseline"]},
+        {"model": tables["calibration"], "baseline": tables["calibration_baseline"]},
+        tables["grades"],
+        {"model": report["test"]["auc"], "baseline": report["baseline"]["test"]["auc"]},
     )
     for name, png in figures.items():
         write_bytes(png, FIGURES / name)
-    log.info(
-        "evaluate: wrote %s, %d plot tables and %d figures", METRICS, len(tables), len(figures)
-    )
+    log.info("evaluate: wrote %s, %d plot tables, %d figures", METRICS, len(tables), len(figures))
     print(summary_text(report))
     return report
 

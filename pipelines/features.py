@@ -24,6 +24,7 @@ from pipelines.config import Config, load_config, parse_args
 from pipelines.io import (
     FEATURES,
     RAW,
+    VALIDATED,
     read_json,
     read_parquet,
     run_stage,
@@ -35,10 +36,12 @@ log = logging.getLogger("pipelines")
 
 
 def load_raw() -> tuple[dict[str, pd.DataFrame], pd.Timestamp]:
-    """The canonical tables listed in the manifest and the data's as-of date."""
-    manifest = read_json(RAW / "manifest.json")
+    """The validated tables (the rows of data/raw validation kept) and the data's as-of date."""
+    manifest = read_json(VALIDATED / "manifest.json")
     tables = {
-        name: read_parquet(RAW / f"{name}.parquet") for name in manifest["tables"] if name in TABLES
+        name: read_parquet(VALIDATED / f"{name}.parquet")
+        for name in manifest["tables"]
+        if name in TABLES
     }
     return tables, pd.Timestamp(manifest["as_of_date"])
 

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 RAW = Path("data/raw")
+VALIDATED = Path("data/validated")  # the rows of data/raw that passed validation
 FEATURES = Path("data/features")
 SPLITS = Path("data/splits")
 MODELS = Path("data/models")

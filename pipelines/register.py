@@ -6,13 +6,19 @@ Inputs:
     data/reports/plots/ and data/reports/figures/ (logged as artifacts when present),
     data/features/snapshots.parquet and data/splits/split.parquet (input example: the feature
     columns of two rows of the test window),
-    data/raw/manifest.json and data/raw/*.parquet (MD5 of each table, tagged on run and version).
+    data/raw/manifest.json and data/raw/*.parquet (MD5 of each table, tagged on run and version),
+    data/reports/validation/summary.json (the data validation result, tagged),
+    data/models/train.json, data/models/baseline.json, data/models/scorecard.csv (the tuning
+    record and the baseline, logged as files).
+    The version is also tagged with the headline test metrics of the model and the baseline,
+    the grade back-test verdict and the score's stability, so that ``promote`` and a reviewer
+    see them on the version itself.
 Outputs:
     data/reports/registry.json: tracking_uri, run_id, model_name, model_version, model_uri
     (``models:/name/version``, what the score stage loads) and alias.
 Params:
     register (tracking_uri, experiment, model_name, alias), score.n_reasons, and the train,
-    calibrate, features and split sections (logged as run parameters).
+    calibrate, baseline, evaluate, features and split sections (logged as run parameters).
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from pipelines.artifacts import load_pd_model
 from pipelines.config import Config, load_config, parse_args
 from pipelines.io import (
     FEATURES,
+    MODELS,
     RAW,
     REPORTS,
     SPLITS,
@@ -45,7 +52,10 @@ KEYS = ["customer_id", "as_of_date"]
 MANIFEST = RAW / "manifest.json"
 REGISTRY = REPORTS / "registry.json"
 EXAMPLE_ROWS = 2
-LOGGED_SECTIONS = ("train", "calibrate", "features", "split")
+LOGGED_SECTIONS = ("train", "calibrate", "baseline", "evaluate", "features", "split")
+MODEL_FILES = (MODELS / "train.json", MODELS / "baseline.json", MODELS / "scorecard.csv")
+VALIDATION = REPORTS / "validation" / "summary.json"
+HEADLINE = ("auc", "auc_ci_low", "auc_ci_high", "gini", "ks", "brier", "ece", "mean_pd")
 
 log = logging.getLogger("pipelines.register")
 
@@ -61,6 +71,43 @@ def data_tags(raw_dir: Path = RAW) -> dict[str, str]:
     if isinstance(manifest, dict) and "as_of_date" in manifest:
         tags["data.as_of_date"] = str(manifest["as_of_date"])
     return tags
+
+
+def metric_tags(metrics: dict) -> dict[str, str]:
+    """Version tags of the headline test metrics, the back-test verdict and the stability."""
+    tags = {}
+    sources = {"test": metrics.get("test", {}), "baseline.test": _get(metrics, "baseline", "test")}
+    for prefix, values in sources.items():
+        tags |= {f"metrics.{prefix}.{k}": f"{values[k]:.6g}" for k in HEADLINE if k in values}
+    for key in ("passed", "grades_failed", "monotone", "min_p_value"):
+        if key in metrics.get("backtest", {}):
+            tags[f"backtest.{key}"] = str(metrics["backtest"][key])
+    for key in ("model_score_psi", "model_score_band", "features_shift"):
+        if key in metrics.get("stability", {}):
+            tags[f"stability.{key}"] = str(metrics["stability"][key])
+    return tags
+
+
+def validation_tags(path: Path = VALIDATION) -> dict[str, str]:
+    """Version tags of the data validation result (success and the rules that failed)."""
+    summary = read_json(path)
+    if not isinstance(summary, dict):
+        raise StageError(f"{path} must hold a JSON object")
+    tables = summary.get("tables", {})
+    failed = sum(int(t.get("rules_failed", 0)) for t in tables.values() if isinstance(t, dict))
+    tags = {
+        "validation.success": str(summary.get("success", "unknown")).lower(),
+        "validation.rules_failed": str(failed),
+    }
+    if "rows_rejected" in summary:
+        tags["validation.rows_rejected"] = str(summary["rows_rejected"])
+    return tags
+
+
+def _get(tree: dict, *keys: str) -> dict:
+    for key in keys:
+        tree = tree.get(key, {}) if isinstance(tree, dict) else {}
+    return tree
 
 
 def input_example(feature_names: list[str]) -> pd.DataFrame:
@@ -107,8 +154,8 @@ def run(cfg: Config) -> dict:
         alias=cfg.register_.alias,
         params=params,
         metrics=metrics,
-        artifacts=[METRICS, *[d for d in PLOT_DIRS if d.is_dir()]],
-        tags=data_tags(),
+        artifacts=[METRICS, *MODEL_FILES, *[d for d in PLOT_DIRS if d.is_dir()]],
+        tags=data_tags() | validation_tags() | metric_tags(metrics),
         input_example=input_example(model.feature_names),
     )
     write_json(record, REGISTRY)

@@ -23,6 +23,7 @@ from urllib.parse import unquote
 import mlflow
 import pandas as pd
 from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature
 from mlflow.types import ColSpec, Schema
 
@@ -95,7 +96,11 @@ def log_and_register(
         ``tracking_uri``, ``run_id``, ``model_name``, ``model_version``, ``model_uri``
         (``models:/name/version``) and ``alias``.
     """
-    all_tags = {"git_commit": git_commit(), **{str(k): str(v) for k, v in tags.items()}}
+    all_tags = {
+        "git_commit": git_commit(),
+        "git_dirty": git_dirty(),
+        **{str(k): str(v) for k, v in tags.items()},
+    }
     client = _client(tracking_uri)
     experiment_id = _ensure_experiment(client, experiment, tracking_uri)
     with mlflow.start_run(experiment_id=experiment_id, tags=all_tags) as run:
@@ -145,6 +150,42 @@ def get_version_by_alias(model_name: str, alias: str, tracking_uri: str) -> int:
     return int(_client(tracking_uri).get_model_version_by_alias(model_name, alias).version)
 
 
+def aliases(model_name: str, tracking_uri: str) -> dict[str, int]:
+    """Return every alias of ``model_name`` with the version it points at."""
+    client = _client(tracking_uri)
+    try:
+        model = client.get_registered_model(model_name)
+    except MlflowException as err:
+        raise StageError(
+            f"no registered model {model_name!r} in {tracking_uri}: run the register stage "
+            f"first ({err.message})"
+        ) from None
+    return {alias: int(version) for alias, version in model.aliases.items()}
+
+
+def version_tags(model_name: str, version: int | str, tracking_uri: str) -> dict[str, str]:
+    """Return the tags of one model version."""
+    client = _client(tracking_uri)
+    try:
+        return dict(client.get_model_version(model_name, str(version)).tags)
+    except MlflowException:
+        raise StageError(f"model {model_name!r} has no version {version}") from None
+
+
+def set_version_tags(
+    model_name: str, version: int | str, tags: Mapping[str, Any], tracking_uri: str
+) -> None:
+    """Set tags (values as strings) on one model version."""
+    client = _client(tracking_uri)
+    for key, value in tags.items():
+        client.set_model_version_tag(model_name, str(version), key, str(value))
+
+
+def log_run_file(run_id: str, path: Path, tracking_uri: str) -> None:
+    """Log one more file as an artifact of an existing run (e.g. the model card)."""
+    _client(tracking_uri).log_artifact(run_id, str(path))
+
+
 def git_commit() -> str:
     """Return the checked-out git commit, or ``"unknown"`` outside a git checkout."""
     try:
@@ -154,6 +195,18 @@ def git_commit() -> str:
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return out.stdout.strip() or "unknown"
+
+
+def git_dirty() -> str:
+    """``"true"`` when tracked files differ from the commit, ``"unknown"`` outside a checkout."""
+    try:
+        out = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True, text=True, check=True, timeout=30,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return str(bool(out.stdout.strip())).lower()
 
 
 def file_md5(path: Path) -> str:

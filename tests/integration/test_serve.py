@@ -1,4 +1,9 @@
-"""``mlflow models serve`` of the registered challenger answers with PD, grade and reasons."""
+"""``mlflow models serve`` of the champion answers as batch scoring does, and rejects bad input.
+
+The test registers a small model, promotes it to ``champion`` the way the promote command
+does (the alias), serves ``models:/<name>@champion`` on a free loopback port and compares the
+answers with the batch-scoring code path (``score_rows`` on the same registered model).
+"""
 
 import json
 import os
@@ -15,6 +20,7 @@ import pytest
 import requests
 
 from pipelines import registry
+from pipelines.rows import score_rows
 
 pytestmark = pytest.mark.slow
 
@@ -63,7 +69,7 @@ def served(tmp_path_factory, tiny_pd_model):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
         mp.chdir(root)  # a relative sqlite URI, as from the repo root
-        registry.log_and_register(
+        record = registry.log_and_register(
             model,
             tracking_uri="sqlite:///mlflow.db",
             experiment="tiny",
@@ -75,6 +81,8 @@ def served(tmp_path_factory, tiny_pd_model):
             tags={},
             input_example=X.head(2),
         )
+        registry.set_alias(NAME, "champion", record["model_version"], "sqlite:///mlflow.db")
+        champion = registry.load_model(f"models:/{NAME}@champion", "sqlite:///mlflow.db")
     bin_dir = str(Path(sys.executable).parent)
     env = {
         **os.environ,
@@ -85,7 +93,7 @@ def served(tmp_path_factory, tiny_pd_model):
     }
     port = free_port()
     cmd = [
-        str(Path(bin_dir) / "mlflow"), "models", "serve", "-m", f"models:/{NAME}@challenger",
+        str(Path(bin_dir) / "mlflow"), "models", "serve", "-m", f"models:/{NAME}@champion",
         "--env-manager", "local", "-p", str(port), "-h", "127.0.0.1",
     ]  # fmt: skip
     log = root / "serve.log"
@@ -97,7 +105,7 @@ def served(tmp_path_factory, tiny_pd_model):
         url = f"http://127.0.0.1:{port}"
         wait_until_up(url, proc, log)
         print(f"\nregister + serve startup took {time.monotonic() - started:.1f} s")
-        yield {"url": url, "model": model, "X": X}
+        yield {"url": url, "model": model, "champion": champion, "X": X}
     finally:
         stop(proc)
 
@@ -107,17 +115,22 @@ def post(url: str, frame: pd.DataFrame) -> requests.Response:
     return requests.post(f"{url}/invocations", json={"dataframe_split": split}, timeout=30)
 
 
-def test_serve_answers_pd_grade_and_reasons(served):
-    rows = served["X"].iloc[[0, 1, 2, 7, 14]]
+def test_serve_answers_as_batch_scoring_does(served):
+    rows = served["X"].iloc[[0, 1, 2, 7, 14, 21, 30]]
     assert rows.isna().any().any()
     response = post(served["url"], rows)
     assert response.status_code == 200, response.text
     got = pd.DataFrame(response.json()["predictions"])
-    expected = served["model"].predict(rows).reset_index(drop=True)
-    assert list(got.columns) == list(expected.columns)
-    np.testing.assert_allclose(got["pd_12m"], expected["pd_12m"], rtol=1e-12)
-    reasons = [c for c in expected.columns if c != "pd_12m"]
-    pd.testing.assert_frame_equal(got[reasons], expected[reasons], check_dtype=False)
+    batch = score_rows(rows, served["champion"]).reset_index(drop=True)
+    assert list(got.columns) == list(batch.columns)
+    assert {"pd_12m", "grade", "reason_1_code", "reason_1"} <= set(got.columns)
+    np.testing.assert_allclose(got["pd_12m"], batch["pd_12m"], rtol=1e-12)
+    rest = [c for c in batch.columns if c != "pd_12m"]
+    pd.testing.assert_frame_equal(got[rest], batch[rest], check_dtype=False)
+    # and both are what the PD model itself says
+    direct = served["model"].predict(rows).reset_index(drop=True)
+    np.testing.assert_allclose(batch["pd_12m"], direct["pd_12m"], rtol=1e-12)
+    assert (got["grade"] == direct["grade"]).all()
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.attributes import add_attribute_features, attribute_spec
+from features.attributes import add_attribute_features
+from features.catalogue import monotone_constraints, spec_for
 
 T = pd.Timestamp
 
@@ -30,8 +31,10 @@ def test_latest_value_known_at_the_snapshot_is_used():
 
 
 def test_attribute_spec_is_unconstrained_with_its_own_reason():
-    spec = attribute_spec("attr_bureau_score")
+    spec = spec_for("attr_bureau_score")
     assert spec.direction == 0 and spec.reason_code == "ATTR_BUREAU_SCORE"
     assert spec.sentence(512.0) == "bureau_score is 512"
-    with pytest.raises(KeyError, match="not an attribute feature"):
-        attribute_spec("debt_ratio")
+    assert spec.sentence(512.0, "zh") == "bureau_score 为 512"
+    assert monotone_constraints(["debt_ratio", "attr_bureau_score"]) == [1, 0]
+    with pytest.raises(KeyError, match="not in the catalogue"):
+        spec_for("bureau_score")

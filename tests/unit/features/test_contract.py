@@ -1,10 +1,25 @@
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from features.contract import REQUIRED_TABLES, TABLES, Column, Table, cast_table
+from features.contract import (
+    CURRENCIES,
+    OUTCOME_TABLES,
+    REQUIRED_TABLES,
+    TABLES,
+    UNPARSED_COLUMNS,
+    Column,
+    Table,
+    TextFormat,
+    cast_table,
+    expected_text,
+    parse_table,
+)
 
 CUSTOMERS = TABLES["customers"]
+D = pd.Timestamp
 
 
 def raw_customers() -> pd.DataFrame:
@@ -100,10 +115,10 @@ def invoices(disputed: list) -> pd.DataFrame:
 
 
 def test_bools_and_empty_dates():
-    got = cast_table(invoices(["Yes", "0", True, " n ", "TRUE", None]), TABLES["invoices"])
+    got = cast_table(invoices(["Yes", "0", True, " n ", "TRUE", None, "f"]), TABLES["invoices"])
     assert got["disputed"].dtype == bool
-    assert got["disputed"].tolist() == [True, False, True, False, True, False]
-    assert got["paid_date"].isna().tolist() == [False, True, True, False, True, True]
+    assert got["disputed"].tolist() == [True, False, True, False, True, False, False]
+    assert got["paid_date"].isna().tolist() == [False, True, True, False, True, True, True]
     assert got["paid_amount"].isna().all() and got["paid_amount"].dtype == "float64"
 
 
@@ -207,3 +222,111 @@ def test_cast_table_of_an_empty_table():
     got = cast_table(pd.DataFrame({"a": [], "b": [], "c": []}), table)
     assert got.empty and list(got.columns) == ["a", "b", "c"]
     assert got["b"].dtype == "float64" and got["c"].dtype == "datetime64[ns]"
+
+
+def test_outcome_tables_and_currencies():
+    assert OUTCOME_TABLES == ("invoices", "defaults")
+    assert {"EUR", "USD", "AUD", "INR", "TWD"} <= set(CURRENCIES) and len(CURRENCIES) > 150
+    assert all(len(c) == 3 and c.isupper() for c in CURRENCIES)
+
+
+def test_parse_table_keeps_every_row_and_lists_unparsed_cells():
+    frame = raw_customers()
+    frame.loc[8, ["credit_limit", "relationship_start"]] = ["lots", "2021-02-30"]
+    frame.loc[9, "payment_terms_days"] = "30.5"
+    typed, unparsed = parse_table(frame, CUSTOMERS)
+    assert len(typed) == 3 and list(typed.index) == [0, 1, 2]
+    assert typed["credit_limit"].isna().tolist() == [False, True, False]
+    assert typed["relationship_start"].isna().tolist() == [False, True, False]
+    assert typed["payment_terms_days"].isna().tolist() == [False, False, True]
+    assert unparsed.to_dict("records") == [
+        {
+            "row": 8,
+            "column": "relationship_start",
+            "value": "2021-02-30",
+            "expected": "a date, ISO 8601 (2024-01-31)",
+        },
+        {"row": 8, "column": "credit_limit", "value": "lots", "expected": "a number"},
+        {"row": 9, "column": "payment_terms_days", "value": "30.5", "expected": "a whole number"},
+    ]
+
+
+def test_parse_table_of_clean_frame_has_no_unparsed_cells():
+    typed, unparsed = parse_table(raw_customers(), CUSTOMERS)
+    assert unparsed.empty and list(unparsed.columns) == list(UNPARSED_COLUMNS[1:])
+    pd.testing.assert_frame_equal(typed, cast_table(raw_customers(), CUSTOMERS))
+
+
+@pytest.mark.parametrize("bad", ["inf", "-inf", "1e400"])
+def test_infinite_numbers_do_not_parse(bad):
+    frame = raw_customers()
+    frame.loc[7, "credit_limit"] = bad
+    typed, unparsed = parse_table(frame, CUSTOMERS)
+    assert unparsed["value"].tolist() == [bad] and np.isnan(typed["credit_limit"].iloc[0])
+
+
+@pytest.mark.parametrize(
+    ("fmt", "given", "want"),
+    [
+        (TextFormat(decimal=","), "1234,5", 1234.5),
+        (TextFormat(decimal=",", thousands="."), "1.234,5", 1234.5),
+        (TextFormat(thousands=","), "1,234.5", 1234.5),
+        (TextFormat(decimal=",", thousands=" "), "1 234,5", 1234.5),
+    ],
+)
+def test_decimal_and_thousands_separators(fmt, given, want):
+    frame = raw_customers().assign(credit_limit=given, annual_revenue=None)
+    typed, unparsed = parse_table(frame, CUSTOMERS, fmt)
+    assert unparsed.empty and typed["credit_limit"].tolist() == [want] * 3
+
+
+def test_a_decimal_comma_without_the_setting_does_not_parse():
+    frame = raw_customers().assign(annual_revenue=None)
+    frame.loc[7, "credit_limit"] = "1.234,5"  # European spelling, default format
+    _, unparsed = parse_table(frame, CUSTOMERS, TextFormat(decimal=","))
+    assert unparsed["value"].tolist() == ["1.234,5"]  # a thousands dot needs `thousands`
+    _, unparsed = parse_table(frame, CUSTOMERS)
+    assert unparsed["expected"].tolist() == ["a number"]
+
+
+def test_date_format_is_applied_to_text_only():
+    frame = raw_customers()
+    frame["relationship_start"] = ["31.01.2020", "01.02.2021", None]
+    typed, unparsed = parse_table(frame, CUSTOMERS, TextFormat(date_format="%d.%m.%Y"))
+    assert unparsed.empty
+    assert typed["relationship_start"].tolist()[:2] == [D("2020-01-31"), D("2021-02-01")]
+    frame["relationship_start"] = [dt.date(2020, 1, 31), D("2021-02-01"), None]  # from Parquet
+    typed, unparsed = parse_table(frame, CUSTOMERS, TextFormat(date_format="%d.%m.%Y"))
+    assert unparsed.empty and typed["relationship_start"].iloc[0] == D("2020-01-31")
+
+
+def test_dates_are_iso_by_default_not_guessed():
+    frame = raw_customers()
+    frame["relationship_start"] = ["2020-01-31", "05.01.2024", "2024-01-05T00:00:00"]
+    typed, unparsed = parse_table(frame, CUSTOMERS)
+    assert unparsed["value"].tolist() == ["05.01.2024"]  # never read as May 1st or January 5th
+    assert typed["relationship_start"].iloc[2] == D("2024-01-05")
+
+
+def test_typed_columns_pass_through():
+    frame = cast_table(raw_customers(), CUSTOMERS)
+    frame["relationship_start"] = frame["relationship_start"].dt.tz_localize("Europe/Berlin")
+    typed, unparsed = parse_table(frame, CUSTOMERS, TextFormat(decimal=",", date_format="%d"))
+    # numbers and dates typed already ignore the text format
+    assert unparsed.empty and typed["relationship_start"].dt.tz is None
+    assert typed["credit_limit"].tolist() == [100.0, 200.0, 3000.0]
+
+
+@pytest.mark.parametrize(
+    ("kind", "fmt", "text"),
+    [
+        ("date", TextFormat(), "a date, ISO 8601 (2024-01-31)"),
+        ("date", TextFormat(date_format="%d.%m.%Y"), "a date, in the format %d.%m.%Y"),
+        ("float", TextFormat(decimal=","), "a number with decimal ','"),
+        ("int", TextFormat(), "a whole number"),
+        ("bool", TextFormat(), "yes/no, true/false or 1/0"),
+        ("str", TextFormat(), "text"),
+    ],
+)
+def test_expected_text(kind, fmt, text):
+    assert expected_text(kind, fmt) == text

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.peers import PEER_FEATURES, add_peer_features
+from features.peers import PEER_FEATURES, add_peer_features, sector_medians
 
 T1, T2 = pd.Timestamp("2024-01-31"), pd.Timestamp("2024-02-29")
 
@@ -52,3 +52,19 @@ def test_a_feature_whose_source_is_absent_is_skipped(source):
 def test_peer_features_require_columns(name):
     with pytest.raises(KeyError, match=name):
         add_peer_features(snaps().drop(columns=name))
+
+
+def test_sector_medians_are_those_the_peer_features_use():
+    frame = snaps()
+    medians = sector_medians(frame, ["days_late_wavg_12m", "debt_ratio"])
+    assert list(medians.index) == list(frame.index)
+    np.testing.assert_allclose(medians["days_late_wavg_12m"], [20, 20, 20, 5, 50, 50, 20])
+    peers = add_peer_features(frame)
+    np.testing.assert_allclose(
+        frame["debt_ratio"] - medians["debt_ratio"], peers["debt_ratio_vs_sector"]
+    )
+
+
+def test_sector_medians_require_columns():
+    with pytest.raises(KeyError, match="colour"):
+        sector_medians(snaps(), ["debt_ratio", "colour"])

@@ -1,6 +1,7 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from models.calibration import METHODS, PDCalibrator, choose_method, cross_validated_brier
@@ -136,3 +137,56 @@ def test_cross_validated_brier_of_a_hand_made_case():
 def test_cross_validated_brier_checks_its_input():
     with pytest.raises(ValueError, match="1-d of equal length"):
         cross_validated_brier("platt", SCORES, Y[:-1], 3, 0)
+
+
+def tail_heavy_data(seed: int = 5, n: int = 3000) -> tuple[np.ndarray, np.ndarray]:
+    """Few defaults among the lowest scores: plain isotonic gives them a step at PD 0."""
+    rng = np.random.default_rng(seed)
+    scores = rng.normal(-3.0, 1.0, n)
+    y = (rng.random(n) < 1 / (1 + np.exp(-(scores + 0.5)))).astype(float)
+    return scores, y
+
+
+def steps(cal: PDCalibrator, scores: np.ndarray, y: np.ndarray) -> pd.DataFrame:
+    """Defaults and rows of each distinct fitted value on the calibration data."""
+    frame = pd.DataFrame({"fitted": np.interp(scores, cal.x_, cal.y_), "y": y})
+    return frame.groupby("fitted")["y"].agg(["sum", "size"])
+
+
+def test_plain_isotonic_has_a_step_without_defaults():
+    scores, y = tail_heavy_data()
+    cal = PDCalibrator("isotonic", pd_floor=0.0003).fit(scores, y)
+    assert cal.predict(np.array([scores.min()]))[0] == 0.0003
+    assert (steps(cal, scores, y)["sum"] == 0).any()
+
+
+@pytest.mark.parametrize("events", [1, 5, 20])
+def test_pooled_steps_hold_enough_defaults_and_non_defaults(events):
+    scores, y = tail_heavy_data()
+    cal = PDCalibrator("isotonic", pd_floor=0.0003, min_step_events=events).fit(scores, y)
+    table = steps(cal, scores, y)
+    assert (table["sum"] >= events).all()
+    assert (table["size"] - table["sum"] >= events).all()
+    assert cal.predict(np.array([scores.min()]))[0] > 0.0003
+    assert np.all(np.diff(cal.predict(GRID)) >= 0)
+    again = PDCalibrator.from_dict(json.loads(json.dumps(cal.to_dict())))
+    assert again.min_step_events == events
+    np.testing.assert_array_equal(again.predict(GRID), cal.predict(GRID))
+
+
+def test_pooling_keeps_the_overall_rate():
+    scores, y = tail_heavy_data()
+    cal = PDCalibrator("isotonic", pd_floor=0.0, min_step_events=10).fit(scores, y)
+    assert np.interp(scores, cal.x_, cal.y_).mean() == pytest.approx(y.mean(), rel=0.02)
+
+
+def test_too_few_events_pool_into_one_step():
+    cal = PDCalibrator("isotonic", pd_floor=0.0, min_step_events=3).fit(
+        np.array([0.0, 1, 2, 3]), np.array([0, 0, 1, 1])
+    )
+    np.testing.assert_allclose(cal.predict(np.array([-1.0, 1.5, 9.0])), 0.5)
+
+
+def test_a_negative_min_step_events_is_an_error():
+    with pytest.raises(ValueError, match="min_step_events"):
+        PDCalibrator("isotonic", min_step_events=-1).fit(SCORES, Y)

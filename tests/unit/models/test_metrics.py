@@ -191,3 +191,114 @@ def test_lift_table_rejects_bad_group_count(n_groups):
 def test_calibration_curve_rejects_zero_bins():
     with pytest.raises(ValueError, match="n_bins"):
         metrics.calibration_curve(Y, RANKED, n_bins=0)
+
+
+def test_top_decile_of_a_known_case():
+    y = np.array([1, 0, 0, 0, 0, 0, 0, 0, 0, 1] * 2)
+    p = np.linspace(0.9, 0.0, 20)  # riskiest first: the top tenth is rows 0 and 1
+    got = metrics.top_decile(y, p)
+    assert got["top_decile_capture"] == pytest.approx(0.25)  # 1 of the 4 defaults
+    assert got["top_decile_lift"] == pytest.approx(0.5 / 0.2)
+
+
+def bootstrap_case(seed: int = 0, n: int = 400):
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < 0.2).astype(float)
+    good = y + rng.normal(0, 0.8, n)
+    noise = rng.normal(0, 1, n)
+    return y, good, noise
+
+
+def test_bootstrap_auc_brackets_the_auc_and_is_seeded():
+    y, good, noise = bootstrap_case()
+    draws = metrics.bootstrap_auc(y, [good, noise], n_boot=300, seed=4)
+    assert draws.shape == (300, 2)
+    low, high = metrics.percentile_interval(draws[:, 0])
+    assert low < metrics.auc(y, good) < high
+    diff_low, _ = metrics.percentile_interval(draws[:, 0] - draws[:, 1])
+    assert diff_low > 0  # the informative score beats noise on every paired resample
+    again = metrics.bootstrap_auc(y, [good, noise], n_boot=300, seed=4)
+    np.testing.assert_array_equal(draws, again)
+
+
+def test_cluster_bootstrap_is_wider_for_repeated_rows():
+    y, good, _ = bootstrap_case(n=200)
+    rows = np.tile(np.arange(200), 6)  # six snapshots of each customer
+    y6, p6 = np.tile(y, 6), np.tile(good, 6)
+    naive = metrics.bootstrap_auc(y6, [p6], n_boot=300, seed=1)[:, 0]
+    clustered = metrics.bootstrap_auc(y6, [p6], n_boot=300, seed=1, groups=rows)[:, 0]
+    assert clustered.std() > 1.8 * naive.std()
+
+
+def test_bootstrap_auc_checks_its_input():
+    y, good, _ = bootstrap_case(n=50)
+    with pytest.raises(ValueError, match="at least one score"):
+        metrics.bootstrap_auc(y, [])
+    with pytest.raises(ValueError, match="same length"):
+        metrics.bootstrap_auc(y, [good[:-1]])
+    with pytest.raises(ValueError, match="n_boot"):
+        metrics.bootstrap_auc(y, [good], n_boot=0)
+    with pytest.raises(ValueError, match="groups"):
+        metrics.bootstrap_auc(y, [good], groups=np.arange(3))
+    with pytest.raises(ValueError, match="level"):
+        metrics.percentile_interval(good, level=1.5)
+
+
+@pytest.mark.parametrize(
+    ("psi", "band"), [(0.0, "stable"), (0.099, "stable"), (0.1, "watch"), (0.25, "shift")]
+)
+def test_stability_bands(psi, band):
+    assert metrics.stability_band(psi) == band
+
+
+def test_stability_band_rejects_nonsense():
+    with pytest.raises(ValueError, match="non-negative"):
+        metrics.stability_band(float("nan"))
+
+
+def test_psi_by_hand():
+    # reference quartiles: edges 1.5, 2.5, 3.5 -> shares 1/4 each; actual: half in the last bin
+    expected = np.array([1.0, 2, 3, 4] * 25)
+    actual = np.array([1.0, 2, 4, 4] * 25)
+    e = np.array([0.25, 0.25, 0.25, 0.25])
+    a = np.array([0.25, 0.25, 1e-4, 0.5])  # the empty bin counts as 0.0001
+    by_hand = np.sum((a - e) * np.log(a / e))
+    got = metrics.population_stability(expected, actual, n_bins=4)
+    assert got == pytest.approx(by_hand)
+
+
+def test_psi_of_the_same_distribution_is_near_zero_and_a_shift_is_large():
+    rng = np.random.default_rng(0)
+    reference = rng.normal(size=5000)
+    assert metrics.population_stability(reference, rng.normal(size=5000)) < 0.01
+    assert metrics.population_stability(reference, rng.normal(1.0, 1, 5000)) > 0.25
+
+
+def test_psi_counts_missing_values_as_a_bin():
+    values = np.arange(100.0)
+    more_missing = np.where(np.arange(100) % 2 == 0, np.nan, values)
+    assert metrics.population_stability(values, values) == 0.0
+    assert metrics.population_stability(values, more_missing) > 0.25
+    all_missing = np.full(10, np.nan)
+    assert metrics.population_stability(all_missing, all_missing) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("expected", "actual", "n_bins", "message"),
+    [([], [1.0], 10, "non-empty"), ([1.0], [[1.0]], 10, "1-d"), ([1.0], [1.0], 0, "n_bins")],
+)
+def test_psi_checks_its_input(expected, actual, n_bins, message):
+    with pytest.raises(ValueError, match=message):
+        metrics.population_stability(np.array(expected), np.array(actual), n_bins)
+
+
+def test_feature_stability_table():
+    rng = np.random.default_rng(2)
+    train = pd.DataFrame({"steady": rng.normal(size=2000), "moved": rng.normal(size=2000)})
+    test = pd.DataFrame({"steady": rng.normal(size=2000), "moved": rng.normal(2, 1, 2000)})
+    table = metrics.feature_stability(train, test.assign(extra=1.0))
+    assert list(table["feature"]) == ["moved", "steady"]
+    assert list(table["band"]) == ["shift", "stable"]
+    assert list(table.columns) == ["feature", "psi", "band", "expected_missing", "actual_missing"]
+    with pytest.raises(ValueError, match="lacks columns"):
+        metrics.feature_stability(train, test[["steady"]])

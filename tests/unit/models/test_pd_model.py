@@ -42,9 +42,25 @@ def test_predict_returns_pd_grade_and_reasons(model, rows):
     for k in (1, 2, 3):
         assert set(got[f"reason_{k}_code"]) <= codes
     assert (got["reason_1_code"] != "").any()
+    for k in (1, 2, 3):  # the speaking feature belongs to the reason code
+        has = got[f"reason_{k}_code"] != ""
+        spoken = got.loc[has, f"reason_{k}_feature"].map(lambda n: CATALOGUE[n].reason_code)
+        assert (spoken == got.loc[has, f"reason_{k}_code"]).all()
+        assert (got.loc[~has, f"reason_{k}_feature"] == "").all()
     # a row whose first reason is empty has no other reason either
     empty = got["reason_1_code"] == ""
     assert (got.loc[empty, ["reason_2_code", "reason_3_code"]] == "").all().all()
+
+
+def test_reason_sentences_in_chinese(model, rows):
+    en, zh = model.predict(rows), model.predict(rows, language="zh")
+    pd.testing.assert_frame_equal(
+        en.drop(columns=["reason_1", "reason_2", "reason_3"]),
+        zh.drop(columns=["reason_1", "reason_2", "reason_3"]),
+    )
+    has = en["reason_1_code"] != ""
+    assert (en.loc[has, "reason_1"] != zh.loc[has, "reason_1"]).all()
+    assert zh.loc[has, "reason_1"].str.contains(r"[\u4e00-\u9fff]").all()
 
 
 def test_pd_is_the_calibrated_raw_score(model, rows):

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from features.catalogue import FEATURES
-from models.reasons import reason_columns, top_reasons
+from models.reasons import reason_columns, render_reasons, top_reasons
 
 # reason codes: DAYS_LATE, DAYS_LATE, LEVERAGE, LIQUIDITY
 NAMES = ["days_late_wavg_12m", "days_late_max_12m", "debt_ratio", "current_ratio"]
@@ -22,7 +22,10 @@ CONTRIB = np.array(
 
 
 def test_reason_columns():
-    assert reason_columns(2) == ["reason_1_code", "reason_1", "reason_2_code", "reason_2"]
+    assert reason_columns(2) == [
+        "reason_1_code", "reason_1", "reason_1_feature",
+        "reason_2_code", "reason_2", "reason_2_feature",
+    ]  # fmt: skip
     assert reason_columns(0) == []
 
 
@@ -42,14 +45,20 @@ def test_sentences_carry_the_customers_value():
     got = top_reasons(CONTRIB, VALUES, n_reasons=3)
     # DAYS_LATE in row a speaks through its largest contributor, days_late_max_12m
     assert got.loc["a", "reason_1"] == "An invoice due in the last 12 months was 40 days late"
-    assert got.loc["a", "reason_2"] == "Debt ratio of 0.85"
+    assert got.loc["a", "reason_2"] == "Debt ratio 0.85"
     assert got.loc["a", "reason_3"] == ""
-    assert got.loc["b", "reason_1"] == "Current ratio of 0.60"
+    assert got.loc["b", "reason_1"] == "Current ratio 0.60"
     assert got.loc["b", "reason_2"] == "No financial statement available"  # missing debt ratio
     assert got.loc["b", "reason_3"] == (
         "Pays on average 12 days after the due date (last 12 months, amount-weighted)"
     )
     assert (got.loc["c"] == "").all()
+    features = got[["reason_1_feature", "reason_2_feature", "reason_3_feature"]]
+    assert features.to_numpy().tolist() == [
+        ["days_late_max_12m", "debt_ratio", ""],
+        ["current_ratio", "debt_ratio", "days_late_wavg_12m"],
+        ["", "", ""],
+    ]
 
 
 @pytest.mark.parametrize(("n_reasons", "width"), [(1, 1), (2, 2), (5, 5)])
@@ -58,7 +67,7 @@ def test_the_number_of_reasons(n_reasons, width):
     assert list(got.columns) == reason_columns(width)
     assert got.loc["a", "reason_1_code"] == "DAYS_LATE"
     if n_reasons == 5:  # more reasons than reason codes: the rest are empty
-        assert (got[["reason_4_code", "reason_4", "reason_5_code", "reason_5"]] == "").all().all()
+        assert (got[reason_columns(5)[9:]] == "").all().all()
 
 
 @pytest.mark.parametrize(
@@ -99,3 +108,54 @@ def test_every_catalogue_feature_can_be_a_reason():
     contrib = np.full((2, len(names)), 0.01)
     got = top_reasons(contrib, values, n_reasons=3)
     assert (got != "").all().all()
+
+
+def test_sentences_in_chinese():
+    got = top_reasons(CONTRIB, VALUES, n_reasons=2, language="zh")
+    assert got.loc["a", "reason_1"] == "近 12 个月有发票逾期 40 天"
+    assert got.loc["a", "reason_2"] == "资产负债率 0.85"
+    assert got.loc["b", "reason_2"] == "没有可用的财务报表"
+
+
+MEDIANS = pd.DataFrame(
+    {"days_late_max_12m": [10.0, 10.0, 10.0], "debt_ratio": [0.55, 0.5, np.nan]},
+    index=VALUES.index,
+)
+
+
+@pytest.mark.parametrize(
+    ("language", "first", "second"),
+    [
+        (
+            "en",
+            "An invoice due in the last 12 months was 40 days late, sector median 10 days",
+            "Debt ratio 0.85, sector median 0.55",
+        ),
+        ("zh", "近 12 个月有发票逾期 40 天，行业中位数 10 天", "资产负债率 0.85，行业中位数 0.55"),
+    ],
+)
+def test_render_adds_the_sector_median(language, first, second):
+    reasons = top_reasons(CONTRIB, VALUES, n_reasons=3)
+    got = render_reasons(reasons, VALUES, MEDIANS, language)
+    assert list(got.columns) == ["reason_1", "reason_2", "reason_3"]
+    assert got.loc["a", "reason_1"] == first
+    assert got.loc["a", "reason_2"] == second
+    assert got.loc["a", "reason_3"] == ""
+    # current_ratio has no median column: the sentence is the value's alone
+    assert got.loc["b", "reason_1"] == FEATURES["current_ratio"].sentence(0.6, language)
+
+
+def test_render_without_medians_gives_the_model_sentences():
+    reasons = top_reasons(CONTRIB, VALUES, n_reasons=3)
+    got = render_reasons(reasons, VALUES)
+    pd.testing.assert_frame_equal(got, reasons[["reason_1", "reason_2", "reason_3"]])
+
+
+def test_render_checks_alignment_and_columns():
+    reasons = top_reasons(CONTRIB, VALUES, n_reasons=2)
+    with pytest.raises(ValueError, match="values are not aligned"):
+        render_reasons(reasons, VALUES.reset_index(drop=True))
+    with pytest.raises(ValueError, match="medians are not aligned"):
+        render_reasons(reasons, VALUES, MEDIANS.iloc[::-1])
+    with pytest.raises(KeyError, match="debt_ratio"):
+        render_reasons(reasons, VALUES.drop(columns="debt_ratio"))

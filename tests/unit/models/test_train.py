@@ -4,7 +4,15 @@ import pandas as pd
 import pytest
 
 from features.catalogue import monotone_constraints
-from models.train import lgb_params, train_booster
+from models.train import (
+    choose_trial,
+    early_stopping_split,
+    lgb_params,
+    search_grid,
+    train_booster,
+    tune_booster,
+    unstable_features,
+)
 
 NAMES = ["days_late_wavg_12m", "on_time_rate_12m", "debt_ratio"]  # directions +1, -1, +1
 SETTINGS = {
@@ -124,3 +132,92 @@ def test_single_class_rows_are_an_error(which, label):
 def test_train_booster_requires_columns(name):
     with pytest.raises(KeyError, match=name):
         fit(TRAIN.drop(columns=name), VALID)
+
+
+def test_unstable_features_finds_a_drifting_feature():
+    later = VALID.assign(days_late_wavg_12m=VALID["days_late_wavg_12m"] + 3.0)
+    got = unstable_features(TRAIN, later, NAMES, max_psi=0.25)
+    assert list(got) == ["days_late_wavg_12m"] and got["days_late_wavg_12m"] > 0.25
+    assert unstable_features(TRAIN, VALID, NAMES, max_psi=0.25) == {}
+
+
+def test_search_grid_is_every_combination_in_order():
+    grid = {"max_depth": [2, 3], "min_child_samples": [10, 20, 30]}
+    points = search_grid(grid)
+    assert len(points) == 6
+    assert points[0] == {"max_depth": 2, "min_child_samples": 10}
+    assert points[-1] == {"max_depth": 3, "min_child_samples": 30}
+    assert search_grid({}) == [{}]
+    with pytest.raises(ValueError, match="no values"):
+        search_grid({"max_depth": []})
+
+
+def trials(*rows) -> pd.DataFrame:
+    columns = ["max_depth", "num_leaves", "min_child_samples", "valid_auc"]
+    return pd.DataFrame(list(rows), columns=columns)
+
+
+@pytest.mark.parametrize(
+    ("tolerance", "expected"),
+    [
+        (0.0, 2),  # only the best
+        (0.005, 1),  # depth 3 is within tolerance and shallower than the best
+        (0.05, 3),  # everything is within: shallowest first, then most rows per leaf
+    ],
+)
+def test_choose_trial_prefers_shallow_trees_within_tolerance(tolerance, expected):
+    table = trials(
+        (6, 7, 100, 0.780),
+        (3, 7, 100, 0.778),
+        (-1, 7, 100, 0.781),  # -1: unbounded depth, the deepest
+        (2, 7, 300, 0.760),
+        (2, 7, 100, 0.760),
+    )
+    assert choose_trial(table, tolerance) == expected
+
+
+def test_choose_trial_needs_trials():
+    with pytest.raises(ValueError, match="no trials"):
+        choose_trial(trials(), 0.01)
+
+
+def test_tune_booster_trains_every_point_and_keeps_the_chosen():
+    settings = {**SETTINGS, "num_leaves": 4}
+    grid = {"max_depth": [1, 3], "min_child_samples": [10, 40]}
+    single = {**settings, "learning_rate": 0.1}
+    booster, record, table = tune_booster(
+        TRAIN, VALID, NAMES, {**single, "max_depth": 3}, grid, 40, 10, auc_tolerance=0.0
+    )
+    assert len(table) == 4 and table["chosen"].sum() == 1
+    chosen = table[table["chosen"]].iloc[0]
+    assert chosen["valid_auc"] == table["valid_auc"].max()
+    assert record["settings"]["max_depth"] == chosen["max_depth"]
+    assert record["valid_auc"] == pytest.approx(chosen["valid_auc"])
+    assert booster.num_trees() == record["best_iteration"]
+    with pytest.raises(ValueError, match="not training settings"):
+        tune_booster(TRAIN, VALID, NAMES, single, {"colour": [1]}, 10, 5, 0.0)
+
+
+def windowed(months: list[int], per_month: int = 40) -> pd.DataFrame:
+    frames = [
+        rows(seed=m, n=per_month).assign(month=m, customer_id=[f"C{i}" for i in range(per_month)])
+        for m in months
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_early_stopping_split_takes_the_latest_months():
+    window = windowed([1, 2, 3, 4, 5])
+    fit, valid = early_stopping_split(window, validation_months=2, validation_share=0.3, seed=0)
+    assert sorted(fit["month"].unique()) == [1, 2, 3] and sorted(valid["month"].unique()) == [4, 5]
+
+
+def test_one_date_holds_out_whole_customers_of_both_outcomes():
+    window = windowed([7], per_month=200)
+    fit, valid = early_stopping_split(window, validation_months=3, validation_share=0.25, seed=0)
+    assert len(fit) + len(valid) == len(window)
+    assert not set(fit["customer_id"]) & set(valid["customer_id"])
+    assert len(valid) == pytest.approx(50, abs=2)
+    assert valid["label"].nunique() == 2 and fit["label"].nunique() == 2
+    again, _ = early_stopping_split(window, 3, 0.25, seed=0)
+    pd.testing.assert_frame_equal(again, fit)

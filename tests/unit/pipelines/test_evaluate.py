@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from models.baseline import WoEScorecard
+from models.calibration import PDCalibrator
 from pipelines import evaluate
 from pipelines.config import Config
 from pipelines.io import StageError
@@ -68,6 +70,11 @@ def write_setup(root: Path, build_model, with_truth: bool = True) -> None:
     model.booster.save_model(str(root / "data/models/booster.txt"))
     (root / "data/models/calibrator.json").write_text(json.dumps(model.calibrator.to_dict()))
     shutil.copy(REPO / "configs/master_scale.yaml", root / "configs/master_scale.yaml")
+    card = WoEScorecard({"days_late_wavg_12m": 1, "debt_ratio": 1}, max_n_bins=4)
+    card.fit(train, train["label"].to_numpy())
+    calibrator = PDCalibrator("platt").fit(card.decision_function(cal), cal["label"])
+    baseline = {"scorecard": card.to_dict(), "calibrator": calibrator.to_dict()}
+    (root / "data/models/baseline.json").write_text(json.dumps(baseline))
 
 
 @pytest.fixture
@@ -81,23 +88,39 @@ def test_run_writes_metrics_plots_and_figures(project, capsys):
     report = evaluate.run(Config())
 
     saved = json.loads((project / "data/reports/metrics.json").read_text())
-    assert set(saved) == {"test", "calibration", "grades"}
+    sections = {"test", "calibration", "grades", "baseline", "comparison", "backtest", "stability"}
+    assert set(saved) == sections
     test = saved["test"]
     assert test["n_rows"] == N_CUSTOMERS
     assert 0 < test["n_defaults"] < N_CUSTOMERS
-    for key in ("auc", "gini", "ks", "pr_auc", "brier", "ece", "oracle_auc", "oracle_brier"):
+    keys = ("auc", "gini", "ks", "pr_auc", "brier", "ece", "oracle_auc", "oracle_brier",
+            "auc_ci_low", "auc_ci_high", "top_decile_lift", "top_decile_capture")  # fmt: skip
+    for key in keys:
         assert isinstance(test[key], float), key
     assert 0.6 < test["auc"] <= 1 and 0.6 < test["oracle_auc"] <= 1
+    assert test["auc_ci_low"] < test["auc"] < test["auc_ci_high"]
     assert 0.7 < test["auc_vs_oracle"] < 1.2
     assert 0 <= test["ece"] < 0.2
     assert saved["calibration"]["n_rows"] == N_CUSTOMERS and "oracle_auc" in saved["calibration"]
     assert sum(g["count"] for g in saved["grades"].values()) == N_CUSTOMERS
     assert all(isinstance(g["defaults"], int) for g in saved["grades"].values())
-    assert all(
-        set(g) == {"count", "defaults", "observed_rate", "mean_pd"}
-        for g in saved["grades"].values()
-    )
+    assert all(set(g) == set(evaluate.GRADE_METRICS) for g in saved["grades"].values())
     assert report["test"] == test
+
+    base = saved["baseline"]["test"]
+    assert 0.6 < base["auc"] <= 1 and "oracle_auc" not in base
+    assert base["auc_ci_low"] < base["auc"] < base["auc_ci_high"]
+    comparison = saved["comparison"]
+    assert comparison["auc_difference"] == pytest.approx(test["auc"] - base["auc"])
+    assert comparison["auc_difference_ci_low"] < comparison["auc_difference_ci_high"]
+    assert isinstance(comparison["model_beats_baseline"], bool)
+    for backtest in (saved["backtest"], saved["baseline"]["backtest"]):
+        assert {"passed", "monotone", "grades_failed", "min_p_value"} <= set(backtest)
+    stability = saved["stability"]
+    assert stability["model_score_band"] in ("stable", "watch", "shift")
+    assert stability["features_stable"] + stability["features_watch"] + stability[
+        "features_shift"
+    ] == len(FEATURES)
 
     plots = project / "data/reports/plots"
     expected = {
@@ -106,17 +129,28 @@ def test_run_writes_metrics_plots_and_figures(project, capsys):
         "calibration.csv": ["bin", "mean_pd", "observed_rate", "count"],
         "lift.csv": ["decile", "count", "defaults", "default_rate", "mean_pd", "lift"],
         "grades.csv": ["grade", "label", "pd_lower", "pd_upper", "count", "defaults"],
+        "roc_baseline.csv": ["fpr", "tpr"],
+        "calibration_baseline.csv": ["bin", "mean_pd", "observed_rate", "count"],
+        "stability.csv": ["feature", "psi", "band"],
     }
     for name, columns in expected.items():
         table = pd.read_csv(plots / name)
         assert list(table.columns[: len(columns)]) == columns, name
         assert 0 < len(table) <= 200, name
+    grades = pd.read_csv(plots / "grades.csv")
+    assert {"customers", "p_value", "passed", "ci_lower", "ci_upper"} <= set(grades.columns)
     for name in ("roc.png", "calibration.png", "grades.png"):
         assert (project / "data/reports/figures" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not list((project / "data/reports").rglob("*.tmp"))
 
     out = capsys.readouterr().out
     assert "AUC" in out and "oracle AUC" in out and "model/oracle AUC" in out
+    assert "baseline" in out and "grade back-test" in out and "score PSI" in out
+
+
+def test_the_bootstrap_is_seeded(project):
+    first = evaluate.run(Config())
+    assert evaluate.run(Config())["test"]["auc_ci_low"] == first["test"]["auc_ci_low"]
 
 
 def test_without_truth_there_are_no_oracle_metrics(project):
@@ -162,6 +196,12 @@ def test_a_single_class_test_window_is_an_error(project):
     snapshots.loc[snapshots["as_of_date"] == DATES[3], "label"] = 0.0
     snapshots.to_parquet("data/features/snapshots.parquet", index=False)
     with pytest.raises(StageError, match="test window.*both defaults and non-defaults"):
+        evaluate.run(Config())
+
+
+def test_a_missing_baseline_is_an_error(project):
+    (project / "data/models/baseline.json").unlink()
+    with pytest.raises(StageError, match="baseline.json"):
         evaluate.run(Config())
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pandas as pd
 import pytest
@@ -37,13 +38,25 @@ INVOICES = pd.DataFrame(
 )
 
 
-def test_folder_source_types_tables_and_reports_skipped_ones(tmp_path, monkeypatch):
+def options(folder, **kwargs) -> IngestConfig:
+    return IngestConfig(source="folder", path=str(folder), **kwargs)
+
+
+def write(folder, customers=CUSTOMERS, invoices=INVOICES, **to_csv) -> None:
+    folder.mkdir(exist_ok=True)
+    customers.to_csv(folder / "customers.csv", index=False, **to_csv)
+    if invoices is not None:
+        invoices.to_csv(folder / "invoices.csv", index=False, **to_csv)
+
+
+def test_folder_source_types_tables_and_reports_skipped_ones(tmp_path, monkeypatch, caplog):
     folder = tmp_path / "in"
     folder.mkdir()
     CUSTOMERS.to_csv(folder / "customers.csv", index=False)
     INVOICES.to_parquet(folder / "invoices.parquet", index=False)
     monkeypatch.chdir(tmp_path)
-    ingest.run(Config(ingest=IngestConfig(source="folder", path=str(folder))))
+    with caplog.at_level(logging.INFO, logger="pipelines"):
+        ingest.run(Config(ingest=IngestConfig(source="folder", path=str(folder))))
     manifest = json.loads((tmp_path / "data/raw/manifest.json").read_text())
     assert manifest["tables"] == {"customers": 2, "invoices": 2}
     assert "financials" in manifest["skipped"]
@@ -52,22 +65,209 @@ def test_folder_source_types_tables_and_reports_skipped_ones(tmp_path, monkeypat
     assert inv["paid_date"].isna().tolist() == [False, True]
     assert inv["disputed"].tolist() == [False, True]
     assert pd.read_parquet(tmp_path / "data/raw/customers.parquet")["credit_limit"].dtype == float
+    assert pd.read_parquet(tmp_path / "data/raw/unparsed.parquet").empty
+    assert caplog.text.count("no financials: financials features skipped") == 1
 
 
-def test_a_bad_value_names_the_file_column_and_value(tmp_path):
-    bad = CUSTOMERS.assign(credit_limit=["10000", "lots"])
-    bad.to_csv(tmp_path / "customers.csv", index=False)
-    with pytest.raises(
-        StageError,
-        match=r"customers.csv: customers.credit_limit: 1 values are not float, e.g. \['lots'\]",
-    ):
+def test_columns_formats_and_currency_from_the_config(tmp_path):
+    german = CUSTOMERS.rename(columns={"customer_id": "Kundennr", "credit_limit": "Limit"})
+    german = german.assign(
+        relationship_start=["01.01.2020", "30.06.2021"], annual_revenue=["1.000.000", "2,5"]
+    )
+    invoices = INVOICES.drop(columns="currency").assign(amount=["100,5", "200"])
+    invoices = invoices.assign(issue_date=["05.01.2024", "10.02.2024"])
+    invoices = invoices.assign(due_date=["04.02.2024", "10.04.2024"])
+    invoices = invoices.assign(paid_date=["10.02.2024", ""], paid_amount=["100,5", ""])
+    write(tmp_path, german, invoices, sep=";")
+    (tmp_path / "customers.csv").rename(tmp_path / "Kunden.csv")
+    config = options(
+        tmp_path,
+        delimiter=";",
+        decimal=",",
+        date_format="%d.%m.%Y",
+        currency="EUR",
+        tables={
+            "customers": {
+                "file": "Kunden.csv",
+                "columns": {"Kundennr": "customer_id", "Limit": "credit_limit"},
+                "thousands": ".",
+            }
+        },
+    )
+    tables = ingest.read_folder(tmp_path, config)
+    customers, invoices = tables["customers"], tables["invoices"]
+    assert customers["customer_id"].tolist() == ["C1", "C2"]
+    assert customers["annual_revenue"].tolist() == [1_000_000.0, 2.5]
+    assert customers["relationship_start"].tolist() == [
+        pd.Timestamp("2020-01-01"),
+        pd.Timestamp("2021-06-30"),
+    ]
+    assert invoices["amount"].tolist() == [100.5, 200.0]
+    assert invoices["currency"].tolist() == ["EUR", "EUR"]
+    assert tables["unparsed"].empty
+
+
+def test_bad_cells_are_kept_for_validation_not_raised(tmp_path):
+    write(tmp_path, CUSTOMERS.assign(credit_limit=["10000", "lots"]))
+    tables = ingest.read_folder(tmp_path)
+    assert tables["customers"]["credit_limit"].isna().tolist() == [False, True]
+    assert tables["unparsed"].to_dict("records") == [
+        {
+            "table": "customers",
+            "row": 1,
+            "column": "credit_limit",
+            "value": "lots",
+            "expected": "a number",
+        }
+    ]
+
+
+def test_utf8_bom_and_gbk(tmp_path):
+    write(tmp_path, CUSTOMERS.assign(name=["深圳华强", "北京"]), encoding="utf-8-sig")
+    assert ingest.read_folder(tmp_path)["customers"]["name"].tolist() == ["深圳华强", "北京"]
+    write(tmp_path, CUSTOMERS.assign(name=["深圳华强", "北京"]), encoding="gbk")
+    tables = ingest.read_folder(tmp_path, options(tmp_path, encoding="gbk"))
+    assert tables["customers"]["name"].tolist() == ["深圳华强", "北京"]
+    with pytest.raises(StageError, match=r"customers.csv: not utf-8 text .*ingest.encoding"):
         ingest.read_folder(tmp_path)
 
 
-def test_missing_customers_table_is_an_error(tmp_path):
-    INVOICES.to_csv(tmp_path / "invoices.csv", index=False)
-    with pytest.raises(StageError, match="required tables missing: \\['customers'\\]"):
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        (lambda f: (f / "customers.csv").write_bytes(b""), r"customers.csv: the file is empty"),
+        (lambda f: (f / "customers.csv").write_text("\n\n"), r"customers.csv: no header line"),
+        (
+            lambda f: CUSTOMERS.head(0).to_csv(f / "customers.csv", index=False),
+            r"customers.csv: no rows, only a header",
+        ),
+        (
+            lambda f: CUSTOMERS.to_csv(f / "customers.csv", index=False, sep=";"),
+            r"customers.csv: one column 'customer_id;name;.*looks ';'-separated",
+        ),
+        (
+            lambda f: (f / "customers.csv").write_text("a,b\n1,2,3\n"),
+            r"customers.csv: the rows have more fields than the header",
+        ),
+        (
+            lambda f: (f / "customers.csv").write_text("a,b\n1,2\n1,2,3\n"),
+            r"customers.csv: not a ','-separated table: .*Expected 2 fields in line 3, saw 3",
+        ),
+        (
+            lambda f: CUSTOMERS.drop(columns="credit_limit").to_csv(f / "customers.csv"),
+            r"customers.csv: missing required column\(s\) \['credit_limit'\] \(found \[",
+        ),
+        (
+            lambda f: CUSTOMERS.assign(relationship_start=["01.01.2020", "30.06.2021"]).to_csv(
+                f / "customers.csv", index=False
+            ),
+            r"column 'relationship_start': none of its 2 values is a date.*ingest.date_format",
+        ),
+        (
+            lambda f: CUSTOMERS.assign(credit_limit=["1,5", "2,5"]).to_csv(
+                f / "customers.csv", index=False, sep=";"
+            ),
+            r"more fields than the header; a decimal comma",  # a ';' file read as ','
+        ),
+        (
+            lambda f: [
+                (f / "customers.csv").unlink(),
+                (f / "customers.parquet").write_bytes(b"PAR1"),
+            ],
+            r"customers.parquet: not a readable Parquet file",
+        ),
+        (lambda f: (f / "invoices.csv").unlink(), r"needs invoices or defaults"),
+        (lambda f: (f / "customers.csv").unlink(), r"required tables missing: \['customers'\]"),
+        (
+            lambda f: CUSTOMERS.to_parquet(f / "customers.parquet"),
+            r"both customers.parquet and customers.csv",
+        ),
+    ],
+)
+def test_malformed_files_are_one_line_errors_naming_the_file(tmp_path, setup, message):
+    write(tmp_path)
+    setup(tmp_path)
+    with pytest.raises(StageError, match=message) as err:
         ingest.read_folder(tmp_path)
+    assert "\n" not in str(err.value)
+
+
+def test_a_column_of_decimal_commas_hints_at_the_setting(tmp_path):
+    write(tmp_path, CUSTOMERS.assign(credit_limit=["1,5", "2,5"]), sep=";")
+    with pytest.raises(StageError, match=r"credit_limit'.*set ingest.decimal.*: ','"):
+        ingest.read_folder(tmp_path, options(tmp_path, delimiter=";"))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"tables": {"payments": {}}}, r"ingest.tables: \['payments'\] are not contract tables"),
+        ({"tables": {"customers": {"columns": {"Nr": "customer_id"}}}}, r"no column \['Nr'\]"),
+        (
+            {"tables": {"customers": {"columns": {"name": "nom"}}}},
+            r"\['nom'\] are not contract names",
+        ),
+        (
+            {"tables": {"customers": {"columns": {"name": "customer_id"}}}},
+            r"columns \['customer_id'\] appear twice",
+        ),
+        ({"tables": {"customers": {"file": "book.csv"}}}, r"customers.file: .* does not exist"),
+        ({"encoding": "klingon"}, r"unknown encoding 'klingon'"),
+    ],
+)
+def test_config_mistakes_are_named(tmp_path, kwargs, message):
+    write(tmp_path)
+    with pytest.raises(StageError, match=message):
+        ingest.read_folder(tmp_path, options(tmp_path, **kwargs))
+
+
+def test_missing_currency_column_hints_at_the_default_currency(tmp_path):
+    write(tmp_path, invoices=INVOICES.drop(columns="currency"))
+    with pytest.raises(StageError, match=r"\['currency'\].* or set ingest.currency"):
+        ingest.read_folder(tmp_path)
+
+
+def test_defaults_instead_of_invoices_and_ignored_files(tmp_path, caplog):
+    write(tmp_path, invoices=None)
+    defaults = pd.DataFrame(
+        {"customer_id": ["C1"], "default_date": ["2024-03-31"], "default_type": ["insolvency"]}
+    )
+    defaults.to_csv(tmp_path / "defaults.csv", index=False)
+    (tmp_path / "payments.csv").write_text("x\n1\n")
+    tables = ingest.read_folder(tmp_path)
+    assert set(tables) == {"customers", "defaults", "unparsed"}
+    assert "ignored" in caplog.text and "payments.csv" in caplog.text
+    assert ingest.data_as_of(tables, None) == pd.Timestamp("2024-03-31")
+
+
+def test_extra_columns_of_a_closed_table_are_dropped_and_open_ones_kept(tmp_path):
+    write(tmp_path, CUSTOMERS.assign(notes=["x", "y"]))
+    attributes = pd.DataFrame(
+        {"customer_id": ["C1"], "known_date": ["2024-01-31"], "score": ["610"]}
+    )
+    attributes.to_csv(tmp_path / "attributes.csv", index=False)
+    tables = ingest.read_folder(tmp_path)
+    assert "notes" not in tables["customers"]
+    assert tables["attributes"]["score"].tolist() == [610.0]
+
+
+def test_as_of_date_is_configured_or_latest_but_not_after_today():
+    tables = {
+        "invoices": pd.DataFrame(
+            {"issue_date": [pd.Timestamp("2024-01-05")], "paid_date": [pd.Timestamp("2024-02-10")]}
+        )
+    }
+    assert ingest.data_as_of(tables, None) == pd.Timestamp("2024-02-10")
+    assert ingest.data_as_of(tables, "2024-01-31") == pd.Timestamp("2024-01-31")
+    tables["invoices"].loc[0, "issue_date"] = pd.Timestamp("2205-01-05")  # a typo
+    assert ingest.data_as_of(tables, None) == pd.Timestamp.today().normalize()
+    with pytest.raises(StageError, match="set ingest.as_of_date"):
+        ingest.data_as_of({"customers": pd.DataFrame()}, None)
+
+
+def test_skipped_line_names_the_feature_family():
+    assert ingest.skipped_line("financials") == "no financials: financials features skipped"
+    assert ingest.skipped_line("defaults") == "no defaults table in the source"
 
 
 def test_synthetic_source_writes_every_table_and_the_truth(tmp_path, monkeypatch):

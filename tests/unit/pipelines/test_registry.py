@@ -3,6 +3,7 @@ import pytest
 from mlflow import MlflowClient
 
 from models.pd_model import PDModel
+from pipelines import register as register_stage
 from pipelines import registry
 from pipelines.io import StageError
 
@@ -72,7 +73,7 @@ def test_run_and_version_carry_params_metrics_and_tags(registered):
     version = client.get_model_version(NAME, str(record["model_version"]))
     for tags in (run.data.tags, version.tags):
         assert tags["data_md5.customers"] == "abc123"
-        assert tags["git_commit"]
+        assert tags["git_commit"] and tags["git_dirty"] in ("true", "false", "unknown")
 
 
 @pytest.mark.parametrize("by", ["version", "alias"])
@@ -144,6 +145,7 @@ def test_git_commit_outside_a_checkout(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
     assert registry.git_commit() == "unknown"
+    assert registry.git_dirty() == "unknown"
 
 
 def test_a_relative_sqlite_uri_follows_the_working_directory(tmp_path, monkeypatch, tiny_pd_model):
@@ -158,3 +160,53 @@ def test_a_relative_sqlite_uri_follows_the_working_directory(tmp_path, monkeypat
         assert record["model_version"] == 1
         assert (tmp_path / sub / "mlflow.db").is_file()
         assert (tmp_path / sub / "mlartifacts").is_dir()
+
+
+def test_aliases_and_version_tags(tmp_path, monkeypatch, tiny_pd_model):
+    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    with pytest.raises(StageError, match="no registered model"):
+        registry.aliases(NAME, uri)
+    model, X = tiny_pd_model(FEATURES)
+    register(model, X, uri)
+    register(model, X, uri)
+    registry.set_alias(NAME, "champion", 1, uri)
+    assert registry.aliases(NAME, uri) == {"challenger": 2, "champion": 1}
+    registry.set_version_tags(NAME, 1, {"promotion.decision": "promoted", "n": 3}, uri)
+    tags = registry.version_tags(NAME, 1, uri)
+    assert tags["promotion.decision"] == "promoted" and tags["n"] == "3"
+    assert tags["data_md5.customers"] == "abc123"
+    with pytest.raises(StageError, match="no version 9"):
+        registry.version_tags(NAME, 9, uri)
+
+
+def test_log_run_file_adds_an_artifact(registered):
+    card = registered["root"] / "model_card.md"
+    card.write_text("# card\n")
+    registry.log_run_file(registered["record"]["run_id"], card, registered["uri"])
+    files = [p.name for p in (registered["root"] / "mlartifacts").rglob("*") if p.is_file()]
+    assert "model_card.md" in files
+
+
+def test_register_tags_metrics_and_validation(tmp_path):
+    metrics = {
+        "test": {"auc": 0.7512345678, "ece": 0.01, "n_rows": 10},
+        "baseline": {"test": {"auc": 0.74}},
+        "backtest": {"passed": True, "grades_failed": "", "monotone": True},
+        "stability": {"model_score_psi": 0.04, "model_score_band": "stable"},
+    }
+    tags = register_stage.metric_tags(metrics)
+    assert tags["metrics.test.auc"] == "0.751235" and "metrics.test.n_rows" not in tags
+    assert tags["metrics.baseline.test.auc"] == "0.74"
+    assert tags["backtest.passed"] == "True" and tags["stability.model_score_band"] == "stable"
+    assert register_stage.metric_tags({}) == {}
+    summary = tmp_path / "summary.json"
+    summary.write_text(
+        '{"success": true, "rows_rejected": 2, "tables": {"a": {"rules_failed": 1}, '
+        '"b": {"rules_failed": 0}}}'
+    )
+    assert register_stage.validation_tags(summary) == {
+        "validation.success": "true",
+        "validation.rules_failed": "1",
+        "validation.rows_rejected": "2",
+    }

@@ -1,0 +1,173 @@
+"""Run the whole pipeline on each public data set in ../shared/data and compare with the literature.
+
+Usage (from the repository root, with the project's venv):
+    python bench/real_data.py                  # every data set, full size
+    python bench/real_data.py --sample 2000 --sources polish_bankruptcy --out /tmp/r.json
+
+Each data set runs through every stage (ingest .. score, the stage modules' ``run``) in a
+scratch folder with its own MLflow store. Results: data/reports/real_data.json (one entry
+per source) and a printed table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import io
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from pipelines.config import load_config
+from pipelines.io import StageError, write_json
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+STAGES = (
+    "ingest",
+    "validate",
+    "features",
+    "split",
+    "train",
+    "calibrate",
+    "evaluate",
+    "register",
+    "score",
+)
+REFERENCE = {
+    "taiwan_credit_default": "gradient boosting ~0.78 AUC (Yeh & Lien 2009 data)",
+    "polish_bankruptcy": "boosted trees 0.93-0.95 AUC on 5year (Zieba et al. 2016)",
+    "ibm_ar_late_payment": "no default label: features only",
+    "industry_cycle": "synthetic book, real FF12/OECD index (no signal in it there)",
+}
+FILES = {
+    "taiwan_credit_default": "UCI_Credit_Card.csv",
+    "polish_bankruptcy": "5year.arff",
+    "ibm_ar_late_payment": "WA_Fn-UseC_-Accounts-Receivable.csv",
+}
+
+
+def sample_input(source: str, folder: Path, n: int, seed: int = 0) -> Path:
+    """Copy the data set's file with ``n`` randomly chosen records into ``folder``."""
+    src = SHARED / source / FILES[source]
+    dest = folder / FILES[source]
+    folder.mkdir(parents=True, exist_ok=True)
+    if source == "polish_bankruptcy":
+        text = src.read_text(encoding="utf-8")
+        head, data = text.split("@data", 1)
+        lines = [line for line in data.splitlines() if line.strip()]
+        picked = pd.Series(lines).sample(min(n, len(lines)), random_state=seed)
+        dest.write_text(head + "@data\n" + "\n".join(picked) + "\n", encoding="utf-8")
+    else:
+        frame = pd.read_csv(src, dtype=str)
+        if source == "ibm_ar_late_payment":
+            keep = frame["customerID"].drop_duplicates().sample(min(n, 100), random_state=seed)
+            frame = frame[frame["customerID"].isin(keep)]
+        else:
+            frame = frame.sample(min(n, len(frame)), random_state=seed)
+        frame.to_csv(dest, index=False)
+    return folder
+
+
+def params_for(source: str, input_folder: Path | None) -> dict:
+    params = yaml.safe_load((ROOT / "configs/params.yaml").read_text())
+    if source == "industry_cycle":
+        params["ingest"].update(source="synthetic", industry_index="industry_cycle")
+        params["ingest"]["industry_cycle_path"] = str(SHARED / "industry_cycle")
+        params["synthetic"]["n_customers"] = 2000
+    else:
+        params["ingest"].update(source=source, path=str(input_folder or SHARED / source))
+    return params
+
+
+def run_source(source: str, sample: int | None) -> dict:
+    """Run every stage on one data set; return its figures."""
+    work = Path(tempfile.mkdtemp(prefix=f"bench-{source}-"))
+    shutil.copytree(ROOT / "configs", work / "configs")
+    folder = sample_input(source, work / "input", sample) if sample and source in FILES else None
+    (work / "configs/params.yaml").write_text(yaml.safe_dump(params_for(source, folder)))
+    os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
+    cfg = load_config(work / "configs/params.yaml")
+    start, stopped, here = time.perf_counter(), None, Path.cwd()
+    os.chdir(work)
+    try:
+        for stage in STAGES:
+            try:
+                importlib.import_module(f"pipelines.{stage}").run(cfg)
+            except StageError as err:
+                stopped = f"{stage}: {str(err).splitlines()[0]}"
+                break
+            print(f"  {source:24s} {stage:10s} done", flush=True)
+    finally:
+        os.chdir(here)
+    result = figures(work, source, time.perf_counter() - start, stopped)
+    shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+def figures(work: Path, source: str, seconds: float, stopped: str | None) -> dict:
+    snaps_path = work / "data/features/snapshots.parquet"
+    labelled = (
+        pd.read_parquet(snaps_path, columns=["label"]).dropna() if snaps_path.exists() else None
+    )
+    out = {
+        "rows": None if labelled is None else len(labelled),
+        "positives": None if labelled is None else int(labelled["label"].sum()),
+        "seconds": round(seconds, 1),
+        "stopped": stopped,
+        "reference": REFERENCE[source],
+    }
+    metrics_path = work / "data/reports/metrics.json"
+    if metrics_path.exists() and stopped is None:
+        test = json.loads(metrics_path.read_text())["test"]
+        out |= {k: test[k] for k in ("auc", "brier", "ece")}
+        out |= {"test_rows": test["n_rows"], "test_positives": test["n_defaults"]}
+    else:
+        out |= {"auc": None, "brier": None, "ece": None}
+    return out
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+COLUMNS = (("rows", "7d"), ("positives", "6d"), ("auc", "6.3f"), ("brier", "7.4f"), ("ece", "6.3f"))
+
+
+def table(results: dict[str, dict]) -> str:
+    buf = io.StringIO()
+    print(f"{'data set':24s}", *(f"{c:>{s[0]}}" for c, s in COLUMNS), "   sec  reference", file=buf)
+    for name, r in results.items():
+        cells = (_fmt(r[c], spec) for c, spec in COLUMNS)
+        print(f"{name:24s}", *cells, f"{r['seconds']:6.1f}", f" {r['reference']}", file=buf)
+        if r["stopped"]:
+            print(f"{'':24s} stopped at {r['stopped']}", file=buf)
+    return buf.getvalue()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sources", nargs="*", default=list(REFERENCE))
+    parser.add_argument(
+        "--sample", type=int, default=None, help="records per data set (smoke runs)"
+    )
+    parser.add_argument("--out", default=str(ROOT / "data/reports/real_data.json"))
+    args = parser.parse_args(argv)
+    missing = [s for s in args.sources if s in FILES and not (SHARED / s / FILES[s]).is_file()]
+    if missing:
+        raise SystemExit(f"data sets not found under {SHARED}: {missing}")
+    logging.basicConfig(level=logging.WARNING)
+    results = {source: run_source(source, args.sample) for source in args.sources}
+    write_json(results, Path(args.out))
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main()

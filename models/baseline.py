@@ -1,0 +1,210 @@
+"""The transparent challenger: a logistic-regression scorecard on weight-of-evidence bins.
+
+Each feature is cut into a few bins by optbinning's ``OptimalBinning`` (monotone in the
+catalogue's risk direction, each bin holding a minimum share of the rows, missing values in a
+bin of their own) and replaced by its bin's weight of evidence, ``ln(share of non-defaults /
+share of defaults)``: a higher WoE is a safer bin. A logistic regression on the WoE columns
+gives the log-odds of default; the scorecard is the table of bins with their contribution
+``coef * WoE``. Features with little information value are left out, and so is any feature
+whose coefficient comes out with the wrong sign (a WoE that raises the risk), a usual scorecard
+rule that keeps every bin's points readable.
+
+The fitted state is plain numbers (split points, WoE per bin, coefficients), so the scorecard is
+stored as JSON and scored with numpy; optbinning is needed only to fit.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.linear_model import LogisticRegression
+
+from models.calibration import PDCalibrator
+
+TRENDS = {1: "ascending", -1: "descending", 0: "auto_asc_desc"}
+
+
+def _bin_feature(x: np.ndarray, y: np.ndarray, trend: str, max_n_bins: int, min_share: float):
+    """Optimal bins of one feature: ``(splits, woe per bin + missing, information value)``."""
+    from optbinning import OptimalBinning  # heavy import, only needed to fit
+
+    if len(np.unique(x[~np.isnan(x)])) < 2:  # nothing to cut: a single, uninformative bin
+        return np.array([]), np.zeros(2), 0.0
+    binning = OptimalBinning(
+        dtype="numerical", monotonic_trend=trend, max_n_bins=max_n_bins, min_bin_size=min_share
+    )
+    with warnings.catch_warnings():  # optbinning 0.21 uses pandas idioms pandas 3 deprecates
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        binning.fit(x, y)
+        splits = np.asarray(binning.splits, dtype=float)
+        # one value inside each bin [lower, upper), then a missing value
+        inside = np.r_[splits[:1] - 1.0, splits] if len(splits) else np.array([0.0])
+        woe = binning.transform(inside, metric="woe")
+        woe_missing = [0.0]  # no missing value seen: a missing one counts as neutral
+        if np.isnan(x).any():
+            missing = np.array([np.nan])
+            woe_missing = binning.transform(missing, metric="woe", metric_missing="empirical")
+        binning.binning_table.build()
+        iv = float(binning.binning_table.iv)
+    return splits, np.append(woe, woe_missing), iv
+
+
+class WoEScorecard(BaseEstimator):
+    """Logistic regression on weight-of-evidence bins of each feature.
+
+    Args:
+        directions: Expected risk direction per feature (+1 riskier when higher, -1 safer, 0
+            either way); the bins' default rates follow it. Features not named are not used.
+        max_n_bins: Most bins per feature (missing values get one more).
+        min_bin_share: Smallest share of the rows in a bin.
+        min_iv: Features with a lower information value are left out (the best one is kept
+            if none reaches it).
+        C: Inverse L2 strength of the logistic regression.
+    """
+
+    def __init__(
+        self,
+        directions: dict[str, int] | None = None,
+        max_n_bins: int = 6,
+        min_bin_share: float = 0.05,
+        min_iv: float = 0.02,
+        C: float = 1.0,
+    ) -> None:
+        self.directions = directions
+        self.max_n_bins = max_n_bins
+        self.min_bin_share = min_bin_share
+        self.min_iv = min_iv
+        self.C = C
+
+    def fit(self, X: pd.DataFrame, y: np.ndarray) -> WoEScorecard:
+        """Bin every feature of ``directions`` on ``X`` and fit the regression to ``y``."""
+        self._check_params()
+        y = np.asarray(y, dtype=float)
+        names = list(self.directions)
+        _require(X, names)
+        if len(X) != len(y) or np.isnan(y).any() or not np.isin(y, (0, 1)).all():
+            raise ValueError("y must hold one 0/1 label per row of X, without missing values")
+        if len(np.unique(y)) < 2:
+            raise ValueError("the scorecard needs both defaults and non-defaults")
+        self.splits_, self.woe_, self.iv_ = {}, {}, {}
+        for name in names:
+            trend = TRENDS[int(np.sign(self.directions[name]))]
+            x = X[name].to_numpy(dtype=float)
+            self.splits_[name], self.woe_[name], self.iv_[name] = _bin_feature(
+                x, y, trend, self.max_n_bins, self.min_bin_share
+            )
+        ranked = sorted(names, key=lambda n: -self.iv_[n])
+        kept = [n for n in ranked if self.iv_[n] >= self.min_iv] or ranked[:1]
+        self._fit_regression(X, y, kept)
+        return self
+
+    def _fit_regression(self, X: pd.DataFrame, y: np.ndarray, names: list[str]) -> None:
+        """Fit, drop the feature with the most wrongly signed coefficient, refit until none."""
+        self.dropped_sign_ = []
+        while True:
+            self.features_ = list(names)
+            W = self.transform(X)
+            lr = LogisticRegression(C=self.C, max_iter=1000).fit(W.to_numpy(), y)
+            coef = lr.coef_[0]
+            if (coef <= 0).all() or len(names) == 1:  # a safer bin must lower the log-odds
+                break
+            worst = names[int(np.argmax(coef))]
+            self.dropped_sign_.append(worst)
+            names = [n for n in names if n != worst]
+        self.coef_ = dict(zip(self.features_, map(float, coef), strict=True))
+        self.intercept_ = float(lr.intercept_[0])
+
+    def _check_params(self) -> None:
+        if not self.directions:
+            raise ValueError("directions must name at least one feature")
+        if self.max_n_bins < 2:
+            raise ValueError(f"max_n_bins must be at least 2, got {self.max_n_bins}")
+        if not 0 < self.min_bin_share < 0.5:
+            raise ValueError(f"min_bin_share must lie in (0, 0.5), got {self.min_bin_share}")
+        if self.min_iv < 0 or self.C <= 0:
+            raise ValueError(f"need min_iv >= 0 and C > 0, got {self.min_iv} and {self.C}")
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        """Return the WoE of each used feature's bin (missing values: the missing bin's WoE)."""
+        _require(X, self.features_)
+        columns = {}
+        for name in self.features_:
+            x = X[name].to_numpy(dtype=float)
+            slot = np.searchsorted(self.splits_[name], x, side="right")
+            slot[np.isnan(x)] = len(self.woe_[name]) - 1
+            columns[name] = self.woe_[name][slot]
+        return pd.DataFrame(columns, index=X.index)
+
+    def decision_function(self, X: pd.DataFrame) -> np.ndarray:
+        """Return the log-odds of default of each row."""
+        coef = np.array([self.coef_[n] for n in self.features_])
+        return self.transform(X).to_numpy() @ coef + self.intercept_
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        """Return ``[P(no default), P(default)]`` per row, as sklearn classifiers do."""
+        p = 1.0 / (1.0 + np.exp(-self.decision_function(X)))
+        return np.column_stack([1 - p, p])
+
+    def scorecard(self) -> pd.DataFrame:
+        """The scorecard: one row per bin of each used feature with its WoE and log-odds points."""
+        rows = []
+        for name in self.features_:
+            edges = [-np.inf, *self.splits_[name], np.inf]
+            labels = [f"[{lo:.4g}, {hi:.4g})" for lo, hi in zip(edges, edges[1:], strict=False)]
+            for label, woe in zip([*labels, "missing"], self.woe_[name], strict=True):
+                rows.append((name, label, woe, self.coef_[name] * woe))
+        return pd.DataFrame(rows, columns=["feature", "bin", "woe", "points"])
+
+    def to_dict(self) -> dict:
+        """Return the fitted state as plain JSON-able values."""
+        return {
+            "params": self.get_params(),
+            "features": self.features_,
+            "splits": {n: self.splits_[n].tolist() for n in self.splits_},
+            "woe": {n: self.woe_[n].tolist() for n in self.woe_},
+            "iv": self.iv_,
+            "coef": self.coef_,
+            "intercept": self.intercept_,
+            "dropped_sign": self.dropped_sign_,
+        }
+
+    @classmethod
+    def from_dict(cls, state: dict) -> WoEScorecard:
+        """Rebuild a fitted scorecard from :meth:`to_dict` output."""
+        card = cls(**state["params"])
+        card.features_ = list(state["features"])
+        card.splits_ = {n: np.asarray(v, dtype=float) for n, v in state["splits"].items()}
+        card.woe_ = {n: np.asarray(v, dtype=float) for n, v in state["woe"].items()}
+        card.iv_ = {n: float(v) for n, v in state["iv"].items()}
+        card.coef_ = {n: float(v) for n, v in state["coef"].items()}
+        card.intercept_ = float(state["intercept"])
+        card.dropped_sign_ = list(state.get("dropped_sign", []))
+        return card
+
+
+class BaselinePD:
+    """The scorecard's log-odds mapped to a PD by a calibrator fitted on a later window.
+
+    Args:
+        scorecard: The fitted scorecard.
+        calibrator: Fitted on the scorecard's log-odds of the calibration window, as the
+            gradient-boosted model's is, so that both models meet the test window alike.
+    """
+
+    def __init__(self, scorecard: WoEScorecard, calibrator: PDCalibrator) -> None:
+        self.scorecard = scorecard
+        self.calibrator = calibrator
+
+    def predict_pd(self, frame: pd.DataFrame) -> np.ndarray:
+        """Return the calibrated 12-month PD of each row."""
+        return self.calibrator.predict(self.scorecard.decision_function(frame))
+
+
+def _require(X: pd.DataFrame, names: list[str]) -> None:
+    missing = [n for n in names if n not in X.columns]
+    if missing:
+        raise ValueError(f"input lacks scorecard feature columns: {missing}")

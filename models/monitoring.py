@@ -1,0 +1,336 @@
+"""Month-over-month monitoring: what changed between two scored books, and the alerts it raises.
+
+A *book* is one row per customer of the customer book at a month end: ``status`` is
+``scored`` (with ``pd_12m``, ``grade``, ``exposure``, ``current_limit``,
+``newly_overdue_amount``, ``late_45_quarters``), ``in_default`` (with ``default_date`` and
+``default_trigger``) or another reason it was not scored. Alert rules compare the book with the
+previous one; a rule on a state (high-risk grade, limit breach, late three quarters running)
+fires when the state is entered, so a customer is not alerted again every month it stays there,
+and fires for a customer that has no previous record.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+Severity = Literal["high", "medium", "low"]
+SEVERITIES: tuple[str, ...] = ("high", "medium", "low")  # most severe first
+ALERT_COLUMNS = ["customer_id", "severity", "rule", "message"]
+SCORED = "scored"
+IN_DEFAULT = "in_default"
+
+
+class _Rule(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    severity: Severity
+
+
+class DowngradeRule(_Rule):
+    """Downgrade by ``notches`` grades or more since the previous book."""
+
+    notches: int = Field(2, ge=1)
+
+
+class PDIncreaseRule(_Rule):
+    """PD up by ``points`` (absolute, 0.05 = 5 percentage points) or more."""
+
+    points: float = Field(0.05, gt=0, lt=1)
+
+
+class LateRule(_Rule):
+    """More than 45 days late in ``quarters`` consecutive quarters (entered this month)."""
+
+    quarters: int = Field(3, ge=1, le=4)
+
+
+class LimitBreachRule(_Rule):
+    """Exposure above the current credit limit times ``1 + tolerance`` (entered this month)."""
+
+    tolerance: float = Field(0.0, ge=0)
+
+
+class NewOverdueRule(_Rule):
+    """At least ``min_amount`` crossed ``days`` past due since the previous book."""
+
+    days: int = Field(30, ge=0)
+    min_amount: float = Field(5000.0, ge=0)
+
+
+class AlertRules(BaseModel):
+    """The alert rules of the credit policy; a rule set to ``null`` is off."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    downgrade: DowngradeRule | None = DowngradeRule(severity="high")
+    enter_high_risk: _Rule | None = _Rule(severity="high")
+    pd_increase: PDIncreaseRule | None = PDIncreaseRule(severity="medium")
+    late_45_quarters: LateRule | None = LateRule(severity="high")
+    limit_breach: LimitBreachRule | None = LimitBreachRule(severity="medium")
+    new_overdue: NewOverdueRule | None = NewOverdueRule(severity="medium")
+    defaulted: _Rule | None = _Rule(severity="high")
+    events: dict[str, Severity] = {"legal_dispute": "high", "ownership_change": "medium"}
+
+
+def compare_books(current: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
+    """Return ``current`` with the previous grade and PD and their changes (worse: positive).
+
+    Adds ``previous_grade``, ``grade_change``, ``previous_pd_12m`` and ``pd_change``; missing
+    where the customer was not scored in ``previous`` (or there is none).
+    """
+    _require(current, ["customer_id", "status", "grade", "pd_12m"], "current book")
+    prev = _scored(previous).set_index("customer_id") if previous is not None else None
+    out = current.copy()
+    if prev is None or prev.empty:
+        out["previous_grade"] = pd.array([pd.NA] * len(out), dtype="Int64")
+        out["previous_pd_12m"] = np.nan
+    else:
+        out["previous_grade"] = out["customer_id"].map(prev["grade"]).astype("Int64")
+        out["previous_pd_12m"] = out["customer_id"].map(prev["pd_12m"]).astype(float)
+    scored = out["status"] == SCORED
+    out["previous_grade"] = out["previous_grade"].where(scored, pd.NA)
+    out["grade_change"] = out["grade"].astype("Int64") - out["previous_grade"]
+    out["pd_change"] = out["pd_12m"] - out["previous_pd_12m"]
+    return out
+
+
+def events_between(
+    events: pd.DataFrame | None, since: pd.Timestamp, as_of: pd.Timestamp
+) -> pd.DataFrame:
+    """Return the events dated in ``(since, as_of]`` (an empty frame when there are none)."""
+    columns = ["customer_id", "event_date", "event_type"]
+    if events is None or events.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    _require(events, columns, "events")
+    dates = pd.to_datetime(events["event_date"])
+    return events.loc[(dates > since) & (dates <= as_of), columns].assign(
+        customer_id=lambda f: f["customer_id"].astype(str)
+    )
+
+
+def find_alerts(
+    current: pd.DataFrame,
+    previous: pd.DataFrame | None,
+    new_events: pd.DataFrame | None,
+    rules: AlertRules,
+    high_risk_grade: int,
+    language: str = "en",
+) -> pd.DataFrame:
+    """Return the alerts the rules raise: ``customer_id, severity, rule, message``.
+
+    Args:
+        current: The book at the as-of date, compared by :func:`compare_books` already.
+        previous: The previous book, or ``None`` (then every customer is new).
+        new_events: Events since the previous book (:func:`events_between`), or ``None``.
+        rules: The alert rules.
+        high_risk_grade: The first grade of the high-risk grades.
+        language: Language of the messages (``en`` or ``zh``).
+
+    Returns:
+        One row per alert: the most severe first, then by rule, the largest exposure first.
+    """
+    if language not in _TEXT:
+        raise ValueError(f"unknown language {language!r}; known: {list(_TEXT)}")
+    needed = ["previous_grade", "exposure", "current_limit", "newly_overdue_amount"]
+    _require(current, [*needed, "late_45_quarters"], "current book")
+    prev = _scored(previous).set_index("customer_id") if previous is not None else None
+    scored = current[current["status"] == SCORED]
+    parts = [
+        *_grade_alerts(scored, rules, high_risk_grade, language),
+        *_account_alerts(scored, prev, rules, language),
+        _default_alerts(current, prev, rules, language),
+        _event_alerts(new_events, current, rules, language),
+    ]
+    alerts = pd.concat([p for p in parts if p is not None and not p.empty] or [_empty()])
+    rank = alerts["severity"].map({s: i for i, s in enumerate(SEVERITIES)})
+    money = alerts["customer_id"].map(current.set_index("customer_id")["exposure"]).fillna(0)
+    order = alerts.assign(_rank=rank, _money=-money).sort_values(
+        ["_rank", "rule", "_money", "customer_id"], kind="stable"
+    )
+    return order[ALERT_COLUMNS].reset_index(drop=True)
+
+
+def worst_severity(alerts: pd.DataFrame) -> pd.Series:
+    """Return each alerted customer's most severe alert (index ``customer_id``)."""
+    if alerts.empty:
+        return pd.Series(dtype=object, name="severity")
+    rank = alerts["severity"].map({s: i for i, s in enumerate(SEVERITIES)})
+    worst = rank.groupby(alerts["customer_id"]).min()
+    return worst.map(dict(enumerate(SEVERITIES))).rename("severity")
+
+
+def _grade_alerts(
+    scored: pd.DataFrame, rules: AlertRules, high_risk_grade: int, language: str
+) -> list[pd.DataFrame]:
+    was, now = scored["previous_grade"], scored["grade"].astype("Int64")
+    out = []
+    if rules.downgrade is not None:
+        hit = (now - was >= rules.downgrade.notches).fillna(False).astype(bool)
+        out.append(_alerts(scored[hit], rules.downgrade, "DOWNGRADE", language))
+    if rules.enter_high_risk is not None:
+        hit = ((now >= high_risk_grade) & ~(was >= high_risk_grade).fillna(False)).astype(bool)
+        out.append(_alerts(scored[hit], rules.enter_high_risk, "ENTER_HIGH_RISK", language))
+    if rules.pd_increase is not None:
+        hit = (scored["pd_change"] >= rules.pd_increase.points).to_numpy()
+        out.append(_alerts(scored[hit], rules.pd_increase, "PD_INCREASE", language))
+    return out
+
+
+def _account_alerts(
+    scored: pd.DataFrame, prev: pd.DataFrame | None, rules: AlertRules, language: str
+) -> list[pd.DataFrame]:
+    out = []
+    if rules.late_45_quarters is not None:
+        q = rules.late_45_quarters.quarters
+        hit = (scored["late_45_quarters"] >= q) & ~(_before(scored, prev, "late_45_quarters") >= q)
+        out.append(_alerts(scored[hit], rules.late_45_quarters, "LATE_45_CONSECUTIVE", language))
+    if rules.limit_breach is not None:
+        cap = 1 + rules.limit_breach.tolerance
+        over = scored["exposure"] > scored["current_limit"] * cap
+        before = _before(scored, prev, "exposure") > _before(scored, prev, "current_limit") * cap
+        out.append(_alerts(scored[over & ~before], rules.limit_breach, "LIMIT_BREACH", language))
+    if rules.new_overdue is not None:
+        hit = scored["newly_overdue_amount"] >= max(rules.new_overdue.min_amount, 1e-9)
+        rule = rules.new_overdue
+        out.append(_alerts(scored[hit], rule, "NEW_OVERDUE", language, days=rule.days))
+    return out
+
+
+def _default_alerts(
+    current: pd.DataFrame, prev: pd.DataFrame | None, rules: AlertRules, language: str
+) -> pd.DataFrame | None:
+    if rules.defaulted is None or prev is None:
+        return None
+    hit = (current["status"] == IN_DEFAULT) & current["customer_id"].isin(prev.index)
+    rows = current[hit].assign(previous_grade=current.loc[hit, "customer_id"].map(prev["grade"]))
+    return _alerts(rows, rules.defaulted, "DEFAULTED", language)
+
+
+def _event_alerts(
+    new_events: pd.DataFrame | None, current: pd.DataFrame, rules: AlertRules, language: str
+) -> pd.DataFrame | None:
+    if new_events is None or new_events.empty:
+        return None
+    known = new_events[
+        new_events["event_type"].isin(list(rules.events))
+        & new_events["customer_id"].isin(current.loc[current["status"] == SCORED, "customer_id"])
+    ].sort_values(["customer_id", "event_date"], kind="stable")
+    if known.empty:
+        return None
+    words = known["event_type"].map(lambda t: _EVENT_WORDS.get(t, {}).get(language, t))
+    dates = pd.to_datetime(known["event_date"]).dt.strftime("%Y-%m-%d")
+    template = _TEXT[language]["EVENT"]
+    return pd.DataFrame(
+        {
+            "customer_id": known["customer_id"].to_numpy(),
+            "severity": known["event_type"].map(rules.events).to_numpy(),
+            "rule": ("EVENT_" + known["event_type"].str.upper()).to_numpy(),
+            "message": [
+                template.format(event=w, date=d) for w, d in zip(words, dates, strict=True)
+            ],
+        }
+    )
+
+
+def _alerts(
+    rows: pd.DataFrame, rule: _Rule, code: str, language: str, **extra: object
+) -> pd.DataFrame:
+    template = _TEXT[language][code]
+    messages = [template.format(**_fields(row, language), **extra) for _, row in rows.iterrows()]
+    return pd.DataFrame(
+        {
+            "customer_id": rows["customer_id"].to_numpy(),
+            "severity": rule.severity,
+            "rule": code,
+            "message": messages,
+        }
+    )
+
+
+def _fields(row: pd.Series, language: str) -> dict[str, object]:
+    was = row.get("previous_grade")
+    limit = row.get("current_limit", np.nan)
+    trigger = row.get("default_trigger", "")
+    date = row.get("default_date")
+    return {
+        "grade": row.get("grade"),
+        "previous_grade": _TEXT[language]["new"] if pd.isna(was) else int(was),
+        "notches": row.get("grade_change"),
+        "pd": row.get("pd_12m", np.nan),
+        "previous_pd": row.get("previous_pd_12m", np.nan),
+        "points": 100 * row.get("pd_change", np.nan),
+        "quarters": row.get("late_45_quarters", np.nan),
+        "exposure": row.get("exposure", np.nan),
+        "limit": limit,
+        "use": row.get("exposure", np.nan) / limit if limit and limit > 0 else np.nan,
+        "amount": row.get("newly_overdue_amount", np.nan),
+        "date": "" if pd.isna(date) else f"{pd.Timestamp(date):%Y-%m-%d}",
+        "trigger": _TRIGGER_WORDS.get(trigger, {}).get(language, trigger),
+    }
+
+
+def _before(scored: pd.DataFrame, prev: pd.DataFrame | None, column: str) -> pd.Series:
+    if prev is None or column not in prev.columns:
+        return pd.Series(np.nan, index=scored.index)
+    return scored["customer_id"].map(prev[column]).astype(float)
+
+
+def _scored(book: pd.DataFrame) -> pd.DataFrame:
+    _require(book, ["customer_id", "status", "grade"], "previous book")
+    return book[book["status"] == SCORED]
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in ALERT_COLUMNS})
+
+
+def _require(frame: pd.DataFrame, columns: list[str], what: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise KeyError(f"{what} lacks columns {missing}")
+
+
+_TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "DOWNGRADE": "Downgraded {notches} grades, from {previous_grade} to {grade} "
+        "(PD {previous_pd:.2%} to {pd:.2%})",
+        "ENTER_HIGH_RISK": "Entered the high-risk grades: grade {grade}, was {previous_grade}",
+        "PD_INCREASE": "PD up {points:.1f} points to {pd:.2%}",
+        "LATE_45_CONSECUTIVE": "Paid more than 45 days late in {quarters:.0f} consecutive quarters",
+        "LIMIT_BREACH": "Open receivables {exposure:,.0f} exceed the credit limit {limit:,.0f} "
+        "({use:.0%} used)",
+        "NEW_OVERDUE": "{amount:,.0f} newly more than {days} days past due",
+        "DEFAULTED": "In default since {date} ({trigger}); was grade {previous_grade}",
+        "EVENT": "New {event} on {date}",
+        "new": "new",
+    },
+    "zh": {
+        "DOWNGRADE": "评级下调 {notches} 级：由 {previous_grade} 级降至 {grade} 级"
+        "（违约概率 {previous_pd:.2%} → {pd:.2%}）",
+        "ENTER_HIGH_RISK": "进入高风险等级：当前 {grade} 级，上期 {previous_grade} 级",
+        "PD_INCREASE": "违约概率上升 {points:.1f} 个百分点至 {pd:.2%}",
+        "LATE_45_CONSECUTIVE": "连续 {quarters:.0f} 个季度付款逾期超过 45 天",
+        "LIMIT_BREACH": "应收账款余额 {exposure:,.0f} 超过信用额度 {limit:,.0f}（已用 {use:.0%}）",
+        "NEW_OVERDUE": "新增逾期超过 {days} 天的金额 {amount:,.0f}",
+        "DEFAULTED": "已于 {date} 违约（{trigger}），上期 {previous_grade} 级",
+        "EVENT": "新增{event}（{date}）",
+        "new": "新客户",
+    },
+}
+_EVENT_WORDS = {
+    "legal_dispute": {"en": "legal dispute", "zh": "法律纠纷"},
+    "ownership_change": {"en": "ownership change", "zh": "股权变更"},
+    "management_change": {"en": "management change", "zh": "管理层变更"},
+    "rating_downgrade": {"en": "rating downgrade", "zh": "评级下调"},
+    "payment_incident": {"en": "payment incident", "zh": "付款事故"},
+    "insolvency_filing": {"en": "insolvency filing", "zh": "破产申请"},
+}
+_TRIGGER_WORDS = {
+    "days_past_due": {"en": "90+ days past due", "zh": "逾期 90 天以上"},
+    "insolvency_filing": {"en": "insolvency filing", "zh": "破产申请"},
+    "defaults_table": {"en": "reported default", "zh": "外部报告违约"},
+}

@@ -1,0 +1,149 @@
+"""Portfolio figures for the risk team's report, from scored books (see ``models.monitoring``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from models.exposure import months_before
+from models.monitoring import IN_DEFAULT, SCORED
+
+ALL = "All"
+
+
+def headline(book: pd.DataFrame, high_risk_grade: int) -> dict[str, float]:
+    """Customers, exposure, expected loss and the high-risk share of a scored book."""
+    scored = _scored(book)
+    risky = scored["grade"] >= high_risk_grade
+    exposure = float(scored["exposure"].sum())
+    loss = float(scored["expected_loss"].sum())
+    return {
+        "customers": len(scored),
+        "not_scored": int((book["status"] != SCORED).sum()),
+        "in_default": int((book["status"] == IN_DEFAULT).sum()),
+        "exposure": exposure,
+        "expected_loss": loss,
+        "loss_rate": loss / exposure if exposure > 0 else np.nan,
+        "mean_pd": float(scored["pd_12m"].mean()) if len(scored) else np.nan,
+        "high_risk_share": float(risky.mean()) if len(scored) else np.nan,
+        "high_risk_exposure_share": (
+            float(scored.loc[risky, "exposure"].sum()) / exposure if exposure > 0 else np.nan
+        ),
+    }
+
+
+def grade_distribution(
+    current: pd.DataFrame, previous: pd.DataFrame | None, grades: list[int]
+) -> pd.DataFrame:
+    """Customers and shares per grade now and in ``previous``, and exposure now."""
+    now = _scored(current)
+    out = pd.DataFrame(index=pd.Index(grades, name="grade"))
+    out["count"] = now["grade"].astype(int).value_counts().reindex(grades, fill_value=0)
+    out["share"] = out["count"] / max(len(now), 1)
+    out["exposure"] = now.groupby(now["grade"].astype(int))["exposure"].sum()
+    out["exposure"] = out["exposure"].reindex(grades).fillna(0.0)
+    if previous is None:
+        out["previous_count"], out["previous_share"] = np.nan, np.nan
+    else:
+        before = _scored(previous)
+        counts = before["grade"].astype(int).value_counts().reindex(grades, fill_value=0)
+        out["previous_count"] = counts
+        out["previous_share"] = counts / max(len(before), 1)
+    return out
+
+
+def migration_matrix(
+    previous: pd.DataFrame, current: pd.DataFrame, grades: list[int]
+) -> pd.DataFrame:
+    """Count customers by previous grade (rows) and current grade (columns).
+
+    Rows are the grades plus ``new`` (scored now, not before); columns the grades plus
+    ``default`` (in default now) and ``exited`` (scored before; neither scored nor in default
+    now).
+    """
+    was = _scored(previous).set_index("customer_id")["grade"].astype(int)
+    book = current.set_index("customer_id")
+    now = book.loc[book["status"] == SCORED, "grade"].astype(int)
+    to = pd.Series("exited", index=was.index, dtype=object)
+    to[was.index.isin(book.index[book["status"] == IN_DEFAULT])] = "default"
+    stayed = was.index.intersection(now.index)
+    to[stayed] = now[stayed].astype(object)
+    arrived = now.drop(stayed)
+    pairs = pd.concat(
+        [
+            pd.DataFrame({"from": was.astype(object), "to": to}),
+            pd.DataFrame({"from": "new", "to": arrived.astype(object)}),
+        ]
+    )
+    counts = pd.crosstab(pairs["from"], pairs["to"]) if len(pairs) else pd.DataFrame()
+    return counts.reindex(
+        index=[*grades, "new"], columns=[*grades, "default", "exited"], fill_value=0
+    ).astype(int)
+
+
+def loss_by(book: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Customers, exposure, expected loss, loss rate and mean PD per ``by``, largest loss first."""
+    scored = _scored(book)
+    grouped = scored.groupby(by)
+    out = pd.DataFrame(
+        {
+            "customers": grouped.size(),
+            "exposure": grouped["exposure"].sum(),
+            "expected_loss": grouped["expected_loss"].sum(),
+            "mean_pd": grouped["pd_12m"].mean(),
+        }
+    )
+    out["loss_rate"] = out["expected_loss"] / out["exposure"].where(out["exposure"] > 0)
+    return out.sort_values(["expected_loss", "exposure"], ascending=False, kind="stable")
+
+
+def risk_map(
+    books: dict[pd.Timestamp, pd.DataFrame],
+    labels: pd.DataFrame,
+    horizon_months: int,
+    by: str = "region",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Mean PD and observed default rate per ``by`` (rows, plus ``All``) and month (columns).
+
+    The observed default rate at month ``m`` is the share of the customers snapshotted at
+    ``m - horizon_months`` that defaulted by ``m`` (their label), the outcome the PDs of that
+    earlier month predicted; missing where those labels are not known.
+
+    Args:
+        books: Scored books by month end.
+        labels: Snapshots' ``as_of_date``, ``by`` and ``label`` (missing: not yet known).
+        horizon_months: The label horizon.
+        by: Column to break down by.
+    """
+    months = sorted(books)
+    pd_cols, rate_cols = {}, {}
+    for month in months:
+        scored = _scored(books[month])
+        pd_cols[month] = _with_all(scored.groupby(by)["pd_12m"].mean(), scored["pd_12m"].mean())
+        start = months_before(month, horizon_months)
+        known = labels[(pd.to_datetime(labels["as_of_date"]) == start) & labels["label"].notna()]
+        rate = known.groupby(by)["label"].mean() if len(known) else pd.Series(dtype=float)
+        rate_cols[month] = _with_all(rate, known["label"].mean() if len(known) else np.nan)
+    mean_pd, observed = pd.DataFrame(pd_cols), pd.DataFrame(rate_cols)
+    rows = sorted(set(mean_pd.index) - {ALL}) + [ALL]
+    return mean_pd.reindex(rows), observed.reindex(rows)
+
+
+def top_movers(book: pd.DataFrame, n: int) -> pd.DataFrame:
+    """The ``n`` customers whose PD rose most since the previous book."""
+    scored = _scored(book)
+    rising = scored[scored["pd_change"] > 0]
+    return rising.sort_values(
+        ["pd_change", "customer_id"], ascending=[False, True], kind="stable"
+    ).head(n)
+
+
+def _with_all(groups: pd.Series, overall: float) -> pd.Series:
+    return pd.concat([groups, pd.Series({ALL: overall})])
+
+
+def _scored(book: pd.DataFrame) -> pd.DataFrame:
+    missing = [c for c in ("customer_id", "status", "grade") if c not in book.columns]
+    if missing:
+        raise KeyError(f"book lacks columns {missing}")
+    return book[book["status"] == SCORED]

@@ -1,0 +1,77 @@
+"""Baseline stage: the transparent challenger, a weight-of-evidence scorecard, on the same windows.
+
+The scorecard (``models.baseline.WoEScorecard``) is fitted on the training window with the
+model's own features and risk directions, and its log-odds are calibrated (Platt) on the
+calibration window, as the booster's are: both models then meet the test window alike.
+
+Inputs:
+    data/features/snapshots.parquet, data/splits/split.parquet: the training and calibration
+        windows.
+    data/models/train.json: the model's features (after the stability screen).
+Outputs:
+    data/models/baseline.json: the scorecard (bins, WoE, coefficients) and its calibrator.
+    data/models/scorecard.csv: the scorecard as a table, one row per bin of each feature.
+Params:
+    baseline, calibrate.pd_floor
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from features.catalogue import monotone_constraints
+from models.baseline import BaselinePD, WoEScorecard
+from models.calibration import PDCalibrator
+from pipelines.config import Config, load_config, parse_args
+from pipelines.io import MODELS, StageError, read_json, run_stage, write_csv, write_json
+from pipelines.train import window_rows
+
+BASELINE = MODELS / "baseline.json"
+TRAIN_RECORD = MODELS / "train.json"
+
+log = logging.getLogger("pipelines")
+
+
+def run(cfg: Config) -> WoEScorecard:
+    """Fit the scorecard and its calibrator; write them."""
+    features = read_json(TRAIN_RECORD).get("features")
+    if not features:
+        raise StageError(f"{TRAIN_RECORD} names no features: re-run the train stage")
+    train, calibration = window_rows("train"), window_rows("calibration")
+    directions = dict(zip(features, monotone_constraints(features), strict=True))
+    try:
+        card = WoEScorecard(directions, **cfg.baseline.model_dump())
+        card.fit(train, train["label"].to_numpy(float))
+        calibrator = PDCalibrator("platt", cfg.calibrate.pd_floor).fit(
+            card.decision_function(calibration), calibration["label"].to_numpy(float)
+        )
+    except ValueError as err:
+        raise StageError(f"cannot fit the baseline scorecard: {err}") from None
+    log.info(
+        "baseline scorecard: %d of %d features (left out for the sign of their coefficient: %s)",
+        len(card.features_),
+        len(features),
+        ", ".join(card.dropped_sign_) or "none",
+    )
+    write_json({"scorecard": card.to_dict(), "calibrator": calibrator.to_dict()}, BASELINE)
+    write_csv(card.scorecard(), MODELS / "scorecard.csv")
+    return card
+
+
+def load_baseline(path: Path = BASELINE) -> BaselinePD:
+    """Read the fitted baseline (scorecard + calibrator) written by this stage."""
+    state = read_json(path)
+    return BaselinePD(
+        WoEScorecard.from_dict(state["scorecard"]), PDCalibrator.from_dict(state["calibrator"])
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line: ``python -m pipelines.baseline --config configs/params.yaml``."""
+    args = parse_args(argv, __doc__.splitlines()[0])
+    run_stage(lambda: run(load_config(args.config)))
+
+
+if __name__ == "__main__":
+    main()

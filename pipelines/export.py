@@ -1,0 +1,162 @@
+"""The scored CSV files as a product for people: stable columns, rounded, safe to open in Excel.
+
+Columns and their meaning live here (the README's schema section lists the same); numbers are
+rounded for reading; text cells that a spreadsheet would run as a formula (starting with ``=``,
+``+``, ``-``, ``@``, a tab or a carriage return; customer names come from outside) get a
+leading apostrophe; a UTF-8 byte-order mark is optional, so that Excel reads non-Latin names.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from pipelines.io import write_bytes
+
+BOM = b"\xef\xbb\xbf"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+# column -> meaning; ``reason_k`` stands for reason_1 .. reason_<score.n_reasons>
+SCORES_SCHEMA: dict[str, str] = {
+    "customer_id": "customer id from the customer book",
+    "name": "customer name from the customer book",
+    "industry": "sector from the customer book",
+    "region": "region from the customer book",
+    "as_of_date": "the month end scored (YYYY-MM-DD)",
+    "pd_12m": "probability of default within 12 months, calibrated (4 decimals)",
+    "grade": "master-scale grade, 1 (safest) .. 10",
+    "previous_grade": "grade in the previous month's book (empty: not scored then)",
+    "grade_change": "grade minus previous_grade (positive: worse)",
+    "pd_change": "pd_12m minus the previous month's PD",
+    "alerts": "alert rules fired this month for the customer (see alerts.csv), '; '-separated",
+    "exposure": "open receivables at the as-of date (invoices issued and not yet paid)",
+    "overdue_amount": "part of the exposure past its due date",
+    "expected_loss": "pd_12m x LGD (configs/policy.yaml) x exposure",
+    "purchases_12m": "invoicing over the last 12 months",
+    "current_limit": "credit limit in the customer book",
+    "recommended_limit": "credit limit the policy recommends",
+    "current_terms_days": "agreed payment terms in the customer book",
+    "recommended_terms_days": "longest payment terms the policy allows",
+    "prepayment_pct": "share of each order to be paid in advance, percent",
+    "actions": "what to do, most severe first, in score.language",
+    "action_codes": "the same actions as stable codes, '; '-separated",
+    "reason_k_code": "k-th strongest risk-raising reason: code",
+    "reason_k": "k-th reason: a sentence with the customer's value and its sector's median",
+    "adverse_action_reasons": "where recommended_limit < current_limit: the reasons to give",
+    "model_version": "registered model version that scored the row",
+}
+ALERTS_SCHEMA: dict[str, str] = {
+    "as_of_date": "the month end scored",
+    "previous_as_of_date": "the month end compared with (empty: none)",
+    "customer_id": "customer id",
+    "name": "customer name",
+    "industry": "sector",
+    "region": "region",
+    "severity": "high, medium or low",
+    "rule": "the rule that fired (configs/policy.yaml, alerts)",
+    "message": "what happened, with the numbers, in score.language",
+    "grade": "grade now (empty: not scored now, e.g. in default)",
+    "pd_12m": "PD now",
+    "exposure": "open receivables now",
+}
+DECIMALS = {"pd_12m": 4, "pd_change": 4}
+WHOLE = [
+    "exposure", "overdue_amount", "expected_loss", "purchases_12m", "current_limit",
+    "recommended_limit", "current_terms_days", "recommended_terms_days", "prepayment_pct",
+    "grade", "previous_grade", "grade_change", "model_version",
+]  # fmt: skip
+
+
+def schema_columns(schema: dict[str, str], n_reasons: int) -> list[str]:
+    """The columns of ``schema`` in order, ``reason_k*`` expanded to ``n_reasons`` reasons."""
+    out: list[str] = []
+    for name in schema:
+        if name == "reason_k_code":
+            for k in range(1, n_reasons + 1):
+                out += [f"reason_{k}_code", f"reason_{k}"]
+        elif name != "reason_k":
+            out.append(name)
+    return out
+
+
+def scores_table(book: pd.DataFrame) -> pd.DataFrame:
+    """The scored customers of ``book`` as the scored CSV: riskiest first, for people."""
+    n_reasons = sum(1 for c in book.columns if c.startswith("reason_") and c.endswith("_code"))
+    scored = book[book["status"] == "scored"]
+    order = scored.sort_values(["pd_12m", "customer_id"], ascending=[False, True], kind="stable")
+    return for_people(order, schema_columns(SCORES_SCHEMA, n_reasons)).reset_index(drop=True)
+
+
+def rejects_table(book: pd.DataFrame) -> pd.DataFrame:
+    """The customers of ``book`` not scored, with the reason: ``customer_id, name, reason``."""
+    rejected = book[book["status"] != "scored"].sort_values("customer_id", kind="stable")
+    out = rejected.rename(columns={"reject_reason": "reason"})
+    return for_people(out, ["customer_id", "name", "reason"]).reset_index(drop=True)
+
+
+def alerts_table(
+    alerts: pd.DataFrame,
+    book: pd.DataFrame,
+    as_of: pd.Timestamp,
+    previous: pd.Timestamp | None,
+) -> pd.DataFrame:
+    """The alerts with the customer's name, sector, region, grade, PD and exposure, for people."""
+    info = book.set_index("customer_id")[
+        ["name", "industry", "region", "grade", "pd_12m", "exposure"]
+    ]
+    out = alerts.join(info, on="customer_id").assign(
+        as_of_date=as_of, previous_as_of_date=previous if previous is not None else pd.NaT
+    )
+    return for_people(out, list(ALERTS_SCHEMA)).reset_index(drop=True)
+
+
+def for_people(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Return ``frame``'s ``columns``, rounded and with formula-like text neutralised.
+
+    Raises:
+        KeyError: ``frame`` lacks one of ``columns``.
+    """
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise KeyError(f"scored table lacks columns {missing}")
+    out = frame[columns].copy()
+    for col in out.columns:
+        if col in DECIMALS:
+            out[col] = out[col].astype(float).round(DECIMALS[col])
+        elif col in WHOLE:
+            out[col] = np.round(pd.to_numeric(out[col], errors="coerce")).astype("Int64")
+        elif col.endswith("date"):
+            out[col] = pd.to_datetime(out[col]).dt.strftime("%Y-%m-%d")
+    return neutralise_formulas(out)
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix ``'`` to text cells a spreadsheet would evaluate; numbers are left alone."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(_inert)
+    return out
+
+
+def csv_bytes(frame: pd.DataFrame, bom: bool) -> bytes:
+    """Render ``frame`` as UTF-8 CSV (Arrow's writer), with a byte-order mark if ``bom``."""
+    sink = io.BytesIO()
+    pacsv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), sink)
+    return (BOM if bom else b"") + sink.getvalue()
+
+
+def write_people_csv(frame: pd.DataFrame, path: Path, bom: bool) -> None:
+    """Write ``frame`` as CSV atomically (see :func:`csv_bytes`)."""
+    write_bytes(csv_bytes(frame, bom), path)
+
+
+def _inert(value: object) -> object:
+    if isinstance(value, str) and value.lstrip(" ").startswith(FORMULA_START):
+        return "'" + value
+    return value

@@ -1,0 +1,63 @@
+"""The scored books of earlier runs: ``data/scored/history/<as_of>.parquet``, one per month end.
+
+The folder is a persistent DVC output: ``dvc repro`` keeps it when the score stage re-runs, so
+that each run can compare with the book of the previous month.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from pipelines.io import SCORED, StageError, write_parquet
+
+HISTORY = SCORED / "history"
+_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})\.parquet$")
+
+
+def history_dates(folder: Path = HISTORY) -> list[pd.Timestamp]:
+    """Return the month ends with a stored book, oldest first."""
+    if not Path(folder).is_dir():
+        return []
+    found = (_NAME.match(p.name) for p in Path(folder).iterdir())
+    return sorted(pd.Timestamp(m.group(1)) for m in found if m)
+
+
+def book_path(date: pd.Timestamp, folder: Path = HISTORY) -> Path:
+    """Path of the book of ``date``."""
+    return Path(folder) / f"{pd.Timestamp(date):%Y-%m-%d}.parquet"
+
+
+def read_book(date: pd.Timestamp, folder: Path = HISTORY) -> pd.DataFrame:
+    """Read the stored book of ``date``."""
+    path = book_path(date, folder)
+    if not path.is_file():
+        raise StageError(f"no scored book of {pd.Timestamp(date):%Y-%m-%d} in {folder}")
+    return pd.read_parquet(path)
+
+
+def write_book(book: pd.DataFrame, date: pd.Timestamp, folder: Path = HISTORY) -> None:
+    """Store the book of ``date`` (replacing an earlier one of the same date)."""
+    write_parquet(book.reset_index(drop=True), book_path(date, folder))
+
+
+def previous_date(as_of: pd.Timestamp, folder: Path = HISTORY) -> pd.Timestamp | None:
+    """Return the latest stored month end before ``as_of``, or ``None``."""
+    earlier = [d for d in history_dates(folder) if d < as_of]
+    return earlier[-1] if earlier else None
+
+
+def months_to_backfill(
+    snapshot_dates: list[pd.Timestamp], as_of: pd.Timestamp, months: int, folder: Path = HISTORY
+) -> list[pd.Timestamp]:
+    """Return the ``months`` snapshot dates before ``as_of`` that have no stored book.
+
+    Only a history with no book before ``as_of`` is back-filled: once a real previous run is
+    stored, the comparison is with it.
+    """
+    if months <= 0 or previous_date(as_of, folder) is not None:
+        return []
+    earlier = sorted(d for d in set(snapshot_dates) if d < as_of)
+    return earlier[-months:]

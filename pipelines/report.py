@@ -1,0 +1,115 @@
+"""Report stage: the portfolio report, one self-contained HTML page for the risk team.
+
+Headline figures, grades now and last month, the migration matrix, expected loss by sector and
+region, a risk map (region x month: mean PD and observed default rate), the largest PD moves,
+the alerts and a model summary.
+
+Inputs:
+    data/scored/summary.json (as-of and previous dates), data/scored/history/ (the books of the
+    last ``report.trend_months`` month ends and of the previous run), data/scored/alerts.csv,
+    data/features/snapshots.parquet (labels: observed default rates), configs/policy.yaml
+    (high-risk grades), configs/master_scale.yaml (grade labels), data/reports/registry.json,
+    data/reports/metrics.json and data/reports/calibration.json (model summary).
+Outputs:
+    data/reports/portfolio.html.
+Params:
+    report (trend_months, top_movers, max_alerts), features.horizon_months.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from pipelines.artifacts import load_master_scale
+from pipelines.config import Config, load_config, parse_args
+from pipelines.history import history_dates, read_book
+from pipelines.io import (
+    FEATURES,
+    REPORTS,
+    SCORED,
+    StageError,
+    read_json,
+    read_parquet,
+    run_stage,
+    write_bytes,
+)
+from pipelines.report_page import page_context, render
+from pipelines.scoring import load_policy
+
+REPORT = REPORTS / "portfolio.html"
+LABELS = ["customer_id", "as_of_date", "region", "label"]
+
+log = logging.getLogger("pipelines.report")
+
+
+def run(cfg: Config) -> None:
+    """Render the portfolio report of the latest scoring run."""
+    summary = read_json(SCORED / "summary.json")
+    as_of = pd.Timestamp(summary["as_of_date"])
+    months = [d for d in history_dates() if d <= as_of][-cfg.report.trend_months :]
+    if as_of not in months:
+        raise StageError(f"no scored book of {as_of:%Y-%m-%d} in the history: rerun score")
+    before = summary.get("previous_as_of_date")
+    snapshots = read_parquet(FEATURES / "snapshots.parquet")
+    context = page_context(
+        summary=summary,
+        books={m: read_book(m) for m in months},
+        previous=read_book(pd.Timestamp(before)) if before else None,
+        alerts=_read_csv(SCORED / "alerts.csv"),
+        labels=snapshots[[c for c in LABELS if c in snapshots.columns]],
+        scale_labels={g.grade: g.label for g in load_master_scale().grades},
+        high_risk_grade=load_policy().high_risk_grade,
+        horizon_months=cfg.features.horizon_months,
+        model=model_summary(),
+        top_movers=cfg.report.top_movers,
+        max_alerts=cfg.report.max_alerts,
+    )
+    write_bytes(render(context).encode("utf-8"), REPORT)
+    log.info(
+        "wrote %s (as of %s, %d months of history)", REPORT, summary["as_of_date"], len(months)
+    )
+
+
+def model_summary() -> dict:
+    """Version, test-window metrics and calibration of the registered model (n/a if absent)."""
+    registry = read_json(REPORTS / "registry.json")
+    metrics = _optional_json(REPORTS / "metrics.json")
+    calibration = _optional_json(REPORTS / "calibration.json")
+    grades = metrics.get("grades", {}) if isinstance(metrics.get("grades"), dict) else {}
+    return {
+        "name": registry.get("model_name", ""),
+        "version": registry.get("model_version", ""),
+        "alias": registry.get("alias", ""),
+        "test": metrics.get("test", {}) if isinstance(metrics.get("test"), dict) else {},
+        "calibration_method": calibration.get("method", "n/a"),
+        "grades": [
+            {"grade": int(g), **v} for g, v in sorted(grades.items(), key=lambda i: int(i[0]))
+        ],
+    }
+
+
+def _optional_json(path: Path) -> dict:
+    if not path.is_file():
+        log.warning("%s not found: the model summary leaves it out", path)
+        return {}
+    found = read_json(path)
+    return found if isinstance(found, dict) else {}
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise StageError(f"missing input {path}: run the score stage first (dvc repro)")
+    return pd.read_csv(path, encoding="utf-8-sig", keep_default_na=False, na_values=[""])
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line: ``python -m pipelines.report --config configs/params.yaml``."""
+    args = parse_args(argv, __doc__.splitlines()[0])
+    run_stage(lambda: run(load_config(args.config)))
+
+
+if __name__ == "__main__":
+    main()

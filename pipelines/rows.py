@@ -1,0 +1,106 @@
+"""The snapshot rows the score stage scores, scoring them through the pyfunc, and the rest."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pipelines.io import StageError
+from pipelines.registry import input_names
+
+CHUNK_ROWS = 50_000
+
+log = logging.getLogger("pipelines.score")
+
+
+def rows_at(snapshots: pd.DataFrame, book: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Return the snapshot rows of ``as_of`` with the customer's name, checked against the book.
+
+    Raises:
+        StageError: A customer appears twice, or a snapshot customer is not in the book.
+    """
+    rows = snapshots[pd.to_datetime(snapshots["as_of_date"]) == as_of]
+    for frame, what in ((rows, f"the snapshots of {as_of:%Y-%m-%d}"), (book, "the book")):
+        twice = frame.loc[frame["customer_id"].duplicated(), "customer_id"]
+        if not twice.empty:
+            raise StageError(f"customers appear twice in {what}: {few(twice)}")
+    strangers = rows.loc[~rows["customer_id"].isin(book["customer_id"]), "customer_id"]
+    if not strangers.empty:
+        raise StageError(f"snapshot customers not in the book: {few(strangers)}")
+    names = book[["customer_id", "name"]]
+    return rows.drop(columns="name", errors="ignore").merge(names, on="customer_id", how="left")
+
+
+def score_rows(rows: pd.DataFrame, model: Any, chunk_rows: int = CHUNK_ROWS) -> pd.DataFrame:
+    """Return the pyfunc ``model``'s output for ``rows``, predicted ``chunk_rows`` at a time."""
+    names = input_names(model)
+    require(rows, names, Path("the snapshot rows"))
+    parts = []
+    for start in range(0, len(rows), chunk_rows):
+        # counts may be stored as integers; the signature wants doubles
+        chunk = rows.iloc[start : start + chunk_rows][names].astype(float)
+        parts.append(pd.DataFrame(model.predict(chunk)).set_axis(chunk.index))
+        log.info("scored %d of %d rows", min(start + chunk_rows, len(rows)), len(rows))
+    return pd.concat(parts)
+
+
+def explain_unscored(
+    book: pd.DataFrame,
+    scored_ids: pd.Series,
+    defaults: pd.DataFrame,
+    as_of: pd.Timestamp,
+    rejected: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Return ``customer_id, name, reason`` for each customer of ``book`` not in ``scored_ids``.
+
+    ``rejected`` (``customer_id, reason``) gives the customers validation set aside.
+
+    Raises:
+        StageError: A customer is neither scored nor explained, or is scored while in default.
+    """
+    first = defaults.assign(default_date=pd.to_datetime(defaults["default_date"]))
+    first = first.sort_values("default_date").drop_duplicates("customer_id")
+    first = first[first["default_date"] <= as_of].set_index("customer_id")
+    both = scored_ids[scored_ids.isin(first.index)]
+    if not both.empty:
+        raise StageError(f"customers scored although in default at {as_of:%Y-%m-%d}: {few(both)}")
+    rest = book.loc[~book["customer_id"].isin(scored_ids), ["customer_id", "name"]]
+    starts = pd.to_datetime(
+        rest["customer_id"].map(book.set_index("customer_id")["relationship_start"])
+    )
+    reasons = pd.Series(pd.NA, index=rest.index, dtype="object")
+    set_aside = (
+        pd.Series(dtype=object) if rejected is None else rejected.set_index("customer_id")["reason"]
+    )
+    for i, cid in rest["customer_id"].items():
+        if cid in first.index:
+            hit = first.loc[cid]
+            reasons[i] = (
+                f"in default since {hit['default_date']:%Y-%m-%d} ({hit['default_trigger']})"
+            )
+        elif cid in set_aside.index:
+            reasons[i] = set_aside[cid]
+        elif starts[i] > as_of:
+            reasons[i] = f"relationship starts {starts[i]:%Y-%m-%d}, after the as-of date"
+    unexplained = rest.loc[reasons.isna(), "customer_id"]
+    if not unexplained.empty:
+        raise StageError(
+            f"{len(unexplained)} customers of the book are neither scored nor explained (no "
+            f"snapshot at {as_of:%Y-%m-%d}): {few(unexplained)}"
+        )
+    return rest.assign(reason=reasons).sort_values("customer_id").reset_index(drop=True)
+
+
+def require(frame: pd.DataFrame, columns: list[str], path: Path) -> None:
+    """Fail naming ``path`` and the columns it lacks."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise StageError(f"{path} lacks columns {missing}; found {list(frame.columns)}")
+
+
+def few(ids: pd.Series) -> str:
+    """The first five ids, and how many more."""
+    return f"{ids.head(5).tolist()}" + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")

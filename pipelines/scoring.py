@@ -1,0 +1,267 @@
+"""The score stage's work: the book at a month end, scored, valued, compared and under policy.
+
+A *book* here is one row per customer of the customer book at a month end: ``status`` is
+``scored`` (PD, grade, reasons, account position, policy), ``in_default`` or ``not_started``
+(with ``reject_reason``). Each run keeps its book in ``data/scored/history/<as_of>.parquet``;
+the next run compares with the latest earlier one (see ``models.monitoring``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+from pydantic import ValidationError
+
+from features.peers import sector_medians
+from models.exposure import POSITION_COLUMNS, account_positions, months_before
+from models.monitoring import (
+    IN_DEFAULT,
+    SCORED,
+    compare_books,
+    events_between,
+    find_alerts,
+    worst_severity,
+)
+from models.policy import CreditPolicy, apply_policy
+from models.reasons import render_reasons
+from pipelines.history import previous_date, read_book
+from pipelines.io import (
+    FEATURES,
+    RAW,
+    REPORTS,
+    VALIDATED,
+    StageError,
+    read_json,
+    read_parquet,
+)
+from pipelines.rows import explain_unscored, require, rows_at, score_rows
+from pipelines.validate import rejected_customers
+
+SNAPSHOTS = FEATURES / "snapshots.parquet"
+DEFAULT_DATES = FEATURES / "default_dates.parquet"
+CUSTOMERS = RAW / "customers.parquet"
+POLICY = Path("configs/policy.yaml")
+ACCOUNT = {"credit_limit": "current_limit", "payment_terms_days": "current_terms_days"}
+
+log = logging.getLogger("pipelines.score")
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What the score stage reads (``invoices`` and ``events`` are optional tables)."""
+
+    snapshots: pd.DataFrame
+    defaults: pd.DataFrame
+    customers: pd.DataFrame
+    invoices: pd.DataFrame | None
+    events: pd.DataFrame | None
+    manifest: Any
+    registry: dict
+
+
+def read_inputs() -> Inputs:
+    """Read and check the stage's inputs; customer ids become strings everywhere."""
+    snapshots, defaults, customers = (
+        read_parquet(p) for p in (SNAPSHOTS, DEFAULT_DATES, CUSTOMERS)
+    )
+    require(snapshots, ["customer_id", "as_of_date", "industry", "region"], SNAPSHOTS)
+    require(defaults, ["customer_id", "default_date", "default_trigger"], DEFAULT_DATES)
+    require(customers, ["customer_id", "name", "relationship_start", *ACCOUNT], CUSTOMERS)
+    # the rows validation kept; the book itself stays whole so that every customer is explained
+    optional = {name: VALIDATED / f"{name}.parquet" for name in ("invoices", "events")}
+    tables = {n: read_parquet(p) if p.is_file() else None for n, p in optional.items()}
+    for name, frame in tables.items():
+        if frame is None:
+            log.warning("no %s table: %s", name, _SKIPPED[name])
+    snapshots, defaults, customers, invoices, events = (
+        None if f is None else f.assign(customer_id=f["customer_id"].astype(str))
+        for f in (snapshots, defaults, customers, tables["invoices"], tables["events"])
+    )
+    customers = one_row_per_customer(customers)
+    return Inputs(
+        snapshots, defaults, customers, invoices, events,
+        read_json(RAW / "manifest.json"), read_json(REPORTS / "registry.json"),
+    )  # fmt: skip
+
+
+def one_row_per_customer(customers: pd.DataFrame) -> pd.DataFrame:
+    """The book with one row per id; a repeated id must have been set aside by validation."""
+    repeated = customers["customer_id"].duplicated()
+    if not repeated.any():
+        return customers
+    set_aside = set(rejected_customers()["customer_id"])
+    unexplained = customers.loc[repeated & ~customers["customer_id"].isin(set_aside), "customer_id"]
+    if not unexplained.empty:
+        raise StageError(f"customers appear twice in {CUSTOMERS}: {sorted(unexplained)[:5]}")
+    return customers.drop_duplicates("customer_id")
+
+
+def load_policy(path: Path = POLICY) -> CreditPolicy:
+    """Read and validate the credit policy YAML."""
+    if not Path(path).is_file():
+        raise StageError(f"credit policy not found: {path}")
+    with open(path, encoding="utf-8") as fh:
+        raw = yaml.safe_load(fh) or {}
+    try:
+        return CreditPolicy.model_validate(raw)
+    except ValidationError as err:
+        lines = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors()]
+        raise StageError(f"invalid credit policy {path}:\n  " + "\n  ".join(lines)) from None
+
+
+def choose_as_of(snapshots: pd.DataFrame, requested: str | None, manifest: Any) -> pd.Timestamp:
+    """Return the month end to score: ``requested``, or the latest snapshot date."""
+    if snapshots.empty:
+        raise StageError(f"{SNAPSHOTS} is empty: nothing to score")
+    dates = pd.DatetimeIndex(pd.to_datetime(snapshots["as_of_date"]).unique()).sort_values()
+    as_of = dates[-1] if requested is None else pd.Timestamp(requested)
+    data_as_of = manifest.get("as_of_date") if isinstance(manifest, dict) else None
+    if data_as_of is not None and as_of > pd.Timestamp(data_as_of):
+        raise StageError(f"as-of date {as_of:%Y-%m-%d} is after the data as-of {data_as_of}")
+    if as_of not in dates:
+        raise StageError(
+            f"score.as_of_date {as_of:%Y-%m-%d} has no snapshots; snapshot dates run from "
+            f"{dates[0]:%Y-%m-%d} to {dates[-1]:%Y-%m-%d}"
+        )
+    return as_of
+
+
+def book_at(
+    inputs: Inputs, model: Any, as_of: pd.Timestamp, since: pd.Timestamp, policy: CreditPolicy,
+    language: str,
+) -> pd.DataFrame:  # fmt: skip
+    """Score the book at ``as_of``: scored rows with reasons and positions, then the rejects.
+
+    Args:
+        inputs: The stage's inputs.
+        model: The loaded pyfunc.
+        as_of: Month end to score.
+        since: The previous book's date (start of the "newly overdue" period).
+        policy: The credit policy (its ``new_overdue`` days).
+        language: Language of the reason sentences.
+    """
+    rows = rows_at(inputs.snapshots, inputs.customers, as_of)
+    result = score_rows(rows, model)
+    speakers = result.filter(regex=r"^reason_\d+_feature$")
+    medians = sector_medians(rows, sorted(set(speakers.to_numpy().ravel()) - {""}))
+    sentences = render_reasons(speakers, rows, medians, language)
+    days = policy.alerts.new_overdue.days if policy.alerts.new_overdue else 30
+    positions = _positions(inputs.invoices, rows["customer_id"], as_of, since, days)
+    account = inputs.customers.set_index("customer_id")[[*ACCOUNT, "annual_revenue"]]
+    ids = rows[["customer_id", "name", "industry", "region"]]
+    scored = pd.concat([ids, result.drop(columns=sentences.columns), sentences], axis=1)
+    scored = scored.join(positions, on="customer_id").join(
+        account.rename(columns=ACCOUNT), on="customer_id"
+    )
+    scored["relationship_months"] = rows.get("relationship_months", np.nan)
+    scored["late_45_quarters"] = rows.get("consecutive_quarters_late_45", np.nan)
+    rejects = explain_unscored(
+        inputs.customers, scored["customer_id"], inputs.defaults, as_of, rejected_customers()
+    )
+    book = pd.concat([scored.assign(status=SCORED), _rejected(rejects, inputs, as_of)])
+    book["grade"] = book["grade"].astype("Int64")
+    return book.assign(as_of_date=as_of).reset_index(drop=True)
+
+
+def assess(
+    book: pd.DataFrame,
+    policy: CreditPolicy,
+    language: str,
+    previous: pd.DataFrame | None = None,
+    new_events: pd.DataFrame | None = None,
+    with_alerts: bool = True,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Compare ``book`` with ``previous``, raise alerts, apply the policy.
+
+    Returns:
+        The book with changes, alert rules, policy columns and adverse-action reasons, and the
+        alerts (empty when ``with_alerts`` is false, as for a back-filled month).
+    """
+    book = compare_books(book, previous)
+    alerts = find_alerts(
+        book, previous, new_events, policy.alerts, policy.high_risk_grade, language
+    )
+    if not with_alerts:
+        alerts = alerts.iloc[:0]
+    rules = alerts.groupby("customer_id")["rule"].agg("; ".join)
+    book["alerts"] = book["customer_id"].map(rules).fillna("")
+    scored = book["status"] == SCORED
+    severity = book["customer_id"].map(worst_severity(alerts))
+    try:
+        applied = apply_policy(book[scored], policy, severity[scored], language)
+    except ValueError as err:
+        raise StageError(f"{POLICY} does not fit the model: {err}") from None
+    book = book.join(applied)
+    book["adverse_action_reasons"] = _adverse_reasons(book, language)
+    return book, alerts
+
+
+def score_month(
+    inputs: Inputs, model: Any, policy: CreditPolicy, as_of: pd.Timestamp, language: str,
+    with_alerts: bool = True,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp | None]:  # fmt: skip
+    """Score, compare and assess the book at ``as_of`` against the latest stored earlier book.
+
+    Returns:
+        The book (with ``model_version`` and ``source``: ``run``, or ``backfill`` without
+        alerts), its alerts, and the date of the book compared with (``None``: none).
+    """
+    before = previous_date(as_of)
+    previous = read_book(before) if before is not None else None
+    since = positions_since(before, as_of)
+    book = book_at(inputs, model, as_of, since, policy, language)
+    events = events_between(inputs.events, since, as_of)
+    book, alerts = assess(book, policy, language, previous, events, with_alerts)
+    source = "run" if with_alerts else "backfill"
+    book = book.assign(model_version=inputs.registry["model_version"], source=source)
+    return book, alerts, before
+
+
+def positions_since(previous_date: pd.Timestamp | None, as_of: pd.Timestamp) -> pd.Timestamp:
+    """Start of the comparison period: the previous book's date, else one month earlier."""
+    return previous_date if previous_date is not None else months_before(as_of, 1)
+
+
+def _adverse_reasons(book: pd.DataFrame, language: str) -> pd.Series:
+    """The top reasons, where the policy reduces the limit (the ``reduce_limit`` action)."""
+    sep = "; " if language == "en" else "；"
+    cols = sorted(c for c in book.columns if c.startswith("reason_") and c[7:].isdigit())
+    texts = book[cols].fillna("").apply(lambda r: sep.join(t for t in r if t), axis=1)
+    lower = book["action_codes"].fillna("").str.split("; ").map(lambda a: "reduce_limit" in a)
+    return texts.where(lower.astype(bool), "")
+
+
+def _positions(
+    invoices: pd.DataFrame | None, ids: pd.Series, as_of: pd.Timestamp, since: pd.Timestamp,
+    days: int,
+) -> pd.DataFrame:  # fmt: skip
+    if invoices is None:
+        index = pd.Index(ids.unique(), name="customer_id")
+        return pd.DataFrame(np.nan, index=index, columns=POSITION_COLUMNS)
+    return account_positions(invoices, ids, as_of, since=since, overdue_days=days)
+
+
+def _rejected(rejects: pd.DataFrame, inputs: Inputs, as_of: pd.Timestamp) -> pd.DataFrame:
+    first = inputs.defaults.sort_values("default_date").drop_duplicates("customer_id")
+    first = first[pd.to_datetime(first["default_date"]) <= as_of].set_index("customer_id")
+    book = inputs.customers.set_index("customer_id")
+    out = rejects.rename(columns={"reason": "reject_reason"})
+    out["industry"] = out["customer_id"].map(book["industry"]) if "industry" in book else None
+    out["region"] = out["customer_id"].map(book["region"]) if "region" in book else None
+    defaulted = out["customer_id"].isin(first.index)
+    out["status"] = np.where(defaulted, IN_DEFAULT, "not_started")
+    out["default_date"] = out["customer_id"].map(first["default_date"])
+    out["default_trigger"] = out["customer_id"].map(first["default_trigger"])
+    return out
+
+
+_SKIPPED = {
+    "invoices": "exposure, expected loss and overdue alerts left empty",
+    "events": "no event alerts",
+}

@@ -1,0 +1,112 @@
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import binomtest
+
+from models import backtest
+from models.master_scale import MasterScale
+
+SCALE = MasterScale.from_records(
+    [
+        {"grade": 1, "label": "low", "max_pd": 0.05},
+        {"grade": 2, "label": "medium", "max_pd": 0.2},
+        {"grade": 3, "label": "high", "max_pd": 1.0},
+    ]
+)
+
+
+def test_jeffreys_p_value_is_large_at_the_pd_and_small_far_from_it():
+    assert backtest.jeffreys_p_value(10, 1000, 0.01) > 0.5
+    assert backtest.jeffreys_p_value(30, 1000, 0.01) < 1e-4  # too many defaults
+    assert backtest.jeffreys_p_value(0, 1000, 0.02) < 1e-4  # too few
+    # close to the exact binomial test on a large sample
+    exact = binomtest(25, 1000, 0.015).pvalue
+    assert backtest.jeffreys_p_value(25, 1000, 0.015) == pytest.approx(exact, rel=0.3)
+
+
+def test_jeffreys_interval():
+    low, high = backtest.jeffreys_interval(10, 1000, 0.99)
+    assert low < 0.01 < high
+    assert backtest.jeffreys_interval(0, 50, 0.99)[0] == 0.0
+    assert backtest.jeffreys_interval(50, 50, 0.99)[1] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("defaults", "n", "pd_value"), [(-1, 10, 0.1), (11, 10, 0.1), (1, 0, 0.1), (1, 10, 1.5)]
+)
+def test_jeffreys_checks_its_input(defaults, n, pd_value):
+    with pytest.raises(ValueError):
+        backtest.jeffreys_p_value(defaults, n, pd_value)
+
+
+def case(rows_per_customer: int = 1, seed: int = 0):
+    """Customers whose default rate matches their PD, each seen ``rows_per_customer`` times."""
+    rng = np.random.default_rng(seed)
+    n = 3000
+    p = rng.choice([0.02, 0.1, 0.4], n)
+    y = (rng.random(n) < p).astype(float)
+    customers = np.arange(n)
+    rep = rows_per_customer
+    return np.tile(y, rep), np.tile(p, rep), np.tile(customers, rep)
+
+
+def run(y, p, customers, **kwargs) -> pd.DataFrame:
+    return backtest.grade_backtest(y, p, SCALE.assign(p), SCALE, customers, **kwargs)
+
+
+def test_calibrated_grades_pass():
+    table = run(*case())
+    assert list(table["grade"]) == [1, 2, 3]
+    assert table["passed"].all() and not table["few_customers"].any()
+    assert (table["customers"] == table["count"]).all()
+    summary = backtest.summarize_backtest(table, 0.01)
+    assert summary["passed"] and summary["monotone"] and summary["grades_failed"] == ""
+
+
+def test_repeated_snapshots_do_not_count_as_new_evidence():
+    y, p, customers = case(rows_per_customer=6)
+    p_low = np.where(p == 0.1, 0.085, p)  # PD of grade 2 a little too low
+    once = run(*case(), alpha=0.01).set_index("grade")
+    repeated = run(y, p_low, customers).set_index("grade")
+    assert repeated.loc[2, "customers"] == once.loc[2, "customers"]
+    assert repeated.loc[2, "count"] == 6 * once.loc[2, "count"]
+    # counted as 6x the rows, the same evidence would look decisive
+    naive = binomtest(int(repeated.loc[2, "defaults"]), int(repeated.loc[2, "count"]), 0.085)
+    assert naive.pvalue < 0.01 < repeated.loc[2, "p_value"]
+
+
+def test_a_wrong_pd_fails_its_grade():
+    y, p, customers = case()
+    table = run(y, np.where(p == 0.1, 0.06, p), customers)
+    assert table.set_index("grade").loc[2, "passed"] == False  # noqa: E712
+    assert backtest.summarize_backtest(table, 0.01)["grades_failed"] == "2"
+
+
+def test_monotonicity_ignores_grades_with_few_customers():
+    table = pd.DataFrame(
+        {
+            "grade": [1, 2, 3, 4],
+            "observed_rate": [0.01, 0.5, 0.03, 0.02],
+            "few_customers": [False, True, False, False],
+            "passed": [True] * 4,
+            "p_value": [0.5] * 4,
+        }
+    )
+    assert backtest.monotonicity_breaks(table) == [(3, 4)]
+    summary = backtest.summarize_backtest(table, 0.01)
+    assert not summary["passed"] and summary["grades_consistent"]
+    assert summary["monotonicity_breaks"] == "3>4" and summary["grades_few_customers"] == 1
+
+
+def test_few_customers_are_flagged():
+    y, p, customers = case()
+    table = run(y, p, customers, min_customers=1001)  # about 1000 per grade
+    assert table["few_customers"].any() and not table["few_customers"].all()
+
+
+def test_grade_backtest_checks_its_input():
+    y, p, customers = case()
+    with pytest.raises(ValueError, match="alpha"):
+        run(y, p, customers, alpha=0)
+    with pytest.raises(ValueError, match="customers"):
+        run(y, p, customers[:-1])

@@ -1,0 +1,182 @@
+"""A tiny repository, its model registered, scored and reported, for the stage tests.
+
+Nine customers at two month ends (2024-11-30, 2024-12-31): C7 defaulted in March, C8 starts
+next year, C9 defaults in December (scored in November only). Names include a spreadsheet
+formula, Chinese and HTML; invoices and events make limit breaches, overdue amounts and a
+legal dispute.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from models.pd_model import PDModel
+from pipelines import registry, report, score
+from pipelines.config import Config
+
+REPO = Path(__file__).parents[3]
+FEATURES = ["days_late_wavg_12m", "n_late_30_12m", "debt_ratio", "current_ratio", "dso_days"]
+AS_OF = pd.Timestamp("2024-12-31")
+BEFORE = pd.Timestamp("2024-11-30")
+NAMES = {
+    "C3": '=HYPERLINK("http://x","y")',
+    "C4": "深圳华强电子有限公司",
+    "C5": "+cmd|' /C calc'!A0",
+    "C6": "<script>alert(1)</script> & Co",
+}
+
+
+def book() -> pd.DataFrame:
+    ids = [f"C{i}" for i in range(1, 10)]
+    return pd.DataFrame(
+        {
+            "customer_id": ids,
+            "name": [NAMES.get(i, f"Firm {i}") for i in ids],
+            "industry": ["retail"] * 5 + ["energy"] * 4,
+            "region": ["north", "south"] * 4 + ["north"],
+            "annual_revenue": [5e6, 2e6, 1e6, np.nan, 8e6, 3e6, 1e6, 1e6, 4e6],
+            "relationship_start": pd.to_datetime(["2020-01-01"] * 7 + ["2025-02-01", "2020-01-01"]),
+            "credit_limit": [2e4, 1e4, 5e3, 4e4, 3e4, 8e3, 1e3, 1e3, 6e3],
+            "payment_terms_days": [60, 30, 30, 90, 45, 60, 30, 30, 30],
+        }
+    )  # fmt: skip
+
+
+def snapshots(customers: pd.DataFrame) -> pd.DataFrame:
+    """C1-C6 at both month ends, C9 in November only; the model's features are seeded noise."""
+    rng = np.random.default_rng(1)
+    frames = []
+    for as_of, ids in (
+        (BEFORE, ["C1", "C2", "C3", "C4", "C5", "C6", "C9"]),
+        (AS_OF, ["C1", "C2", "C3", "C4", "C5", "C6"]),
+    ):
+        live = customers.set_index("customer_id").loc[ids].reset_index()
+        feats = pd.DataFrame(rng.normal(size=(len(live), len(FEATURES))), columns=FEATURES)
+        feats["n_late_30_12m"] = rng.integers(0, 5, len(live))  # an integer column, as stored
+        feats.loc[0, "debt_ratio"] = np.nan
+        meta = live[["customer_id", "industry", "region"]].copy()
+        meta.insert(1, "as_of_date", as_of)
+        meta[["label", "default_date"]] = [np.nan, pd.NaT]
+        meta["relationship_months"] = 59.0
+        # C5 enters three late quarters in December; C6 was there already in November
+        late = {"C5": 3.0 if as_of == AS_OF else 2.0, "C6": 3.0}
+        meta["consecutive_quarters_late_45"] = [late.get(c, 0.0) for c in ids]
+        frames.append(pd.concat([meta, feats], axis=1))
+    return pd.concat(frames, ignore_index=True)
+
+
+def invoices() -> pd.DataFrame:
+    rows = [
+        ("C1", "2024-12-01", "2025-01-30", 26000.0, None),  # open, above C1's limit of 20,000
+        ("C1", "2024-02-01", "2024-04-01", 120000.0, "2024-04-01"),
+        ("C2", "2024-10-11", "2024-11-10", 9000.0, None),  # 30 days past due on 2024-12-10
+        ("C2", "2024-06-01", "2024-07-01", 30000.0, "2024-07-01"),
+        ("C4", "2024-01-15", "2024-04-14", 400000.0, "2024-04-10"),
+        ("C4", "2024-12-10", "2025-03-10", 30000.0, None),
+        ("C9", "2024-09-01", "2024-10-01", 4000.0, None),
+    ]
+    frame = pd.DataFrame(
+        rows, columns=["customer_id", "issue_date", "due_date", "amount", "paid_date"]
+    )
+    frame.insert(0, "invoice_id", [f"I{i}" for i in range(len(frame))])
+    for col in ("issue_date", "due_date", "paid_date"):
+        frame[col] = pd.to_datetime(frame[col])
+    return frame.assign(currency="EUR", paid_amount=np.nan, disputed=False)
+
+
+def events() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "customer_id": ["C2", "C3", "C1"],
+            "event_date": pd.to_datetime(["2024-12-05", "2024-12-20", "2024-06-01"]),
+            "event_type": ["legal_dispute", "ownership_change", "legal_dispute"],
+            "description": ["Legal dispute reported", "Ownership change reported", "old"],
+        }
+    )
+
+
+def write_fake_repo(root: Path, model: PDModel) -> PDModel:
+    """Write the inputs of register, score and report under ``root``."""
+    (root / "configs").mkdir()
+    for name in ("master_scale.yaml", "policy.yaml"):
+        shutil.copy(REPO / "configs" / name, root / "configs" / name)
+    for sub in ("raw", "features", "models", "reports/plots", "splits"):
+        (root / "data" / sub).mkdir(parents=True)
+    model.booster.save_model(str(root / "data/models/booster.txt"))
+    (root / "data/models/calibrator.json").write_text(json.dumps(model.calibrator.to_dict()))
+    metrics = {"test": {"auc": 0.7, "gini": 0.4, "brier": 0.05}, "grades": {"5": {"count": 3}}}
+    (root / "data/reports/metrics.json").write_text(json.dumps(metrics))
+    (root / "data/reports/calibration.json").write_text(json.dumps({"method": "platt"}))
+    (root / "data/reports/plots/calibration.json").write_text("[]")
+    (root / "data/reports/validation").mkdir()
+    (root / "data/reports/validation/summary.json").write_text('{"success": true, "tables": {}}')
+    customers = book()
+    customers.to_parquet(root / "data/raw/customers.parquet")
+    invoices().to_parquet(root / "data/raw/invoices.parquet")
+    events().to_parquet(root / "data/raw/events.parquet")
+    (root / "data/raw/manifest.json").write_text(json.dumps({"as_of_date": "2024-12-31"}))
+    snaps = snapshots(customers)
+    snaps.to_parquet(root / "data/features/snapshots.parquet")
+    window = np.where(snaps["as_of_date"] == AS_OF, "unlabeled", "test")
+    split = snaps[["customer_id", "as_of_date"]].assign(window=window)
+    split.to_parquet(root / "data/splits/split.parquet")
+    defaults = pd.DataFrame(
+        {
+            "customer_id": ["C7", "C9"],
+            "default_date": pd.to_datetime(["2024-03-15", "2024-12-15"]),
+            "default_trigger": ["days_past_due", "insolvency_filing"],
+        }
+    )
+    defaults.to_parquet(root / "data/features/default_dates.parquet")
+    return model
+
+
+def register_model(model: PDModel) -> dict:
+    """Register ``model`` as the register stage does and write its record (data/reports)."""
+    record = registry.log_and_register(
+        model,
+        tracking_uri="sqlite:///mlflow.db",
+        experiment="trade-credit-pd",
+        model_name="trade-credit-pd",
+        alias="challenger",
+        params={},
+        metrics={},
+        artifacts=[],
+        tags={},
+        input_example=pd.read_parquet("data/features/snapshots.parquet")[FEATURES]
+        .head(2)
+        .astype(float),
+    )
+    Path("data/reports/registry.json").write_text(json.dumps(record))
+    return record
+
+
+@pytest.fixture(scope="session")
+def staged(tmp_path_factory, tiny_pd_model):
+    """The tiny repository after register, score and report (``root``, ``model``, ``record``)."""
+    root = tmp_path_factory.mktemp("repo")
+    model = write_fake_repo(root, tiny_pd_model(FEATURES, nan_every=None)[0])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
+        mp.chdir(root)
+        record = register_model(model)
+        score.run(Config())
+        report.run(Config())
+    return {"root": root, "model": model, "record": record}
+
+
+@pytest.fixture(scope="session")
+def read_scored(staged):
+    """``read_scored(name)``: a scored CSV of the staged repo, read as a person's tool would."""
+
+    def read(name: str) -> pd.DataFrame:
+        path = staged["root"] / "data/scored" / name
+        return pd.read_csv(path, encoding="utf-8-sig", keep_default_na=False)
+
+    return read

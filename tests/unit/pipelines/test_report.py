@@ -1,0 +1,124 @@
+"""The portfolio report of the tiny repository: content, self-containment, a headless browser."""
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from pipelines import report
+from pipelines.config import Config
+from pipelines.io import StageError
+
+SECTIONS = {
+    "headline": "Headline",
+    "grades": "Grade distribution",
+    "migration": "Migration matrix",
+    "losses": "Expected loss by sector and by region",
+    "risk-map": "Risk map",
+    "movers": "Top movers",
+    "alerts": "Alerts",
+    "model": "Model",
+}
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+EXTERNAL = re.compile(
+    r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//|url\(\s*["']?\s*(?:https?:)?//""", re.I
+)
+
+
+@pytest.fixture(scope="module")
+def html(staged):
+    return (staged["root"] / "data/reports/portfolio.html").read_text(encoding="utf-8")
+
+
+def test_the_report_has_every_section(html):
+    for anchor, title in SECTIONS.items():
+        assert f'<section id="{anchor}">' in html
+        assert f"<h2>{title}</h2>" in html
+    assert "Trade-credit portfolio report &middot; 2024-12-31" in html
+    assert "compared with 2024-11-30 (re-scored with the current model" in html
+
+
+def test_the_report_is_self_contained(html):
+    assert not EXTERNAL.search(html), EXTERNAL.search(html)
+    assert "<script" not in html.replace("&lt;script", "")  # no script at all
+    images = re.findall(r"<img[^>]*\ssrc=\"([^\"]*)\"", html)
+    assert len(images) == 2 and all(src.startswith("data:image/png;base64,") for src in images)
+    assert "<link" not in html
+
+
+@pytest.mark.parametrize(
+    ("snippet", "external"),
+    [
+        ('<img src="https://cdn.example/x.png">', True),
+        ("<script src=//cdn.example/x.js></script>", True),
+        ('<link href="http://x/s.css">', True),
+        ("background:url('https://x/y.png')", True),
+        ('<img src="data:image/png;base64,AAAA">', False),
+        ('<a href="#alerts">', False),
+        ("see https://example.com in the text", False),
+    ],
+)
+def test_the_external_reference_check(snippet, external):
+    assert bool(EXTERNAL.search(snippet)) is external
+
+
+def test_names_from_outside_are_escaped(html):
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co" in html
+
+
+def test_the_migration_matrix_counts_the_default(html):
+    matrix = html[html.index('<section id="migration">') : html.index('<section id="losses">')]
+    header = re.findall(r"<th>([^<]*)</th>", matrix)
+    assert header[:10] == [str(g) for g in range(1, 11)] and header[10:13] == [
+        "default",
+        "exited",
+        "total",
+    ]
+    assert "No previous book" not in matrix
+
+
+def test_the_model_summary_reads_the_evaluation(html):
+    model = html[html.index('<section id="model">') :]
+    assert "version 1" in model and "platt" in model and "0.700" in model
+
+
+def test_a_missing_summary_is_a_stage_error(staged, tmp_path, monkeypatch):
+    shutil.copytree(staged["root"], tmp_path / "repo")
+    monkeypatch.chdir(tmp_path / "repo")
+    (tmp_path / "repo/data/scored/summary.json").unlink()
+    with pytest.raises(StageError, match="missing input data/scored/summary.json"):
+        report.run(Config())
+
+
+def browser() -> str | None:
+    return next((shutil.which(b) for b in BROWSERS if shutil.which(b)), None)
+
+
+@pytest.mark.skipif(
+    browser() is None,
+    reason="no headless Chromium: install Debian's `chromium` package (.ci/run does)",
+)
+def test_the_report_loads_in_a_headless_browser(staged, tmp_path):
+    page = (staged["root"] / "data/reports/portfolio.html").as_uri()
+    flags = [
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run",
+        f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0",
+    ]  # fmt: skip
+    shot = tmp_path / "report.png"
+    done = subprocess.run(
+        [browser(), *flags, "--dump-dom", page], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    console = [line for line in done.stderr.splitlines() if ":CONSOLE" in line]
+    assert not console, console  # no script error, no resource the page failed to load
+    for anchor, title in SECTIONS.items():
+        assert f'id="{anchor}"' in done.stdout and title in done.stdout
+    shot_run = subprocess.run(
+        [browser(), *flags, "--window-size=1280,2000", f"--screenshot={shot}", page],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert shot_run.returncode == 0, shot_run.stderr[-2000:]
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
