@@ -45,6 +45,9 @@ def atomic_path(path: Path) -> Any:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600; outputs are for the team to read
     try:
         yield Path(tmp)
         os.replace(tmp, path)

@@ -118,8 +118,10 @@ def write_fake_repo(root: Path, model: PDModel) -> PDModel:
     (root / "data/reports/validation/summary.json").write_text('{"success": true, "tables": {}}')
     customers = book()
     customers.to_parquet(root / "data/raw/customers.parquet")
-    invoices().to_parquet(root / "data/raw/invoices.parquet")
-    events().to_parquet(root / "data/raw/events.parquet")
+    for folder in ("raw", "validated"):  # validation kept every row
+        (root / "data" / folder).mkdir(exist_ok=True)
+        invoices().to_parquet(root / f"data/{folder}/invoices.parquet")
+        events().to_parquet(root / f"data/{folder}/events.parquet")
     (root / "data/raw/manifest.json").write_text(json.dumps({"as_of_date": "2024-12-31"}))
     snaps = snapshots(customers)
     snaps.to_parquet(root / "data/features/snapshots.parquet")

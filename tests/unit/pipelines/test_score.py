@@ -174,6 +174,17 @@ def test_an_unexplained_customer_is_an_error():
         )
 
 
+def test_a_customer_set_aside_by_validation_is_a_reject_with_the_rule():
+    rejected = pd.DataFrame(
+        {"customer_id": ["C3"], "reason": ["rejected by validation: credit_limit range (row 3)"]}
+    )
+    scored = pd.Series(["C1", "C2", "C4", "C5", "C6", "C7"])
+    out = rows.explain_unscored(customers(), scored, no_defaults(), AS_OF, rejected)
+    reasons = out.set_index("customer_id")["reason"]
+    assert reasons["C3"] == "rejected by validation: credit_limit range (row 3)"
+    assert reasons["C8"].startswith("relationship starts 2025-02-01")
+
+
 def test_a_scored_customer_in_default_is_an_error():
     defaults = pd.DataFrame(
         {"customer_id": ["C1"], "default_date": [AS_OF], "default_trigger": ["insolvency"]}
