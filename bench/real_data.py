@@ -30,17 +30,7 @@ from pipelines.io import StageError, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
-STAGES = (
-    "ingest",
-    "validate",
-    "features",
-    "split",
-    "train",
-    "calibrate",
-    "evaluate",
-    "register",
-    "score",
-)
+STAGES = tuple(yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"])  # pipeline order
 REFERENCE = {
     "taiwan_credit_default": "gradient boosting ~0.78 AUC (Yeh & Lien 2009 data)",
     "polish_bankruptcy": "boosted trees 0.93-0.95 AUC on 5year (Zieba et al. 2016)",

@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from features.catalogue import FEATURES as CATALOGUE
+from features.catalogue import spec_for
 from pipelines import registry
 from pipelines.config import Config, load_config, parse_args
 from pipelines.io import FEATURES, MODELS, RAW, REPORTS, SPLITS, atomic_path, read_json, run_stage
@@ -141,7 +141,7 @@ def features_section(d: dict) -> list[str]:
     used = d["train"]["features"]
     families: dict[str, list[str]] = {}
     for name in used:
-        families.setdefault(CATALOGUE[name].family, []).append(f"`{name}`")
+        families.setdefault(spec_for(name).family, []).append(f"`{name}`")
     excluded = d["train"].get("excluded_features", {})
     card = d["baseline"]["scorecard"]
     return [

@@ -1,8 +1,8 @@
 """The score stage's work: the book at a month end, scored, valued, compared and under policy.
 
 A *book* here is one row per customer of the customer book at a month end: ``status`` is
-``scored`` (PD, grade, reasons, account position, policy), ``in_default`` or ``not_started``
-(with ``reject_reason``). Each run keeps its book in ``data/scored/history/<as_of>.parquet``;
+``scored`` (PD, grade, reasons, account position, policy), ``in_default``, ``rejected`` (set
+aside by validation) or ``not_started`` (with ``reject_reason``). Each run keeps its book in ``data/scored/history/<as_of>.parquet``;
 the next run compares with the latest earlier one (see ``models.monitoring``).
 """
 
@@ -255,10 +255,10 @@ def _rejected(rejects: pd.DataFrame, inputs: Inputs, as_of: pd.Timestamp) -> pd.
     out["industry"] = out["customer_id"].map(book["industry"]) if "industry" in book else None
     out["region"] = out["customer_id"].map(book["region"]) if "region" in book else None
     defaulted = out["customer_id"].isin(first.index)
-    out["status"] = np.where(defaulted, IN_DEFAULT, "not_started")
-    out["default_date"] = out["customer_id"].map(first["default_date"])
-    out["default_trigger"] = out["customer_id"].map(first["default_trigger"])
-    return out
+    set_aside = out["reject_reason"].str.startswith("rejected by validation")
+    out["status"] = np.select([defaulted, set_aside], [IN_DEFAULT, "rejected"], "not_started")
+    when = first[["default_date", "default_trigger"]].reset_index()
+    return out.merge(when, on="customer_id", how="left", validate="many_to_one")
 
 
 _SKIPPED = {
