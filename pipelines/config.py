@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from pipelines.io import StageError
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class _Section(BaseModel):
@@ -253,24 +255,28 @@ class Config(_Section):
 
 
 def load_config(path: str | Path) -> Config:
-    """Read and validate the params file.
+    """Read and validate the params file (``configs/params.yaml``)."""
+    return load_yaml_model(path, Config, "config")
+
+
+def load_yaml_model(path: str | Path, model: type[M], what: str) -> M:
+    """Read a YAML file into the pydantic ``model``; problems become one ``StageError``.
 
     Args:
-        path: Path of ``params.yaml``.
-
-    Returns:
-        The frozen configuration.
+        path: The YAML file.
+        model: The pydantic model class to validate it with.
+        what: What the file is, for the messages ("config", "credit policy").
     """
     path = Path(path)
     if not path.is_file():
-        raise StageError(f"config file not found: {path}")
+        raise StageError(f"{what} file not found: {path}")
     with path.open(encoding="utf-8") as fh:
         raw = yaml.safe_load(fh) or {}
     try:
-        return Config.model_validate(raw)
+        return model.model_validate(raw)
     except ValidationError as err:
         lines = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors()]
-        raise StageError(f"invalid config {path}:\n  " + "\n  ".join(lines)) from None
+        raise StageError(f"invalid {what} {path}:\n  " + "\n  ".join(lines)) from None
 
 
 def parse_args(argv: list[str] | None, description: str) -> argparse.Namespace:

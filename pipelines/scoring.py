@@ -2,8 +2,9 @@
 
 A *book* here is one row per customer of the customer book at a month end: ``status`` is
 ``scored`` (PD, grade, reasons, account position, policy), ``in_default``, ``rejected`` (set
-aside by validation) or ``not_started`` (with ``reject_reason``). Each run keeps its book in ``data/scored/history/<as_of>.parquet``;
-the next run compares with the latest earlier one (see ``models.monitoring``).
+aside by validation) or ``not_started`` (with ``reject_reason``). Each run keeps its book in
+``data/scored/history/<as_of>.parquet``; the next run compares with the latest earlier one
+(see ``models.monitoring``).
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
-from pydantic import ValidationError
 
 from features.peers import sector_medians
 from models.exposure import POSITION_COLUMNS, account_positions, months_before
@@ -30,6 +29,7 @@ from models.monitoring import (
 )
 from models.policy import CreditPolicy, apply_policy
 from models.reasons import render_reasons
+from pipelines.config import load_yaml_model
 from pipelines.history import previous_date, read_book
 from pipelines.io import (
     FEATURES,
@@ -104,15 +104,7 @@ def one_row_per_customer(customers: pd.DataFrame) -> pd.DataFrame:
 
 def load_policy(path: Path = POLICY) -> CreditPolicy:
     """Read and validate the credit policy YAML."""
-    if not Path(path).is_file():
-        raise StageError(f"credit policy not found: {path}")
-    with open(path, encoding="utf-8") as fh:
-        raw = yaml.safe_load(fh) or {}
-    try:
-        return CreditPolicy.model_validate(raw)
-    except ValidationError as err:
-        lines = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors()]
-        raise StageError(f"invalid credit policy {path}:\n  " + "\n  ".join(lines)) from None
+    return load_yaml_model(path, CreditPolicy, "credit policy")
 
 
 def choose_as_of(snapshots: pd.DataFrame, requested: str | None, manifest: Any) -> pd.Timestamp:

@@ -22,13 +22,14 @@ from __future__ import annotations
 import json
 import logging
 import math
+from typing import get_args
 
 import pandas as pd
 
 from features.catalogue import ATTRIBUTE_PREFIX, FEATURE_NAMES, spec_for
 from models.train import early_stopping_split, lgb_params, tune_booster, unstable_features
 from pipelines.artifacts import BOOSTER
-from pipelines.config import Config, TrainConfig, load_config, parse_args
+from pipelines.config import TUNABLE, Config, TrainConfig, load_config, parse_args
 from pipelines.io import FEATURES as FEATURES_DIR
 from pipelines.io import (
     MODELS,
@@ -43,16 +44,7 @@ from pipelines.io import (
 
 log = logging.getLogger("pipelines")
 SMALL_FIT_ROWS = 20_000
-LGB_SETTINGS = {
-    "seed",
-    "learning_rate",
-    "num_leaves",
-    "max_depth",
-    "min_child_samples",
-    "reg_lambda",
-    "feature_fraction",
-    "bagging_fraction",
-}
+LGB_SETTINGS = {"seed", *get_args(TUNABLE)}  # the TrainConfig keys lgb_params takes
 
 
 def window_rows(name: str) -> pd.DataFrame:

@@ -276,5 +276,5 @@ def test_a_broken_policy_is_a_stage_error(tmp_path):
         StageError, match=r"invalid credit policy.*\n  lgd: .*less than or equal to 1"
     ):
         scoring.load_policy(path)
-    with pytest.raises(StageError, match="credit policy not found"):
+    with pytest.raises(StageError, match="credit policy file not found"):
         scoring.load_policy(tmp_path / "nope.yaml")
