@@ -125,7 +125,8 @@ def figures(work: Path, source: str, seconds: float, stopped: str | None) -> dic
 
 
 def _fmt(value: float | None, spec: str) -> str:
-    return "-" if value is None else format(value, spec)
+    width = int(spec.split(".")[0].rstrip("df"))
+    return "-".rjust(width) if value is None else format(value, spec)
 
 
 COLUMNS = (("rows", "7d"), ("positives", "6d"), ("auc", "6.3f"), ("brier", "7.4f"), ("ece", "6.3f"))
