@@ -1,7 +1,8 @@
 """Features stage: month-end snapshots, labels and point-in-time features.
 
 Inputs:
-    data/raw/ (canonical tables and manifest.json)
+    data/validated/ (the rows validation kept, and the manifest with the data's as-of date,
+    and for one-date data sets their snapshot dates and label horizon)
 Outputs:
     data/features/snapshots.parquet: one row per (customer, month end) in the book and not in
         default, with ``label`` (default within the horizon; empty where not yet observed).
@@ -18,12 +19,11 @@ from dataclasses import replace
 
 import pandas as pd
 
-from features.build import FeatureSettings, build_features
+from features.build import ID_COLUMNS, FeatureSettings, build_features
 from features.contract import TABLES
 from pipelines.config import Config, load_config, parse_args
 from pipelines.io import (
     FEATURES,
-    RAW,
     VALIDATED,
     read_json,
     read_parquet,
@@ -35,15 +35,15 @@ from pipelines.io import (
 log = logging.getLogger("pipelines")
 
 
-def load_raw() -> tuple[dict[str, pd.DataFrame], pd.Timestamp]:
-    """The validated tables (the rows of data/raw validation kept) and the data's as-of date."""
+def load_validated() -> tuple[dict[str, pd.DataFrame], dict]:
+    """The validated tables (the rows of data/raw validation kept) and their manifest."""
     manifest = read_json(VALIDATED / "manifest.json")
     tables = {
         name: read_parquet(VALIDATED / f"{name}.parquet")
         for name in manifest["tables"]
         if name in TABLES
     }
-    return tables, pd.Timestamp(manifest["as_of_date"])
+    return tables, manifest
 
 
 def feature_settings(cfg: Config, manifest: dict) -> FeatureSettings:
@@ -64,8 +64,9 @@ def feature_settings(cfg: Config, manifest: dict) -> FeatureSettings:
 
 def run(cfg: Config) -> None:
     """Build and write the snapshot table."""
-    tables, as_of = load_raw()
-    settings = feature_settings(cfg, read_json(RAW / "manifest.json"))
+    tables, manifest = load_validated()
+    settings = feature_settings(cfg, manifest)
+    as_of = pd.Timestamp(manifest["as_of_date"])
     snapshots, defaults, skipped = build_features(tables, as_of, settings)
     for line in skipped:
         log.info(line)
@@ -78,20 +79,7 @@ def run(cfg: Config) -> None:
         "first_as_of": str(snapshots["as_of_date"].min().date()),
         "last_as_of": str(snapshots["as_of_date"].max().date()),
         "defaults_by_trigger": defaults["default_trigger"].value_counts().to_dict(),
-        "features": [
-            c
-            for c in snapshots.columns
-            if c
-            not in (
-                "customer_id",
-                "as_of_date",
-                "month",
-                "industry",
-                "region",
-                "default_date",
-                "label",
-            )
-        ],
+        "features": [c for c in snapshots.columns if c not in ID_COLUMNS],
         "skipped": skipped,
     }
     log.info(
