@@ -203,6 +203,7 @@ class ScoreConfig(_Section):
     language: Literal["en", "zh"] = "en"  # reason sentences, actions, alert messages
     backfill_months: int = Field(5, ge=0, le=36)  # months re-scored into an empty history
     csv_bom: bool = True  # UTF-8 byte-order mark, so that Excel reads non-Latin names
+    chunk_rows: int = Field(50_000, ge=1)  # rows scored at a time (memory stays bounded)
 
     @model_validator(mode="after")
     def _as_of_is_a_month_end(self) -> ScoreConfig:
@@ -224,9 +225,20 @@ class ReportConfig(_Section):
     max_alerts: int = Field(100, ge=1)  # alerts listed (all are in data/scored/alerts.csv)
 
 
+class DaskConfig(_Section):
+    """Where ``engine: dask`` runs: a scheduler address, or a LocalCluster on this machine."""
+
+    scheduler: str | None = None  # e.g. "tcp://10.0.0.5:8786"; null: a LocalCluster here
+    n_workers: int = Field(2, ge=1)  # LocalCluster only
+    threads_per_worker: int = Field(1, ge=1)  # LocalCluster only
+    partitions: int | None = Field(None, ge=1)  # customer partitions; null: 4 per worker
+
+
 class Config(_Section):
     """The whole params file, one section per stage."""
 
+    engine: Literal["pandas", "dask"] = "pandas"  # dask: features and scoring on a Dask cluster
+    dask: DaskConfig = DaskConfig()
     ingest: IngestConfig = IngestConfig()
     synthetic: SyntheticConfig = SyntheticConfig()
     validate_: ValidateConfig = Field(ValidateConfig(), alias="validate")
