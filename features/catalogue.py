@@ -18,6 +18,8 @@ import re
 import string
 from dataclasses import dataclass
 
+import numpy as np
+
 LANGUAGES: tuple[str, ...] = ("en", "zh")
 PEER_FAMILIES = frozenset({"late_payment", "financials", "profile"})
 _PEER_CLAUSE = {"en": ", sector median {median}", "zh": "，行业中位数 {median}"}
@@ -83,22 +85,44 @@ class FeatureSpec:
             median: The sector median at the same date; appended for features of
                 :data:`PEER_FAMILIES` when given and not missing.
         """
+        values = np.array([np.nan if value is None else value], dtype=float)
+        medians = None if median is None else np.array([median], dtype=float)
+        return self.sentences(values, language, medians)[0]
+
+    def sentences(
+        self, values: np.ndarray, language: str = "en", medians: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Return :meth:`sentence` of each of ``values`` (and ``medians``), as an object array.
+
+        The templates are looked up once for all values: this is what scoring calls.
+        """
         template, missing = self.texts(language)
-        if _is_missing(value):
-            return missing or _NOT_AVAILABLE[language].format(description=self.description)
-        text = _fill(template, float(value), language)
-        if self.family in PEER_FAMILIES and not _is_missing(median):
-            quantity = self.quantity(float(median), language)
-            text += _PEER_CLAUSE[language].format(median=quantity)
-        return _ONE.sub(lambda m: "1 " + m.group(1)[:-1], text) if language == "en" else text
+        values = np.asarray(values, dtype=float)
+        out = np.full(len(values), "", dtype=object)
+        out[:] = missing or _NOT_AVAILABLE[language].format(description=self.description)
+        with_median = self.family in PEER_FAMILIES and medians is not None
+        spec, unit = self._quantity_format(language)
+        clause = _PEER_CLAUSE[language]
+        for i in np.flatnonzero(~np.isnan(values)):
+            text = _fill(template, float(values[i]), language)
+            if with_median and not math.isnan(medians[i]):
+                text += clause.format(median=format(float(medians[i]), spec) + unit)
+            if language == "en" and "1 " in text:
+                text = _ONE.sub(lambda m: "1 " + m.group(1)[:-1], text)
+            out[i] = text
+        return out
 
     def quantity(self, value: float, language: str = "en") -> str:
         """Return ``value`` formatted as the template formats it, with its unit's word."""
+        spec, unit = self._quantity_format(language)
+        return format(value, spec) + unit
+
+    def _quantity_format(self, language: str) -> tuple[str, str]:
         template, _ = self.texts(language)
         spec = _value_spec(template)
         if "{trend}" in template and not spec.startswith(("+", "-", " ")):
             spec = "+" + spec  # the template words the sign; a bare number needs it
-        return format(value, spec) + _UNIT_WORDS.get(self.unit, {}).get(language, "")
+        return spec, _UNIT_WORDS.get(self.unit, {}).get(language, "")
 
 
 def _is_missing(value: object) -> bool:

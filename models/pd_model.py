@@ -9,6 +9,7 @@ import pandas as pd
 from models.calibration import PDCalibrator
 from models.master_scale import MasterScale
 from models.reasons import reason_columns, top_reasons
+from models.treeshap import TreeTables, contributions, tabulate
 
 
 class PDModel:
@@ -33,6 +34,23 @@ class PDModel:
         self.scale = scale
         self.n_reasons = n_reasons
         self.feature_names: list[str] = booster.feature_name()
+        self._tables: TreeTables | None | bool = False  # False: not tabulated yet
+
+    def __getstate__(self) -> dict:
+        # the TreeSHAP tables are rebuilt from the booster where the model is loaded
+        return {**self.__dict__, "_tables": False}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update({"_tables": False, **state})
+
+    def contributions(self, X: pd.DataFrame) -> np.ndarray:
+        """Exact SHAP values of ``X`` (feature columns), shaped as LightGBM's ``pred_contrib``.
+
+        Fast TreeSHAP tables (``models.treeshap``) are built on the first call.
+        """
+        if self._tables is False:
+            self._tables = tabulate(self.booster)
+        return contributions(self.booster, X.to_numpy(dtype=np.float64), self._tables)
 
     @property
     def output_columns(self) -> list[str]:
@@ -67,7 +85,7 @@ class PDModel:
             the reason, so that a caller can word it anew, e.g. with the sector median).
         """
         X = self.feature_frame(frame)
-        contrib = self.booster.predict(X, pred_contrib=True)
+        contrib = self.contributions(X)
         raw = contrib.sum(axis=1)  # contributions plus the bias term add up to the raw score
         pd_12m = self.calibrator.predict(raw)
         result = pd.DataFrame(

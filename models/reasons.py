@@ -41,13 +41,15 @@ def top_reasons(
         raise ValueError(
             f"contributions shape {contributions.shape} does not match values {values.shape}"
         )
-    codes = [_spec(n).reason_code for n in names]
+    codes = np.array([_spec(n).reason_code for n in names])
     groups = list(dict.fromkeys(codes))
     member = np.array([[c == g for g in groups] for c in codes], dtype=float)
     grouped = contributions @ member
     # within each group, the feature that contributes most speaks for it
-    masked = np.where(member.T[None, :, :] > 0, contributions[:, None, :], -np.inf)
-    speaker = masked.argmax(axis=2)
+    speaker = np.empty(grouped.shape, dtype=np.int64)
+    for g, group in enumerate(groups):
+        cols = np.flatnonzero(codes == group)
+        speaker[:, g] = cols[contributions[:, cols].argmax(axis=1)]
     order = np.argsort(-grouped, axis=1, kind="stable")[:, :n_reasons]
     out = {c: np.full(len(values), "", dtype=object) for c in reason_columns(n_reasons)}
     for k in range(min(n_reasons, order.shape[1])):
@@ -99,10 +101,10 @@ def render_reasons(
     for col in feature_cols:
         feats = reasons[col].to_numpy()
         texts = np.full(len(reasons), "", dtype=object)
-        for i in np.flatnonzero(feats != ""):
-            name = feats[i]
-            median = median_of[name][i] if name in median_of else None
-            texts[i] = _spec(name).sentence(value_of[name][i], language, median)
+        for name in speaking & set(feats):
+            rows = np.flatnonzero(feats == name)
+            median = median_of[name][rows] if name in median_of else None
+            texts[rows] = _spec(name).sentences(value_of[name][rows], language, median)
         out[col.removesuffix("_feature")] = texts
     return pd.DataFrame(out, index=reasons.index)
 

@@ -34,7 +34,7 @@ ARTIFACT_DIR = "mlartifacts"
 MODEL_NAME_IN_RUN = "model"
 _PICKLE = "pd_model.pkl"
 _SQLITE = "sqlite:///"
-_REQUIREMENTS = ("mlflow", "lightgbm", "numpy", "pandas", "scikit-learn", "cloudpickle")
+_REQUIREMENTS = ("mlflow", "lightgbm", "numba", "numpy", "pandas", "scikit-learn", "cloudpickle")
 _BAD_KEY_CHARS = re.compile(r"[^\w\-. /]")
 
 
