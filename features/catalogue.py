@@ -6,7 +6,8 @@ contribution is grouped under, and the reason sentence shown to a credit analyst
 language of :data:`LANGUAGES` side by side: this table is the one place to translate.
 
 A template has ``{value}`` (with a format spec) for the customer's value and may have
-``{trend}``, worded from the value's sign (``up``/``down``), the value then shown unsigned.
+``{trend}``, worded from the value's sign (``up``/``down``, or the words of
+``{trend:later|earlier}``), the value then shown unsigned.
 Features of :data:`PEER_FAMILIES` can add the sector median at the same date ("Debt ratio 0.85,
 sector median 0.55"), formatted like the value.
 """
@@ -24,6 +25,8 @@ LANGUAGES: tuple[str, ...] = ("en", "zh")
 PEER_FAMILIES = frozenset({"late_payment", "financials", "profile"})
 _PEER_CLAUSE = {"en": ", sector median {median}", "zh": "，行业中位数 {median}"}
 _TREND = {"en": ("up", "down"), "zh": ("上升", "下降")}
+# {trend} or {trend:later|earlier}: the word for a value >= 0 | < 0
+_TREND_FIELD = re.compile(r"\{trend(?::([^|{}]*)\|([^{}]*))?\}")
 _UNIT_WORDS = {
     "days": {"en": " days", "zh": " 天"},
     "months": {"en": " months", "zh": " 个月"},
@@ -120,7 +123,7 @@ class FeatureSpec:
     def _quantity_format(self, language: str) -> tuple[str, str]:
         template, _ = self.texts(language)
         spec = _value_spec(template)
-        if "{trend}" in template and not spec.startswith(("+", "-", " ")):
+        if _TREND_FIELD.search(template) and not spec.startswith(("+", "-", " ")):
             spec = "+" + spec  # the template words the sign; a bare number needs it
         return spec, _UNIT_WORDS.get(self.unit, {}).get(language, "")
 
@@ -137,10 +140,11 @@ def _value_spec(template: str) -> str:
 
 
 def _fill(template: str, value: float, language: str) -> str:
-    if "{trend}" in template:
-        up, down = _TREND[language]
-        return template.format(value=abs(value), trend=up if value >= 0 else down)
-    return template.format(value=value)
+    trend = _TREND_FIELD.search(template)
+    if trend is None:
+        return template.format(value=value)
+    up, down = trend.groups() if trend.group(1) is not None else _TREND[language]
+    return _TREND_FIELD.sub(up if value >= 0 else down, template).format(value=abs(value))
 
 
 def _f(*args: object, en: tuple[str, str], zh: tuple[str, str]) -> FeatureSpec:
@@ -556,8 +560,8 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "days",
         1,
         "WORSE_THAN_PEERS",
-        en=("Pays {value:.0f} days later than the sector median", _NO_HISTORY),
-        zh=("付款比行业中位数晚 {value:.0f} 天", _NO_HISTORY_ZH),
+        en=("Pays {value:.0f} days {trend:later|earlier} than the sector median", _NO_HISTORY),
+        zh=("付款比行业中位数{trend:晚|早} {value:.0f} 天", _NO_HISTORY_ZH),
     ),
     _f(
         "debt_ratio_vs_sector",

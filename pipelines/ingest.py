@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import codecs
 import logging
-import shutil
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -38,7 +36,7 @@ from features.contract import (
 from features.synthetic import generate
 from pipelines.adapters import read_adapter, real_industry_index
 from pipelines.config import Config, IngestConfig, TableFormat, load_config, parse_args
-from pipelines.io import RAW, StageError, run_stage, write_json
+from pipelines.io import RAW, StageError, atomic_folder, run_stage, write_json
 
 log = logging.getLogger("pipelines")
 # Dates of things that happened: the latest of them is the data's as-of date by default.
@@ -298,11 +296,6 @@ def run(cfg: Config) -> None:
     source = load_source(cfg)
     tables, as_of = source.tables, source.as_of_date
     skipped = sorted(set(TABLES) - set(tables))
-    RAW.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".raw.", dir=RAW.parent))
-    for name, frame in tables.items():
-        frame.to_parquet(staging / f"{name}.parquet", index=False)
-        log.info("%-15s %9d rows", name, len(frame))
     manifest = {
         "source": cfg.ingest.source,
         "as_of_date": as_of.date().isoformat(),
@@ -313,15 +306,13 @@ def run(cfg: Config) -> None:
         "horizon_months": source.horizon_months,
         "notes": source.notes,
     }
-    write_json(manifest, staging / "manifest.json")
+    with atomic_folder(RAW) as staging:
+        for name, frame in tables.items():
+            frame.to_parquet(staging / f"{name}.parquet", index=False)
+            log.info("%-15s %9d rows", name, len(frame))
+        write_json(manifest, staging / "manifest.json")
     for name in skipped:
         log.info(skipped_line(name))
-    old = RAW.with_name(".raw.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if RAW.exists():
-        RAW.rename(old)
-    staging.rename(RAW)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> None:

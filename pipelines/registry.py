@@ -140,6 +140,14 @@ def input_names(pyfunc: mlflow.pyfunc.PyFuncModel) -> list[str]:
     return schema.input_names()
 
 
+def output_names(pyfunc: mlflow.pyfunc.PyFuncModel) -> list[str]:
+    """Return the output columns of a loaded pyfunc's signature, in order."""
+    schema = pyfunc.metadata.get_output_schema()
+    if schema is None:
+        raise StageError("the registered model has no output signature")
+    return schema.input_names()
+
+
 def set_alias(model_name: str, alias: str, version: int | str, tracking_uri: str) -> None:
     """Point ``alias`` of ``model_name`` at ``version`` (moving it from any other version)."""
     _client(tracking_uri).set_registered_model_alias(model_name, alias, str(version))

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from pipelines.io import StageError
-from pipelines.registry import input_names
+from pipelines.registry import input_names, output_names
 
 CHUNK_ROWS = 50_000
 
@@ -34,17 +34,40 @@ def rows_at(snapshots: pd.DataFrame, book: pd.DataFrame, as_of: pd.Timestamp) ->
     return rows.drop(columns="name", errors="ignore").merge(names, on="customer_id", how="left")
 
 
-def score_rows(rows: pd.DataFrame, model: Any, chunk_rows: int = CHUNK_ROWS) -> pd.DataFrame:
-    """Return the pyfunc ``model``'s output for ``rows``, predicted ``chunk_rows`` at a time."""
+def score_rows(
+    rows: pd.DataFrame, model: Any, chunk_rows: int = CHUNK_ROWS, client: Any = None
+) -> pd.DataFrame:
+    """Return the pyfunc ``model``'s output for ``rows``, predicted ``chunk_rows`` at a time.
+
+    Args:
+        rows: Feature rows (extra columns are ignored).
+        model: The loaded pyfunc.
+        chunk_rows: Rows per prediction call (and per Dask task).
+        client: A ``distributed.Client``: the chunks are predicted on its workers; ``None``:
+            here.
+    """
     names = input_names(model)
     require(rows, names, Path("the snapshot rows"))
-    parts = []
-    for start in range(0, len(rows), chunk_rows):
-        # counts may be stored as integers; the signature wants doubles
-        chunk = rows.iloc[start : start + chunk_rows][names].astype(float)
-        parts.append(pd.DataFrame(model.predict(chunk)).set_axis(chunk.index))
-        log.info("scored %d of %d rows", min(start + chunk_rows, len(rows)), len(rows))
+    chunks = [rows.iloc[s : s + chunk_rows][names] for s in range(0, len(rows), chunk_rows)]
+    if client is None:
+        parts = []
+        for chunk in chunks:
+            parts.append(predict_frame(model, chunk))
+            log.info("scored %d of %d rows", sum(map(len, parts)), len(rows))
+    else:
+        shared = client.scatter(model, broadcast=True)
+        futures = client.map(predict_frame, [shared] * len(chunks), chunks, pure=False)
+        parts = client.gather(futures)
+        log.info("scored %d rows in %d tasks on the Dask cluster", len(rows), len(chunks))
+    if not parts:
+        return pd.DataFrame(columns=output_names(model))
     return pd.concat(parts)
+
+
+def predict_frame(model: Any, frame: pd.DataFrame) -> pd.DataFrame:
+    """The pyfunc's output for ``frame`` (its input columns), on ``frame``'s index."""
+    # counts may be stored as integers; the signature wants doubles
+    return pd.DataFrame(model.predict(frame.astype(float))).set_axis(frame.index)
 
 
 def explain_unscored(

@@ -16,21 +16,24 @@ Outputs:
     data/scored/history/<as_of>.parquet (this book; with an empty history, also the
     ``score.backfill_months`` month ends before, re-scored, so that there is a comparison).
 Params:
-    score.as_of_date, score.language, score.backfill_months, score.csv_bom (score.n_reasons is
-    the registered model's).
+    score.as_of_date, score.language, score.backfill_months, score.csv_bom, score.chunk_rows,
+    engine and dask (score.n_reasons is the registered model's).
 """
 
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 import pandas as pd
 
+from pipelines.batch import engine_client
 from pipelines.config import Config, load_config, parse_args
 from pipelines.export import alerts_table, rejects_table, scores_table, write_people_csv
 from pipelines.history import months_to_backfill, write_book
 from pipelines.io import SCORED, StageError, run_stage, write_json
 from pipelines.registry import load_model
+from pipelines.rows import score_rows
 from pipelines.scoring import choose_as_of, load_policy, read_inputs, score_month
 
 log = logging.getLogger("pipelines.score")
@@ -42,11 +45,13 @@ def run(cfg: Config) -> None:
     as_of = choose_as_of(inputs.snapshots, opts.as_of_date, inputs.manifest)
     model = load_model(inputs.registry["model_uri"], inputs.registry["tracking_uri"])
     dates = list(pd.to_datetime(inputs.snapshots["as_of_date"]).unique())
-    for month in months_to_backfill(dates, as_of, opts.backfill_months):
-        book, _, _ = score_month(inputs, model, policy, month, opts.language, with_alerts=False)
-        write_book(book, month)
-        log.info("back-filled the history with %s", f"{month:%Y-%m-%d}")
-    book, alerts, before = score_month(inputs, model, policy, as_of, opts.language)
+    with engine_client(cfg) as client:
+        score = partial(score_rows, model=model, chunk_rows=opts.chunk_rows, client=client)
+        for month in months_to_backfill(dates, as_of, opts.backfill_months):
+            book, _, _ = score_month(inputs, score, policy, month, opts.language, False)
+            write_book(book, month)
+            log.info("back-filled the history with %s", f"{month:%Y-%m-%d}")
+        book, alerts, before = score_month(inputs, score, policy, as_of, opts.language)
     scores, rejects = scores_table(book), rejects_table(book)
     if len(scores) + len(rejects) != len(inputs.customers):
         raise StageError(

@@ -10,6 +10,7 @@ aside by validation) or ``not_started`` (with ``reject_reason``). Each run keeps
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ from pipelines.io import (
     read_json,
     read_parquet,
 )
-from pipelines.rows import explain_unscored, require, rows_at, score_rows
+from pipelines.rows import explain_unscored, require, rows_at
 from pipelines.validate import rejected_customers
 
 SNAPSHOTS = FEATURES / "snapshots.parquet"
@@ -124,22 +125,25 @@ def choose_as_of(snapshots: pd.DataFrame, requested: str | None, manifest: Any) 
     return as_of
 
 
+Scorer = Callable[[pd.DataFrame], pd.DataFrame]  # snapshot rows -> the pyfunc's output
+
+
 def book_at(
-    inputs: Inputs, model: Any, as_of: pd.Timestamp, since: pd.Timestamp, policy: CreditPolicy,
-    language: str,
+    inputs: Inputs, score: Scorer, as_of: pd.Timestamp, since: pd.Timestamp,
+    policy: CreditPolicy, language: str,
 ) -> pd.DataFrame:  # fmt: skip
     """Score the book at ``as_of``: scored rows with reasons and positions, then the rejects.
 
     Args:
         inputs: The stage's inputs.
-        model: The loaded pyfunc.
+        score: Rows to the model's output (``pipelines.rows.score_rows`` with the model).
         as_of: Month end to score.
         since: The previous book's date (start of the "newly overdue" period).
         policy: The credit policy (its ``new_overdue`` days).
         language: Language of the reason sentences.
     """
     rows = rows_at(inputs.snapshots, inputs.customers, as_of)
-    result = score_rows(rows, model)
+    result = score(rows)
     speakers = result.filter(regex=r"^reason_\d+_feature$")
     medians = sector_medians(rows, sorted(set(speakers.to_numpy().ravel()) - {""}))
     sentences = render_reasons(speakers, rows, medians, language)
@@ -195,7 +199,7 @@ def assess(
 
 
 def score_month(
-    inputs: Inputs, model: Any, policy: CreditPolicy, as_of: pd.Timestamp, language: str,
+    inputs: Inputs, score: Scorer, policy: CreditPolicy, as_of: pd.Timestamp, language: str,
     with_alerts: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp | None]:  # fmt: skip
     """Score, compare and assess the book at ``as_of`` against the latest stored earlier book.
@@ -207,7 +211,7 @@ def score_month(
     before = previous_date(as_of)
     previous = read_book(before) if before is not None else None
     since = positions_since(before, as_of)
-    book = book_at(inputs, model, as_of, since, policy, language)
+    book = book_at(inputs, score, as_of, since, policy, language)
     events = events_between(inputs.events, since, as_of)
     book, alerts = assess(book, policy, language, previous, events, with_alerts)
     source = "run" if with_alerts else "backfill"

@@ -23,9 +23,7 @@ Params:
 from __future__ import annotations
 
 import logging
-import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -38,6 +36,7 @@ from pipelines.io import (
     REPORTS,
     VALIDATED,
     StageError,
+    atomic_folder,
     read_json,
     read_parquet,
     run_stage,
@@ -81,30 +80,20 @@ def write_outputs(
     unparsed: pd.DataFrame | None = None,
 ) -> None:
     """Write summary, rejects and Data Docs beside ``out``, then swap them in atomically."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_folder(out) as staging:
         write_json(report.to_dict(), staging / "summary.json")
         for name, result in report.tables.items():
             mine = None if unparsed is None else unparsed[unparsed["table"] == name]
             rejects = rejects_frame(result, tables[name], mine)
             rejects.to_csv(staging / f"rejects_{name}.csv", index=False)
         build_data_docs(report, staging / "docs")
-        _swap(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
 
 def write_validated(
     report: ValidationReport, tables: dict[str, pd.DataFrame], manifest: dict, raw: Path, out: Path
 ) -> None:
     """Write the kept rows and their manifest to ``out`` (raw files copied when all are kept)."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_folder(out) as staging:
         for name, frame in tables.items():
             result, path = report.tables[name], Path(raw) / f"{name}.parquet"
             if result.rejected.empty and path.is_file():
@@ -121,18 +110,6 @@ def write_validated(
             },
         }
         write_json(kept_manifest, staging / "manifest.json")
-        _swap(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
-def _swap(staging: Path, out: Path) -> None:
-    old = out.with_name(f"{staging.name}.old")
-    if out.exists():
-        os.replace(out, old)
-    os.replace(staging, out)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 class RawData(NamedTuple):

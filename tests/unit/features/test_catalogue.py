@@ -277,3 +277,15 @@ def test_module_constants_name_catalogue_features():
     assert set(peers.PEER_FEATURES.values()) == set(feature_names(["peers"]))
     late = {f"n_late_{k}_12m" for k in late_payment.LATE_THRESHOLDS}
     assert late <= set(feature_names(["late_payment"]))
+
+
+@pytest.mark.parametrize(
+    ("value", "language", "sentence"),
+    [
+        (12.0, "en", "Pays 12 days later than the sector median"),
+        (-1.0, "en", "Pays 1 day earlier than the sector median"),
+        (-3.0, "zh", "付款比行业中位数早 3 天"),
+    ],
+)
+def test_a_template_can_name_its_own_trend_words(value, language, sentence):
+    assert FEATURES["days_late_vs_sector"].sentence(value, language) == sentence

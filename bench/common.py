@@ -1,0 +1,91 @@
+"""What every benchmark shares: a figure with its reference, the table, child-process runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One measured figure, and the reference it is judged against (measured in the same run).
+
+    ``ratio`` is value / reference; ``key`` names it in bench.json.
+    """
+
+    section: str
+    what: str
+    value: float
+    unit: str
+    reference: float | None = None
+    reference_what: str = ""
+    key: str | None = None
+
+    @property
+    def ratio(self) -> float | None:
+        if self.reference in (None, 0):
+            return None
+        return self.value / self.reference
+
+
+def table(figures: list[Figure]) -> str:
+    """The figures as a fixed-width table, grouped by section."""
+    lines = [
+        f"{'figure':<46} {'value':>14}  {'reference':<40} {'ratio':>8}",
+        "-" * 112,
+    ]
+    section = None
+    for f in figures:
+        if f.section != section:
+            section = f.section
+            lines.append(f"[{section}]")
+        ref = "" if f.reference is None else f"{_num(f.reference)} {f.reference_what}"
+        ratio = "" if f.ratio is None else f"{f.ratio:.3g}x"
+        lines.append(f"  {f.what:<44} {_num(f.value) + ' ' + f.unit:>14}  {ref:<40} {ratio:>8}")
+    return "\n".join(lines)
+
+
+def _num(x: float) -> str:
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    if abs(x) >= 10:
+        return f"{x:.1f}"
+    return f"{x:.3g}"
+
+
+def run_child(code: str, *args: str, timeout: int = 3600) -> dict:
+    """Run ``code`` in a fresh Python; it prints one JSON line last. Adds its peak RSS in MB.
+
+    A separate process per measurement keeps one measurement's memory out of the next's
+    peak (``ru_maxrss`` of the child itself).
+    """
+    wrapper = (
+        "import json, resource, sys\n"
+        f"{code}\n"
+        "out = main(*sys.argv[1:])\n"
+        "out['peak_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "print(json.dumps(out))\n"
+    )
+    env = dict(os.environ, MLFLOW_DISABLE_TELEMETRY="true", PYTHONWARNINGS="ignore")
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", wrapper, *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"benchmark child failed:\n{done.stderr[-3000:]}")
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    out["wall_s"] = time.perf_counter() - start
+    return out
+
+
+def progress(message: str) -> None:
+    """One progress line on stderr (the table goes to stdout)."""
+    print(f"{time.strftime('%H:%M:%S')} bench: {message}", file=sys.stderr, flush=True)

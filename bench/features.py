@@ -1,0 +1,88 @@
+"""Feature building at growing book sizes against the time to read the raw tables.
+
+Larger books are the default synthetic book repeated with new customer ids (generating a
+200k-customer world with its Monte Carlo true PDs would take longer than the benchmark), so
+every size has the same mix of customers and growth with size is visible as it is.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from bench.common import Figure, progress, run_child
+from features.synthetic import generate
+
+SECTION = "feature building"
+KEYED = ("customers", "invoices", "financials", "events", "defaults")
+CHILD = """
+import time
+from pathlib import Path
+import pandas as pd
+from features.build import FeatureSettings, build_features
+
+def main(folder, as_of):
+    start = time.perf_counter()
+    tables = {p.stem: pd.read_parquet(p) for p in sorted(Path(folder).glob('*.parquet'))}
+    read_s = time.perf_counter() - start
+    start = time.perf_counter()
+    snapshots, _, _ = build_features(tables, pd.Timestamp(as_of), FeatureSettings())
+    return {'read_s': read_s, 'build_s': time.perf_counter() - start, 'rows': len(snapshots)}
+"""
+
+
+def tile(tables: dict[str, pd.DataFrame], copies: int) -> dict[str, pd.DataFrame]:
+    """The book ``copies`` times over, each copy's customers (and invoices) with new ids."""
+    out = {}
+    for name, frame in tables.items():
+        if name not in KEYED or copies == 1:
+            out[name] = frame
+            continue
+        parts = []
+        for k in range(copies):
+            part = frame.assign(customer_id=frame["customer_id"].astype(str) + f"-{k}")
+            if "invoice_id" in part:
+                part["invoice_id"] = part["invoice_id"].astype(str) + f"-{k}"
+            parts.append(part)
+        out[name] = pd.concat(parts, ignore_index=True)
+    return out
+
+
+def run(sizes: list[int], base_customers: int = 5000, n_months: int = 60) -> list[Figure]:
+    """Build features at each book size (multiples of ``base_customers``) in a fresh process."""
+    progress(f"generating the synthetic book ({base_customers} customers, {n_months} months)")
+    start = "2021-01-31"
+    base = generate(base_customers, n_months, start, seed=42)
+    base.pop("truth")
+    as_of = (pd.Timestamp(start) + pd.offsets.MonthEnd(n_months - 1)).date().isoformat()
+    figures: list[Figure] = []
+    per_s: dict[int, float] = {}
+    for size in sizes:
+        copies = max(1, round(size / base_customers))
+        n = copies * base_customers
+        with tempfile.TemporaryDirectory(prefix="bench-features-") as folder:
+            for name, frame in tile(base, copies).items():
+                frame.to_parquet(Path(folder) / f"{name}.parquet", index=False)
+            progress(f"building features for {n:,} customers")
+            out = run_child(CHILD, folder, as_of)
+        per_s[n] = out["rows"] / out["build_s"]
+        label = f"{n:,} customers"
+        figures += [
+            Figure(SECTION, f"{label}: build time", out["build_s"], "s",
+                   out["read_s"], "s to read the raw tables", key=f"features_s_{n}"),
+            Figure(SECTION, f"{label}: customer-months/s", per_s[n], "rows/s",
+                   key=f"features_rows_per_s_{n}"),
+            Figure(SECTION, f"{label}: peak memory", out["peak_mb"], "MB",
+                   key=f"features_peak_mb_{n}"),
+        ]  # fmt: skip
+    largest, smallest = max(per_s), min(per_s)
+    floor = next(f for f in figures if f.key == f"features_s_{largest}")
+    figures += [
+        Figure(SECTION, "build vs I/O floor (largest book)", floor.value / floor.reference, "x",
+               key="features_vs_io"),
+        Figure(SECTION, f"throughput {largest:,} vs {smallest:,} customers", per_s[largest],
+               "rows/s", per_s[smallest], "rows/s (1.0 = linear)", key="features_scaling"),
+    ]  # fmt: skip
+    return figures

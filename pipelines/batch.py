@@ -1,0 +1,211 @@
+"""Score a feature book of any size with a registered model: streamed, here or on Dask.
+
+The score stage scores the book of the pipeline's own snapshots; this command is for books
+too large to hold in memory, or kept elsewhere (a service's nightly run, a portfolio bought
+in). It reads the book in chunks of ``score.chunk_rows`` rows and writes each chunk's PD,
+grade and reason codes as it goes, so memory stays the same however many customers there
+are. With ``engine: dask`` the partitions are scored on the cluster's workers.
+
+Usage:
+    python -m pipelines.batch --config configs/params.yaml --book BOOK --out FOLDER
+        [--model models:/trade-credit-pd@champion]
+
+BOOK is a Parquet file, or a folder of them, holding the model's feature columns (the
+``data/features/snapshots.parquet`` layout); ``customer_id`` and ``as_of_date`` are carried
+over where present. FOLDER receives ``part-00000.parquet``, ... (one per partition of the
+book: a run of its row groups) and ``summary.json``; it is replaced whole when all parts are
+written, so a failed run leaves the previous result. On a cluster, BOOK and FOLDER must be on
+storage every worker can reach under the same path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipelines.config import Config, load_config
+from pipelines.io import StageError, atomic_folder, atomic_path, read_json, run_stage, write_json
+from pipelines.registry import input_names, load_model
+from pipelines.rows import predict_frame
+
+KEEP = ("customer_id", "as_of_date")  # carried from the book into the output when present
+
+log = logging.getLogger("pipelines.batch")
+
+
+@dataclass(frozen=True)
+class Part:
+    """A run of row groups of one Parquet file, scored as one task into one output file."""
+
+    number: int
+    file: Path
+    row_groups: tuple[int, ...]
+    rows: int
+
+
+def plan_parts(book: Path, rows_per_part: int) -> list[Part]:
+    """Cut ``book`` (a Parquet file or folder) into parts of about ``rows_per_part`` rows.
+
+    A part is a run of whole row groups of one file (a row group is never split), so the
+    plan, and with it the output, depends only on the files.
+
+    Raises:
+        StageError: The book is missing, holds no Parquet file, or has no rows.
+    """
+    files = sorted(book.glob("*.parquet")) if book.is_dir() else [book]
+    if not book.exists() or not files:
+        raise StageError(f"{book}: no Parquet book there (a .parquet file or a folder of them)")
+    parts: list[Part] = []
+    for path in files:
+        try:
+            meta = pq.ParquetFile(path).metadata
+        except (OSError, pa.ArrowInvalid) as err:
+            raise StageError(f"{path}: not a readable Parquet file ({err})") from None
+        groups: list[int] = []
+        rows = 0
+        for g in range(meta.num_row_groups):
+            n = meta.row_group(g).num_rows
+            if n == 0:
+                continue
+            groups.append(g)
+            rows += n
+            if rows >= rows_per_part:
+                parts.append(Part(len(parts), path, tuple(groups), rows))
+                groups, rows = [], 0
+        if groups:
+            parts.append(Part(len(parts), path, tuple(groups), rows))
+    if not parts:
+        raise StageError(f"{book}: the book has no rows")
+    return parts
+
+
+def score_part(model: Any, part: Part, folder: Path, chunk_rows: int) -> int:
+    """Score one part ``chunk_rows`` at a time into ``folder/part-NNNNN.parquet``.
+
+    Returns:
+        The number of rows scored.
+    """
+    source = pq.ParquetFile(part.file)
+    names = input_names(model)
+    present = set(source.schema_arrow.names)
+    missing = [n for n in names if n not in present]
+    if missing:
+        raise StageError(f"{part.file} lacks the model's feature columns {missing}")
+    keep = [c for c in KEEP if c in present]
+    writer = None
+    done = 0
+    with atomic_path(folder / f"part-{part.number:05d}.parquet") as tmp:
+        try:
+            batches = source.iter_batches(
+                batch_size=chunk_rows, row_groups=list(part.row_groups), columns=keep + names
+            )
+            for batch in batches:
+                frame = batch.to_pandas()
+                scored = pd.concat([frame[keep], predict_frame(model, frame[names])], axis=1)
+                table = pa.Table.from_pandas(scored, preserve_index=False)
+                writer = writer or pq.ParquetWriter(tmp, table.schema)
+                writer.write_table(table.cast(writer.schema))
+                done += len(frame)
+        finally:
+            if writer is not None:
+                writer.close()
+    return done
+
+
+def score_book(
+    model: Any, book: Path, out: Path, chunk_rows: int, client: Any = None
+) -> dict[str, Any]:
+    """Score every part of ``book`` into the folder ``out`` (replaced whole at the end).
+
+    Args:
+        model: The loaded pyfunc.
+        book: Parquet file or folder of the feature rows.
+        out: Output folder.
+        chunk_rows: Rows per prediction call; also the size of a part.
+        client: A ``distributed.Client`` to score the parts on; ``None``: here, one by one.
+
+    Returns:
+        The run's summary (also written to ``out/summary.json``).
+    """
+    parts = plan_parts(book, chunk_rows)
+    total = sum(p.rows for p in parts)
+    start = time.perf_counter()
+    with atomic_folder(out) as staging:
+        if client is None:
+            scored = 0
+            for part in parts:
+                scored += score_part(model, part, staging, chunk_rows)
+                log.info("scored %d of %d rows (%d parts)", scored, total, len(parts))
+        else:
+            from distributed import as_completed
+
+            shared = client.scatter(model, broadcast=True)
+            futures = [
+                client.submit(score_part, shared, p, staging, chunk_rows, pure=False) for p in parts
+            ]
+            scored = 0
+            for finished, future in enumerate(as_completed(futures), start=1):
+                scored += future.result()
+                log.info(
+                    "scored %d of %d rows (%d of %d parts)", scored, total, finished, len(parts)
+                )
+        if scored != total:
+            raise StageError(f"scored {scored} rows of {total} in {book}")
+        seconds = time.perf_counter() - start
+        summary = {
+            "book": str(book),
+            "rows": total,
+            "parts": len(parts),
+            "seconds": round(seconds, 2),
+            "rows_per_s": round(total / seconds, 1) if seconds else None,
+            "engine": "pandas" if client is None else "dask",
+        }
+        write_json(summary, staging / "summary.json")
+    return summary
+
+
+def engine_client(cfg: Config) -> Any:
+    """A context giving a ``distributed.Client`` for ``engine: dask``, else ``None``."""
+    if cfg.engine != "dask":
+        return nullcontext(None)
+    from pipelines.cluster import dask_client
+
+    return dask_client(cfg.dask)
+
+
+def run(cfg: Config, book: Path, out: Path, model_uri: str | None) -> dict[str, Any]:
+    """Load the model (default: the one the register stage logged) and score the book."""
+    registry = read_json(Path("data/reports/registry.json")) if model_uri is None else {}
+    uri = model_uri or registry["model_uri"]
+    model = load_model(uri, cfg.register_.tracking_uri)
+    log.info("scoring %s with %s (engine %s)", book, uri, cfg.engine)
+    with engine_client(cfg) as client:
+        summary = score_book(model, book, out, cfg.score.chunk_rows, client)
+    log.info(
+        "%d rows in %.1f s: %.0f rows/s", summary["rows"], summary["seconds"], summary["rows_per_s"]
+    )
+    return summary
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line entry (see the module docstring)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default="configs/params.yaml", help="params file")
+    parser.add_argument("--book", required=True, type=Path, help="Parquet file or folder")
+    parser.add_argument("--out", required=True, type=Path, help="output folder")
+    parser.add_argument("--model", default=None, help="model URI; default: the registered one")
+    args = parser.parse_args(argv)
+    run_stage(lambda: run(load_config(args.config), args.book, args.out, args.model))
+
+
+if __name__ == "__main__":
+    main()
