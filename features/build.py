@@ -1,4 +1,16 @@
-"""Assemble the snapshot table: grid, labels and every feature family the data allows."""
+"""Assemble the snapshot table: grid, labels and every feature family the data allows.
+
+The build has two parts, so that the first can run on customer partitions of the book:
+
+* :func:`build_customer_features` uses only each customer's own rows (and the shared industry
+  index): default dates, the snapshot grid and labels, late payment, industry cycle,
+  financials, events, attributes and profile. Run on any split of the customers, it gives
+  the same rows as on the whole book (:func:`partition_tables`, :func:`combine_partitions`).
+* :func:`add_cross_sectional_features` needs every customer at once: the sector default rate
+  and the comparisons with the sector median at the same date.
+
+:func:`build_features` composes the two on the whole book.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +39,9 @@ FAMILY_TABLE = {
     "events": "events",
     "attributes": "attributes",
 }
+# tables split by customer for a partitioned build; every partition gets the shared ones whole
+CUSTOMER_TABLES = ("customers", "invoices", "financials", "events", "attributes", "defaults")
+SHARED_TABLES = ("industry_index",)
 
 
 @dataclass(frozen=True)
@@ -58,6 +73,97 @@ def first_snapshot_month(tables: dict[str, pd.DataFrame], warmup_months: int) ->
     return int(min(starts)) + warmup_months
 
 
+def snapshot_months(
+    tables: dict[str, pd.DataFrame], as_of_date: pd.Timestamp, settings: FeatureSettings
+) -> list[int]:
+    """Month indices of the snapshot grid, from the whole book's tables.
+
+    The configured snapshot dates if any, else every month from :func:`first_snapshot_month`
+    to the as-of date. A partitioned build computes them once, before splitting the tables.
+    """
+    if settings.snapshot_dates:
+        return sorted(int(m) for m in month_index(pd.DatetimeIndex(settings.snapshot_dates)))
+    first = first_snapshot_month(tables, settings.warmup_months)
+    return list(range(first, int(month_index(pd.DatetimeIndex([as_of_date]))[0]) + 1))
+
+
+def skipped_families(tables: dict[str, pd.DataFrame]) -> list[str]:
+    """One line per feature family left out because its table is absent."""
+    return [
+        f"no {table}: {family} features skipped"
+        for family, table in FAMILY_TABLE.items()
+        if table not in tables
+    ]
+
+
+def build_customer_features(
+    tables: dict[str, pd.DataFrame],
+    as_of_date: pd.Timestamp,
+    settings: FeatureSettings,
+    months: list[int],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Default dates, snapshots and every feature that uses only the customer's own rows.
+
+    Args:
+        tables: Canonical contract tables, ``customers`` required; those of a set of customers
+            (with the whole ``industry_index``) give those customers' rows of the whole book.
+        as_of_date: The data's as-of date (nothing after it is used).
+        settings: Windows, lags and the default definition.
+        months: Month indices of the snapshots, from :func:`snapshot_months` of the whole book.
+
+    Returns:
+        ``(snapshots, defaults)``: the snapshots in book order then month, with the per-customer
+        features, and each defaulted customer's default date and trigger.
+    """
+    customers = tables["customers"]
+    defaults = default_dates(
+        tables.get("invoices"), tables.get("events"), tables.get("defaults"), as_of_date,
+        settings.default_days_past_due, settings.default_materiality,
+    )  # fmt: skip
+    # one unit whatever triggers a partition's customers have (their dates may come in us or ns)
+    defaults = defaults.astype({"default_date": "datetime64[ns]"})
+    snaps = build_snapshots(customers, defaults, months, as_of_date, settings.horizon_months)
+    book = customers.set_index("customer_id")
+    snaps["industry"] = snaps["customer_id"].map(book["industry"]).astype(str)
+    snaps["region"] = snaps["customer_id"].map(book["region"]).astype(str)
+    if snaps.empty:  # all in default or not yet customers: no snapshot to add features to
+        return snaps, defaults
+    if "invoices" in tables:
+        snaps = add_late_payment_features(snaps, tables["invoices"], customers)
+    if "industry_index" in tables:
+        snaps = add_industry_features(
+            snaps, tables["industry_index"], settings.index_publication_lag_months
+        )
+    if "financials" in tables:
+        snaps = add_financial_features(snaps, tables["financials"], settings.financials_lag_days)
+    if "events" in tables:
+        snaps = add_event_features(snaps, tables["events"])
+    if "attributes" in tables:
+        snaps = add_attribute_features(snaps, tables["attributes"])
+    return add_profile_features(snaps, customers), defaults
+
+
+def add_cross_sectional_features(
+    snapshots: pd.DataFrame, defaults: pd.DataFrame, customers: pd.DataFrame
+) -> pd.DataFrame:
+    """Add the features that compare customers, and order and type the columns.
+
+    Args:
+        snapshots: Every customer's snapshots from :func:`build_customer_features`.
+        defaults: Every customer's default dates.
+        customers: The whole book (each defaulted customer's sector).
+
+    Returns:
+        A new frame: ID_COLUMNS, then the features in catalogue order as float64, then the
+        attribute features by name.
+    """
+    snaps = add_peer_features(add_sector_default_rate(snapshots, defaults, customers))
+    features = [spec.name for spec in CATALOGUE if spec.name in snaps]
+    features += sorted(c for c in snaps.columns if c.startswith(ATTRIBUTE_PREFIX))
+    snaps[features] = snaps[features].astype(np.float64)
+    return snaps[ID_COLUMNS + features]
+
+
 def build_features(
     tables: dict[str, pd.DataFrame], as_of_date: pd.Timestamp, settings: FeatureSettings
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
@@ -75,40 +181,73 @@ def build_features(
     """
     if "customers" not in tables:
         raise ValueError("the customers table is required")
-    customers = tables["customers"]
-    defaults = default_dates(
-        tables.get("invoices"), tables.get("events"), tables.get("defaults"), as_of_date,
-        settings.default_days_past_due, settings.default_materiality,
-    )  # fmt: skip
-    if settings.snapshot_dates:
-        months = sorted(int(m) for m in month_index(pd.DatetimeIndex(settings.snapshot_dates)))
-    else:
-        first = first_snapshot_month(tables, settings.warmup_months)
-        months = list(range(first, int(month_index(pd.DatetimeIndex([as_of_date]))[0]) + 1))
-    snaps = build_snapshots(customers, defaults, months, as_of_date, settings.horizon_months)
-    book = customers.set_index("customer_id")
-    snaps["industry"] = snaps["customer_id"].map(book["industry"]).astype(str)
-    snaps["region"] = snaps["customer_id"].map(book["region"]).astype(str)
-    skipped = [
-        f"no {table}: {family} features skipped"
-        for family, table in FAMILY_TABLE.items()
-        if table not in tables
-    ]
-    if "invoices" in tables:
-        snaps = add_late_payment_features(snaps, tables["invoices"], customers)
-    if "industry_index" in tables:
-        snaps = add_industry_features(
-            snaps, tables["industry_index"], settings.index_publication_lag_months
-        )
-    snaps = add_sector_default_rate(snaps, defaults, customers)
-    if "financials" in tables:
-        snaps = add_financial_features(snaps, tables["financials"], settings.financials_lag_days)
-    if "events" in tables:
-        snaps = add_event_features(snaps, tables["events"])
-    if "attributes" in tables:
-        snaps = add_attribute_features(snaps, tables["attributes"])
-    snaps = add_peer_features(add_profile_features(snaps, customers))
-    features = [spec.name for spec in CATALOGUE if spec.name in snaps]
-    features += sorted(c for c in snaps.columns if c.startswith(ATTRIBUTE_PREFIX))
-    snaps[features] = snaps[features].astype(np.float64)
-    return snaps[ID_COLUMNS + features], defaults, skipped
+    months = snapshot_months(tables, as_of_date, settings)
+    snaps, defaults = build_customer_features(tables, as_of_date, settings, months)
+    snaps = add_cross_sectional_features(snaps, defaults, tables["customers"])
+    return snaps, defaults, skipped_families(tables)
+
+
+def partition_tables(
+    tables: dict[str, pd.DataFrame], n_partitions: int
+) -> list[dict[str, pd.DataFrame]]:
+    """Split the customer-keyed tables into blocks of consecutive customers of the book.
+
+    The blocks follow the book's row order, so the partitions' snapshots, concatenated in
+    partition order, are in the order of the whole book's build. Rows of customers missing
+    from the book (validation rejects them) go to the first partition, where they still give
+    default dates, as in the whole build. Every row keeps its relative order.
+
+    Args:
+        tables: Canonical contract tables, ``customers`` required; tables other than
+            CUSTOMER_TABLES (the shared ``industry_index``) are left out.
+        n_partitions: Partitions wanted; a book with fewer customers gets one per customer.
+
+    Returns:
+        The partitions, none of them empty (one when the book is), each with the
+        CUSTOMER_TABLES present in ``tables``.
+    """
+    if "customers" not in tables:
+        raise ValueError("the customers table is required")
+    if n_partitions < 1:
+        raise ValueError(f"n_partitions must be at least 1, got {n_partitions}")
+    book = pd.Index(tables["customers"]["customer_id"])
+    if not book.is_unique:
+        raise ValueError("customers.customer_id has duplicates; partitions need a unique key")
+    n = max(1, min(n_partitions, len(book)))
+    parts: list[dict[str, pd.DataFrame]] = [{} for _ in range(n)]
+    for name in CUSTOMER_TABLES:
+        if name not in tables:
+            continue
+        table = tables[name]
+        position = book.get_indexer(table["customer_id"])
+        block = np.where(position < 0, 0, position * n // max(len(book), 1))
+        order = np.argsort(block, kind="stable")
+        bounds = np.searchsorted(block[order], np.arange(n + 1))
+        for k in range(n):
+            parts[k][name] = table.iloc[order[bounds[k] : bounds[k + 1]]]
+    return parts
+
+
+def combine_partitions(
+    results: list[tuple[pd.DataFrame, pd.DataFrame]],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Concatenate the outputs of :func:`build_customer_features` on :func:`partition_tables`.
+
+    Args:
+        results: ``(snapshots, defaults)`` of each partition, in partition order.
+
+    Returns:
+        ``(snapshots, defaults)`` as :func:`build_customer_features` gives them on the whole
+        book: snapshots in partition order, defaults sorted by customer.
+    """
+    if not results:
+        raise ValueError("no partitions to combine")
+    snapshots = _concat([snaps for snaps, _ in results])
+    defaults = _concat([dflt for _, dflt in results])
+    return snapshots, defaults.sort_values("customer_id", kind="stable").reset_index(drop=True)
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    # empty frames may lack columns (no snapshot got features) or type them differently
+    filled = [frame for frame in frames if len(frame)] or frames[:1]
+    return pd.concat(filled, ignore_index=True)

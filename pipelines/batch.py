@@ -88,7 +88,7 @@ def plan_parts(book: Path, rows_per_part: int) -> list[Part]:
     return parts
 
 
-def score_part(model: Any, part: Part, folder: Path, chunk_rows: int) -> int:
+def score_part(part: Part, model: Any, folder: Path, chunk_rows: int) -> int:
     """Score one part ``chunk_rows`` at a time into ``folder/part-NNNNN.parquet``.
 
     Returns:
@@ -110,7 +110,7 @@ def score_part(model: Any, part: Part, folder: Path, chunk_rows: int) -> int:
             )
             for batch in batches:
                 frame = batch.to_pandas()
-                scored = pd.concat([frame[keep], predict_frame(model, frame[names])], axis=1)
+                scored = pd.concat([frame[keep], predict_frame(frame[names], model)], axis=1)
                 table = pa.Table.from_pandas(scored, preserve_index=False)
                 writer = writer or pq.ParquetWriter(tmp, table.schema)
                 writer.write_table(table.cast(writer.schema))
@@ -143,21 +143,13 @@ def score_book(
         if client is None:
             scored = 0
             for part in parts:
-                scored += score_part(model, part, staging, chunk_rows)
+                scored += score_part(part, model, staging, chunk_rows)
                 log.info("scored %d of %d rows (%d parts)", scored, total, len(parts))
         else:
-            from distributed import as_completed
+            from pipelines.cluster import map_partitions
 
-            shared = client.scatter(model, broadcast=True)
-            futures = [
-                client.submit(score_part, shared, p, staging, chunk_rows, pure=False) for p in parts
-            ]
-            scored = 0
-            for finished, future in enumerate(as_completed(futures), start=1):
-                scored += future.result()
-                log.info(
-                    "scored %d of %d rows (%d of %d parts)", scored, total, finished, len(parts)
-                )
+            shared = {"model": model, "folder": staging, "chunk_rows": chunk_rows}
+            scored = sum(map_partitions(client, score_part, parts, shared, "book parts"))
         if scored != total:
             raise StageError(f"scored {scored} rows of {total} in {book}")
         seconds = time.perf_counter() - start

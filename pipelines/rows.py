@@ -52,19 +52,18 @@ def score_rows(
     if client is None:
         parts = []
         for chunk in chunks:
-            parts.append(predict_frame(model, chunk))
+            parts.append(predict_frame(chunk, model))
             log.info("scored %d of %d rows", sum(map(len, parts)), len(rows))
     else:
-        shared = client.scatter(model, broadcast=True)
-        futures = client.map(predict_frame, [shared] * len(chunks), chunks, pure=False)
-        parts = client.gather(futures)
-        log.info("scored %d rows in %d tasks on the Dask cluster", len(rows), len(chunks))
+        from pipelines.cluster import map_partitions
+
+        parts = map_partitions(client, predict_frame, chunks, {"model": model}, "scoring chunks")
     if not parts:
         return pd.DataFrame(columns=output_names(model))
     return pd.concat(parts)
 
 
-def predict_frame(model: Any, frame: pd.DataFrame) -> pd.DataFrame:
+def predict_frame(frame: pd.DataFrame, model: Any) -> pd.DataFrame:
     """The pyfunc's output for ``frame`` (its input columns), on ``frame``'s index."""
     # counts may be stored as integers; the signature wants doubles
     return pd.DataFrame(model.predict(frame.astype(float))).set_axis(frame.index)

@@ -4,6 +4,7 @@
 calibrator + the project's master scale) trained on seeded toy data in well under a second.
 """
 
+import pickle
 from collections.abc import Callable
 from pathlib import Path
 
@@ -98,3 +99,28 @@ def build_tiny_pd_model(
 def tiny_pd_model() -> Callable[..., tuple[PDModel, pd.DataFrame]]:
     """Factory ``tiny_pd_model(features=..., seed=0, ...) -> (PDModel, X)``; see the module."""
     return build_tiny_pd_model
+
+
+@pytest.fixture(scope="session")
+def tiny_pyfunc(tmp_path_factory, tiny_pd_model) -> dict:
+    """The tiny PD model saved and loaded as the pipeline's pyfunc (no registry needed).
+
+    Returns ``{"model": loaded pyfunc, "path": its folder, "X": the rows it was built on}``.
+    """
+    import mlflow
+
+    from pipelines.registry import PDPyfunc, model_signature
+
+    root = tmp_path_factory.mktemp("pyfunc")
+    model, X = tiny_pd_model()
+    pickled = root / "pd_model.pkl"
+    pickled.write_bytes(pickle.dumps(model))
+    path = root / "pyfunc"
+    mlflow.pyfunc.save_model(
+        path,
+        python_model=PDPyfunc(),
+        artifacts={"pd_model": str(pickled)},
+        signature=model_signature(model),
+        input_example=X.head(2)[model.feature_names],
+    )
+    return {"model": mlflow.pyfunc.load_model(str(path)), "path": path, "X": X}

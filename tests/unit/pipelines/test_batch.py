@@ -1,9 +1,7 @@
 """Streamed batch scoring of a Parquet book: parts, equality with in-memory scoring, safety."""
 
 import json
-import pickle
 
-import mlflow
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -12,26 +10,7 @@ import pytest
 
 from pipelines import batch
 from pipelines.io import StageError
-from pipelines.registry import PDPyfunc, model_signature
 from pipelines.rows import score_rows
-
-
-@pytest.fixture(scope="module")
-def pyfunc(tmp_path_factory, tiny_pd_model):
-    """The tiny PD model saved and loaded as the pipeline's pyfunc (no registry needed)."""
-    root = tmp_path_factory.mktemp("model")
-    model, X = tiny_pd_model()
-    pickled = root / "pd_model.pkl"
-    pickled.write_bytes(pickle.dumps(model))
-    path = root / "pyfunc"
-    mlflow.pyfunc.save_model(
-        path,
-        python_model=PDPyfunc(),
-        artifacts={"pd_model": str(pickled)},
-        signature=model_signature(model),
-        input_example=X.head(2)[model.feature_names],
-    )
-    return {"model": mlflow.pyfunc.load_model(str(path)), "path": path, "X": X}
 
 
 def _book(X: pd.DataFrame, n: int, seed: int = 0) -> pd.DataFrame:
@@ -51,8 +30,8 @@ def _read_parts(folder) -> pd.DataFrame:
     return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
 
 
-def test_parts_are_runs_of_whole_row_groups(tmp_path, pyfunc):
-    book = _book(pyfunc["X"], 10)
+def test_parts_are_runs_of_whole_row_groups(tmp_path, tiny_pyfunc):
+    book = _book(tiny_pyfunc["X"], 10)
     _write(book, tmp_path / "a.parquet", group=3)  # row groups 3, 3, 3, 1
     _write(book.head(4), tmp_path / "b.parquet", group=4)
     parts = batch.plan_parts(tmp_path, rows_per_part=5)
@@ -64,9 +43,9 @@ def test_parts_are_runs_of_whole_row_groups(tmp_path, pyfunc):
 
 
 @pytest.mark.parametrize("chunk_rows", [7, 50, 1000])
-def test_streamed_scores_equal_in_memory_scores(tmp_path, pyfunc, chunk_rows):
-    model = pyfunc["model"]
-    book = _book(pyfunc["X"], 230)
+def test_streamed_scores_equal_in_memory_scores(tmp_path, tiny_pyfunc, chunk_rows):
+    model = tiny_pyfunc["model"]
+    book = _book(tiny_pyfunc["X"], 230)
     assert book.isna().any().any()  # rows with missing values are scored too
     _write(book, tmp_path / "book.parquet", group=20)
     summary = batch.score_book(model, tmp_path / "book.parquet", tmp_path / "out", chunk_rows)
@@ -78,10 +57,10 @@ def test_streamed_scores_equal_in_memory_scores(tmp_path, pyfunc, chunk_rows):
     assert json.loads((tmp_path / "out/summary.json").read_text())["rows"] == 230
 
 
-def test_a_failed_run_keeps_the_last_result(tmp_path, pyfunc):
-    model = pyfunc["model"]
+def test_a_failed_run_keeps_the_last_result(tmp_path, tiny_pyfunc):
+    model = tiny_pyfunc["model"]
     out = tmp_path / "out"
-    good = _book(pyfunc["X"], 40)
+    good = _book(tiny_pyfunc["X"], 40)
     _write(good, tmp_path / "good.parquet", group=10)
     batch.score_book(model, tmp_path / "good.parquet", out, 15)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
@@ -95,10 +74,10 @@ def test_a_failed_run_keeps_the_last_result(tmp_path, pyfunc):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad", "good.parquet", "out"]
 
 
-def test_a_book_without_rows_or_files_is_refused(tmp_path, pyfunc):
+def test_a_book_without_rows_or_files_is_refused(tmp_path, tiny_pyfunc):
     with pytest.raises(StageError, match="no Parquet book"):
         batch.plan_parts(tmp_path / "nowhere", 10)
-    _write(_book(pyfunc["X"], 0), tmp_path / "empty.parquet", group=10)
+    _write(_book(tiny_pyfunc["X"], 0), tmp_path / "empty.parquet", group=10)
     with pytest.raises(StageError, match="has no rows"):
         batch.plan_parts(tmp_path / "empty.parquet", 10)
     (tmp_path / "junk.parquet").write_bytes(b"not parquet")
@@ -107,12 +86,12 @@ def test_a_book_without_rows_or_files_is_refused(tmp_path, pyfunc):
 
 
 def test_command_line_scores_with_a_given_model_and_fails_cleanly(
-    tmp_path, pyfunc, monkeypatch, capsys
+    tmp_path, tiny_pyfunc, monkeypatch, capsys
 ):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "params.yaml").write_text("score:\n  chunk_rows: 8\n")
-    _write(_book(pyfunc["X"], 20), tmp_path / "book.parquet", group=8)
-    args = ["--config", "params.yaml", "--model", str(pyfunc["path"])]
+    _write(_book(tiny_pyfunc["X"], 20), tmp_path / "book.parquet", group=8)
+    args = ["--config", "params.yaml", "--model", str(tiny_pyfunc["path"])]
     batch.main([*args, "--book", "book.parquet", "--out", "scored"])
     assert len(_read_parts(tmp_path / "scored")) == 20
     assert len(list((tmp_path / "scored").glob("part-*.parquet"))) == 3

@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from features.build import (
+    SHARED_TABLES,
+    FeatureSettings,
+    add_cross_sectional_features,
+    build_customer_features,
+    build_features,
+    combine_partitions,
+    partition_tables,
+    snapshot_months,
+)
+from features.synthetic import generate
+
+AS_OF = pd.Timestamp("2023-06-30")
+SETTINGS = FeatureSettings()
+
+
+def us(*dates: str | None) -> pd.Series:
+    return pd.Series(pd.to_datetime(list(dates))).astype("datetime64[us]")
+
+
+@pytest.fixture
+def tiny() -> dict[str, pd.DataFrame]:
+    """Three customers, not in id order; C1 defaults before the first snapshot month (90 days
+    past due), C3's insolvency filing lies after the as-of date, X9 is in no table but defaults.
+    """
+    customers = pd.DataFrame(
+        {
+            "customer_id": ["C2", "C1", "C3"],
+            "region": ["N", "S", "N"],
+            "industry": ["A", "B", "A"],
+            "annual_revenue": [1e6, 2e6, 3e6],
+            "relationship_start": us("2022-01-01", "2022-01-01", "2022-01-01"),
+            "credit_limit": [1000.0, 1000.0, 2000.0],
+            "payment_terms_days": [30, 30, 60],
+        }
+    )
+    invoices = pd.DataFrame(
+        {
+            "invoice_id": ["i1", "i2", "i3", "i4"],
+            "customer_id": ["C1", "C2", "C3", "C2"],
+            "issue_date": us("2022-01-15", "2022-02-01", "2022-03-01", "2022-09-01"),
+            "due_date": us("2022-02-14", "2022-03-03", "2022-04-30", "2022-10-01"),
+            "amount": [800.0, 300.0, 400.0, 250.0],
+            "paid_date": us(None, "2022-03-01", "2022-07-15", "2022-10-20"),
+            "disputed": [False, False, False, False],
+        }
+    )
+    events = pd.DataFrame(
+        {
+            "customer_id": ["C2", "C3"],
+            "event_date": pd.to_datetime(["2022-08-10", "2023-09-30"]),  # ns, unlike the rest
+            "event_type": ["legal_dispute", "insolvency_filing"],
+        }
+    )
+    defaults = pd.DataFrame(
+        {"customer_id": ["X9"], "default_date": us("2022-03-31"), "default_type": ["other"]}
+    )
+    return {"customers": customers, "invoices": invoices, "events": events, "defaults": defaults}
+
+
+def partitioned_build(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp, n: int) -> tuple:
+    months = snapshot_months(tables, as_of, SETTINGS)
+    shared = {name: tables[name] for name in SHARED_TABLES if name in tables}
+    parts = partition_tables(tables, n)
+    results = [build_customer_features(part | shared, as_of, SETTINGS, months) for part in parts]
+    snaps, defaults = combine_partitions(results)
+    return add_cross_sectional_features(snaps, defaults, tables["customers"]), defaults
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 7])
+def test_partitioned_build_equals_whole_build(tiny, n):
+    snaps, defaults, _ = build_features(tiny, AS_OF, SETTINGS)
+    assert list(defaults["customer_id"]) == ["C1", "X9"]
+    assert defaults["default_date"].dtype == "datetime64[ns]"
+    got_snaps, got_defaults = partitioned_build(tiny, AS_OF, n)
+    pd.testing.assert_frame_equal(got_snaps, snaps, check_exact=True)
+    pd.testing.assert_frame_equal(got_defaults, defaults, check_exact=True)
+
+
+@pytest.mark.parametrize("n", [1, 3, 20, 50])
+def test_partitioned_build_equals_whole_build_on_a_synthetic_book(n):
+    tables = generate(n_customers=20, n_months=24, start="2021-01-31", seed=3)
+    tables.pop("truth")
+    as_of = tables["industry_index"]["month"].max()
+    snaps, defaults, _ = build_features(tables, as_of, SETTINGS)
+    assert len(snaps) > 100
+    got_snaps, got_defaults = partitioned_build(tables, as_of, n)
+    pd.testing.assert_frame_equal(got_snaps, snaps, check_exact=True)
+    pd.testing.assert_frame_equal(got_defaults, defaults, check_exact=True)
+
+
+def test_partitions_are_consecutive_customers_of_the_book(tiny):
+    parts = partition_tables(tiny, 2)
+    assert [list(p["customers"]["customer_id"]) for p in parts] == [["C2", "C1"], ["C3"]]
+    assert [list(p["invoices"]["invoice_id"]) for p in parts] == [["i1", "i2", "i4"], ["i3"]]
+    assert list(parts[0]["defaults"]["customer_id"]) == ["X9"]  # not in the book: first one
+    assert parts[1]["defaults"].empty
+
+
+def test_more_partitions_than_customers_gives_one_per_customer(tiny):
+    parts = partition_tables(tiny, 10)
+    assert [list(p["customers"]["customer_id"]) for p in parts] == [["C2"], ["C1"], ["C3"]]
+    assert sum(len(p["events"]) for p in parts) == len(tiny["events"])
+
+
+def test_shared_and_unknown_tables_are_left_out(tiny):
+    index = pd.DataFrame({"industry": ["A"], "month": us("2022-01-31"), "value": [1.0]})
+    parts = partition_tables(tiny | {"industry_index": index, "truth": tiny["customers"]}, 2)
+    assert all(set(p) == {"customers", "invoices", "events", "defaults"} for p in parts)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda t: {k: v for k, v in t.items() if k != "customers"}, "customers table"),
+        (lambda t: t | {"customers": pd.concat([t["customers"]] * 2)}, "duplicates"),
+    ],
+)
+def test_partition_tables_rejects_bad_books(tiny, change, message):
+    with pytest.raises(ValueError, match=message):
+        partition_tables(change(tiny), 2)
+
+
+def test_partition_tables_needs_a_positive_count(tiny):
+    with pytest.raises(ValueError, match="at least 1"):
+        partition_tables(tiny, 0)
+
+
+def test_combine_needs_partitions():
+    with pytest.raises(ValueError, match="no partitions"):
+        combine_partitions([])
+
+
+def test_build_features_needs_customers(tiny):
+    with pytest.raises(ValueError, match="customers table"):
+        build_features({"invoices": tiny["invoices"]}, AS_OF, SETTINGS)
