@@ -16,7 +16,7 @@ import os
 import platform
 import time
 
-from bench import features, memory, repro, scoring
+from bench import feature_speed, memory, repro, scoring
 from bench.common import ROOT, Figure, progress, table
 from pipelines.io import write_json
 
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> None:
     if "features" in args.only:
         sizes = [2000, 4000, 8000] if args.quick else [5000, 20_000, 50_000]
         base = 2000 if args.quick else 5000
-        figures += features.run(sizes, base_customers=base)
+        figures += feature_speed.run(sizes, base_customers=base)
     if "scoring" in args.only:
         figures += scoring.run(n_rows=20_000 if args.quick else 100_000, with_dask=True)
         figures.append(
