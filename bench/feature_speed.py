@@ -1,5 +1,8 @@
 """Feature building at growing book sizes against the time to read the raw tables.
 
+Built as the features stage builds them (``pipelines.features.build``: the configured engine,
+in blocks of ``features.block_customers``).
+
 Larger books are the default synthetic book repeated with new customer ids (generating a
 200k-customer world with its Monte Carlo true PDs would take longer than the benchmark), so
 every size has the same mix of customers and growth with size is visible as it is.
@@ -21,14 +24,17 @@ CHILD = """
 import time
 from pathlib import Path
 import pandas as pd
-from features.build import FeatureSettings, build_features
+from features.build import FeatureSettings
+from pipelines.config import load_config
+from pipelines.features import build
 
 def main(folder, as_of):
+    cfg = load_config('configs/params.yaml')  # the stage's engine and block size
     start = time.perf_counter()
     tables = {p.stem: pd.read_parquet(p) for p in sorted(Path(folder).glob('*.parquet'))}
     read_s = time.perf_counter() - start
     start = time.perf_counter()
-    snapshots, _, _ = build_features(tables, pd.Timestamp(as_of), FeatureSettings())
+    snapshots, _, _ = build(cfg, tables, pd.Timestamp(as_of), FeatureSettings())
     return {'read_s': read_s, 'build_s': time.perf_counter() - start, 'rows': len(snapshots)}
 """
 

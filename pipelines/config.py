@@ -82,6 +82,8 @@ class FeaturesConfig(_Section):
     financials_lag_days: int = Field(120, ge=0)
     default_days_past_due: int = Field(90, ge=1)
     default_materiality: float = Field(500.0, ge=0)
+    # engine pandas: customers built at a time (peak memory); the result does not depend on it
+    block_customers: int = Field(10_000, ge=1)
 
 
 class SplitConfig(_Section):

@@ -15,8 +15,11 @@ Params:
 from __future__ import annotations
 
 import logging
+import math
+from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -48,6 +51,8 @@ if TYPE_CHECKING:
     from distributed import Client
 
 log = logging.getLogger("pipelines")
+# (function, partitions, keyword arguments for every call, what) -> results in partition order
+Mapper = Callable[[Callable[..., Any], list, dict[str, Any], str], list[Any]]
 
 
 def load_validated() -> tuple[dict[str, pd.DataFrame], dict]:
@@ -63,7 +68,7 @@ def load_validated() -> tuple[dict[str, pd.DataFrame], dict]:
 
 def feature_settings(cfg: Config, manifest: dict) -> FeatureSettings:
     """The configured settings, with the snapshot dates and horizon a data set may define."""
-    settings = FeatureSettings(**cfg.features.model_dump())
+    settings = FeatureSettings(**cfg.features.model_dump(exclude={"block_customers"}))
     horizon = manifest.get("horizon_months")
     if horizon and horizon != settings.horizon_months:
         log.info("the %s data defines its label horizon: %d months", manifest["source"], horizon)
@@ -84,14 +89,32 @@ def build_features_on_dask(
     client: Client,
     partitions: int,
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    """:func:`~features.build.build_features` with the per-customer part on Dask workers.
+    """:func:`build_in_partitions` with the partitions built on the Dask workers.
 
-    The book is split into ``partitions`` blocks of customers; each worker builds its blocks'
-    snapshots and default dates from their rows (shipped from here); the sector comparisons
-    run here on the gathered result. The output equals ``build_features``' exactly.
+    Each worker builds its blocks' snapshots and default dates from their rows (shipped from
+    here); the sector comparisons run here on the gathered result.
     """
     from pipelines.cluster import map_partitions  # distributed is imported for engine: dask only
 
+    return build_in_partitions(
+        tables, as_of_date, settings, partitions, partial(map_partitions, client)
+    )
+
+
+def build_in_partitions(
+    tables: dict[str, pd.DataFrame],
+    as_of_date: pd.Timestamp,
+    settings: FeatureSettings,
+    partitions: int,
+    mapper: Mapper | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """:func:`~features.build.build_features`, one block of customers at a time.
+
+    The book is split into ``partitions`` blocks of customers; ``mapper`` builds each block's
+    per-customer part (default: here, one after the other, so that only one block's working
+    memory is held at a time); the sector comparisons then run once on the combined table.
+    The output equals ``build_features``' exactly.
+    """
     if "customers" not in tables:
         raise ValueError("the customers table is required")
     months = snapshot_months(tables, as_of_date, settings)  # from all tables, once
@@ -102,11 +125,21 @@ def build_features_on_dask(
         "settings": settings,
         "months": months,
     }
-    log.info("features on dask: %d customer partitions", len(parts))
-    results = map_partitions(client, _customer_part, parts, shared, what="feature partitions")
+    log.info("features in %d customer partitions", len(parts))
+    results = (mapper or _one_by_one)(_customer_part, parts, shared, "feature partitions")
     snapshots, defaults = combine_partitions(results)
     snapshots = add_cross_sectional_features(snapshots, defaults, tables["customers"])
     return snapshots, defaults, skipped_families(tables)
+
+
+def _one_by_one(
+    func: Callable[..., Any], parts: list, shared: dict[str, Any], what: str
+) -> list[Any]:
+    results = []
+    for done, part in enumerate(parts, start=1):
+        results.append(func(part, **shared))
+        log.info("%s: %d of %d done", what, done, len(parts))
+    return results
 
 
 def _customer_part(
@@ -124,8 +157,11 @@ def build(
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """Build the features with the configured engine (``engine``, ``dask``)."""
     if cfg.engine == "pandas":
-        log.info("engine: pandas (this process)")
-        return build_features(tables, as_of, settings)
+        blocks = math.ceil(len(tables["customers"]) / cfg.features.block_customers)
+        log.info("engine: pandas (this process), %d block(s) of customers", max(blocks, 1))
+        if blocks <= 1:
+            return build_features(tables, as_of, settings)
+        return build_in_partitions(tables, as_of, settings, blocks)
     from pipelines.cluster import dask_client, n_partitions
 
     log.info("engine: dask")
