@@ -37,9 +37,10 @@ class Figure:
 
 def table(figures: list[Figure]) -> str:
     """The figures as a fixed-width table, grouped by section."""
+    width = max([len(f.what) for f in figures] + [44]) + 2
     lines = [
-        f"{'figure':<46} {'value':>14}  {'reference':<40} {'ratio':>8}",
-        "-" * 112,
+        f"{'figure':<{width}} {'value':>14}  {'reference':<40} {'ratio':>8}",
+        "-" * (width + 66),
     ]
     section = None
     for f in figures:
@@ -48,7 +49,8 @@ def table(figures: list[Figure]) -> str:
             lines.append(f"[{section}]")
         ref = "" if f.reference is None else f"{_num(f.reference)} {f.reference_what}"
         ratio = "" if f.ratio is None else f"{f.ratio:.3g}x"
-        lines.append(f"  {f.what:<44} {_num(f.value) + ' ' + f.unit:>14}  {ref:<40} {ratio:>8}")
+        value = f"{_num(f.value)} {f.unit}"
+        lines.append(f"  {f.what:<{width - 2}} {value:>14}  {ref:<40} {ratio:>8}")
     return "\n".join(lines)
 
 

@@ -39,10 +39,6 @@ def main(argv: list[str] | None = None) -> None:
         figures += feature_speed.run(sizes, base_customers=base)
     if "scoring" in args.only:
         figures += scoring.run(n_rows=20_000 if args.quick else 100_000, with_dask=True)
-        figures.append(
-            Figure("scoring with reason codes", "explain_vs_predict (goal >= 0.05)",
-                   scoring.explain_vs_predict(figures), "x", key="explain_vs_predict")
-        )  # fmt: skip
     if "memory" in args.only:
         figures += memory.run((20_000, 200_000) if args.quick else (100_000, 1_000_000))
     if "repro" in args.only and not args.quick:
