@@ -39,14 +39,13 @@ def add_event_features(snapshots: pd.DataFrame, events: pd.DataFrame) -> pd.Data
     first = min(int(snapshots["month"].min()), int(ev_month.min(initial=10**9)))
     grid = Grid(snapshots["customer_id"].unique(), first, int(snapshots["month"].max()))
     out = snapshots.copy()
+    cells = grid.position(out["customer_id"], out["month"])
     for kind in sorted(set(COUNTED) | set(SINCE)):
         mask = (events["event_type"] == kind).to_numpy()
         hits = grid.total(grid.position(events["customer_id"].to_numpy()[mask], ev_month[mask]))
         if kind in COUNTED:
-            out[COUNTED[kind]] = grid.gather(
-                trailing_sum(hits, 12), out["customer_id"], out["month"]
-            )
+            out[COUNTED[kind]] = grid.gather(trailing_sum(hits, 12), cells)
         if kind in SINCE:
             since = _months_since(hits, grid.first)
-            out[SINCE[kind]] = grid.gather(since, out["customer_id"], out["month"])
+            out[SINCE[kind]] = grid.gather(since, cells)
     return out

@@ -22,7 +22,7 @@ def _explode_due(invoices: pd.DataFrame, grid: Grid) -> pd.DataFrame:
     age = np.tile(np.arange(WINDOW), len(invoices))
     rows = np.repeat(np.arange(len(invoices)), WINDOW)
     month = due_m[rows] + age
-    cells = grid.position(invoices["customer_id"].to_numpy()[rows], month)
+    cells = grid.cell(grid.rows(invoices["customer_id"])[rows], month)  # ids looked up once
     keep = cells >= 0
     rows, month, age, cells = rows[keep], month[keep], age[keep], cells[keep]
     t = month_end(month).to_numpy()
@@ -85,7 +85,7 @@ def _balance_features(
     rows = np.repeat(np.arange(len(invoices)), span)
     offset = np.arange(len(rows)) - np.repeat(np.cumsum(span) - span, span)
     month = issue_m[rows] + offset
-    cells = grid.position(invoices["customer_id"].to_numpy()[rows], month)
+    cells = grid.cell(grid.rows(invoices["customer_id"])[rows], month)
     amount = invoices["amount"].to_numpy()[rows]
     overdue = invoices["due_date"].to_numpy()[rows] < month_end(month).to_numpy()
     open_amt = grid.total(cells, amount)
@@ -136,6 +136,7 @@ def add_late_payment_features(
     feats = _history_features(_explode_due(invoices, grid), grid)
     feats |= _balance_features(invoices, limits, grid)
     out = snapshots.copy()
+    cells = grid.position(snapshots["customer_id"], snapshots["month"].to_numpy())
     for name, values in feats.items():
-        out[name] = grid.gather(values, snapshots["customer_id"], snapshots["month"].to_numpy())
+        out[name] = grid.gather(values, cells)
     return out

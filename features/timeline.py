@@ -20,8 +20,14 @@ def month_index(dates: pd.Series | pd.DatetimeIndex) -> np.ndarray:
 def month_end(index: np.ndarray | int) -> pd.DatetimeIndex:
     """Month-end timestamp of each month index."""
     index = np.atleast_1d(np.asarray(index, dtype=np.int64))
-    starts = pd.to_datetime({"year": index // 12, "month": index % 12 + 1, "day": 1})
-    return pd.DatetimeIndex(starts + pd.offsets.MonthEnd(0))
+    if index.size == 0:
+        return pd.DatetimeIndex([], dtype="datetime64[ns]")
+    # a few distinct months, often repeated millions of times: build each month end once
+    first = int(index.min())
+    span = np.arange(first, int(index.max()) + 1)
+    starts = pd.to_datetime({"year": span // 12, "month": span % 12 + 1, "day": 1})
+    ends = pd.DatetimeIndex(starts + pd.offsets.MonthEnd(0))
+    return ends[index - first]
 
 
 class Grid:
@@ -45,12 +51,19 @@ class Grid:
         """(customers, months)."""
         return len(self.customers), self.n_months
 
+    def rows(self, customer_ids: pd.Series | np.ndarray) -> np.ndarray:
+        """Grid row of each customer; -1 for a customer not in the grid."""
+        return self.customers.get_indexer(np.asarray(customer_ids))
+
+    def cell(self, rows: np.ndarray, months: np.ndarray) -> np.ndarray:
+        """Flat cell of each (grid row, month); -1 where the key lies outside the grid."""
+        col = np.asarray(months, dtype=np.int64) - self.first
+        ok = (rows >= 0) & (col >= 0) & (col < self.n_months)
+        return np.where(ok, rows * self.n_months + col, -1)
+
     def position(self, customer_ids: pd.Series | np.ndarray, months: np.ndarray) -> np.ndarray:
         """Flat cell of each (customer, month); -1 where the key lies outside the grid."""
-        row = self.customers.get_indexer(np.asarray(customer_ids))
-        col = np.asarray(months, dtype=np.int64) - self.first
-        ok = (row >= 0) & (col >= 0) & (col < self.n_months)
-        return np.where(ok, row * self.n_months + col, -1)
+        return self.cell(self.rows(customer_ids), months)
 
     def total(self, cells: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         """Sum of ``weights`` (or counts) per cell, as a (customers, months) array."""
@@ -67,9 +80,11 @@ class Grid:
         flat[np.isneginf(flat)] = empty
         return flat.reshape(self.shape)
 
-    def gather(self, grid: np.ndarray, customer_ids: pd.Series, months: np.ndarray) -> np.ndarray:
-        """Values of a (customers, months) array at the given keys (NaN outside the grid)."""
-        cells = self.position(customer_ids, months)
+    def gather(self, grid: np.ndarray, cells: np.ndarray) -> np.ndarray:
+        """Values of a (customers, months) array at flat ``cells`` (:meth:`position`; NaN at -1).
+
+        Positions are looked up once per key set and reused for every feature gathered.
+        """
         out = np.full(len(cells), np.nan)
         ok = cells >= 0
         out[ok] = grid.reshape(-1)[cells[ok]]

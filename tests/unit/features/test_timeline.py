@@ -113,7 +113,8 @@ def test_grid_maximum(grid):
 
 def test_grid_gather(grid):
     values = np.arange(6, dtype=float).reshape(2, 3)  # A: 0 1 2, B: 3 4 5
-    got = grid.gather(values, pd.Series(["B", "A", "Z", "A"]), np.array([11, 10, 10, 13]))
+    cells = grid.position(pd.Series(["B", "A", "Z", "A"]), np.array([11, 10, 10, 13]))
+    got = grid.gather(values, cells)
     np.testing.assert_array_equal(got, [4.0, 0.0, np.nan, np.nan])
 
 
@@ -138,3 +139,12 @@ def test_trailing_sum_does_not_modify_its_input():
     grid = np.array([[1.0, 2.0, 3.0]])
     trailing_sum(grid, 2)
     assert grid.tolist() == [[1.0, 2.0, 3.0]]
+
+
+def test_month_end_of_repeated_unordered_and_no_months():
+    index = np.array([24299, 24289, 24299, 24300, 24289])  # Dec 2024, Feb 2024, Dec, Jan 2025, Feb
+    got = month_end(index)
+    assert [str(d.date()) for d in got] == [
+        "2024-12-31", "2024-02-29", "2024-12-31", "2025-01-31", "2024-02-29",
+    ]  # fmt: skip
+    assert len(month_end(np.array([], dtype=np.int64))) == 0
