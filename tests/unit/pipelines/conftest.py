@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from features.contract import TABLES
 from models.pd_model import PDModel
 from pipelines import registry, report, score
 from pipelines.config import Config
@@ -24,6 +25,7 @@ REPO = Path(__file__).parents[3]
 FEATURES = ["days_late_wavg_12m", "n_late_30_12m", "debt_ratio", "current_ratio", "dso_days"]
 AS_OF = pd.Timestamp("2024-12-31")
 BEFORE = pd.Timestamp("2024-11-30")
+D = pd.Timestamp
 NAMES = {
     "C3": '=HYPERLINK("http://x","y")',
     "C4": "深圳华强电子有限公司",
@@ -182,3 +184,92 @@ def read_scored(staged):
         return pd.read_csv(path, encoding="utf-8-sig", keep_default_na=False)
 
     return read
+
+
+def _clean_tables() -> dict[str, pd.DataFrame]:
+    """A small, contract-conforming set of all seven tables (fresh frames on each call)."""
+    ids = ["C1", "C2", "C3"]
+    customers = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "name": ["Alpha", "Beta", "Gamma"],
+            "country": ["DE", "FR", "IT"],
+            "region": ["EU"] * 3,
+            "industry": ["retail", "steel", "retail"],
+            "annual_revenue": [1e6, None, 5e5],
+            "relationship_start": [D("2019-01-01"), D("2020-06-30"), D("2021-03-31")],
+            "credit_limit": [1e4, 5e4, 0.0],
+            "payment_terms_days": [30, 60, 90],
+        }
+    )
+    invoices = pd.DataFrame(
+        {
+            "invoice_id": ["INV-1", "INV-2", "INV-3", "INV-4"],
+            "customer_id": ["C1", "C1", "C2", "C3"],
+            "issue_date": [D("2024-01-05"), D("2024-02-05"), D("2024-03-01"), D("2024-12-31")],
+            "due_date": [D("2024-02-04"), D("2024-03-06"), D("2024-04-30"), D("2025-03-31")],
+            "amount": [100.0, 250.5, 1000.0, 0.01],
+            "currency": ["EUR"] * 4,
+            "paid_date": [D("2024-02-01"), D("2024-02-05"), pd.NaT, pd.NaT],
+            "paid_amount": [100.0, 250.5, None, None],
+            "disputed": [False, False, True, False],
+        }
+    )
+    financials = pd.DataFrame(
+        {
+            "customer_id": ["C1", "C1", "C2"],
+            "period_end": [D("2022-12-31"), D("2023-12-31"), D("2023-12-31")],
+            "available_date": [D("2023-04-30"), D("2024-04-30"), pd.NaT],
+            **{
+                c.name: [10.0, 20.0, None]
+                for c in TABLES["financials"].columns
+                if c.kind == "float"
+            },
+        }
+    )
+    events = pd.DataFrame(
+        {
+            "customer_id": ["C2", "C3"],
+            "event_date": [D("2023-05-01"), D("2024-07-15")],
+            "event_type": ["legal_dispute", "rating_downgrade"],
+            "description": ["court case", None],
+        }
+    )
+    industry_index = pd.DataFrame(
+        {
+            "industry": ["retail", "retail", "steel"],
+            "month": [D("2024-10-31"), D("2024-11-30"), D("2024-11-30")],
+            "value": [101.0, -3.5, 98.0],
+        }
+    )
+    defaults = pd.DataFrame(
+        {"customer_id": ["C2"], "default_date": [D("2024-09-30")], "default_type": ["write_off"]}
+    )
+    attributes = pd.DataFrame(
+        {
+            "customer_id": ["C1", "C1", "C3"],
+            "known_date": [D("2024-01-31"), D("2024-06-30"), D("2024-06-30")],
+            "bureau_score": [610.0, 630.0, 480.0],
+        }
+    )
+    return {
+        "customers": customers,
+        "invoices": invoices,
+        "financials": financials,
+        "events": events,
+        "industry_index": industry_index,
+        "defaults": defaults,
+        "attributes": attributes,
+    }
+
+
+@pytest.fixture(scope="session")
+def clean_tables():
+    """Factory of a small, contract-conforming set of all seven tables (fresh frames each call)."""
+    return _clean_tables
+
+
+@pytest.fixture(scope="session")
+def ledger():
+    """Factory of the clean customers and invoices only: fewer suites, faster tests."""
+    return lambda: {k: v for k, v in _clean_tables().items() if k in ("customers", "invoices")}

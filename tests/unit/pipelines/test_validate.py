@@ -9,37 +9,6 @@ AS_OF = pd.Timestamp("2024-12-31")
 D = pd.Timestamp
 
 
-def ledger() -> dict[str, pd.DataFrame]:
-    """Three customers and four invoices that pass every rule."""
-    customers = pd.DataFrame(
-        {
-            "customer_id": ["C1", "C2", "C3"],
-            "name": ["Alpha", "Beta", "Gamma"],
-            "country": ["DE", "FR", "IT"],
-            "region": ["EU"] * 3,
-            "industry": ["retail", "steel", "retail"],
-            "annual_revenue": [1e6, None, 5e5],
-            "relationship_start": [D("2019-01-01"), D("2020-06-30"), D("2021-03-31")],
-            "credit_limit": [1e4, 5e4, 0.0],
-            "payment_terms_days": [30, 60, 90],
-        }
-    )
-    invoices = pd.DataFrame(
-        {
-            "invoice_id": ["INV-1", "INV-2", "INV-3", "INV-4"],
-            "customer_id": ["C1", "C1", "C2", "C3"],
-            "issue_date": [D("2024-01-05"), D("2024-02-05"), D("2024-03-01"), D("2024-12-31")],
-            "due_date": [D("2024-02-04"), D("2024-03-06"), D("2024-04-30"), D("2025-03-31")],
-            "amount": [100.0, 250.5, 1000.0, 0.01],
-            "currency": ["EUR"] * 4,
-            "paid_date": [D("2024-02-01"), D("2024-02-05"), pd.NaT, pd.NaT],
-            "paid_amount": [100.0, 250.5, None, None],
-            "disputed": [False, False, True, False],
-        }
-    )
-    return {"customers": customers, "invoices": invoices}
-
-
 def write_raw(root, tables: dict[str, pd.DataFrame], mode: str = "fail", unparsed=None) -> None:
     raw = root / "data" / "raw"
     raw.mkdir(parents=True)
@@ -67,7 +36,9 @@ def on_disk(root, name: str) -> tuple[int, int, int]:
     return raw, len(pd.read_parquet(kept)) if kept.is_file() else 0, len(rejects)
 
 
-def test_main_fails_with_message_and_writes_summary_and_rejects(tmp_path, monkeypatch, capsys):
+def test_main_fails_with_message_and_writes_summary_and_rejects(
+    tmp_path, monkeypatch, capsys, ledger
+):
     tables = ledger()
     tables["invoices"].loc[1, "invoice_id"] = "INV-1"
     write_raw(tmp_path, tables)
@@ -95,7 +66,7 @@ def test_main_fails_with_message_and_writes_summary_and_rejects(tmp_path, monkey
     assert not (tmp_path / "data" / "validated").exists()  # nothing goes on
 
 
-def test_quarantine_keeps_the_rest_and_every_row_is_accounted_for(tmp_path, monkeypatch):
+def test_quarantine_keeps_the_rest_and_every_row_is_accounted_for(tmp_path, monkeypatch, ledger):
     tables = ledger()
     tables["customers"].loc[2, "credit_limit"] = -5.0  # C3 and its invoice INV-4 go
     tables["invoices"].loc[1, "amount"] = None  # 'lots' in the file
@@ -131,7 +102,7 @@ def test_quarantine_keeps_the_rest_and_every_row_is_accounted_for(tmp_path, monk
     assert manifest["snapshot_dates"] == []  # the rest of the raw manifest travels along
 
 
-def test_rejected_customers_for_the_score_stage(tmp_path, monkeypatch):
+def test_rejected_customers_for_the_score_stage(tmp_path, monkeypatch, ledger):
     tables = ledger()
     tables["customers"].loc[2, "credit_limit"] = -5.0
     write_raw(tmp_path, tables, "quarantine")
@@ -147,7 +118,9 @@ def test_rejected_customers_for_the_score_stage(tmp_path, monkeypatch):
     ]
 
 
-def test_validated_tables_equal_the_raw_ones_when_nothing_is_rejected(tmp_path, monkeypatch):
+def test_validated_tables_equal_the_raw_ones_when_nothing_is_rejected(
+    tmp_path, monkeypatch, ledger
+):
     write_raw(tmp_path, ledger())
     monkeypatch.chdir(tmp_path)
     validate.main(["--config", "params.yaml"])
@@ -160,7 +133,7 @@ def test_validated_tables_equal_the_raw_ones_when_nothing_is_rejected(tmp_path, 
     assert not (tmp_path / "data/validated/truth.parquet").exists()
 
 
-def test_run_replaces_outputs_and_keeps_them_on_crash(tmp_path, monkeypatch) -> None:
+def test_run_replaces_outputs_and_keeps_them_on_crash(tmp_path, monkeypatch, ledger) -> None:
     write_raw(tmp_path, ledger())
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "data" / "reports" / "validation"
@@ -180,7 +153,7 @@ def test_run_replaces_outputs_and_keeps_them_on_crash(tmp_path, monkeypatch) -> 
     assert sorted(p.name for p in out.parent.iterdir()) == ["validation"]
 
 
-def test_a_table_level_failure_stops_a_quarantine_run(tmp_path, monkeypatch, capsys):
+def test_a_table_level_failure_stops_a_quarantine_run(tmp_path, monkeypatch, capsys, ledger):
     tables = ledger()
     tables["invoices"] = tables["invoices"].drop(columns="disputed")
     write_raw(tmp_path, tables, "quarantine")
@@ -192,7 +165,7 @@ def test_a_table_level_failure_stops_a_quarantine_run(tmp_path, monkeypatch, cap
     assert "quarantine" not in err
 
 
-def test_no_customer_left_is_an_error(tmp_path, monkeypatch, capsys):
+def test_no_customer_left_is_an_error(tmp_path, monkeypatch, capsys, ledger):
     tables = ledger()
     tables["customers"]["credit_limit"] = -1.0
     write_raw(tmp_path, tables, "quarantine")
@@ -202,7 +175,7 @@ def test_no_customer_left_is_an_error(tmp_path, monkeypatch, capsys):
     assert "no customer passed validation" in capsys.readouterr().err
 
 
-def test_main_fails_when_a_listed_table_is_missing(tmp_path, monkeypatch, capsys) -> None:
+def test_main_fails_when_a_listed_table_is_missing(tmp_path, monkeypatch, capsys, ledger) -> None:
     write_raw(tmp_path, ledger())
     (tmp_path / "data" / "raw" / "invoices.parquet").unlink()
     monkeypatch.chdir(tmp_path)

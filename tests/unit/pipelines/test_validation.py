@@ -11,88 +11,6 @@ AS_OF = pd.Timestamp("2024-12-31")
 D = pd.Timestamp
 
 
-def clean_tables() -> dict[str, pd.DataFrame]:
-    """A small, contract-conforming set of all seven tables (fresh frames on each call)."""
-    ids = ["C1", "C2", "C3"]
-    customers = pd.DataFrame(
-        {
-            "customer_id": ids,
-            "name": ["Alpha", "Beta", "Gamma"],
-            "country": ["DE", "FR", "IT"],
-            "region": ["EU"] * 3,
-            "industry": ["retail", "steel", "retail"],
-            "annual_revenue": [1e6, None, 5e5],
-            "relationship_start": [D("2019-01-01"), D("2020-06-30"), D("2021-03-31")],
-            "credit_limit": [1e4, 5e4, 0.0],
-            "payment_terms_days": [30, 60, 90],
-        }
-    )
-    invoices = pd.DataFrame(
-        {
-            "invoice_id": ["INV-1", "INV-2", "INV-3", "INV-4"],
-            "customer_id": ["C1", "C1", "C2", "C3"],
-            "issue_date": [D("2024-01-05"), D("2024-02-05"), D("2024-03-01"), D("2024-12-31")],
-            "due_date": [D("2024-02-04"), D("2024-03-06"), D("2024-04-30"), D("2025-03-31")],
-            "amount": [100.0, 250.5, 1000.0, 0.01],
-            "currency": ["EUR"] * 4,
-            "paid_date": [D("2024-02-01"), D("2024-02-05"), pd.NaT, pd.NaT],
-            "paid_amount": [100.0, 250.5, None, None],
-            "disputed": [False, False, True, False],
-        }
-    )
-    financials = pd.DataFrame(
-        {
-            "customer_id": ["C1", "C1", "C2"],
-            "period_end": [D("2022-12-31"), D("2023-12-31"), D("2023-12-31")],
-            "available_date": [D("2023-04-30"), D("2024-04-30"), pd.NaT],
-            **{
-                c.name: [10.0, 20.0, None]
-                for c in TABLES["financials"].columns
-                if c.kind == "float"
-            },
-        }
-    )
-    events = pd.DataFrame(
-        {
-            "customer_id": ["C2", "C3"],
-            "event_date": [D("2023-05-01"), D("2024-07-15")],
-            "event_type": ["legal_dispute", "rating_downgrade"],
-            "description": ["court case", None],
-        }
-    )
-    industry_index = pd.DataFrame(
-        {
-            "industry": ["retail", "retail", "steel"],
-            "month": [D("2024-10-31"), D("2024-11-30"), D("2024-11-30")],
-            "value": [101.0, -3.5, 98.0],
-        }
-    )
-    defaults = pd.DataFrame(
-        {"customer_id": ["C2"], "default_date": [D("2024-09-30")], "default_type": ["write_off"]}
-    )
-    attributes = pd.DataFrame(
-        {
-            "customer_id": ["C1", "C1", "C3"],
-            "known_date": [D("2024-01-31"), D("2024-06-30"), D("2024-06-30")],
-            "bureau_score": [610.0, 630.0, 480.0],
-        }
-    )
-    return {
-        "customers": customers,
-        "invoices": invoices,
-        "financials": financials,
-        "events": events,
-        "industry_index": industry_index,
-        "defaults": defaults,
-        "attributes": attributes,
-    }
-
-
-def _ledger() -> dict[str, pd.DataFrame]:
-    """Only customers and invoices: fewer suites, faster tests."""
-    return {k: v for k, v in clean_tables().items() if k in ("customers", "invoices")}
-
-
 def _set(table: str, column: str, row: int, value: object) -> Callable[[dict], None]:
     def mutate(tables: dict[str, pd.DataFrame]) -> None:
         tables[table].loc[row, column] = value
@@ -178,7 +96,7 @@ BROKEN = {
 
 
 @pytest.fixture(scope="module")
-def clean_report() -> ValidationReport:
+def clean_report(clean_tables) -> ValidationReport:
     return validate_tables(clean_tables(), AS_OF, sample_rows=5)
 
 
@@ -191,7 +109,7 @@ def test_clean_tables_pass(clean_report: ValidationReport) -> None:
 
 
 @pytest.mark.parametrize("case", list(BROKEN))
-def test_broken_input_names_table_column_and_rule(case: str) -> None:
+def test_broken_input_names_table_column_and_rule(case: str, clean_tables) -> None:
     mutate, (table, columns, rule, sample) = BROKEN[case]
     tables = clean_tables()
     mutate(tables)
@@ -209,8 +127,8 @@ def test_broken_input_names_table_column_and_rule(case: str) -> None:
     assert result.rows_kept + len(result.rejected) == result.rows_in == len(tables[table])
 
 
-def test_message_format_for_duplicate_key() -> None:
-    tables = _ledger()
+def test_message_format_for_duplicate_key(ledger) -> None:
+    tables = ledger()
     tables["invoices"].loc[1, "invoice_id"] = "INV-1"
     report = validate_tables(tables, AS_OF, sample_rows=5)
     (failure,) = report.failures
@@ -223,7 +141,7 @@ def test_message_format_for_duplicate_key() -> None:
     assert report.tables["invoices"].rejected_by_rule() == {"invoice_id: unique key": 2}
 
 
-def test_samples_are_capped_at_sample_rows() -> None:
+def test_samples_are_capped_at_sample_rows(clean_tables) -> None:
     tables = {"customers": clean_tables()["customers"]}
     tables["customers"]["credit_limit"] = -1.0
     (failure,) = validate_tables(tables, AS_OF, sample_rows=2).failures
@@ -232,8 +150,8 @@ def test_samples_are_capped_at_sample_rows() -> None:
     assert len(failure.sample_rows) == 2
 
 
-def test_missing_contract_column_fails_column_set_rule_at_table_level() -> None:
-    tables = _ledger()
+def test_missing_contract_column_fails_column_set_rule_at_table_level(ledger) -> None:
+    tables = ledger()
     tables["invoices"] = tables["invoices"].drop(columns=["amount"])
     report = validate_tables(tables, AS_OF, sample_rows=5, on_bad_rows="quarantine")
     (failure,) = report.failures
@@ -244,8 +162,8 @@ def test_missing_contract_column_fails_column_set_rule_at_table_level() -> None:
     assert report.tables["invoices"].rejected.empty
 
 
-def test_extra_column_fails_closed_table_only() -> None:
-    tables = _ledger()
+def test_extra_column_fails_closed_table_only(clean_tables, ledger) -> None:
+    tables = ledger()
     tables["invoices"]["note"] = "x"
     tables["attributes"] = clean_tables()["attributes"].assign(another_score=1.0)
     (failure,) = validate_tables(tables, AS_OF, sample_rows=5).failures
@@ -253,7 +171,7 @@ def test_extra_column_fails_closed_table_only() -> None:
     assert "exactly the contract columns" in failure.message()
 
 
-def test_a_column_of_the_wrong_dtype_is_a_table_level_failure() -> None:
+def test_a_column_of_the_wrong_dtype_is_a_table_level_failure(clean_tables) -> None:
     tables = {"customers": clean_tables()["customers"]}
     tables["customers"]["payment_terms_days"] = ["30", "x", "60"]
     failures = validate_tables(tables, AS_OF, sample_rows=5).failures
@@ -265,8 +183,8 @@ def test_a_column_of_the_wrong_dtype_is_a_table_level_failure() -> None:
     assert "could not be evaluated" in failures[1].message()
 
 
-def test_unparsed_cells_are_the_type_rule_not_also_not_null() -> None:
-    tables = _ledger()
+def test_unparsed_cells_are_the_type_rule_not_also_not_null(ledger) -> None:
+    tables = ledger()
     tables["invoices"].loc[2, "amount"] = None  # ingest could not parse 'twelve'
     tables["invoices"].loc[1, "due_date"] = pd.NaT  # nor '2024-02-30'
     unparsed = pd.DataFrame(
@@ -289,8 +207,8 @@ def test_unparsed_cells_are_the_type_rule_not_also_not_null() -> None:
     assert report.tables["invoices"].rejected["rule"].tolist() == ["type", "type"]
 
 
-def test_rows_are_attributed_to_the_first_rule_they_broke() -> None:
-    tables = _ledger()
+def test_rows_are_attributed_to_the_first_rule_they_broke(ledger) -> None:
+    tables = ledger()
     tables["invoices"].loc[0, ["amount", "invoice_id"]] = [-1.0, "INV-2"]
     report = validate_tables(tables, AS_OF, sample_rows=5)
     assert [f.columns for f in report.failures] == [
@@ -307,7 +225,9 @@ def test_rows_are_attributed_to_the_first_rule_they_broke() -> None:
 
 
 @pytest.mark.parametrize(("mode", "orphans"), [("fail", 0), ("quarantine", 2)])
-def test_quarantined_customers_take_their_rows_with_them(mode: str, orphans: int) -> None:
+def test_quarantined_customers_take_their_rows_with_them(
+    mode: str, orphans: int, clean_tables
+) -> None:
     tables = clean_tables()
     tables["customers"].loc[0, "credit_limit"] = -1.0  # C1: 2 invoices, 2 statements, ...
     tables = {k: tables[k] for k in ("customers", "invoices", "financials", "attributes")}
@@ -320,8 +240,8 @@ def test_quarantined_customers_take_their_rows_with_them(mode: str, orphans: int
     assert len(report.blocking) == (1 if mode == "fail" else 0)
 
 
-def test_summary_is_json_ready_and_adds_up() -> None:
-    tables = _ledger()
+def test_summary_is_json_ready_and_adds_up(ledger) -> None:
+    tables = ledger()
     tables["invoices"].loc[0, "paid_date"] = D("2023-01-01")
     summary = validate_tables(tables, AS_OF, sample_rows=5).to_dict()
     json.dumps(summary, allow_nan=False)
