@@ -20,7 +20,7 @@ from bench.common import Figure, progress
 from models.metrics import auc
 from models.train import early_stopping_split, lgb_params, train_booster
 from models.treeshap import contributions, tabulate
-from pipelines.config import load_config
+from pipelines.config import Config, load_config
 from pipelines.registry import load_model
 from pipelines.rows import score_rows
 from pipelines.train import window_rows
@@ -83,15 +83,14 @@ def run(n_rows: int = 100_000, with_dask: bool = True) -> list[Figure]:
         Figure(SECTION, "explain_vs_predict (goal >= 0.05)", explain / predict, "x",
                key="explain_vs_predict"),
     ]  # fmt: skip
-    figures += _shape_levers(booster, X, fast)
+    figures += _shape_levers(cfg, booster, X, fast)
     if with_dask:
-        figures += _dask_lever(rows, model, chunk, explain)
+        figures += _dask_lever(cfg, rows, model, chunk, explain)
     return figures
 
 
-def _shape_levers(booster: lgb.Booster, X: np.ndarray, fast: float) -> list[Figure]:
+def _shape_levers(cfg: Config, booster: lgb.Booster, X: np.ndarray, fast: float) -> list[Figure]:
     """Unconstrained trees on the same training rows: test AUC and explanation speed."""
-    cfg = load_config("configs/params.yaml")
     t = cfg.train
     train = json.loads(Path("data/models/train.json").read_text())
     names, chosen = train["features"], train["params"]
@@ -143,11 +142,12 @@ def _shape_levers(booster: lgb.Booster, X: np.ndarray, fast: float) -> list[Figu
     return figures
 
 
-def _dask_lever(rows: pd.DataFrame, model: object, chunk: int, here: float) -> list[Figure]:
-    """The same scoring on a 2-worker LocalCluster (one thread each)."""
+def _dask_lever(
+    cfg: Config, rows: pd.DataFrame, model: object, chunk: int, here: float
+) -> list[Figure]:
+    """The same scoring on the configured Dask cluster (a 2-worker LocalCluster by default)."""
     from pipelines.cluster import dask_client
 
-    cfg = load_config("configs/params.yaml")
     progress("scoring on a 2-worker LocalCluster")
     with dask_client(cfg.dask) as client:
         score_rows(rows.iloc[:100], model, chunk, client)

@@ -33,7 +33,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.config import Config, load_config
-from pipelines.io import StageError, atomic_folder, atomic_path, read_json, run_stage, write_json
+from pipelines.io import (
+    REPORTS,
+    StageError,
+    atomic_folder,
+    atomic_path,
+    read_json,
+    run_stage,
+    write_json,
+)
 from pipelines.registry import input_names, load_model
 from pipelines.rows import predict_frame
 
@@ -176,7 +184,7 @@ def engine_client(cfg: Config) -> Any:
 
 def run(cfg: Config, book: Path, out: Path, model_uri: str | None) -> dict[str, Any]:
     """Load the model (default: the one the register stage logged) and score the book."""
-    registry = read_json(Path("data/reports/registry.json")) if model_uri is None else {}
+    registry = read_json(REPORTS / "registry.json") if model_uri is None else {}
     uri = model_uri or registry["model_uri"]
     model = load_model(uri, cfg.register_.tracking_uri)
     log.info("scoring %s with %s (engine %s)", book, uri, cfg.engine)
