@@ -1,6 +1,6 @@
 """Feature building at growing book sizes against the time to read the raw tables.
 
-Built as the features stage builds them (``pipelines.features.build``: the configured engine,
+Built as the features stage builds them (``pipelines.featurize.build``: the configured engine,
 in blocks of ``features.block_customers``).
 
 Larger books are the default synthetic book repeated with new customer ids (generating a
@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from bench.common import Figure, progress, run_child
-from features.synthetic import generate
+from pipelines.sources.synthetic import generate
 
 SECTION = "feature building"
 KEYED = ("customers", "invoices", "financials", "events", "defaults")
@@ -25,8 +25,8 @@ import time
 from pathlib import Path
 import pandas as pd
 from features.build import FeatureSettings
-from pipelines.config import load_config
-from pipelines.features import build
+from pipelines.runtime.config import load_config
+from pipelines.featurize import build
 
 def main(folder, as_of):
     cfg = load_config('configs/params.yaml')  # the stage's engine and block size

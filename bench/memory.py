@@ -21,7 +21,7 @@ GROUP = 50_000
 CHILD = """
 from pathlib import Path
 from pipelines.batch import run
-from pipelines.config import load_config
+from pipelines.runtime.config import load_config
 
 def main(book, out):
     return run(load_config('configs/params.yaml'), Path(book), Path(out), None)

@@ -25,8 +25,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from pipelines.config import load_config
-from pipelines.io import StageError, write_json
+from pipelines.io.files import StageError, write_json
+from pipelines.runtime.config import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"

@@ -18,7 +18,7 @@ import time
 
 from bench import feature_speed, memory, repro, scoring
 from bench.common import ROOT, Figure, progress, table
-from pipelines.io import write_json
+from pipelines.io.files import write_json
 
 OUT = ROOT / "data/reports/bench.json"
 SECTIONS = ("features", "scoring", "memory", "repro")

@@ -20,9 +20,9 @@ from bench.common import Figure, progress
 from models.metrics import auc
 from models.train import early_stopping_split, lgb_params, train_booster
 from models.treeshap import contributions, tabulate
-from pipelines.config import Config, load_config
-from pipelines.registry import load_model
-from pipelines.rows import score_rows
+from pipelines.book.rows import score_rows
+from pipelines.modelstore.registry import load_model
+from pipelines.runtime.config import Config, load_config
 from pipelines.train import window_rows
 
 SECTION = "scoring with reason codes"
@@ -146,7 +146,7 @@ def _dask_lever(
     cfg: Config, rows: pd.DataFrame, model: object, chunk: int, here: float
 ) -> list[Figure]:
     """The same scoring on the configured Dask cluster (a 2-worker LocalCluster by default)."""
-    from pipelines.cluster import dask_client
+    from pipelines.runtime.cluster import dask_client
 
     progress("scoring on a 2-worker LocalCluster")
     with dask_client(cfg.dask) as client:

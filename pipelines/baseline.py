@@ -23,8 +23,8 @@ from pathlib import Path
 from features.catalogue import monotone_constraints
 from models.baseline import BaselinePD, WoEScorecard
 from models.calibration import PDCalibrator
-from pipelines.config import Config, load_config, parse_args
-from pipelines.io import MODELS, StageError, read_json, run_stage, write_csv, write_json
+from pipelines.io.files import MODELS, StageError, read_json, run_stage, write_csv, write_json
+from pipelines.runtime.config import Config, load_config, parse_args
 from pipelines.train import window_rows
 
 BASELINE = MODELS / "baseline.json"

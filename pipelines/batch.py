@@ -32,8 +32,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipelines.config import Config, load_config
-from pipelines.io import (
+from pipelines.book.rows import predict_frame
+from pipelines.io.files import (
     REPORTS,
     StageError,
     atomic_folder,
@@ -42,8 +42,8 @@ from pipelines.io import (
     run_stage,
     write_json,
 )
-from pipelines.registry import input_names, load_model
-from pipelines.rows import predict_frame
+from pipelines.modelstore.registry import input_names, load_model
+from pipelines.runtime.config import Config, load_config
 
 KEEP = ("customer_id", "as_of_date")  # carried from the book into the output when present
 
@@ -154,7 +154,7 @@ def score_book(
                 scored += score_part(part, model, staging, chunk_rows)
                 log.info("scored %d of %d rows (%d parts)", scored, total, len(parts))
         else:
-            from pipelines.cluster import map_partitions
+            from pipelines.runtime.cluster import map_partitions
 
             shared = {"model": model, "folder": staging, "chunk_rows": chunk_rows}
             scored = sum(map_partitions(client, score_part, parts, shared, "book parts"))
@@ -177,7 +177,7 @@ def engine_client(cfg: Config) -> Any:
     """A context giving a ``distributed.Client`` for ``engine: dask``, else ``None``."""
     if cfg.engine != "dask":
         return nullcontext(None)
-    from pipelines.cluster import dask_client
+    from pipelines.runtime.cluster import dask_client
 
     return dask_client(cfg.dask)
 

@@ -18,9 +18,9 @@ import numpy as np
 
 from models import metrics
 from models.calibration import PDCalibrator, choose_method
-from pipelines.artifacts import CALIBRATOR, load_booster
-from pipelines.config import Config, load_config, parse_args
-from pipelines.io import REPORTS, StageError, run_stage, write_json
+from pipelines.io.artifacts import CALIBRATOR, load_booster
+from pipelines.io.files import REPORTS, StageError, run_stage, write_json
+from pipelines.runtime.config import Config, load_config, parse_args
 from pipelines.train import window_rows
 
 log = logging.getLogger("pipelines")

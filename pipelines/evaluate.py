@@ -31,11 +31,9 @@ import pandas as pd
 from models import backtest, metrics
 from models.master_scale import MasterScale
 from models.pd_model import PDModel
-from pipelines.artifacts import load_pd_model
 from pipelines.baseline import load_baseline
-from pipelines.config import Config, EvaluateConfig, load_config, parse_args
-from pipelines.figures import render_figures
-from pipelines.io import (
+from pipelines.io.artifacts import load_pd_model
+from pipelines.io.files import (
     FEATURES,
     RAW,
     REPORTS,
@@ -47,6 +45,8 @@ from pipelines.io import (
     write_csv,
     write_json,
 )
+from pipelines.render.figures import render_figures
+from pipelines.runtime.config import Config, EvaluateConfig, load_config, parse_args
 
 SNAPSHOTS = FEATURES / "snapshots.parquet"
 SPLIT = SPLITS / "split.parquet"

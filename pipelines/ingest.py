@@ -22,7 +22,6 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from features.adapters import Adapted
 from features.build import FAMILY_TABLE
 from features.contract import (
     OUTCOME_TABLES,
@@ -33,10 +32,11 @@ from features.contract import (
     TextFormat,
     parse_table,
 )
-from features.synthetic import generate
-from pipelines.adapters import read_adapter, real_industry_index
-from pipelines.config import Config, IngestConfig, TableFormat, load_config, parse_args
-from pipelines.io import RAW, StageError, atomic_folder, run_stage, write_json
+from pipelines.io.files import RAW, StageError, atomic_folder, run_stage, write_json
+from pipelines.runtime.config import Config, IngestConfig, TableFormat, load_config, parse_args
+from pipelines.sources.adapters import Adapted
+from pipelines.sources.public import read_adapter, real_industry_index
+from pipelines.sources.synthetic import generate
 
 log = logging.getLogger("pipelines")
 # Dates of things that happened: the latest of them is the data's as-of date by default.

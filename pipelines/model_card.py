@@ -23,9 +23,18 @@ from typing import Any
 import pandas as pd
 
 from features.catalogue import spec_for
-from pipelines import registry
-from pipelines.config import Config, load_config, parse_args
-from pipelines.io import FEATURES, MODELS, RAW, REPORTS, SPLITS, atomic_path, read_json, run_stage
+from pipelines.io.files import (
+    FEATURES,
+    MODELS,
+    RAW,
+    REPORTS,
+    SPLITS,
+    atomic_path,
+    read_json,
+    run_stage,
+)
+from pipelines.modelstore import registry
+from pipelines.runtime.config import Config, load_config, parse_args
 
 CARD = REPORTS / "model_card.md"
 INPUTS = {

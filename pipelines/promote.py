@@ -36,11 +36,11 @@ from typing import Any
 import pandas as pd
 
 from models import backtest, metrics
-from pipelines import registry
-from pipelines.artifacts import load_master_scale
-from pipelines.config import Config, load_config
-from pipelines.io import FEATURES, SPLITS, StageError, read_parquet, run_stage
-from pipelines.rows import score_rows
+from pipelines.book.rows import score_rows
+from pipelines.io.artifacts import load_master_scale
+from pipelines.io.files import FEATURES, SPLITS, StageError, read_parquet, run_stage
+from pipelines.modelstore import registry
+from pipelines.runtime.config import Config, load_config
 
 KEYS = ["customer_id", "as_of_date"]
 log = logging.getLogger("pipelines.promote")

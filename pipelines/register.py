@@ -28,9 +28,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipelines.artifacts import load_pd_model
-from pipelines.config import Config, load_config, parse_args
-from pipelines.io import (
+from pipelines.io.artifacts import load_pd_model
+from pipelines.io.files import (
     FEATURES,
     MODELS,
     RAW,
@@ -42,7 +41,8 @@ from pipelines.io import (
     run_stage,
     write_json,
 )
-from pipelines.registry import file_md5, log_and_register
+from pipelines.modelstore.registry import file_md5, log_and_register
+from pipelines.runtime.config import Config, load_config, parse_args
 
 METRICS = REPORTS / "metrics.json"
 PLOT_DIRS = (REPORTS / "plots", REPORTS / "figures")

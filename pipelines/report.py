@@ -23,10 +23,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipelines.artifacts import load_master_scale
-from pipelines.config import Config, load_config, parse_args
-from pipelines.history import history_dates, read_book
-from pipelines.io import (
+from pipelines.book.history import history_dates, read_book
+from pipelines.book.month import load_policy
+from pipelines.io.artifacts import load_master_scale
+from pipelines.io.files import (
     FEATURES,
     REPORTS,
     SCORED,
@@ -36,8 +36,8 @@ from pipelines.io import (
     run_stage,
     write_bytes,
 )
-from pipelines.report_page import page_context, render
-from pipelines.scoring import load_policy
+from pipelines.render.portfolio import page_context, render
+from pipelines.runtime.config import Config, load_config, parse_args
 
 REPORT = REPORTS / "portfolio.html"
 LABELS = ["customer_id", "as_of_date", "region", "label"]

@@ -28,13 +28,13 @@ from functools import partial
 import pandas as pd
 
 from pipelines.batch import engine_client
-from pipelines.config import Config, load_config, parse_args
-from pipelines.export import alerts_table, rejects_table, scores_table, write_people_csv
-from pipelines.history import months_to_backfill, write_book
-from pipelines.io import SCORED, StageError, run_stage, write_json
-from pipelines.registry import load_model
-from pipelines.rows import score_rows
-from pipelines.scoring import choose_as_of, load_policy, read_inputs, score_month
+from pipelines.book.export import alerts_table, rejects_table, scores_table, write_people_csv
+from pipelines.book.history import months_to_backfill, write_book
+from pipelines.book.month import choose_as_of, load_policy, read_inputs, score_month
+from pipelines.book.rows import score_rows
+from pipelines.io.files import SCORED, StageError, run_stage, write_json
+from pipelines.modelstore.registry import load_model
+from pipelines.runtime.config import Config, load_config, parse_args
 
 log = logging.getLogger("pipelines.score")
 

@@ -20,8 +20,7 @@ import pandas as pd
 
 from features.timeline import month_end
 from models.split import WindowBounds, single_as_of, split_by_customer, split_by_time
-from pipelines.config import Config, load_config, parse_args
-from pipelines.io import (
+from pipelines.io.files import (
     FEATURES,
     SPLITS,
     StageError,
@@ -30,6 +29,7 @@ from pipelines.io import (
     write_json,
     write_parquet,
 )
+from pipelines.runtime.config import Config, load_config, parse_args
 
 log = logging.getLogger("pipelines")
 

@@ -28,10 +28,9 @@ import pandas as pd
 
 from features.catalogue import ATTRIBUTE_PREFIX, FEATURE_NAMES, spec_for
 from models.train import early_stopping_split, lgb_params, tune_booster, unstable_features
-from pipelines.artifacts import BOOSTER
-from pipelines.config import TUNABLE, Config, TrainConfig, load_config, parse_args
-from pipelines.io import FEATURES as FEATURES_DIR
-from pipelines.io import (
+from pipelines.io.artifacts import BOOSTER
+from pipelines.io.files import FEATURES as FEATURES_DIR
+from pipelines.io.files import (
     MODELS,
     SPLITS,
     StageError,
@@ -41,6 +40,7 @@ from pipelines.io import (
     write_csv,
     write_json,
 )
+from pipelines.runtime.config import TUNABLE, Config, TrainConfig, load_config, parse_args
 
 log = logging.getLogger("pipelines")
 SMALL_FIT_ROWS = 20_000

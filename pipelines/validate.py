@@ -30,8 +30,14 @@ from typing import Any, NamedTuple
 import pandas as pd
 
 from features.contract import TABLES
-from pipelines.config import Config, load_config, parse_args
-from pipelines.io import (
+from pipelines.checks.gx import (
+    TableResult,
+    ValidationReport,
+    build_data_docs,
+    no_cells,
+    validate_tables,
+)
+from pipelines.io.files import (
     RAW,
     REPORTS,
     VALIDATED,
@@ -42,13 +48,7 @@ from pipelines.io import (
     run_stage,
     write_json,
 )
-from pipelines.validation import (
-    TableResult,
-    ValidationReport,
-    build_data_docs,
-    no_cells,
-    validate_tables,
-)
+from pipelines.runtime.config import Config, load_config, parse_args
 
 OUT = REPORTS / "validation"
 MANIFEST = RAW / "manifest.json"

@@ -109,7 +109,7 @@ def tiny_pyfunc(tmp_path_factory, tiny_pd_model) -> dict:
     """
     import mlflow
 
-    from pipelines.registry import PDPyfunc, model_signature
+    from pipelines.modelstore.registry import PDPyfunc, model_signature
 
     root = tmp_path_factory.mktemp("pyfunc")
     model, X = tiny_pd_model()

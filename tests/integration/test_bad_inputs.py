@@ -25,7 +25,7 @@ import pytest
 import yaml
 
 from pipelines import ingest, validate
-from pipelines.config import Config
+from pipelines.runtime.config import Config
 
 AS_OF = "2024-12-31"
 CUSTOMER = [

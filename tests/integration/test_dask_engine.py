@@ -8,12 +8,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from features.build import FeatureSettings, build_features
-from features.synthetic import generate
 from pipelines.batch import score_book
-from pipelines.cluster import dask_client, map_partitions, n_partitions
-from pipelines.config import DaskConfig
-from pipelines.features import build_features_on_dask
-from pipelines.rows import score_rows
+from pipelines.book.rows import score_rows
+from pipelines.featurize import build_features_on_dask
+from pipelines.runtime.cluster import dask_client, map_partitions, n_partitions
+from pipelines.runtime.config import DaskConfig
+from pipelines.sources.synthetic import generate
 
 SETTINGS = FeatureSettings()
 Book = tuple[dict[str, pd.DataFrame], pd.Timestamp]

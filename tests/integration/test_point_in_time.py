@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from features.build import FeatureSettings, build_features
-from features.synthetic import generate
+from pipelines.sources.synthetic import generate
 
 SETTINGS = FeatureSettings()
 FEATURE_START = 7  # first feature column after the id columns

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipelines.adapters import read_fama_french, real_industry_index
+from pipelines.sources.public import read_fama_french, real_industry_index
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared" / "data"

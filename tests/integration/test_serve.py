@@ -19,8 +19,8 @@ import pandas as pd
 import pytest
 import requests
 
-from pipelines import registry
-from pipelines.rows import score_rows
+from pipelines.book.rows import score_rows
+from pipelines.modelstore import registry
 
 pytestmark = pytest.mark.slow
 

@@ -11,13 +11,13 @@ import yaml
 
 from features.build import FeatureSettings, build_features
 from features.catalogue import FEATURE_NAMES
-from features.synthetic import generate
 from models.calibration import PDCalibrator
 from models.master_scale import MasterScale
 from models.pd_model import PDModel
 from models.split import split_by_time
 from models.train import lgb_params, train_booster
-from pipelines.config import Config
+from pipelines.runtime.config import Config
+from pipelines.sources.synthetic import generate
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -4,13 +4,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.adapters import (
+from features.contract import TABLES, cast_table
+from pipelines.sources.adapters import (
     adapt_ibm_ar,
     adapt_polish,
     adapt_taiwan,
     industry_index_from_returns,
 )
-from features.contract import TABLES, cast_table
 
 
 def taiwan_rows() -> pd.DataFrame:

@@ -13,7 +13,7 @@ from features.build import (
     partition_tables,
     snapshot_months,
 )
-from features.synthetic import generate
+from pipelines.sources.synthetic import generate
 
 AS_OF = pd.Timestamp("2023-06-30")
 SETTINGS = FeatureSettings()

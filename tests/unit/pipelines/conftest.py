@@ -18,8 +18,9 @@ import pytest
 
 from features.contract import TABLES
 from models.pd_model import PDModel
-from pipelines import registry, report, score
-from pipelines.config import Config
+from pipelines import report, score
+from pipelines.modelstore import registry
+from pipelines.runtime.config import Config
 
 REPO = Path(__file__).parents[3]
 FEATURES = ["days_late_wavg_12m", "n_late_30_12m", "debt_ratio", "current_ratio", "dso_days"]

@@ -9,8 +9,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipelines import batch
-from pipelines.io import StageError
-from pipelines.rows import score_rows
+from pipelines.book.rows import score_rows
+from pipelines.io.files import StageError
 
 
 def _book(X: pd.DataFrame, n: int, seed: int = 0) -> pd.DataFrame:

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipelines.config import Config, load_config
-from pipelines.io import StageError
+from pipelines.io.files import StageError
+from pipelines.runtime.config import Config, load_config
 
 ROOT = Path(__file__).resolve().parents[3]
 

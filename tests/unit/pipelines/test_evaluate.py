@@ -9,8 +9,8 @@ import pytest
 from models.baseline import WoEScorecard
 from models.calibration import PDCalibrator
 from pipelines import evaluate
-from pipelines.config import Config
-from pipelines.io import StageError
+from pipelines.io.files import StageError
+from pipelines.runtime.config import Config
 
 REPO = Path(__file__).resolve().parents[3]
 FEATURES = ["days_late_wavg_12m", "debt_ratio", "current_ratio"]

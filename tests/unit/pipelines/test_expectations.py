@@ -2,7 +2,7 @@ import pandas as pd
 import pytest
 
 from features.contract import MIN_DATE, TABLES
-from pipelines.expectations import (
+from pipelines.checks.rules import (
     book_currency,
     contract_rules,
     dtype_mismatches,

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines.export import (
+from pipelines.book.export import (
     ALERTS_SCHEMA,
     SCORES_SCHEMA,
     csv_bytes,

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 
 from features.build import FeatureSettings, build_features
-from features.synthetic import generate
-from pipelines.config import Config
-from pipelines.features import build, build_in_partitions
+from pipelines.featurize import build, build_in_partitions
+from pipelines.runtime.config import Config
+from pipelines.sources.synthetic import generate
 
 
 @pytest.fixture(scope="module")

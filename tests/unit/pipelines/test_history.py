@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from pipelines.history import (
+from pipelines.book.history import (
     book_path,
     history_dates,
     months_to_backfill,
@@ -9,7 +9,7 @@ from pipelines.history import (
     read_book,
     write_book,
 )
-from pipelines.io import StageError
+from pipelines.io.files import StageError
 
 NOV, DEC = pd.Timestamp("2025-11-30"), pd.Timestamp("2025-12-31")
 MONTHS = list(pd.date_range("2025-06-30", "2025-12-31", freq="ME"))

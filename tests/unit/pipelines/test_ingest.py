@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from pipelines import ingest
-from pipelines.config import Config, IngestConfig, SyntheticConfig
-from pipelines.io import StageError
+from pipelines.io.files import StageError
+from pipelines.runtime.config import Config, IngestConfig, SyntheticConfig
 
 CUSTOMERS = pd.DataFrame(
     {

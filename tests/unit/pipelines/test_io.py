@@ -3,7 +3,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from pipelines import io
+from pipelines.io import files as io
 
 
 def test_write_parquet_replaces_the_file_and_leaves_no_temporary(tmp_path):

@@ -2,7 +2,7 @@ import pandas as pd
 import pytest
 
 from pipelines import model_card
-from pipelines.config import Config
+from pipelines.runtime.config import Config
 
 HEADLINE = {
     "auc": 0.747, "auc_ci_low": 0.72, "auc_ci_high": 0.77, "gini": 0.494, "ks": 0.37,

@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines import promote, registry
-from pipelines.config import Config
+from pipelines import promote
+from pipelines.modelstore import registry
+from pipelines.runtime.config import Config
 
 REPO = Path(__file__).resolve().parents[3]
 FEATURES = ["days_late_wavg_12m", "on_time_rate_12m", "debt_ratio", "current_ratio", "dso_days"]

@@ -4,8 +4,8 @@ from mlflow import MlflowClient
 
 from models.pd_model import PDModel
 from pipelines import register as register_stage
-from pipelines import registry
-from pipelines.io import StageError
+from pipelines.io.files import StageError
+from pipelines.modelstore import registry
 
 FEATURES = ["days_late_wavg_12m", "on_time_rate_12m", "debt_ratio", "current_ratio", "dso_days"]
 NAME = "tiny-pd"

@@ -7,8 +7,8 @@ import subprocess
 import pytest
 
 from pipelines import report
-from pipelines.config import Config
-from pipelines.io import StageError
+from pipelines.io.files import StageError
+from pipelines.runtime.config import Config
 
 SECTIONS = {
     "headline": "Headline",

@@ -6,11 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines import history, rows, score, scoring
-from pipelines.config import Config
-from pipelines.export import SCORES_SCHEMA, schema_columns
-from pipelines.io import StageError
-from pipelines.registry import load_model
+from pipelines import score
+from pipelines.book import history, rows
+from pipelines.book import month as scoring
+from pipelines.book.export import SCORES_SCHEMA, schema_columns
+from pipelines.io.files import StageError
+from pipelines.modelstore.registry import load_model
+from pipelines.runtime.config import Config
 
 AS_OF = pd.Timestamp("2024-12-31")
 FEATURES = ["days_late_wavg_12m", "n_late_30_12m", "debt_ratio", "current_ratio", "dso_days"]

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from features.contract import TABLES
-from pipelines.validation import ValidationReport, rejected_rows, validate_tables
+from pipelines.checks.gx import ValidationReport, rejected_rows, validate_tables
 
 AS_OF = pd.Timestamp("2024-12-31")
 D = pd.Timestamp

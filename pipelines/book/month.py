@@ -30,9 +30,9 @@ from models.monitoring import (
 )
 from models.policy import CreditPolicy, apply_policy
 from models.reasons import render_reasons
-from pipelines.config import load_yaml_model
-from pipelines.history import previous_date, read_book
-from pipelines.io import (
+from pipelines.book.history import previous_date, read_book
+from pipelines.book.rows import explain_unscored, require, rows_at
+from pipelines.io.files import (
     FEATURES,
     RAW,
     REPORTS,
@@ -41,7 +41,7 @@ from pipelines.io import (
     read_json,
     read_parquet,
 )
-from pipelines.rows import explain_unscored, require, rows_at
+from pipelines.runtime.config import load_yaml_model
 from pipelines.validate import rejected_customers
 
 SNAPSHOTS = FEATURES / "snapshots.parquet"
@@ -136,7 +136,7 @@ def book_at(
 
     Args:
         inputs: The stage's inputs.
-        score: Rows to the model's output (``pipelines.rows.score_rows`` with the model).
+        score: Rows to the model's output (``pipelines.book.rows.score_rows`` with the model).
         as_of: Month end to score.
         since: The previous book's date (start of the "newly overdue" period).
         policy: The credit policy (its ``new_overdue`` days).

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from features.contract import TABLES, UNPARSED_COLUMNS, Table
-from pipelines.expectations import (
+from pipelines.checks.rules import (
     HELPER,
     Rule,
     book_currency,

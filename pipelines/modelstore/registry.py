@@ -28,7 +28,7 @@ from mlflow.models import ModelSignature
 from mlflow.types import ColSpec, Schema
 
 from models.pd_model import PDModel
-from pipelines.io import StageError
+from pipelines.io.files import StageError
 
 ARTIFACT_DIR = "mlartifacts"
 MODEL_NAME_IN_RUN = "model"

@@ -10,7 +10,7 @@ import yaml
 from models.calibration import PDCalibrator
 from models.master_scale import MasterScale
 from models.pd_model import PDModel
-from pipelines.io import MODELS, StageError, read_json
+from pipelines.io.files import MODELS, StageError, read_json
 
 BOOSTER = MODELS / "booster.txt"
 CALIBRATOR = MODELS / "calibrator.json"

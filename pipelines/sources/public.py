@@ -1,4 +1,4 @@
-"""Readers for the public data sets in ../shared/data, handed to features.adapters."""
+"""Readers for the public data sets in ../shared/data, handed to pipelines.sources.adapters."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from features.adapters import (
+from pipelines.io.files import StageError
+from pipelines.sources.adapters import (
     Adapted,
     adapt_ibm_ar,
     adapt_polish,
     adapt_taiwan,
     industry_index_from_returns,
 )
-from pipelines.io import StageError
 
 SHARED = Path("../shared/data")
 SOURCES = {

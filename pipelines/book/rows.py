@@ -8,8 +8,8 @@ from typing import Any
 
 import pandas as pd
 
-from pipelines.io import StageError
-from pipelines.registry import input_names, output_names
+from pipelines.io.files import StageError
+from pipelines.modelstore.registry import input_names, output_names
 
 CHUNK_ROWS = 50_000
 
@@ -55,7 +55,7 @@ def score_rows(
             parts.append(predict_frame(chunk, model))
             log.info("scored %d of %d rows", sum(map(len, parts)), len(rows))
     else:
-        from pipelines.cluster import map_partitions
+        from pipelines.runtime.cluster import map_partitions
 
         parts = map_partitions(client, predict_frame, chunks, {"model": model}, "scoring chunks")
     if not parts:

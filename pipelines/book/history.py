@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipelines.io import SCORED, StageError, write_parquet
+from pipelines.io.files import SCORED, StageError, write_parquet
 
 HISTORY = SCORED / "history"
 _NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})\.parquet$")

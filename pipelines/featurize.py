@@ -36,8 +36,7 @@ from features.build import (
     snapshot_months,
 )
 from features.contract import TABLES
-from pipelines.config import Config, load_config, parse_args
-from pipelines.io import (
+from pipelines.io.files import (
     FEATURES,
     VALIDATED,
     read_json,
@@ -46,6 +45,7 @@ from pipelines.io import (
     write_json,
     write_parquet,
 )
+from pipelines.runtime.config import Config, load_config, parse_args
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -94,7 +94,9 @@ def build_features_on_dask(
     Each worker builds its blocks' snapshots and default dates from their rows (shipped from
     here); the sector comparisons run here on the gathered result.
     """
-    from pipelines.cluster import map_partitions  # distributed is imported for engine: dask only
+    from pipelines.runtime.cluster import (
+        map_partitions,  # distributed is imported for engine: dask only
+    )
 
     return build_in_partitions(
         tables, as_of_date, settings, partitions, partial(map_partitions, client)
@@ -162,7 +164,7 @@ def build(
         if blocks <= 1:
             return build_features(tables, as_of, settings)
         return build_in_partitions(tables, as_of, settings, blocks)
-    from pipelines.cluster import dask_client, n_partitions
+    from pipelines.runtime.cluster import dask_client, n_partitions
 
     log.info("engine: dask")
     with dask_client(cfg.dask) as client:
@@ -202,7 +204,7 @@ def run(cfg: Config) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Command line entry: ``python -m pipelines.features --config configs/params.yaml``."""
+    """Command line entry: ``python -m pipelines.featurize --config configs/params.yaml``."""
     args = parse_args(argv, __doc__.splitlines()[0])
     run_stage(lambda: run(load_config(args.config)))
 

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from distributed import Client, LocalCluster, as_completed
 
-from pipelines.config import DaskConfig
+from pipelines.runtime.config import DaskConfig
 
 log = logging.getLogger("pipelines")
 

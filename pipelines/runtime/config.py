@@ -10,7 +10,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from pipelines.io import StageError
+from pipelines.io.files import StageError
 
 M = TypeVar("M", bound=BaseModel)
 

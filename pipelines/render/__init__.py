@@ -1,0 +1,1 @@
+"""Rendering for people: the portfolio report page, PNG figures, the model card."""
