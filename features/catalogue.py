@@ -3,42 +3,18 @@
 Each entry gives the feature's family, unit, expected risk direction (``+1``: a higher value
 means a higher default risk; used as LightGBM monotone constraint), the reason code its SHAP
 contribution is grouped under, and the reason sentence shown to a credit analyst, in every
-language of :data:`LANGUAGES` side by side: this table is the one place to translate.
-
-A template has ``{value}`` (with a format spec) for the customer's value and may have
-``{trend}``, worded from the value's sign (``up``/``down``, or the words of
-``{trend:later|earlier}``), the value then shown unsigned.
-Features of :data:`PEER_FAMILIES` can add the sector median at the same date ("Debt ratio 0.85,
-sector median 0.55"), formatted like the value.
+language of ``features.wording.LANGUAGES`` side by side: this table is the one place to
+translate. How a template is filled in (value format, trend words, sector median) is in
+``features.wording``.
 """
 
 from __future__ import annotations
 
-import math
-import re
-import string
 from dataclasses import dataclass
 
 import numpy as np
 
-LANGUAGES: tuple[str, ...] = ("en", "zh")
-PEER_FAMILIES = frozenset({"late_payment", "financials", "profile"})
-_PEER_CLAUSE = {"en": ", sector median {median}", "zh": "，行业中位数 {median}"}
-_TREND = {"en": ("up", "down"), "zh": ("上升", "下降")}
-# {trend} or {trend:later|earlier}: the word for a value >= 0 | < 0
-_TREND_FIELD = re.compile(r"\{trend(?::([^|{}]*)\|([^{}]*))?\}")
-_UNIT_WORDS = {
-    "days": {"en": " days", "zh": " 天"},
-    "months": {"en": " months", "zh": " 个月"},
-    "quarters": {"en": " quarters", "zh": " 个季度"},
-    "times": {"en": " times", "zh": " 倍"},
-}
-_NOT_AVAILABLE = {"en": "{description}: not available", "zh": "{description}：暂无数据"}
-# English nouns after a count of one lose their plural ("1 month ago", "1 invoice")
-_ONE = re.compile(
-    r"(?<![\d.,+-])1 (days|months|quarters|invoices|times|consecutive quarters|legal disputes"
-    r"|ownership changes|management changes)\b"
-)
+from features import wording
 
 
 @dataclass(frozen=True)
@@ -70,81 +46,24 @@ class FeatureSpec:
     missing_text_zh: str = ""
 
     def texts(self, language: str = "en") -> tuple[str, str]:
-        """Return ``(template, missing_text)`` in ``language``; English where none is given."""
-        if language not in LANGUAGES:
-            raise ValueError(f"unknown language {language!r}; known: {list(LANGUAGES)}")
-        if language == "zh" and self.template_zh:
-            return self.template_zh, self.missing_text_zh
-        return self.template, self.missing_text
+        """Return ``(template, missing_text)`` in ``language`` (:func:`features.wording.texts`)."""
+        return wording.texts(self, language)
 
     def sentence(
         self, value: float | None, language: str = "en", median: float | None = None
     ) -> str:
-        """Return the reason sentence for the customer's ``value``.
-
-        Args:
-            value: The customer's value of the feature (missing: the missing-value sentence).
-            language: One of :data:`LANGUAGES`.
-            median: The sector median at the same date; appended for features of
-                :data:`PEER_FAMILIES` when given and not missing.
-        """
-        values = np.array([np.nan if value is None else value], dtype=float)
-        medians = None if median is None else np.array([median], dtype=float)
-        return self.sentences(values, language, medians)[0]
+        """Return the reason sentence for ``value`` (:func:`features.wording.sentence`)."""
+        return wording.sentence(self, value, language, median)
 
     def sentences(
         self, values: np.ndarray, language: str = "en", medians: np.ndarray | None = None
     ) -> np.ndarray:
-        """Return :meth:`sentence` of each of ``values`` (and ``medians``), as an object array.
-
-        The templates are looked up once for all values: this is what scoring calls.
-        """
-        template, missing = self.texts(language)
-        values = np.asarray(values, dtype=float)
-        out = np.full(len(values), "", dtype=object)
-        out[:] = missing or _NOT_AVAILABLE[language].format(description=self.description)
-        with_median = self.family in PEER_FAMILIES and medians is not None
-        spec, unit = self._quantity_format(language)
-        clause = _PEER_CLAUSE[language]
-        for i in np.flatnonzero(~np.isnan(values)):
-            text = _fill(template, float(values[i]), language)
-            if with_median and not math.isnan(medians[i]):
-                text += clause.format(median=format(float(medians[i]), spec) + unit)
-            if language == "en" and "1 " in text:
-                text = _ONE.sub(lambda m: "1 " + m.group(1)[:-1], text)
-            out[i] = text
-        return out
+        """Return the sentence of each of ``values`` (:func:`features.wording.sentences`)."""
+        return wording.sentences(self, values, language, medians)
 
     def quantity(self, value: float, language: str = "en") -> str:
-        """Return ``value`` formatted as the template formats it, with its unit's word."""
-        spec, unit = self._quantity_format(language)
-        return format(value, spec) + unit
-
-    def _quantity_format(self, language: str) -> tuple[str, str]:
-        template, _ = self.texts(language)
-        spec = _value_spec(template)
-        if _TREND_FIELD.search(template) and not spec.startswith(("+", "-", " ")):
-            spec = "+" + spec  # the template words the sign; a bare number needs it
-        return spec, _UNIT_WORDS.get(self.unit, {}).get(language, "")
-
-
-def _is_missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def _value_spec(template: str) -> str:
-    for _, field, spec, _ in string.Formatter().parse(template):
-        if field == "value":
-            return spec or ""
-    return ""
-
-
-def _fill(template: str, value: float, language: str) -> str:
-    trend = _TREND_FIELD.search(template)
-    if trend is None:
-        return template.format(value=value)
-    up, down = trend.groups() if trend.group(1) is not None else _TREND[language]
-    return _TREND_FIELD.sub(up if value >= 0 else down, template).format(value=abs(value))
+        """Return ``value`` formatted with its unit's word (:func:`features.wording.quantity`)."""
+        return wording.quantity(self, value, language)
 
 
 def _f(*args: object, en: tuple[str, str], zh: tuple[str, str]) -> FeatureSpec:
