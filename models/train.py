@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from features.catalogue import monotone_constraints
-from models.metrics import feature_stability
+from models.stability import feature_stability
 
 
 def lgb_params(

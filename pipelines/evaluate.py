@@ -31,6 +31,7 @@ import pandas as pd
 from models import backtest, metrics
 from models.master_scale import MasterScale
 from models.pd_model import PDModel
+from models.stability import feature_stability, population_stability, stability_band
 from pipelines.baseline import load_baseline
 from pipelines.io.artifacts import load_pd_model
 from pipelines.io.files import (
@@ -146,12 +147,12 @@ def grade_backtest(
 def stability(rows: pd.DataFrame, features: list[str], n_bins: int) -> tuple[pd.DataFrame, dict]:
     """PSI of every model feature and of both scores, training window -> test window."""
     train, test = rows[rows["window"] == "train"], rows[rows["window"] == "test"]
-    table = metrics.feature_stability(train[features], test[features], n_bins)
+    table = feature_stability(train[features], test[features], n_bins)
     summary = {}
     for name, column in SCORES.items():
-        psi = metrics.population_stability(train[column], test[column], n_bins)
+        psi = population_stability(train[column], test[column], n_bins)
         summary[f"{name}_score_psi"] = psi
-        summary[f"{name}_score_band"] = metrics.stability_band(psi)
+        summary[f"{name}_score_band"] = stability_band(psi)
     for band in ("stable", "watch", "shift"):
         summary[f"features_{band}"] = int((table["band"] == band).sum())
     summary["least_stable_feature"] = str(table["feature"].iat[0]) if len(table) else ""
