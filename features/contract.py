@@ -1,7 +1,8 @@
 """The input data contract: every table's columns, types, keys and rules, in one place.
 
 Ingest parses files to these types, validation builds its Great Expectations suites from
-these rules, and feature code refers to these names. See ../shared/DESIGN.md.
+these rules, and feature code refers to these names. README.md's "Data contract" section
+documents it, rendered by :mod:`features.contract_doc`.
 """
 
 from __future__ import annotations
