@@ -18,27 +18,25 @@ Params:
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from features.catalogue import monotone_constraints
-from models.baseline import BaselinePD, WoEScorecard
+from models.baseline import WoEScorecard
 from models.calibration import PDCalibrator
-from pipelines.io.files import MODELS, StageError, read_json, run_stage, write_csv, write_json
+from pipelines.io.files import StageError, read_json, run_stage, write_csv, write_json
+from pipelines.io.paths import Paths
+from pipelines.io.windows import window_rows
 from pipelines.runtime.config import Config, load_config, parse_args
-from pipelines.train import window_rows
-
-BASELINE = MODELS / "baseline.json"
-TRAIN_RECORD = MODELS / "train.json"
 
 log = logging.getLogger("pipelines")
 
 
-def run(cfg: Config) -> WoEScorecard:
+def run(cfg: Config, paths: Paths) -> WoEScorecard:
     """Fit the scorecard and its calibrator; write them."""
-    features = read_json(TRAIN_RECORD).get("features")
+    features = read_json(paths.train_record).get("features")
     if not features:
-        raise StageError(f"{TRAIN_RECORD} names no features: re-run the train stage")
-    train, calibration = window_rows("train"), window_rows("calibration")
+        raise StageError(f"{paths.train_record} names no features: re-run the train stage")
+    train = window_rows(paths, ["train"])
+    calibration = window_rows(paths, ["calibration"])
     directions = dict(zip(features, monotone_constraints(features), strict=True))
     try:
         card = WoEScorecard(directions, **cfg.baseline.model_dump())
@@ -54,23 +52,15 @@ def run(cfg: Config) -> WoEScorecard:
         len(features),
         ", ".join(card.dropped_sign_) or "none",
     )
-    write_json({"scorecard": card.to_dict(), "calibrator": calibrator.to_dict()}, BASELINE)
-    write_csv(card.scorecard(), MODELS / "scorecard.csv")
+    write_json({"scorecard": card.to_dict(), "calibrator": calibrator.to_dict()}, paths.baseline)
+    write_csv(card.scorecard(), paths.scorecard)
     return card
-
-
-def load_baseline(path: Path = BASELINE) -> BaselinePD:
-    """Read the fitted baseline (scorecard + calibrator) written by this stage."""
-    state = read_json(path)
-    return BaselinePD(
-        WoEScorecard.from_dict(state["scorecard"]), PDCalibrator.from_dict(state["calibrator"])
-    )
 
 
 def main(argv: list[str] | None = None) -> None:
     """Command line: ``python -m pipelines.baseline --config configs/params.yaml``."""
     args = parse_args(argv, __doc__.splitlines()[0])
-    run_stage(lambda: run(load_config(args.config)))
+    run_stage(lambda: run(load_config(args.config), Paths()))
 
 
 if __name__ == "__main__":

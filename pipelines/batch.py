@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import logging
 import time
-from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,6 @@ import pyarrow.parquet as pq
 
 from pipelines.book.rows import predict_frame
 from pipelines.io.files import (
-    REPORTS,
     StageError,
     atomic_folder,
     atomic_path,
@@ -42,7 +40,9 @@ from pipelines.io.files import (
     run_stage,
     write_json,
 )
+from pipelines.io.paths import BATCH_SUMMARY, Paths
 from pipelines.modelstore.registry import input_names, load_model
+from pipelines.runtime.cluster import engine_client
 from pipelines.runtime.config import Config, load_config
 
 KEEP = ("customer_id", "as_of_date")  # carried from the book into the output when present
@@ -169,24 +169,15 @@ def score_book(
             "rows_per_s": round(total / seconds, 1) if seconds else None,
             "engine": "pandas" if client is None else "dask",
         }
-        write_json(summary, staging / "summary.json")
+        write_json(summary, staging / BATCH_SUMMARY)
     return summary
 
 
-def engine_client(cfg: Config) -> Any:
-    """A context giving a ``distributed.Client`` for ``engine: dask``, else ``None``."""
-    if cfg.engine != "dask":
-        return nullcontext(None)
-    from pipelines.runtime.cluster import dask_client
-
-    return dask_client(cfg.dask)
-
-
-def run(cfg: Config, book: Path, out: Path, model_uri: str | None) -> dict[str, Any]:
+def run(cfg: Config, book: Path, out: Path, model_uri: str | None, paths: Paths) -> dict[str, Any]:
     """Load the model (default: the one the register stage logged) and score the book."""
-    registry = read_json(REPORTS / "registry.json") if model_uri is None else {}
+    registry = read_json(paths.registry_record) if model_uri is None else {}
     uri = model_uri or registry["model_uri"]
-    model = load_model(uri, cfg.register_.tracking_uri)
+    model = load_model(uri, paths.tracking_uri(cfg.register_.tracking_uri))
     log.info("scoring %s with %s (engine %s)", book, uri, cfg.engine)
     with engine_client(cfg) as client:
         summary = score_book(model, book, out, cfg.score.chunk_rows, client)
@@ -204,7 +195,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", required=True, type=Path, help="output folder")
     parser.add_argument("--model", default=None, help="model URI; default: the registered one")
     args = parser.parse_args(argv)
-    run_stage(lambda: run(load_config(args.config), args.book, args.out, args.model))
+    run_stage(lambda: run(load_config(args.config), args.book, args.out, args.model, Paths()))
 
 
 if __name__ == "__main__":

@@ -18,18 +18,19 @@ import numpy as np
 
 from models import metrics
 from models.calibration import PDCalibrator, choose_method
-from pipelines.io.artifacts import CALIBRATOR, load_booster
-from pipelines.io.files import REPORTS, StageError, run_stage, write_json
+from pipelines.io.artifacts import load_booster
+from pipelines.io.files import StageError, run_stage, write_json
+from pipelines.io.paths import Paths
+from pipelines.io.windows import window_rows
 from pipelines.runtime.config import Config, load_config, parse_args
-from pipelines.train import window_rows
 
 log = logging.getLogger("pipelines")
 
 
-def run(cfg: Config) -> None:
+def run(cfg: Config, paths: Paths) -> None:
     """Fit the calibrator and record its effect."""
-    booster = load_booster()
-    rows = window_rows("calibration")
+    booster = load_booster(paths.booster)
+    rows = window_rows(paths, ["calibration"])
     y = rows["label"].to_numpy()
     if len(np.unique(y)) < 2:
         raise StageError("the calibration window needs both defaults and non-defaults")
@@ -67,14 +68,14 @@ def run(cfg: Config) -> None:
         report["before"]["ece"],
         report["after"]["ece"],
     )
-    write_json(calibrator.to_dict(), CALIBRATOR)
-    write_json(report, REPORTS / "calibration.json")
+    write_json(calibrator.to_dict(), paths.calibrator)
+    write_json(report, paths.calibration_report)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Command line entry: ``python -m pipelines.calibrate --config configs/params.yaml``."""
     args = parse_args(argv, __doc__.splitlines()[0])
-    run_stage(lambda: run(load_config(args.config)))
+    run_stage(lambda: run(load_config(args.config), Paths()))
 
 
 if __name__ == "__main__":

@@ -32,66 +32,18 @@ from models import backtest, metrics
 from models.master_scale import MasterScale
 from models.pd_model import PDModel
 from models.stability import feature_stability, population_stability, stability_band
-from pipelines.baseline import load_baseline
-from pipelines.io.artifacts import load_pd_model
-from pipelines.io.files import (
-    FEATURES,
-    RAW,
-    REPORTS,
-    SPLITS,
-    StageError,
-    read_parquet,
-    run_stage,
-    write_bytes,
-    write_csv,
-    write_json,
-)
+from pipelines.io.artifacts import load_baseline, load_pd_model
+from pipelines.io.files import StageError, run_stage, write_bytes, write_csv, write_json
+from pipelines.io.paths import Paths
+from pipelines.io.windows import window_rows
 from pipelines.render.figures import render_figures
 from pipelines.runtime.config import Config, EvaluateConfig, load_config, parse_args
 
-SNAPSHOTS = FEATURES / "snapshots.parquet"
-SPLIT = SPLITS / "split.parquet"
-TRUTH = RAW / "truth.parquet"
-METRICS = REPORTS / "metrics.json"
-PLOTS = REPORTS / "plots"
-FIGURES = REPORTS / "figures"
-KEYS = ["customer_id", "as_of_date"]
 WINDOWS = ("test", "calibration", "train")
 SCORES = {"model": "pd_12m", "baseline": "baseline_pd"}
 GRADE_METRICS = ("count", "customers", "defaults", "observed_rate", "mean_pd", "p_value")
 
 log = logging.getLogger("pipelines")
-
-
-def _keyed(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """Select ``KEYS + columns`` with key dtypes made equal, so that merges line up."""
-    out = frame[KEYS + columns].copy()
-    out["customer_id"] = out["customer_id"].astype(str)
-    out["as_of_date"] = pd.to_datetime(out["as_of_date"]).astype("datetime64[ns]")
-    return out
-
-
-def load_windows() -> pd.DataFrame:
-    """Snapshots of the test, calibration and training windows, with the true PD if known."""
-    snapshots = read_parquet(SNAPSHOTS)
-    split = _keyed(read_parquet(SPLIT), ["window"])
-    rows = _keyed(snapshots, [c for c in snapshots.columns if c not in KEYS])
-    rows = rows.merge(split[split["window"].isin(WINDOWS)], on=KEYS, validate="one_to_one")
-    if TRUTH.is_file():
-        truth = _keyed(read_parquet(TRUTH), ["true_pd_12m"])
-        rows = rows.merge(truth, on=KEYS, how="left", validate="one_to_one")
-        if rows["true_pd_12m"].isna().any():
-            raise StageError(
-                f"{TRUTH} lacks the true PD of {rows['true_pd_12m'].isna().sum()} rows"
-            )
-    for window in WINDOWS:
-        labels = rows.loc[rows["window"] == window, "label"]
-        if labels.empty or labels.isna().any():
-            raise StageError(
-                f"the {window} window has {len(labels)} rows, "
-                f"{labels.isna().sum()} unlabelled; it needs labelled rows"
-            )
-    return rows
 
 
 def window_metrics(rows: pd.DataFrame, n_bins: int, column: str = "pd_12m") -> dict:
@@ -246,21 +198,21 @@ def summary_text(report: dict) -> str:
     return "\n".join(lines)
 
 
-def run(cfg: Config) -> dict:
+def run(cfg: Config, paths: Paths) -> dict:
     """Evaluate both models and write the reports."""
-    model = load_pd_model()
-    baseline = load_baseline()
-    rows = load_windows()
+    model = load_pd_model(paths)
+    baseline = load_baseline(paths.baseline)
+    rows = window_rows(paths, WINDOWS, truth=True)
     log.info("evaluate: scoring %d rows of the test, calibration and training windows", len(rows))
     try:
         rows["pd_12m"] = model.predict_pd(rows)
         rows["baseline_pd"] = baseline.predict_pd(rows)
     except ValueError as err:  # the features table does not match the trained models
-        raise StageError(f"{SNAPSHOTS}: {err}") from err
+        raise StageError(f"{paths.snapshots}: {err}") from err
     report, tables = build_report(rows, model, cfg)
-    write_json(report, METRICS)
+    write_json(report, paths.metrics)
     for name, table in tables.items():
-        write_csv(table, PLOTS / f"{name}.csv")
+        write_csv(table, paths.plot(name))
     figures = render_figures(
         {"model": tables["roc"], "baseline": tables["roc_baseline"]},
         {"model": tables["calibration"], "baseline": tables["calibration_baseline"]},
@@ -268,8 +220,10 @@ def run(cfg: Config) -> dict:
         {"model": report["test"]["auc"], "baseline": report["baseline"]["test"]["auc"]},
     )
     for name, png in figures.items():
-        write_bytes(png, FIGURES / name)
-    log.info("evaluate: wrote %s, %d plot tables, %d figures", METRICS, len(tables), len(figures))
+        write_bytes(png, paths.figures / name)
+    log.info(
+        "evaluate: wrote %s, %d plot tables, %d figures", paths.metrics, len(tables), len(figures)
+    )
     print(summary_text(report))
     return report
 
@@ -277,7 +231,7 @@ def run(cfg: Config) -> dict:
 def main(argv: list[str] | None = None) -> None:
     """Command line: ``python -m pipelines.evaluate --config configs/params.yaml``."""
     args = parse_args(argv, description=__doc__.splitlines()[0])
-    run_stage(lambda: run(load_config(args.config)))
+    run_stage(lambda: run(load_config(args.config), Paths()))
 
 
 if __name__ == "__main__":

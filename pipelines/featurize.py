@@ -36,15 +36,8 @@ from features.build import (
     snapshot_months,
 )
 from features.contract import TABLES
-from pipelines.io.files import (
-    FEATURES,
-    VALIDATED,
-    read_json,
-    read_parquet,
-    run_stage,
-    write_json,
-    write_parquet,
-)
+from pipelines.io.files import read_json, read_parquet, run_stage, write_json, write_parquet
+from pipelines.io.paths import Paths
 from pipelines.runtime.config import Config, load_config, parse_args
 
 if TYPE_CHECKING:
@@ -55,11 +48,11 @@ log = logging.getLogger("pipelines")
 Mapper = Callable[[Callable[..., Any], list, dict[str, Any], str], list[Any]]
 
 
-def load_validated() -> tuple[dict[str, pd.DataFrame], dict]:
+def load_validated(paths: Paths) -> tuple[dict[str, pd.DataFrame], dict]:
     """The validated tables (the rows of data/raw validation kept) and their manifest."""
-    manifest = read_json(VALIDATED / "manifest.json")
+    manifest = read_json(paths.validated_manifest)
     tables = {
-        name: read_parquet(VALIDATED / f"{name}.parquet")
+        name: read_parquet(paths.validated_table(name))
         for name in manifest["tables"]
         if name in TABLES
     }
@@ -172,9 +165,9 @@ def build(
         return build_features_on_dask(tables, as_of, settings, client, n)
 
 
-def run(cfg: Config) -> None:
+def run(cfg: Config, paths: Paths) -> None:
     """Build and write the snapshot table."""
-    tables, manifest = load_validated()
+    tables, manifest = load_validated(paths)
     settings = feature_settings(cfg, manifest)
     as_of = pd.Timestamp(manifest["as_of_date"])
     snapshots, defaults, skipped = build(cfg, tables, as_of, settings)
@@ -190,6 +183,7 @@ def run(cfg: Config) -> None:
         "last_as_of": str(snapshots["as_of_date"].max().date()),
         "defaults_by_trigger": defaults["default_trigger"].value_counts().to_dict(),
         "features": [c for c in snapshots.columns if c not in ID_COLUMNS],
+        "horizon_months": settings.horizon_months,  # what every later stage labels and names
         "skipped": skipped,
     }
     log.info(
@@ -198,15 +192,15 @@ def run(cfg: Config) -> None:
         summary["labelled_rows"],
         summary["default_rate"],
     )
-    write_parquet(snapshots, FEATURES / "snapshots.parquet")
-    write_parquet(defaults, FEATURES / "default_dates.parquet")
-    write_json(summary, FEATURES / "summary.json")
+    write_parquet(snapshots, paths.snapshots)
+    write_parquet(defaults, paths.default_dates)
+    write_json(summary, paths.features_summary)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Command line entry: ``python -m pipelines.featurize --config configs/params.yaml``."""
     args = parse_args(argv, __doc__.splitlines()[0])
-    run_stage(lambda: run(load_config(args.config)))
+    run_stage(lambda: run(load_config(args.config), Paths()))
 
 
 if __name__ == "__main__":

@@ -14,242 +14,24 @@ Params:
 
 from __future__ import annotations
 
-import codecs
 import logging
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
 
 from features.build import FAMILY_TABLE
-from features.contract import (
-    OUTCOME_TABLES,
-    REQUIRED_TABLES,
-    TABLES,
-    UNPARSED_COLUMNS,
-    Table,
-    TextFormat,
-    parse_table,
-)
-from pipelines.io.files import RAW, StageError, atomic_folder, run_stage, write_json
-from pipelines.runtime.config import Config, IngestConfig, TableFormat, load_config, parse_args
+from features.contract import TABLES
+from pipelines.io.files import atomic_folder, run_stage, write_json
+from pipelines.io.paths import Paths, staged
+from pipelines.runtime.config import Config, IngestConfig, load_config, parse_args
 from pipelines.sources.adapters import Adapted
+from pipelines.sources.folder import data_as_of, read_folder
 from pipelines.sources.public import read_adapter, real_industry_index
 from pipelines.sources.synthetic import generate
 
 log = logging.getLogger("pipelines")
-# Dates of things that happened: the latest of them is the data's as-of date by default.
-DATE_SOURCES = {
-    "invoices": ("issue_date", "paid_date"),
-    "events": ("event_date",),
-    "financials": ("period_end",),
-    "defaults": ("default_date",),
-}
-DELIMITERS = (",", ";", "\t", "|")
-
-
-def read_folder(folder: Path, options: IngestConfig | None = None) -> dict[str, pd.DataFrame]:
-    """Read, rename and type every contract table found in ``folder``.
-
-    Args:
-        folder: The folder with ``<table>.csv`` or ``<table>.parquet`` files.
-        options: The ingest section: column names, date format, decimal separator, delimiter,
-            encoding and default currency, globally or per table (default: all defaults).
-
-    Returns:
-        The contract tables found, plus ``unparsed``: one row per cell that did not parse
-        (``table, row, column, value, expected``), which validation rejects under ``type``.
-
-    Raises:
-        StageError: One line naming the file, for a file that cannot be read as a table.
-    """
-    options = options or IngestConfig(source="folder", path=str(folder))
-    if not folder.is_dir():
-        raise StageError(f"ingest.path {folder} is not a folder")
-    unknown = sorted(set(options.tables) - set(TABLES))
-    if unknown:
-        raise StageError(f"ingest.tables: {unknown} are not contract tables ({list(TABLES)})")
-    tables, unparsed, used = {}, [], set()
-    for name, table in TABLES.items():
-        path = _table_file(folder, name, options.tables.get(name))
-        if path is not None:
-            used.add(path.name)
-            tables[name], cells = _read_table(path, table, options)
-            unparsed.append(cells.assign(table=name))
-    for path in sorted(folder.iterdir()):
-        if path.is_file() and path.name not in used and not path.name.startswith("."):
-            log.warning("ignored %s: not a contract table (map it with ingest.tables)", path)
-    _check_tables(folder, tables)
-    cells = pd.concat(unparsed, ignore_index=True)[list(UNPARSED_COLUMNS)]
-    tables["unparsed"] = cells.astype({c: "int64" if c == "row" else str for c in cells.columns})
-    return tables
-
-
-def _table_file(folder: Path, name: str, fmt: TableFormat | None) -> Path | None:
-    """The file of table ``name``: as configured, else ``<name>.parquet`` or ``<name>.csv``."""
-    if fmt is not None and fmt.file:
-        path = folder / fmt.file
-        if not path.is_file():
-            raise StageError(f"ingest.tables.{name}.file: {path} does not exist")
-        return path
-    found = [folder / f"{name}{suffix}" for suffix in (".parquet", ".csv")]
-    found = [p for p in found if p.is_file()]
-    if len(found) > 1:
-        raise StageError(f"{folder}: both {name}.parquet and {name}.csv; keep one of them")
-    return found[0] if found else None
-
-
-def _read_table(
-    path: Path, table: Table, options: IngestConfig
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One file as a typed contract table, and its unparsed cells."""
-    fmt = options.tables.get(table.name) or TableFormat()
-    text = TextFormat(
-        date_format=fmt.date_format or options.date_format,
-        decimal=fmt.decimal or options.decimal,
-        thousands=fmt.thousands or options.thousands,
-    )
-    if path.stat().st_size == 0:
-        raise StageError(f"{path}: the file is empty (0 bytes)")
-    frame = _read_file(path, table.name, fmt.delimiter or options.delimiter, fmt, options)
-    frame = _rename(frame, path, table, fmt.columns)
-    if table.name == "invoices" and "currency" not in frame and options.currency:
-        frame["currency"] = options.currency
-    missing = [c.name for c in table.columns if c.required and c.name not in frame]
-    if missing:
-        hint = " or set ingest.currency" if "currency" in missing else ""
-        raise StageError(
-            f"{path}: missing required column(s) {missing} (found {list(frame.columns)}); "
-            f"name yours with ingest.tables.{table.name}.columns{hint}"
-        )
-    if table.name in REQUIRED_TABLES and frame.empty:
-        raise StageError(f"{path}: no rows, only a header: the {table.name} table is required")
-    typed, cells = parse_table(frame, table, text)
-    _check_columns_parse(path, table.name, frame, cells, text)
-    if len(cells):
-        log.warning("%s: %d cells do not parse; validation rejects their rows", path, len(cells))
-    return typed, cells
-
-
-def _read_file(
-    path: Path, name: str, delimiter: str, fmt: TableFormat, options: IngestConfig
-) -> pd.DataFrame:
-    """The file's cells, as text for CSV; column names stripped of blanks and a BOM."""
-    if path.suffix.lower() == ".parquet":
-        try:
-            return pd.read_parquet(path)
-        except (pa.ArrowException, OSError, ValueError) as err:
-            raise StageError(f"{path}: not a readable Parquet file ({err})") from None
-    encoding = fmt.encoding or options.encoding
-    try:
-        utf8 = codecs.lookup(encoding).name == "utf-8"
-        frame = pd.read_csv(
-            path, dtype=str, sep=delimiter, encoding="utf-8-sig" if utf8 else encoding
-        )
-    except LookupError:
-        raise StageError(f"{path}: unknown encoding {encoding!r} in the ingest config") from None
-    except UnicodeDecodeError as err:
-        raise StageError(
-            f"{path}: not {encoding} text (byte {err.object[err.start : err.start + 1]!r} at "
-            f"offset {err.start}); set ingest.encoding or ingest.tables.{name}.encoding, e.g. "
-            "gbk for Chinese or cp1252 for Western European exports"
-        ) from None
-    except pd.errors.EmptyDataError:
-        raise StageError(f"{path}: no header line (the file has only blank lines)") from None
-    except pd.errors.ParserError as err:
-        detail = str(err).strip().splitlines()[-1]
-        raise StageError(f"{path}: not a {delimiter!r}-separated table: {detail}") from None
-    frame.columns = [str(c).replace("\ufeff", "").strip() for c in frame.columns]
-    _check_delimiter(path, name, frame, delimiter)
-    return frame
-
-
-def _check_delimiter(path: Path, name: str, frame: pd.DataFrame, delimiter: str) -> None:
-    """Fail on what a wrong delimiter gives: one column, or rows longer than the header."""
-    if not isinstance(frame.index, pd.RangeIndex):
-        raise StageError(
-            f"{path}: the rows have more fields than the header; a decimal comma in a "
-            f"{delimiter!r}-separated file? set ingest.delimiter or ingest.decimal"
-        )
-    others = [d for d in DELIMITERS if d != delimiter and d in frame.columns[0]]
-    if len(frame.columns) == 1 and others:
-        raise StageError(
-            f"{path}: one column {frame.columns[0][:60]!r}: the file looks {others[0]!r}-"
-            f"separated; set ingest.delimiter (or ingest.tables.{name}.delimiter) to {others[0]!r}"
-        )
-
-
-def _rename(frame: pd.DataFrame, path: Path, table: Table, mapping: dict[str, str]) -> pd.DataFrame:
-    """Apply the configured column names; extra columns of a closed table are dropped (logged)."""
-    absent = sorted(set(mapping) - set(frame.columns))
-    unknown = sorted(set(mapping.values()) - set(table.column_names))
-    if absent or (unknown and not table.open_columns):
-        what = f"no column {absent} in the file" if absent else f"{unknown} are not contract names"
-        raise StageError(
-            f"{path}: ingest.tables.{table.name}.columns: {what} "
-            f"(file: {list(frame.columns)}; contract: {table.column_names})"
-        )
-    frame = frame.rename(columns=mapping)
-    twice = sorted(frame.columns[frame.columns.duplicated()])
-    if twice:
-        raise StageError(f"{path}: columns {twice} appear twice (after renaming)")
-    extra = [c for c in frame.columns if c not in table.column_names]
-    if extra and not table.open_columns:
-        log.info("%s: columns not in the contract, not used: %s", path, extra)
-        frame = frame.drop(columns=extra)
-    return frame
-
-
-def _check_columns_parse(
-    path: Path, name: str, frame: pd.DataFrame, cells: pd.DataFrame, text: TextFormat
-) -> None:
-    """A column where no given value parses is a format problem of the file, not of rows."""
-    for column, bad in cells.groupby("column", sort=False):
-        given = frame[column].dropna().astype(str).str.strip().ne("").sum()
-        if len(bad) < given:
-            continue  # some values parse: the others are row problems for validation
-        sample = bad["value"].head(3).tolist()
-        if bad["expected"].iloc[0].startswith("a date"):
-            hint = f"set ingest.date_format (or ingest.tables.{name}.date_format), e.g. '%d.%m.%Y'"
-        elif text.decimal == "." and any("," in v for v in sample):
-            hint = f"for decimal commas set ingest.decimal (or ingest.tables.{name}.decimal): ','"
-        else:
-            hint = "check the column mapping in ingest.tables"
-        raise StageError(
-            f"{path}: column {column!r}: none of its {given} values is {bad['expected'].iloc[0]} "
-            f"(e.g. {sample}); {hint}"
-        )
-
-
-def _check_tables(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
-    missing = [t for t in REQUIRED_TABLES if t not in tables]
-    if missing:
-        raise StageError(f"{folder}: required tables missing: {missing} (as .csv or .parquet)")
-    if not any(t in tables for t in OUTCOME_TABLES):
-        raise StageError(
-            f"{folder}: needs {' or '.join(OUTCOME_TABLES)} (payment history or known defaults "
-            f"to learn from); found {sorted(tables)}"
-        )
-
-
-def data_as_of(tables: dict[str, pd.DataFrame], configured: str | None) -> pd.Timestamp:
-    """The configured as-of date, or the latest date in the dated tables but not after today.
-
-    A date after today cannot have happened: validation rejects it instead of letting it
-    move the as-of date into the future.
-    """
-    if configured:
-        return pd.Timestamp(configured)
-    latest = [tables[t][c].max() for t, cols in DATE_SOURCES.items() if t in tables for c in cols]
-    latest = [d for d in latest if pd.notna(d)]
-    if not latest:
-        raise StageError("cannot infer the as-of date: set ingest.as_of_date")
-    as_of, today = pd.Timestamp(max(latest)).normalize(), pd.Timestamp.today().normalize()
-    if as_of > today:
-        log.warning("dates after today (latest %s): as-of date set to today", as_of.date())
-        return today
-    return as_of
 
 
 def skipped_line(name: str) -> str:
@@ -291,7 +73,7 @@ def with_real_industry_index(source: Adapted, folder: str | None) -> Adapted:
     return replace(source, tables=tables | {"industry_index": index}, notes=[*source.notes, note])
 
 
-def run(cfg: Config) -> None:
+def run(cfg: Config, paths: Paths) -> None:
     """Write the canonical tables and the manifest; replace data/raw as a whole."""
     source = load_source(cfg)
     tables, as_of = source.tables, source.as_of_date
@@ -306,11 +88,12 @@ def run(cfg: Config) -> None:
         "horizon_months": source.horizon_months,
         "notes": source.notes,
     }
-    with atomic_folder(RAW) as staging:
+    with atomic_folder(paths.raw) as staging:
+        place = partial(staged, folder=paths.raw, staging=staging)
         for name, frame in tables.items():
-            frame.to_parquet(staging / f"{name}.parquet", index=False)
+            frame.to_parquet(place(paths.raw_table(name)), index=False)
             log.info("%-15s %9d rows", name, len(frame))
-        write_json(manifest, staging / "manifest.json")
+        write_json(manifest, place(paths.manifest))
     for name in skipped:
         log.info(skipped_line(name))
 
@@ -318,7 +101,7 @@ def run(cfg: Config) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Command line entry: ``python -m pipelines.ingest --config configs/params.yaml``."""
     args = parse_args(argv, __doc__.splitlines()[0])
-    run_stage(lambda: run(load_config(args.config)))
+    run_stage(lambda: run(load_config(args.config), Paths()))
 
 
 if __name__ == "__main__":

@@ -38,33 +38,24 @@ import pandas as pd
 from models import backtest, metrics
 from pipelines.book.rows import score_rows
 from pipelines.io.artifacts import load_master_scale
-from pipelines.io.files import FEATURES, SPLITS, StageError, read_parquet, run_stage
+from pipelines.io.files import StageError, run_stage
+from pipelines.io.paths import Paths
+from pipelines.io.windows import window_rows
 from pipelines.modelstore import registry
 from pipelines.runtime.config import Config, load_config
 
-KEYS = ["customer_id", "as_of_date"]
 log = logging.getLogger("pipelines.promote")
 
 
-def test_rows() -> pd.DataFrame:
-    """The labelled snapshots of the current test window."""
-    snapshots = read_parquet(FEATURES / "snapshots.parquet")
-    split = read_parquet(SPLITS / "split.parquet")
-    keyed = [
-        f.assign(
-            customer_id=f["customer_id"].astype(str),
-            as_of_date=pd.to_datetime(f["as_of_date"]).astype("datetime64[ns]"),
-        )
-        for f in (snapshots, split[[*KEYS, "window"]])
-    ]
-    rows = keyed[0].merge(keyed[1], on=KEYS, validate="one_to_one")
-    rows = rows[rows["window"] == "test"].reset_index(drop=True)
-    if rows.empty or rows["label"].isna().any() or rows["label"].nunique() < 2:
+def test_rows(paths: Paths) -> pd.DataFrame:
+    """The labelled snapshots of the current test window, with defaults and non-defaults."""
+    rows = window_rows(paths, ["test"])
+    if rows["label"].nunique() < 2:
         raise StageError("the test window needs labelled rows with defaults and non-defaults")
     return rows
 
 
-def assess(model: Any, rows: pd.DataFrame, cfg: Config) -> dict[str, Any]:
+def assess(model: Any, rows: pd.DataFrame, cfg: Config, paths: Paths) -> dict[str, Any]:
     """Score ``rows`` with a registered pyfunc; return its AUC, calibration and back-test."""
     out = score_rows(rows, model)
     y, p = rows["label"].to_numpy(float), out["pd_12m"].to_numpy(float)
@@ -73,7 +64,7 @@ def assess(model: Any, rows: pd.DataFrame, cfg: Config) -> dict[str, Any]:
         y,
         p,
         out["grade"].to_numpy(int),
-        load_master_scale(),
+        load_master_scale(paths.master_scale),
         rows["customer_id"].to_numpy(),
         alpha=e.backtest_alpha,
         min_customers=e.backtest_min_customers,
@@ -111,24 +102,25 @@ def decide(challenger: dict, champion: dict | None, cfg: Config) -> list[str]:
     return reasons
 
 
-def run(cfg: Config) -> dict[str, Any]:
+def run(cfg: Config, paths: Paths) -> dict[str, Any]:
     """Compare challenger and champion on the test window; move the alias if allowed."""
     r, champion_alias = cfg.register_, cfg.promote.champion_alias
-    current = registry.aliases(r.model_name, r.tracking_uri)
+    uri = paths.tracking_uri(r.tracking_uri)
+    current = registry.aliases(r.model_name, uri)
     if r.alias not in current:
         raise StageError(f"model {r.model_name!r} has no {r.alias!r} version: run dvc repro")
     new, old = current[r.alias], current.get(champion_alias)
     if new == old:
         print(f"version {new} is already the {champion_alias}; nothing to do")
         return {"decision": "unchanged", "version": new}
-    rows = test_rows()
+    rows = test_rows(paths)
     found = {}
     for name, version in (("challenger", new), ("champion", old)):
         if version is None:
             continue
-        model = registry.load_model(f"models:/{r.model_name}/{version}", r.tracking_uri)
+        model = registry.load_model(f"models:/{r.model_name}/{version}", uri)
         try:
-            found[name] = assess(model, rows, cfg)
+            found[name] = assess(model, rows, cfg, paths)
         except StageError as err:  # e.g. an old champion needs features the data lacks now
             what = f"the {name}, version {version}, cannot score the test window"
             raise StageError(f"{what}: {err}") from None
@@ -136,12 +128,12 @@ def run(cfg: Config) -> dict[str, Any]:
     decision = "refused" if reasons else "promoted"
     now = datetime.now(UTC).isoformat(timespec="seconds")
     tags = decision_tags(decision, reasons, found, old, len(rows), now)
-    registry.set_version_tags(r.model_name, new, tags, r.tracking_uri)
+    registry.set_version_tags(r.model_name, new, tags, uri)
     if not reasons:
-        registry.set_alias(r.model_name, champion_alias, new, r.tracking_uri)
+        registry.set_alias(r.model_name, champion_alias, new, uri)
         if old is not None:
             replaced = {"promotion.replaced_by": new, "promotion.replaced_at": now}
-            registry.set_version_tags(r.model_name, old, replaced, r.tracking_uri)
+            registry.set_version_tags(r.model_name, old, replaced, uri)
     return {"decision": decision, "version": new, "champion_before": old, "reasons": reasons}
 
 
@@ -166,27 +158,28 @@ def decision_tags(
     return tags
 
 
-def rollback(cfg: Config, version: int | None) -> dict[str, Any]:
+def rollback(cfg: Config, version: int | None, paths: Paths) -> dict[str, Any]:
     """Point the champion at ``version`` (default: the one the current champion replaced)."""
     r, alias = cfg.register_, cfg.promote.champion_alias
-    current = registry.aliases(r.model_name, r.tracking_uri).get(alias)
+    uri = paths.tracking_uri(r.tracking_uri)
+    current = registry.aliases(r.model_name, uri).get(alias)
     if current is None:
         raise StageError(f"model {r.model_name!r} has no {alias}: nothing to roll back")
     if version is None:
-        before = registry.version_tags(r.model_name, current, r.tracking_uri)
+        before = registry.version_tags(r.model_name, current, uri)
         previous = before.get("promotion.champion_before", "none")
         if not previous.isdigit():
             raise StageError(f"version {current} replaced no earlier {alias}; name a version")
         version = int(previous)
     if version == current:
         raise StageError(f"version {version} is already the {alias}")
-    registry.version_tags(r.model_name, version, r.tracking_uri)  # fails if there is none
+    registry.version_tags(r.model_name, version, uri)  # fails if there is none
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    registry.set_alias(r.model_name, alias, version, r.tracking_uri)
+    registry.set_alias(r.model_name, alias, version, uri)
     restored = {"rollback.restored_at": now, "rollback.replaced": current}
-    registry.set_version_tags(r.model_name, version, restored, r.tracking_uri)
+    registry.set_version_tags(r.model_name, version, restored, uri)
     rolled_back = {"rollback.rolled_back_at": now, "rollback.restored": version}
-    registry.set_version_tags(r.model_name, current, rolled_back, r.tracking_uri)
+    registry.set_version_tags(r.model_name, current, rolled_back, uri)
     return {"decision": "rolled back", "version": version, "champion_before": current}
 
 
@@ -209,10 +202,10 @@ def main(argv: list[str] | None = None) -> None:
     def body() -> None:
         cfg = load_config(args.config)
         if args.rollback is None:
-            outcome.update(run(cfg))
+            outcome.update(run(cfg, Paths()))
         else:
             target = None if args.rollback == "previous" else int(args.rollback)
-            outcome.update(rollback(cfg, target))
+            outcome.update(rollback(cfg, target, Paths()))
 
     run_stage(body)
     report(outcome)

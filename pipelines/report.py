@@ -8,12 +8,13 @@ Inputs:
     data/scored/summary.json (as-of and previous dates), data/scored/history/ (the books of the
     last ``report.trend_months`` month ends and of the previous run), data/scored/alerts.csv,
     data/features/snapshots.parquet (labels: observed default rates), configs/policy.yaml
-    (high-risk grades), configs/master_scale.yaml (grade labels), data/reports/registry.json,
+    (high-risk grades), configs/master_scale.yaml (grade labels), data/features/summary.json
+    (the label horizon), data/reports/registry.json,
     data/reports/metrics.json and data/reports/calibration.json (model summary).
 Outputs:
     data/reports/portfolio.html.
 Params:
-    report (trend_months, top_movers, max_alerts), features.horizon_months.
+    report (trend_months, top_movers, max_alerts).
 """
 
 from __future__ import annotations
@@ -24,60 +25,51 @@ from pathlib import Path
 import pandas as pd
 
 from pipelines.book.history import history_dates, read_book
-from pipelines.book.month import load_policy
-from pipelines.io.artifacts import load_master_scale
-from pipelines.io.files import (
-    FEATURES,
-    REPORTS,
-    SCORED,
-    StageError,
-    read_json,
-    read_parquet,
-    run_stage,
-    write_bytes,
-)
+from pipelines.io.artifacts import load_master_scale, load_policy
+from pipelines.io.files import StageError, read_json, read_parquet, run_stage, write_bytes
+from pipelines.io.paths import Paths
 from pipelines.render.portfolio import page_context, render
 from pipelines.runtime.config import Config, load_config, parse_args
 
-REPORT = REPORTS / "portfolio.html"
 LABELS = ["customer_id", "as_of_date", "region", "label"]
 
 log = logging.getLogger("pipelines.report")
 
 
-def run(cfg: Config) -> None:
+def run(cfg: Config, paths: Paths) -> None:
     """Render the portfolio report of the latest scoring run."""
-    summary = read_json(SCORED / "summary.json")
+    summary = read_json(paths.scored_summary)
     as_of = pd.Timestamp(summary["as_of_date"])
-    months = [d for d in history_dates() if d <= as_of][-cfg.report.trend_months :]
+    months = [d for d in history_dates(paths.history) if d <= as_of][-cfg.report.trend_months :]
     if as_of not in months:
         raise StageError(f"no scored book of {as_of:%Y-%m-%d} in the history: rerun score")
     before = summary.get("previous_as_of_date")
-    snapshots = read_parquet(FEATURES / "snapshots.parquet")
+    snapshots = read_parquet(paths.snapshots)
     context = page_context(
         summary=summary,
-        books={m: read_book(m) for m in months},
-        previous=read_book(pd.Timestamp(before)) if before else None,
-        alerts=_read_csv(SCORED / "alerts.csv"),
+        books={m: read_book(m, paths.history) for m in months},
+        previous=read_book(pd.Timestamp(before), paths.history) if before else None,
+        alerts=_read_csv(paths.alerts),
         labels=snapshots[[c for c in LABELS if c in snapshots.columns]],
-        scale_labels={g.grade: g.label for g in load_master_scale().grades},
-        high_risk_grade=load_policy().high_risk_grade,
-        horizon_months=cfg.features.horizon_months,
-        model=model_summary(),
+        scale_labels={g.grade: g.label for g in load_master_scale(paths.master_scale).grades},
+        high_risk_grade=load_policy(paths.policy).high_risk_grade,
+        horizon_months=int(read_json(paths.features_summary)["horizon_months"]),
+        model=model_summary(paths),
         top_movers=cfg.report.top_movers,
         max_alerts=cfg.report.max_alerts,
     )
-    write_bytes(render(context).encode("utf-8"), REPORT)
+    write_bytes(render(context).encode("utf-8"), paths.portfolio)
     log.info(
-        "wrote %s (as of %s, %d months of history)", REPORT, summary["as_of_date"], len(months)
+        "wrote %s (as of %s, %d months of history)",
+        *(paths.portfolio, summary["as_of_date"], len(months)),
     )
 
 
-def model_summary() -> dict:
+def model_summary(paths: Paths) -> dict:
     """Version, test-window metrics and calibration of the registered model (n/a if absent)."""
-    registry = read_json(REPORTS / "registry.json")
-    metrics = _optional_json(REPORTS / "metrics.json")
-    calibration = _optional_json(REPORTS / "calibration.json")
+    registry = read_json(paths.registry_record)
+    metrics = _optional_json(paths.metrics)
+    calibration = _optional_json(paths.calibration_report)
     grades = metrics.get("grades", {}) if isinstance(metrics.get("grades"), dict) else {}
     return {
         "name": registry.get("model_name", ""),
@@ -108,7 +100,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
 def main(argv: list[str] | None = None) -> None:
     """Command line: ``python -m pipelines.report --config configs/params.yaml``."""
     args = parse_args(argv, __doc__.splitlines()[0])
-    run_stage(lambda: run(load_config(args.config)))
+    run_stage(lambda: run(load_config(args.config), Paths()))
 
 
 if __name__ == "__main__":

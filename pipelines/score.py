@@ -27,29 +27,31 @@ from functools import partial
 
 import pandas as pd
 
-from pipelines.batch import engine_client
 from pipelines.book.export import alerts_table, rejects_table, scores_table, write_people_csv
 from pipelines.book.history import months_to_backfill, write_book
-from pipelines.book.month import choose_as_of, load_policy, read_inputs, score_month
+from pipelines.book.month import choose_as_of, read_inputs, score_month
 from pipelines.book.rows import score_rows
-from pipelines.io.files import SCORED, StageError, run_stage, write_json
+from pipelines.io.artifacts import load_policy
+from pipelines.io.files import StageError, run_stage, write_json
+from pipelines.io.paths import Paths
 from pipelines.modelstore.registry import load_model
+from pipelines.runtime.cluster import engine_client
 from pipelines.runtime.config import Config, load_config, parse_args
 
 log = logging.getLogger("pipelines.score")
 
 
-def run(cfg: Config) -> None:
+def run(cfg: Config, paths: Paths) -> None:
     """Score the as-of month (back-filling an empty history first); write the outputs."""
-    opts, inputs, policy = cfg.score, read_inputs(), load_policy()
+    opts, inputs, policy = cfg.score, read_inputs(paths), load_policy(paths.policy)
     as_of = choose_as_of(inputs.snapshots, opts.as_of_date, inputs.manifest)
-    model = load_model(inputs.registry["model_uri"], inputs.registry["tracking_uri"])
+    model = load_model(inputs.registry["model_uri"], paths.tracking_uri(cfg.register_.tracking_uri))
     dates = list(pd.to_datetime(inputs.snapshots["as_of_date"]).unique())
     with engine_client(cfg) as client:
         score = partial(score_rows, model=model, chunk_rows=opts.chunk_rows, client=client)
-        for month in months_to_backfill(dates, as_of, opts.backfill_months):
+        for month in months_to_backfill(dates, as_of, opts.backfill_months, paths.history):
             book, _, _ = score_month(inputs, score, policy, month, opts.language, False)
-            write_book(book, month)
+            write_book(book, month, paths.history)
             log.info("back-filled the history with %s", f"{month:%Y-%m-%d}")
         book, alerts, before = score_month(inputs, score, policy, as_of, opts.language)
     scores, rejects = scores_table(book), rejects_table(book)
@@ -57,11 +59,11 @@ def run(cfg: Config) -> None:
         raise StageError(
             f"{len(scores)} scored + {len(rejects)} rejected != {len(inputs.customers)} in book"
         )
-    write_people_csv(scores, SCORED / "scores.csv", opts.csv_bom)
-    write_people_csv(rejects, SCORED / "rejects.csv", opts.csv_bom)
-    write_people_csv(alerts_table(alerts, book, as_of, before), SCORED / "alerts.csv", opts.csv_bom)
-    write_book(book, as_of)
-    write_json(summary(book, alerts, as_of, before), SCORED / "summary.json")
+    write_people_csv(scores, paths.scores, opts.csv_bom)
+    write_people_csv(rejects, paths.rejects, opts.csv_bom)
+    write_people_csv(alerts_table(alerts, book, as_of, before), paths.alerts, opts.csv_bom)
+    write_book(book, as_of, paths.history)
+    write_json(summary(book, alerts, as_of, before), paths.scored_summary)
     log.info(
         "as of %s (previous %s): %d scored, %d rejected, %d alerts", f"{as_of:%Y-%m-%d}",
         "none" if before is None else f"{before:%Y-%m-%d}", len(scores), len(rejects), len(alerts),
@@ -88,7 +90,7 @@ def summary(
 def main(argv: list[str] | None = None) -> None:
     """Command line: ``python -m pipelines.score --config configs/params.yaml``."""
     args = parse_args(argv, __doc__.splitlines()[0])
-    run_stage(lambda: run(load_config(args.config)))
+    run_stage(lambda: run(load_config(args.config), Paths()))
 
 
 if __name__ == "__main__":

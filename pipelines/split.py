@@ -1,12 +1,12 @@
 """Split stage: out-of-time train / calibration / test windows with an embargo, persisted.
 
 Inputs:
-    data/features/snapshots.parquet
+    data/features/snapshots.parquet, data/features/summary.json (the effective label horizon)
 Outputs:
     data/splits/split.parquet: customer_id, as_of_date, month, window.
     data/splits/windows.json: the as-of dates of each window and row counts.
 Params:
-    split, features.horizon_months
+    split
 
 Strategy ``auto``: out of time, or by customer (stratified) when every labelled snapshot has
 the same as-of date (data observed once, e.g. the Taiwan and Polish data sets).
@@ -21,22 +21,23 @@ import pandas as pd
 from features.timeline import month_end
 from models.split import WindowBounds, single_as_of, split_by_customer, split_by_time
 from pipelines.io.files import (
-    FEATURES,
-    SPLITS,
     StageError,
+    read_json,
     read_parquet,
     run_stage,
     write_json,
     write_parquet,
 )
+from pipelines.io.paths import Paths
 from pipelines.runtime.config import Config, load_config, parse_args
 
 log = logging.getLogger("pipelines")
 
 
-def run(cfg: Config) -> None:
+def run(cfg: Config, paths: Paths) -> None:
     """Assign every snapshot to a window and record the windows."""
-    snapshots = read_parquet(FEATURES / "snapshots.parquet")
+    snapshots = read_parquet(paths.snapshots)
+    horizon = int(read_json(paths.features_summary)["horizon_months"])
     if not (snapshots["label"] == 1).any():
         raise StageError(
             "no defaults in the labelled snapshots: a PD model cannot be trained on this data. "
@@ -59,7 +60,7 @@ def run(cfg: Config) -> None:
     except ValueError as err:
         raise StageError(str(err)) from None
     summary = window_summary(split, snapshots["label"], windows)
-    summary |= {"strategy": strategy, "horizon_months": cfg.features.horizon_months}
+    summary |= {"strategy": strategy, "horizon_months": horizon}
     summary["embargo_months"] = s.embargo_months if strategy == "out_of_time" else None
     for name in ("train", "calibration", "test"):
         w = summary[name]
@@ -71,8 +72,8 @@ def run(cfg: Config) -> None:
             w["defaults"],
             w.get("as_of", ""),
         )
-    write_parquet(split, SPLITS / "split.parquet")
-    write_json(summary, SPLITS / "windows.json")
+    write_parquet(split, paths.split)
+    write_json(summary, paths.windows)
 
 
 def window_dates(bounds: WindowBounds) -> dict[str, str]:
@@ -100,7 +101,7 @@ def window_summary(split: pd.DataFrame, label: pd.Series, dates: dict[str, str])
 def main(argv: list[str] | None = None) -> None:
     """Command line entry: ``python -m pipelines.split --config configs/params.yaml``."""
     args = parse_args(argv, __doc__.splitlines()[0])
-    run_stage(lambda: run(load_config(args.config)))
+    run_stage(lambda: run(load_config(args.config), Paths()))
 
 
 if __name__ == "__main__":

@@ -28,38 +28,14 @@ import pandas as pd
 
 from features.catalogue import ATTRIBUTE_PREFIX, FEATURE_NAMES, spec_for
 from models.train import early_stopping_split, lgb_params, tune_booster, unstable_features
-from pipelines.io.artifacts import BOOSTER
-from pipelines.io.files import FEATURES as FEATURES_DIR
-from pipelines.io.files import (
-    MODELS,
-    SPLITS,
-    StageError,
-    atomic_path,
-    read_parquet,
-    run_stage,
-    write_csv,
-    write_json,
-)
+from pipelines.io.files import StageError, atomic_path, run_stage, write_csv, write_json
+from pipelines.io.paths import Paths
+from pipelines.io.windows import window_rows
 from pipelines.runtime.config import TUNABLE, Config, TrainConfig, load_config, parse_args
 
 log = logging.getLogger("pipelines")
 SMALL_FIT_ROWS = 20_000
 LGB_SETTINGS = {"seed", *get_args(TUNABLE)}  # the TrainConfig keys lgb_params takes
-
-
-def window_rows(name: str) -> pd.DataFrame:
-    """Snapshots of one window of the persisted split."""
-    snapshots = read_parquet(FEATURES_DIR / "snapshots.parquet")
-    split = read_parquet(SPLITS / "split.parquet")
-    if (
-        len(split) != len(snapshots)
-        or not (split["customer_id"].to_numpy() == snapshots["customer_id"].to_numpy()).all()
-    ):
-        raise StageError("split.parquet does not match snapshots.parquet: re-run the split stage")
-    rows = snapshots[(split["window"] == name).to_numpy()]
-    if rows.empty:
-        raise StageError(f"the {name} window is empty")
-    return rows
 
 
 def model_features(frame: pd.DataFrame) -> list[str]:
@@ -68,10 +44,10 @@ def model_features(frame: pd.DataFrame) -> list[str]:
     return present + sorted(c for c in frame.columns if c.startswith(ATTRIBUTE_PREFIX))
 
 
-def run(cfg: Config) -> None:
+def run(cfg: Config, paths: Paths) -> None:
     """Screen, tune, train and write the booster."""
     t = cfg.train
-    rows = window_rows("train")
+    rows = window_rows(paths, ["train"])
     fit, valid = early_stopping_split(rows, t.validation_months, t.validation_share, t.seed)
     if fit.empty or valid.empty:
         raise StageError(
@@ -97,7 +73,7 @@ def run(cfg: Config) -> None:
         "chose %s: best iteration %d, early-stopping AUC %.4f",
         *({k: chosen[k] for k in t.search}, record["best_iteration"], record["valid_auc"]),
     )
-    with atomic_path(BOOSTER) as tmp:
+    with atomic_path(paths.booster) as tmp:
         booster.save_model(str(tmp))
     importance = pd.DataFrame(
         {
@@ -107,7 +83,7 @@ def run(cfg: Config) -> None:
             "splits": booster.feature_importance("split"),
         }
     ).sort_values("gain", ascending=False)
-    write_csv(importance, MODELS / "importance.csv")
+    write_csv(importance, paths.importance)
     search = {
         "grid": dict(t.search),
         "auc_tolerance": t.search_auc_tolerance,
@@ -116,7 +92,7 @@ def run(cfg: Config) -> None:
     }
     params = lgb_params(**chosen, feature_names=names)
     extra = {"features": names, "excluded_features": excluded, "params": params, "search": search}
-    write_json(record | extra, MODELS / "train.json")
+    write_json(record | extra, paths.train_record)
 
 
 def screen_features(
@@ -134,7 +110,7 @@ def screen_features(
 def main(argv: list[str] | None = None) -> None:
     """Command line entry: ``python -m pipelines.train --config configs/params.yaml``."""
     args = parse_args(argv, __doc__.splitlines()[0])
-    run_stage(lambda: run(load_config(args.config)))
+    run_stage(lambda: run(load_config(args.config), Paths()))
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import shutil
-from pathlib import Path
+from functools import partial
 from typing import Any, NamedTuple
 
 import pandas as pd
@@ -38,9 +38,6 @@ from pipelines.checks.gx import (
     validate_tables,
 )
 from pipelines.io.files import (
-    RAW,
-    REPORTS,
-    VALIDATED,
     StageError,
     atomic_folder,
     read_json,
@@ -48,11 +45,8 @@ from pipelines.io.files import (
     run_stage,
     write_json,
 )
+from pipelines.io.paths import Paths, staged
 from pipelines.runtime.config import Config, load_config, parse_args
-
-OUT = REPORTS / "validation"
-MANIFEST = RAW / "manifest.json"
-UNPARSED = RAW / "unparsed.parquet"
 
 log = logging.getLogger("pipelines")
 
@@ -76,31 +70,34 @@ def rejects_frame(
 def write_outputs(
     report: ValidationReport,
     tables: dict[str, pd.DataFrame],
-    out: Path,
+    paths: Paths,
     unparsed: pd.DataFrame | None = None,
 ) -> None:
-    """Write summary, rejects and Data Docs beside ``out``, then swap them in atomically."""
-    with atomic_folder(out) as staging:
-        write_json(report.to_dict(), staging / "summary.json")
+    """Write summary, rejects and Data Docs beside the report folder, then swap them in."""
+    with atomic_folder(paths.validation) as staging:
+        place = partial(staged, folder=paths.validation, staging=staging)
+        write_json(report.to_dict(), place(paths.validation_summary))
         for name, result in report.tables.items():
             mine = None if unparsed is None else unparsed[unparsed["table"] == name]
             rejects = rejects_frame(result, tables[name], mine)
-            rejects.to_csv(staging / f"rejects_{name}.csv", index=False)
-        build_data_docs(report, staging / "docs")
+            rejects.to_csv(place(paths.validation_rejects(name)), index=False)
+        build_data_docs(report, place(paths.data_docs))
 
 
 def write_validated(
-    report: ValidationReport, tables: dict[str, pd.DataFrame], manifest: dict, raw: Path, out: Path
+    report: ValidationReport, tables: dict[str, pd.DataFrame], manifest: dict, paths: Paths
 ) -> None:
-    """Write the kept rows and their manifest to ``out`` (raw files copied when all are kept)."""
-    with atomic_folder(out) as staging:
+    """Write the kept rows and their manifest (raw files copied when all rows are kept)."""
+    with atomic_folder(paths.validated) as staging:
+        place = partial(staged, folder=paths.validated, staging=staging)
         for name, frame in tables.items():
-            result, path = report.tables[name], Path(raw) / f"{name}.parquet"
+            result, path = report.tables[name], paths.raw_table(name)
             if result.rejected.empty and path.is_file():
-                shutil.copyfile(path, staging / path.name)
+                shutil.copyfile(path, place(paths.validated_table(name)))
             else:
                 kept = frame.reset_index(drop=True).drop(index=result.rejected.index)
-                kept.reset_index(drop=True).to_parquet(staging / f"{name}.parquet", index=False)
+                kept = kept.reset_index(drop=True)
+                kept.to_parquet(place(paths.validated_table(name)), index=False)
         kept_manifest = manifest | {
             "tables": {n: r.rows_kept for n, r in report.tables.items()},
             "validation": {
@@ -109,7 +106,7 @@ def write_validated(
                 "rows_rejected": {n: len(r.rejected) for n, r in report.tables.items()},
             },
         }
-        write_json(kept_manifest, staging / "manifest.json")
+        write_json(kept_manifest, place(paths.validated_manifest))
 
 
 class RawData(NamedTuple):
@@ -121,56 +118,40 @@ class RawData(NamedTuple):
     unparsed: pd.DataFrame
 
 
-def load_tables(raw: Path = RAW) -> RawData:
+def load_tables(paths: Paths) -> RawData:
     """Read the raw contract tables that exist, the manifest and the unparsed cells."""
-    manifest = read_json(raw / MANIFEST.name)
+    manifest = read_json(paths.manifest)
     try:
         as_of_date = pd.Timestamp(manifest["as_of_date"])
     except (KeyError, TypeError, ValueError) as err:
-        raise StageError(f"{MANIFEST} needs an as_of_date YYYY-MM-DD: re-run ingest") from err
+        raise StageError(f"{paths.manifest} needs an as_of_date YYYY-MM-DD: re-run ingest") from err
     wanted = {"customers"} | set(manifest.get("tables", {}))  # listed but missing: an error
     tables = {
-        name: read_parquet(raw / f"{name}.parquet")
+        name: read_parquet(paths.raw_table(name))
         for name in TABLES
-        if name in wanted or (raw / f"{name}.parquet").is_file()
+        if name in wanted or paths.raw_table(name).is_file()
     }
-    path = raw / UNPARSED.name
+    path = paths.unparsed
     unparsed = pd.read_parquet(path) if path.is_file() else no_cells()
     return RawData(tables, as_of_date, manifest, unparsed)
 
 
-def rejected_customers(out: Path = OUT) -> pd.DataFrame:
-    """``customer_id, reason`` of each customer validation rejected, for the score's rejects.
-
-    Empty when none was rejected or when ``rejects_customers.csv`` does not exist (outputs of
-    a validation older than quarantine). A duplicated id is listed once.
-    """
-    path = Path(out) / "rejects_customers.csv"
-    if not path.is_file():
-        return pd.DataFrame({"customer_id": pd.Series(dtype=str), "reason": pd.Series(dtype=str)})
-    rejects = pd.read_csv(path, dtype=str, keep_default_na=False)
-    reason = "rejected by validation: " + rejects["column"] + " " + rejects["rule"]
-    reason += " (" + rejects["detail"] + "; row " + rejects["row"] + " of the customers file)"
-    found = pd.DataFrame({"customer_id": rejects["customer_id"].str.strip(), "reason": reason})
-    return found.drop_duplicates("customer_id").reset_index(drop=True)
-
-
-def stop_message(report: ValidationReport) -> str:
+def stop_message(report: ValidationReport, paths: Paths) -> str:
     """The stage's error: one line per blocking rule, and where the offending rows are."""
     blocking = report.blocking
     lines = [f.message(report.tables[f.table].rows_in) for f in blocking]
     text = f"{len(lines)} validation rule(s) failed:\n" + "\n".join(lines)
     if any(not f.table_level for f in blocking):
         text += (
-            f"\nevery offending row is in {OUT}/rejects_<table>.csv; to set such rows aside "
-            "and go on, set validate.on_bad_rows: quarantine"
+            f"\nevery offending row is in {paths.validation_rejects('<table>')}; to set such "
+            "rows aside and go on, set validate.on_bad_rows: quarantine"
         )
     return text
 
 
-def run(cfg: Config) -> ValidationReport:
+def run(cfg: Config, paths: Paths) -> ValidationReport:
     """Validate the raw tables; write reports, then the kept rows (or stop on broken rules)."""
-    raw = load_tables()
+    raw = load_tables(paths)
     settings = cfg.validate_
     log.info("validate: %d tables as of %s", len(raw.tables), raw.as_of_date.date())
     report = validate_tables(
@@ -181,32 +162,32 @@ def run(cfg: Config) -> ValidationReport:
         unparsed=raw.unparsed,
         currency=raw.manifest.get("currency"),
     )
-    write_outputs(report, raw.tables, OUT, raw.unparsed)
-    log.info("validate: wrote %s", OUT)
+    write_outputs(report, raw.tables, paths, raw.unparsed)
+    log.info("validate: wrote %s", paths.validation)
     if report.blocking:
-        raise StageError(stop_message(report))
+        raise StageError(stop_message(report, paths))
     if report.tables["customers"].rows_kept == 0:
-        raise StageError(f"no customer passed validation: see {OUT}/rejects_customers.csv")
-    write_validated(report, raw.tables, raw.manifest, RAW, VALIDATED)
+        rejects = paths.validation_rejects("customers")
+        raise StageError(f"no customer passed validation: see {rejects}")
+    write_validated(report, raw.tables, raw.manifest, paths)
     for name, result in report.tables.items():
         if len(result.rejected):
             log.warning(
-                "validate: %s: %d of %d rows rejected %s -> %s/rejects_%s.csv",
+                "validate: %s: %d of %d rows rejected %s -> %s",
                 name,
                 len(result.rejected),
                 result.rows_in,
                 result.rejected_by_rule(),
-                OUT,
-                name,
+                paths.validation_rejects(name),
             )
-    log.info("validate: wrote %s", VALIDATED)
+    log.info("validate: wrote %s", paths.validated)
     return report
 
 
 def main(argv: list[str] | None = None) -> None:
     """Command line: ``python -m pipelines.validate --config configs/params.yaml``."""
     args = parse_args(argv, description=__doc__.splitlines()[0])
-    run_stage(lambda: run(load_config(args.config)))
+    run_stage(lambda: run(load_config(args.config), Paths()))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The scored books of earlier runs: ``data/scored/history/<as_of>.parquet``, one per month end.
+"""The scored books of earlier runs: ``<history>/<as_of>.parquet``, one per month end.
 
 The folder is a persistent DVC output: ``dvc repro`` keeps it when the score stage re-runs, so
 that each run can compare with the book of the previous month.
@@ -11,13 +11,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipelines.io.files import SCORED, StageError, write_parquet
+from pipelines.io.files import StageError, write_parquet
 
-HISTORY = SCORED / "history"
 _NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})\.parquet$")
 
 
-def history_dates(folder: Path = HISTORY) -> list[pd.Timestamp]:
+def history_dates(folder: Path) -> list[pd.Timestamp]:
     """Return the month ends with a stored book, oldest first."""
     if not Path(folder).is_dir():
         return []
@@ -25,12 +24,12 @@ def history_dates(folder: Path = HISTORY) -> list[pd.Timestamp]:
     return sorted(pd.Timestamp(m.group(1)) for m in found if m)
 
 
-def book_path(date: pd.Timestamp, folder: Path = HISTORY) -> Path:
+def book_path(date: pd.Timestamp, folder: Path) -> Path:
     """Path of the book of ``date``."""
     return Path(folder) / f"{pd.Timestamp(date):%Y-%m-%d}.parquet"
 
 
-def read_book(date: pd.Timestamp, folder: Path = HISTORY) -> pd.DataFrame:
+def read_book(date: pd.Timestamp, folder: Path) -> pd.DataFrame:
     """Read the stored book of ``date``."""
     path = book_path(date, folder)
     if not path.is_file():
@@ -38,19 +37,19 @@ def read_book(date: pd.Timestamp, folder: Path = HISTORY) -> pd.DataFrame:
     return pd.read_parquet(path)
 
 
-def write_book(book: pd.DataFrame, date: pd.Timestamp, folder: Path = HISTORY) -> None:
+def write_book(book: pd.DataFrame, date: pd.Timestamp, folder: Path) -> None:
     """Store the book of ``date`` (replacing an earlier one of the same date)."""
     write_parquet(book.reset_index(drop=True), book_path(date, folder))
 
 
-def previous_date(as_of: pd.Timestamp, folder: Path = HISTORY) -> pd.Timestamp | None:
+def previous_date(as_of: pd.Timestamp, folder: Path) -> pd.Timestamp | None:
     """Return the latest stored month end before ``as_of``, or ``None``."""
     earlier = [d for d in history_dates(folder) if d < as_of]
     return earlier[-1] if earlier else None
 
 
 def months_to_backfill(
-    snapshot_dates: list[pd.Timestamp], as_of: pd.Timestamp, months: int, folder: Path = HISTORY
+    snapshot_dates: list[pd.Timestamp], as_of: pd.Timestamp, months: int, folder: Path
 ) -> list[pd.Timestamp]:
     """Return the ``months`` snapshot dates before ``as_of`` that have no stored book.
 

@@ -3,7 +3,7 @@
 A *book* here is one row per customer of the customer book at a month end: ``status`` is
 ``scored`` (PD, grade, reasons, account position, policy), ``in_default``, ``rejected`` (set
 aside by validation) or ``not_started`` (with ``reject_reason``). Each run keeps its book in
-``data/scored/history/<as_of>.parquet``; the next run compares with the latest earlier one
+the history folder (``Paths.history``); the next run compares with the latest earlier one
 (see ``models.monitoring``).
 """
 
@@ -12,13 +12,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from features.peers import sector_medians
 from models.exposure import POSITION_COLUMNS, account_positions, months_before
 from models.monitoring import (
     IN_DEFAULT,
@@ -29,25 +27,12 @@ from models.monitoring import (
     worst_severity,
 )
 from models.policy import CreditPolicy, apply_policy
-from models.reasons import render_reasons
 from pipelines.book.history import previous_date, read_book
 from pipelines.book.rows import explain_unscored, require, rows_at
-from pipelines.io.files import (
-    FEATURES,
-    RAW,
-    REPORTS,
-    VALIDATED,
-    StageError,
-    read_json,
-    read_parquet,
-)
-from pipelines.runtime.config import load_yaml_model
-from pipelines.validate import rejected_customers
+from pipelines.checks.rejected import rejected_customers
+from pipelines.io.files import StageError, read_json, read_parquet
+from pipelines.io.paths import Paths
 
-SNAPSHOTS = FEATURES / "snapshots.parquet"
-DEFAULT_DATES = FEATURES / "default_dates.parquet"
-CUSTOMERS = RAW / "customers.parquet"
-POLICY = Path("configs/policy.yaml")
 ACCOUNT = {"credit_limit": "current_limit", "payment_terms_days": "current_terms_days"}
 
 log = logging.getLogger("pipelines.score")
@@ -64,18 +49,18 @@ class Inputs:
     events: pd.DataFrame | None
     manifest: Any
     registry: dict
+    paths: Paths
 
 
-def read_inputs() -> Inputs:
+def read_inputs(paths: Paths) -> Inputs:
     """Read and check the stage's inputs; customer ids become strings everywhere."""
-    snapshots, defaults, customers = (
-        read_parquet(p) for p in (SNAPSHOTS, DEFAULT_DATES, CUSTOMERS)
-    )
-    require(snapshots, ["customer_id", "as_of_date", "industry", "region"], SNAPSHOTS)
-    require(defaults, ["customer_id", "default_date", "default_trigger"], DEFAULT_DATES)
-    require(customers, ["customer_id", "name", "relationship_start", *ACCOUNT], CUSTOMERS)
+    sources = (paths.snapshots, paths.default_dates, paths.raw_table("customers"))
+    snapshots, defaults, customers = (read_parquet(p) for p in sources)
+    require(snapshots, ["customer_id", "as_of_date", "industry", "region"], sources[0])
+    require(defaults, ["customer_id", "default_date", "default_trigger"], sources[1])
+    require(customers, ["customer_id", "name", "relationship_start", *ACCOUNT], sources[2])
     # the rows validation kept; the book itself stays whole so that every customer is explained
-    optional = {name: VALIDATED / f"{name}.parquet" for name in ("invoices", "events")}
+    optional = {name: paths.validated_table(name) for name in ("invoices", "events")}
     tables = {n: read_parquet(p) if p.is_file() else None for n, p in optional.items()}
     for name, frame in tables.items():
         if frame is None:
@@ -84,34 +69,30 @@ def read_inputs() -> Inputs:
         None if f is None else f.assign(customer_id=f["customer_id"].astype(str))
         for f in (snapshots, defaults, customers, tables["invoices"], tables["events"])
     )
-    customers = one_row_per_customer(customers)
+    customers = one_row_per_customer(customers, paths)
     return Inputs(
         snapshots, defaults, customers, invoices, events,
-        read_json(RAW / "manifest.json"), read_json(REPORTS / "registry.json"),
+        read_json(paths.manifest), read_json(paths.registry_record), paths,
     )  # fmt: skip
 
 
-def one_row_per_customer(customers: pd.DataFrame) -> pd.DataFrame:
+def one_row_per_customer(customers: pd.DataFrame, paths: Paths) -> pd.DataFrame:
     """The book with one row per id; a repeated id must have been set aside by validation."""
     repeated = customers["customer_id"].duplicated()
     if not repeated.any():
         return customers
-    set_aside = set(rejected_customers()["customer_id"])
+    set_aside = set(rejected_customers(paths.validation_rejects("customers"))["customer_id"])
     unexplained = customers.loc[repeated & ~customers["customer_id"].isin(set_aside), "customer_id"]
     if not unexplained.empty:
-        raise StageError(f"customers appear twice in {CUSTOMERS}: {sorted(unexplained)[:5]}")
+        where = paths.raw_table("customers")
+        raise StageError(f"customers appear twice in {where}: {sorted(unexplained)[:5]}")
     return customers.drop_duplicates("customer_id")
-
-
-def load_policy(path: Path = POLICY) -> CreditPolicy:
-    """Read and validate the credit policy YAML."""
-    return load_yaml_model(path, CreditPolicy, "credit policy")
 
 
 def choose_as_of(snapshots: pd.DataFrame, requested: str | None, manifest: Any) -> pd.Timestamp:
     """Return the month end to score: ``requested``, or the latest snapshot date."""
     if snapshots.empty:
-        raise StageError(f"{SNAPSHOTS} is empty: nothing to score")
+        raise StageError("the snapshot table is empty: nothing to score")
     dates = pd.DatetimeIndex(pd.to_datetime(snapshots["as_of_date"]).unique()).sort_values()
     as_of = dates[-1] if requested is None else pd.Timestamp(requested)
     data_as_of = manifest.get("as_of_date") if isinstance(manifest, dict) else None
@@ -125,7 +106,8 @@ def choose_as_of(snapshots: pd.DataFrame, requested: str | None, manifest: Any) 
     return as_of
 
 
-Scorer = Callable[[pd.DataFrame], pd.DataFrame]  # snapshot rows -> the pyfunc's output
+# score_rows with the model bound: (rows, language=, with_medians=) -> the pyfunc's output
+Scorer = Callable[..., pd.DataFrame]
 
 
 def book_at(
@@ -136,29 +118,29 @@ def book_at(
 
     Args:
         inputs: The stage's inputs.
-        score: Rows to the model's output (``pipelines.book.rows.score_rows`` with the model).
+        score: Rows to the model's output (``pipelines.book.rows.score_rows`` with the model):
+            the reason sentences are the model's, worded with the month's sector medians.
         as_of: Month end to score.
         since: The previous book's date (start of the "newly overdue" period).
         policy: The credit policy (its ``new_overdue`` days).
         language: Language of the reason sentences.
     """
     rows = rows_at(inputs.snapshots, inputs.customers, as_of)
-    result = score(rows)
-    speakers = result.filter(regex=r"^reason_\d+_feature$")
-    medians = sector_medians(rows, sorted(set(speakers.to_numpy().ravel()) - {""}))
-    sentences = render_reasons(speakers, rows, medians, language)
+    # the model words the reasons (as it does over HTTP), given the sector medians: not again here
+    result = score(rows, language=language, with_medians=True)
     days = policy.alerts.new_overdue.days if policy.alerts.new_overdue else 30
     positions = _positions(inputs.invoices, rows["customer_id"], as_of, since, days)
     account = inputs.customers.set_index("customer_id")[[*ACCOUNT, "annual_revenue"]]
     ids = rows[["customer_id", "name", "industry", "region"]]
-    scored = pd.concat([ids, result.drop(columns=sentences.columns), sentences], axis=1)
+    scored = pd.concat([ids, result], axis=1)
     scored = scored.join(positions, on="customer_id").join(
         account.rename(columns=ACCOUNT), on="customer_id"
     )
     scored["relationship_months"] = rows.get("relationship_months", np.nan)
     scored["late_45_quarters"] = rows.get("consecutive_quarters_late_45", np.nan)
+    set_aside = rejected_customers(inputs.paths.validation_rejects("customers"))
     rejects = explain_unscored(
-        inputs.customers, scored["customer_id"], inputs.defaults, as_of, rejected_customers()
+        inputs.customers, scored["customer_id"], inputs.defaults, as_of, set_aside
     )
     book = pd.concat([scored.assign(status=SCORED), _rejected(rejects, inputs, as_of)])
     book["grade"] = book["grade"].astype("Int64")
@@ -192,7 +174,7 @@ def assess(
     try:
         applied = apply_policy(book[scored], policy, severity[scored], language)
     except ValueError as err:
-        raise StageError(f"{POLICY} does not fit the model: {err}") from None
+        raise StageError(f"the credit policy does not fit the model: {err}") from None
     book = book.join(applied)
     book["adverse_action_reasons"] = _adverse_reasons(book, language)
     return book, alerts
@@ -208,8 +190,9 @@ def score_month(
         The book (with ``model_version`` and ``source``: ``run``, or ``backfill`` without
         alerts), its alerts, and the date of the book compared with (``None``: none).
     """
-    before = previous_date(as_of)
-    previous = read_book(before) if before is not None else None
+    history = inputs.paths.history
+    before = previous_date(as_of, history)
+    previous = read_book(before, history) if before is not None else None
     since = positions_since(before, as_of)
     book = book_at(inputs, score, as_of, since, policy, language)
     events = events_between(inputs.events, since, as_of)

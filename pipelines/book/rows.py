@@ -8,8 +8,10 @@ from typing import Any
 
 import pandas as pd
 
+from features.peers import sector_medians
+from models.reasons import MEDIAN_PREFIX
 from pipelines.io.files import StageError
-from pipelines.modelstore.registry import input_names, output_names
+from pipelines.modelstore.registry import input_names, optional_input_names, output_names
 
 CHUNK_ROWS = 50_000
 
@@ -35,38 +37,69 @@ def rows_at(snapshots: pd.DataFrame, book: pd.DataFrame, as_of: pd.Timestamp) ->
 
 
 def score_rows(
-    rows: pd.DataFrame, model: Any, chunk_rows: int = CHUNK_ROWS, client: Any = None
+    rows: pd.DataFrame,
+    model: Any,
+    chunk_rows: int = CHUNK_ROWS,
+    client: Any = None,
+    language: str = "en",
+    with_medians: bool = False,
 ) -> pd.DataFrame:
     """Return the pyfunc ``model``'s output for ``rows``, predicted ``chunk_rows`` at a time.
 
     Args:
-        rows: Feature rows (extra columns are ignored).
+        rows: Feature rows; the model's optional inputs (``median__<feature>``) among them are
+            sent too, other extra columns are ignored.
         model: The loaded pyfunc.
         chunk_rows: Rows per prediction call (and per Dask task).
         client: A ``distributed.Client``: the chunks are predicted on its workers; ``None``:
             here.
+        language: Language of the reason sentences (the pyfunc's ``language`` param).
+        with_medians: Send each row's sector median of the model's features, taken over
+            ``rows`` (by ``industry`` and ``as_of_date``, :func:`features.peers.sector_medians`)
+            before chunking: pass a whole month's book.
     """
     names = input_names(model)
     require(rows, names, Path("the snapshot rows"))
+    if with_medians:
+        rows = add_sector_medians(rows, model)
+    names += [c for c in optional_input_names(model) if c in rows.columns]
     chunks = [rows.iloc[s : s + chunk_rows][names] for s in range(0, len(rows), chunk_rows)]
     if client is None:
         parts = []
         for chunk in chunks:
-            parts.append(predict_frame(chunk, model))
+            parts.append(predict_frame(chunk, model, language))
             log.info("scored %d of %d rows", sum(map(len, parts)), len(rows))
     else:
         from pipelines.runtime.cluster import map_partitions
 
-        parts = map_partitions(client, predict_frame, chunks, {"model": model}, "scoring chunks")
+        kwargs = {"model": model, "language": language}
+        parts = map_partitions(client, predict_frame, chunks, kwargs, "scoring chunks")
     if not parts:
         return pd.DataFrame(columns=output_names(model))
     return pd.concat(parts)
 
 
-def predict_frame(frame: pd.DataFrame, model: Any) -> pd.DataFrame:
+def predict_frame(frame: pd.DataFrame, model: Any, language: str = "en") -> pd.DataFrame:
     """The pyfunc's output for ``frame`` (its input columns), on ``frame``'s index."""
     # counts may be stored as integers; the signature wants doubles
-    return pd.DataFrame(model.predict(frame.astype(float))).set_axis(frame.index)
+    out = model.predict(frame.astype(float), params={"language": language})
+    return pd.DataFrame(out).set_axis(frame.index)
+
+
+def add_sector_medians(rows: pd.DataFrame, model: Any) -> pd.DataFrame:
+    """Return ``rows`` with the pyfunc's ``median__<feature>`` inputs: the sector medians.
+
+    Raises:
+        StageError: ``rows`` lack ``industry`` or ``as_of_date``, which the medians group by.
+    """
+    columns = [c for c in optional_input_names(model) if c.startswith(MEDIAN_PREFIX)]
+    if not columns:
+        log.warning("the model takes no sector medians (registered before they were inputs)")
+        return rows
+    require(rows, ["industry", "as_of_date"], Path("the snapshot rows"))
+    medians = sector_medians(rows, [c.removeprefix(MEDIAN_PREFIX) for c in columns])
+    rest = rows.drop(columns=columns, errors="ignore")
+    return pd.concat([rest, medians.add_prefix(MEDIAN_PREFIX)], axis=1)
 
 
 def explain_unscored(

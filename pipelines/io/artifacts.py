@@ -1,4 +1,4 @@
-"""Loading trained artifacts (DVC outputs under data/models) into library objects."""
+"""Loading trained artifacts (DVC outputs under data/models) and the risk team's YAML."""
 
 from __future__ import annotations
 
@@ -7,17 +7,17 @@ from pathlib import Path
 import lightgbm as lgb
 import yaml
 
+from models.baseline import BaselinePD, WoEScorecard
 from models.calibration import PDCalibrator
 from models.master_scale import MasterScale
 from models.pd_model import PDModel
-from pipelines.io.files import MODELS, StageError, read_json
+from models.policy import CreditPolicy
+from pipelines.io.files import StageError, read_json
+from pipelines.io.paths import Paths
+from pipelines.runtime.config import load_yaml_model
 
-BOOSTER = MODELS / "booster.txt"
-CALIBRATOR = MODELS / "calibrator.json"
-MASTER_SCALE = Path("configs/master_scale.yaml")
 
-
-def load_master_scale(path: Path = MASTER_SCALE) -> MasterScale:
+def load_master_scale(path: Path) -> MasterScale:
     """Read the master scale YAML."""
     if not Path(path).is_file():
         raise StageError(f"master scale not found: {path}")
@@ -25,14 +25,28 @@ def load_master_scale(path: Path = MASTER_SCALE) -> MasterScale:
         return MasterScale.from_records(yaml.safe_load(fh)["grades"])
 
 
-def load_booster(path: Path = BOOSTER) -> lgb.Booster:
+def load_policy(path: Path) -> CreditPolicy:
+    """Read and validate the credit policy YAML."""
+    return load_yaml_model(path, CreditPolicy, "credit policy")
+
+
+def load_booster(path: Path) -> lgb.Booster:
     """Read the trained LightGBM booster."""
     if not Path(path).is_file():
         raise StageError(f"missing input {path}: run the train stage first (dvc repro)")
     return lgb.Booster(model_file=str(path))
 
 
-def load_pd_model(n_reasons: int = 3) -> PDModel:
+def load_pd_model(paths: Paths, n_reasons: int = 3) -> PDModel:
     """Assemble the calibrated PD model from the DVC-tracked artifacts."""
-    calibrator = PDCalibrator.from_dict(read_json(CALIBRATOR))
-    return PDModel(load_booster(), calibrator, load_master_scale(), n_reasons=n_reasons)
+    calibrator = PDCalibrator.from_dict(read_json(paths.calibrator))
+    scale = load_master_scale(paths.master_scale)
+    return PDModel(load_booster(paths.booster), calibrator, scale, n_reasons=n_reasons)
+
+
+def load_baseline(path: Path) -> BaselinePD:
+    """Read the fitted baseline (scorecard + calibrator) the baseline stage writes."""
+    state = read_json(path)
+    return BaselinePD(
+        WoEScorecard.from_dict(state["scorecard"]), PDCalibrator.from_dict(state["calibrator"])
+    )

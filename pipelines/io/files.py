@@ -1,4 +1,4 @@
-"""File locations and atomic reads/writes shared by the stages."""
+"""Atomic reads and writes shared by the stages (paths: ``pipelines.io.paths``)."""
 
 from __future__ import annotations
 
@@ -16,14 +16,6 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
-
-RAW = Path("data/raw")
-VALIDATED = Path("data/validated")  # the rows of data/raw that passed validation
-FEATURES = Path("data/features")
-SPLITS = Path("data/splits")
-MODELS = Path("data/models")
-SCORED = Path("data/scored")
-REPORTS = Path("data/reports")
 
 log = logging.getLogger("pipelines")
 

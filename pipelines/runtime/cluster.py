@@ -12,12 +12,12 @@ from __future__ import annotations
 import importlib.util
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, nullcontext
 from typing import Any, TypeVar
 
 from distributed import Client, LocalCluster, as_completed
 
-from pipelines.runtime.config import DaskConfig
+from pipelines.runtime.config import Config, DaskConfig
 
 log = logging.getLogger("pipelines")
 
@@ -124,3 +124,10 @@ def _dashboard(client: Client, local: bool) -> str:
 
 def _call(func: Callable[..., R], partition: Any, shared: dict[str, Any]) -> R:
     return func(partition, **shared)
+
+
+def engine_client(cfg: Config) -> Any:
+    """A context giving a ``distributed.Client`` for ``engine: dask``, else ``None``."""
+    if cfg.engine != "dask":
+        return nullcontext(None)
+    return dask_client(cfg.dask)

@@ -1,0 +1,56 @@
+"""The rows of the persisted split's windows: one loader, keyed once, for every stage."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from pipelines.io.files import StageError, read_parquet
+from pipelines.io.paths import Paths
+
+KEYS = ["customer_id", "as_of_date"]
+TRUTH_COLUMN = "true_pd_12m"
+
+
+def keyed(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the key dtypes every stage shares (string ids, ns dates): merges line up."""
+    return frame.assign(
+        customer_id=frame["customer_id"].astype(str),
+        as_of_date=pd.to_datetime(frame["as_of_date"]).astype("datetime64[ns]"),
+    )
+
+
+def window_rows(paths: Paths, windows: Sequence[str], truth: bool = False) -> pd.DataFrame:
+    """Snapshot rows of ``windows`` with their ``window`` column, in snapshot order.
+
+    Args:
+        paths: Where the snapshots, the split (and the truth) are.
+        windows: Window names (``train``, ``calibration``, ``test``).
+        truth: Add the synthetic book's true PD (``true_pd_12m``) where the source wrote one.
+
+    Raises:
+        StageError: The split does not match the snapshots, a window is empty or has
+            unlabelled rows, or the truth lacks rows.
+    """
+    snapshots, split = read_parquet(paths.snapshots), read_parquet(paths.split)
+    missing = [c for c in [*KEYS, "window"] if c not in split.columns]
+    if missing or len(split) != len(snapshots):
+        raise StageError(f"{paths.split} does not match {paths.snapshots}: re-run the split stage")
+    chosen = keyed(split.loc[split["window"].isin(windows), [*KEYS, "window"]])
+    rows = keyed(snapshots).merge(chosen, on=KEYS, validate="one_to_one")
+    if truth and paths.truth.is_file():
+        known = keyed(read_parquet(paths.truth))[[*KEYS, TRUTH_COLUMN]]
+        rows = rows.merge(known, on=KEYS, how="left", validate="one_to_one")
+        if rows[TRUTH_COLUMN].isna().any():
+            raise StageError(
+                f"{paths.truth} lacks the true PD of {rows[TRUTH_COLUMN].isna().sum()} rows"
+            )
+    for window in windows:
+        labels = rows.loc[rows["window"] == window, "label"]
+        if labels.empty or labels.isna().any():
+            raise StageError(
+                f"the {window} window has {len(labels)} rows, "
+                f"{labels.isna().sum()} unlabelled; it needs labelled rows"
+            )
+    return rows

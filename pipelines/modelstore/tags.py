@@ -1,0 +1,60 @@
+"""The tags a registered version carries: data hashes, validation result, headline metrics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipelines.io.files import StageError, read_json
+from pipelines.modelstore.registry import file_md5
+
+HEADLINE = ("auc", "auc_ci_low", "auc_ci_high", "gini", "ks", "brier", "ece", "mean_pd")
+
+
+def data_tags(raw_dir: Path, manifest_path: Path) -> dict[str, str]:
+    """Return an MD5 tag per raw table, the manifest's hash and its as-of date."""
+    manifest = read_json(manifest_path)
+    tables = sorted(Path(raw_dir).glob("*.parquet"))
+    if not tables:
+        raise StageError(f"no tables (*.parquet) in {raw_dir}: run the ingest stage first")
+    tags = {f"data_md5.{path.stem}": file_md5(path) for path in tables}
+    tags["data_md5.manifest"] = file_md5(manifest_path)
+    if isinstance(manifest, dict) and "as_of_date" in manifest:
+        tags["data.as_of_date"] = str(manifest["as_of_date"])
+    return tags
+
+
+def metric_tags(metrics: dict) -> dict[str, str]:
+    """Version tags of the headline test metrics, the back-test verdict and the stability."""
+    tags = {}
+    sources = {"test": metrics.get("test", {}), "baseline.test": _get(metrics, "baseline", "test")}
+    for prefix, values in sources.items():
+        tags |= {f"metrics.{prefix}.{k}": f"{values[k]:.6g}" for k in HEADLINE if k in values}
+    for key in ("passed", "grades_failed", "monotone", "min_p_value"):
+        if key in metrics.get("backtest", {}):
+            tags[f"backtest.{key}"] = str(metrics["backtest"][key])
+    for key in ("model_score_psi", "model_score_band", "features_shift"):
+        if key in metrics.get("stability", {}):
+            tags[f"stability.{key}"] = str(metrics["stability"][key])
+    return tags
+
+
+def validation_tags(path: Path) -> dict[str, str]:
+    """Version tags of the data validation result (success and the rules that failed)."""
+    summary = read_json(path)
+    if not isinstance(summary, dict):
+        raise StageError(f"{path} must hold a JSON object")
+    tables = summary.get("tables", {})
+    failed = sum(int(t.get("rules_failed", 0)) for t in tables.values() if isinstance(t, dict))
+    tags = {
+        "validation.success": str(summary.get("success", "unknown")).lower(),
+        "validation.rules_failed": str(failed),
+    }
+    if "rows_rejected" in summary:
+        tags["validation.rows_rejected"] = str(summary["rows_rejected"])
+    return tags
+
+
+def _get(tree: dict, *keys: str) -> dict:
+    for key in keys:
+        tree = tree.get(key, {}) if isinstance(tree, dict) else {}
+    return tree
