@@ -8,7 +8,7 @@ import pandas as pd
 
 from models.calibration import PDCalibrator
 from models.master_scale import MasterScale
-from models.reasons import reason_columns, top_reasons
+from models.reasons import MEDIAN_PREFIX, reason_columns, top_reasons
 from models.treeshap import TreeTables, contributions, tabulate
 
 
@@ -57,6 +57,11 @@ class PDModel:
         """Columns of :meth:`predict`'s result."""
         return ["pd_12m", "grade", *reason_columns(self.n_reasons)]
 
+    @property
+    def median_columns(self) -> list[str]:
+        """Optional input columns of :meth:`predict`: each feature's sector median."""
+        return [MEDIAN_PREFIX + name for name in self.feature_names]
+
     def feature_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Return the model's feature columns of ``frame`` as floats, in training order."""
         missing = [c for c in self.feature_names if c not in frame.columns]
@@ -67,6 +72,17 @@ class PDModel:
         except (TypeError, ValueError) as err:
             raise ValueError(f"model feature columns must be numeric: {err}") from err
 
+    def median_frame(self, frame: pd.DataFrame) -> pd.DataFrame | None:
+        """Return the sector medians ``frame`` carries, named as the features; ``None``: none."""
+        present = [c for c in self.median_columns if c in frame.columns]
+        if not present:
+            return None
+        try:
+            medians = frame[present].astype(float)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"sector median columns must be numeric: {err}") from err
+        return medians.set_axis([c.removeprefix(MEDIAN_PREFIX) for c in present], axis=1)
+
     def predict_pd(self, frame: pd.DataFrame) -> np.ndarray:
         """Return calibrated 12-month PDs."""
         X = self.feature_frame(frame)
@@ -76,13 +92,16 @@ class PDModel:
         """Return PD, grade and reasons for each row of ``frame``.
 
         Args:
-            frame: Feature rows (extra columns are ignored).
-            language: Language of the reason sentences (``features.catalogue.LANGUAGES``).
+            frame: Feature rows, optionally with :attr:`median_columns` (``median__<feature>``:
+                the row's sector median of the feature, worded into its reason sentence; a
+                missing column or value: no median clause); other columns are ignored.
+            language: Language of the reason sentences (``en`` or ``zh``).
 
         Returns:
             ``pd_12m``, ``grade`` and, per reason k, ``reason_k_code``, ``reason_k`` (sentence
-            with the customer's value) and ``reason_k_feature`` (the feature that speaks for
-            the reason, so that a caller can word it anew, e.g. with the sector median).
+            with the customer's value and sector median, worded by
+            :func:`models.reasons.render_reasons`) and ``reason_k_feature`` (the feature that
+            speaks for the reason).
         """
         X = self.feature_frame(frame)
         contrib = self.contributions(X)
@@ -91,5 +110,6 @@ class PDModel:
         result = pd.DataFrame(
             {"pd_12m": pd_12m, "grade": self.scale.assign(pd_12m)}, index=frame.index
         )
-        reasons = top_reasons(contrib[:, :-1], X, self.n_reasons, language)
+        medians = self.median_frame(frame)
+        reasons = top_reasons(contrib[:, :-1], X, self.n_reasons, language, medians)
         return pd.concat([result, reasons], axis=1)

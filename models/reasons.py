@@ -1,4 +1,8 @@
-"""Reason codes: SHAP contributions grouped by the catalogue's reason codes, ranked, worded."""
+"""Reason codes: SHAP contributions grouped by the catalogue's reason codes, ranked, worded.
+
+A sentence is worded in one place, :func:`render_reasons`, from the speaking feature's value and,
+where given, its sector median: the served model and the score stage give the same sentence.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,9 @@ import numpy as np
 import pandas as pd
 
 from features.catalogue import FeatureSpec, spec_for
+
+# a model input column ``median__<feature>`` carries the sector median of ``<feature>``
+MEDIAN_PREFIX = "median__"
 
 
 def reason_columns(n_reasons: int) -> list[str]:
@@ -17,24 +24,32 @@ def reason_columns(n_reasons: int) -> list[str]:
 
 
 def top_reasons(
-    contributions: np.ndarray, values: pd.DataFrame, n_reasons: int = 3, language: str = "en"
+    contributions: np.ndarray,
+    values: pd.DataFrame,
+    n_reasons: int = 3,
+    language: str = "en",
+    medians: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Return the ``n_reasons`` strongest risk-increasing reasons of each row.
 
     Contributions of features sharing a reason code are summed; a group is a reason only if
     its sum raises the risk (is positive). The group's feature with the largest contribution
-    speaks for it: its name is returned, and the sentence is worded from its value.
+    speaks for it: its name is returned, and the sentence is worded from its value and sector
+    median (:func:`render_reasons`).
 
     Args:
         contributions: Per-feature contributions to the log-odds, shape (rows, features), in
             the column order of ``values``.
         values: The feature values the contributions explain.
         n_reasons: How many reasons per row.
-        language: Language of the sentences (see ``features.catalogue.LANGUAGES``).
+        language: Language of the sentences (``en`` or ``zh``, the catalogue's languages).
+        medians: Sector medians aligned to ``values`` (columns named as the features); ``None``
+            or a missing column: no median clause.
 
     Returns:
-        Frame with ``reason_k_code``, ``reason_k`` (sentence with the customer's value) and
-        ``reason_k_feature`` columns; empty strings where a row has fewer reasons.
+        Frame with ``reason_k_code``, ``reason_k`` (sentence with the customer's value and its
+        sector median) and ``reason_k_feature`` columns; empty strings where a row has fewer
+        reasons.
     """
     names = list(values.columns)
     if contributions.shape != (len(values), len(names)):
@@ -59,7 +74,7 @@ def top_reasons(
         out[f"reason_{k + 1}_code"][rows] = [groups[j] for j in g[rows]]
         out[f"reason_{k + 1}_feature"][rows] = [names[f] for f in feats]
     frame = pd.DataFrame(out, index=values.index)
-    sentences = render_reasons(frame, values, language=language)
+    sentences = render_reasons(frame, values, medians, language)
     return frame.assign(**{c: sentences[c] for c in sentences.columns})
 
 

@@ -2,6 +2,9 @@
 
 The registered model is one pyfunc that maps a feature row to the 12-month PD, the master-scale
 grade and the reason codes (:class:`PDPyfunc` around a pickled :class:`models.pd_model.PDModel`).
+It words the reason sentences itself, from optional ``median__<feature>`` input columns (the
+sector medians) and the ``language`` param (``en`` or ``zh``), so that a caller over HTTP gets
+the sentence the score stage writes.
 Serve it with ``mlflow models serve -m models:/<name>@<alias> --env-manager local`` from the
 repo root; the project's packages must be importable there (they are installed editable).
 """
@@ -25,7 +28,7 @@ import pandas as pd
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature
-from mlflow.types import ColSpec, Schema
+from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
 
 from models.pd_model import PDModel
 from pipelines.io.files import StageError
@@ -41,6 +44,8 @@ _BAD_KEY_CHARS = re.compile(r"[^\w\-. /]")
 class PDPyfunc(mlflow.pyfunc.PythonModel):
     """Pyfunc wrapper of a pickled :class:`PDModel`: feature rows in; PD, grade, reasons out."""
 
+    DEFAULT_LANGUAGE = "en"
+
     def load_context(self, context: mlflow.pyfunc.PythonModelContext) -> None:
         """Unpickle the PD model from the model's ``pd_model`` artifact."""
         with open(context.artifacts["pd_model"], "rb") as fh:
@@ -52,17 +57,34 @@ class PDPyfunc(mlflow.pyfunc.PythonModel):
         model_input: pd.DataFrame,
         params: dict[str, Any] | None = None,
     ) -> pd.DataFrame:
-        """Return PD, grade and reason codes of each row (see :meth:`PDModel.predict`)."""
+        """Return PD, grade and reason codes of each row (see :meth:`PDModel.predict`).
+
+        ``params["language"]`` is the sentences' language; ``median__<feature>`` columns of
+        ``model_input``, where present, add the sector median to the sentences.
+
+        Raises:
+            MlflowException: The input or the language does not fit (a 400 over HTTP).
+        """
+        language = (params or {}).get("language") or self.DEFAULT_LANGUAGE
         # a pd.DataFrame hint makes MLflow 3 infer nothing from it: the explicit signature rules
-        return self.model.predict(pd.DataFrame(model_input))
+        try:
+            return self.model.predict(pd.DataFrame(model_input), language=language)
+        except ValueError as err:  # PDModel refuses what the caller sent: say so, not a 500
+            raise MlflowException.invalid_parameter_value(str(err)) from None
 
 
 def model_signature(model: PDModel) -> ModelSignature:
-    """Signature: every feature as a required double (NaN allowed); PD, grade, reason texts."""
-    inputs = Schema([ColSpec("double", name) for name in model.feature_names])
+    """Signature: features, sector medians, the ``language`` param; PD, grade, reason texts.
+
+    Every feature is a required double (NaN allowed); each feature's ``median__<feature>`` is an
+    optional double; ``language`` is a string param, ``en`` unless given.
+    """
+    features = [ColSpec("double", name) for name in model.feature_names]
+    medians = [ColSpec("double", name, required=False) for name in model.median_columns]
     types = {"pd_12m": "double", "grade": "long"}
     outputs = Schema([ColSpec(types.get(c, "string"), c) for c in model.output_columns])
-    return ModelSignature(inputs=inputs, outputs=outputs)
+    params = ParamSchema([ParamSpec("language", "string", PDPyfunc.DEFAULT_LANGUAGE)])
+    return ModelSignature(inputs=Schema(features + medians), outputs=outputs, params=params)
 
 
 def log_and_register(
@@ -71,7 +93,7 @@ def log_and_register(
     tracking_uri: str,
     experiment: str,
     model_name: str,
-    alias: str,
+    alias: str | None,
     params: dict,
     metrics: dict,
     artifacts: list[Path],
@@ -85,7 +107,8 @@ def log_and_register(
         tracking_uri: MLflow tracking (and registry) URI, e.g. ``sqlite:///mlflow.db``.
         experiment: Experiment name; created with its artifacts beside a sqlite database.
         model_name: Registered model name.
-        alias: Alias set on the new version (e.g. ``challenger``).
+        alias: Alias set on the new version once it is complete (e.g. ``challenger``);
+            ``None``: none (an experiment's version).
         params: Run parameters; nested mappings are flattened to dotted keys.
         metrics: Run metrics; nested mappings flattened, non-numeric leaves skipped.
         artifacts: Files or folders logged with the run (missing ones are skipped).
@@ -113,9 +136,11 @@ def log_and_register(
                 mlflow.log_artifact(str(path))
         info = _log_pyfunc(model, model_name, input_example)
     version = int(info.registered_model_version)
-    client.set_registered_model_alias(model_name, alias, str(version))
+    # the tags first, the alias last: a crash in between leaves no alias on an untagged version
     for key, value in all_tags.items():
         client.set_model_version_tag(model_name, str(version), key, value)
+    if alias is not None:
+        client.set_registered_model_alias(model_name, alias, str(version))
     return {
         "tracking_uri": tracking_uri,
         "run_id": run.info.run_id,
@@ -133,11 +158,20 @@ def load_model(model_uri: str, tracking_uri: str) -> mlflow.pyfunc.PyFuncModel:
 
 
 def input_names(pyfunc: mlflow.pyfunc.PyFuncModel) -> list[str]:
-    """Return the input columns of a loaded pyfunc's signature, in order."""
+    """Return the required input columns of a loaded pyfunc's signature (its features), in order."""
+    return _input_schema(pyfunc).required_input_names()
+
+
+def optional_input_names(pyfunc: mlflow.pyfunc.PyFuncModel) -> list[str]:
+    """Return the optional input columns of a loaded pyfunc (the sector medians), in order."""
+    return _input_schema(pyfunc).optional_input_names()
+
+
+def _input_schema(pyfunc: mlflow.pyfunc.PyFuncModel) -> Schema:
     schema = pyfunc.metadata.get_input_schema()
     if schema is None:
         raise StageError("the registered model has no input signature")
-    return schema.input_names()
+    return schema
 
 
 def output_names(pyfunc: mlflow.pyfunc.PyFuncModel) -> list[str]:

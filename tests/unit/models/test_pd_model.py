@@ -4,7 +4,7 @@ import pytest
 
 from features.catalogue import FEATURES as CATALOGUE
 from features.catalogue import monotone_constraints
-from models.reasons import reason_columns
+from models.reasons import reason_columns, render_reasons
 
 # directions +1, -1, +1, -1, 0
 NAMES = [
@@ -61,6 +61,33 @@ def test_reason_sentences_in_chinese(model, rows):
     has = en["reason_1_code"] != ""
     assert (en.loc[has, "reason_1"] != zh.loc[has, "reason_1"]).all()
     assert zh.loc[has, "reason_1"].str.contains(r"[\u4e00-\u9fff]").all()
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_median_columns_word_the_sector_median(model, rows, language):
+    assert model.median_columns == [f"median__{n}" for n in NAMES]
+    medians = pd.DataFrame({n: rows[n].median() for n in NAMES}, index=rows.index)
+    given = rows.assign(**medians.add_prefix("median__"))
+    plain, got = model.predict(rows, language=language), model.predict(given, language=language)
+    sentences = ["reason_1", "reason_2", "reason_3"]
+    pd.testing.assert_frame_equal(got.drop(columns=sentences), plain.drop(columns=sentences))
+    pd.testing.assert_frame_equal(got[sentences], render_reasons(plain, rows, medians, language))
+    clause = ", sector median" if language == "en" else "，行业中位数"
+    assert got["reason_1"].str.contains(clause).any()
+
+
+def test_a_missing_median_column_leaves_its_clause_out(model, rows):
+    given = rows.assign(median__debt_ratio=0.5)
+    expected = render_reasons(
+        model.predict(rows), rows, given[["median__debt_ratio"]].set_axis(["debt_ratio"], axis=1)
+    )
+    got = model.predict(given)
+    pd.testing.assert_frame_equal(got[expected.columns], expected)
+
+
+def test_a_non_numeric_median_is_an_error(model, rows):
+    with pytest.raises(ValueError, match="sector median columns must be numeric"):
+        model.predict(rows.assign(median__debt_ratio="high"))
 
 
 def test_pd_is_the_calibrated_raw_score(model, rows):

@@ -159,3 +159,13 @@ def test_render_checks_alignment_and_columns():
         render_reasons(reasons, VALUES, MEDIANS.iloc[::-1])
     with pytest.raises(KeyError, match="debt_ratio"):
         render_reasons(reasons, VALUES.drop(columns="debt_ratio"))
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_top_reasons_word_the_medians_through_render(language):
+    plain = top_reasons(CONTRIB, VALUES, n_reasons=3)
+    got = top_reasons(CONTRIB, VALUES, 3, language, MEDIANS)
+    sentences = ["reason_1", "reason_2", "reason_3"]
+    pd.testing.assert_frame_equal(got.drop(columns=sentences), plain.drop(columns=sentences))
+    pd.testing.assert_frame_equal(got[sentences], render_reasons(plain, VALUES, MEDIANS, language))
+    assert got.loc["a", "reason_2"].startswith(FEATURES["debt_ratio"].sentence(0.85, language))

@@ -1,6 +1,7 @@
 import pandas as pd
 import pytest
 from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
 
 from models.pd_model import PDModel
 from pipelines import register as register_stage
@@ -87,6 +88,17 @@ def test_loaded_pyfunc_returns_what_pd_model_returns(registered, by):
     assert registry.input_names(pyfunc) == FEATURES
 
 
+def test_pyfunc_words_reasons_with_the_medians_and_language_given(registered):
+    pyfunc = registry.load_model(registered["record"]["model_uri"], registered["uri"])
+    rows = registered["X"].iloc[:20].assign(**{f"median__{f}": 0.25 for f in FEATURES})
+    assert registry.optional_input_names(pyfunc) == [f"median__{f}" for f in FEATURES]
+    got = pyfunc.predict(rows, params={"language": "zh"})
+    pd.testing.assert_frame_equal(got, registered["model"].predict(rows, language="zh"))
+    assert got["reason_1"].str.contains("行业中位数 0.25").any()
+    with pytest.raises(MlflowException, match="unknown language 'fr'"):
+        pyfunc.predict(rows, params={"language": "fr"})
+
+
 def test_signature_rejects_a_missing_column(registered):
     pyfunc = registry.load_model(registered["record"]["model_uri"], registered["uri"])
     with pytest.raises(Exception, match="missing inputs.*debt_ratio"):
@@ -96,8 +108,15 @@ def test_signature_rejects_a_missing_column(registered):
 def test_signature_types(tiny_pd_model):
     model, _ = tiny_pd_model(FEATURES)
     signature = registry.model_signature(model)
-    assert signature.inputs.input_names() == FEATURES
+    assert signature.inputs.required_input_names() == FEATURES
+    assert signature.inputs.optional_input_names() == [f"median__{f}" for f in FEATURES]
     assert {str(t) for t in signature.inputs.input_types()} == {"DataType.double"}
+    [language] = signature.params.params
+    assert (language.name, str(language.dtype), language.default) == (
+        "language",
+        "DataType.string",
+        "en",
+    )
     types = map(str, signature.outputs.input_types())
     out = dict(zip(signature.outputs.input_names(), types, strict=True))
     assert out["pd_12m"] == "DataType.double" and out["grade"] == "DataType.long"

@@ -131,6 +131,13 @@ def test_chunks_give_the_same_result(staged, monkeypatch):
     pd.testing.assert_frame_equal(rows.score_rows(snaps, pyfunc, chunk_rows=5), whole)
     with pytest.raises(StageError, match="lacks columns.*dso_days"):
         rows.score_rows(snaps.drop(columns="dso_days"), pyfunc)
+    # the sector medians are taken over all rows before chunking
+    worded = rows.score_rows(snaps, pyfunc, language="zh", with_medians=True)
+    chunked = rows.score_rows(snaps, pyfunc, chunk_rows=5, language="zh", with_medians=True)
+    pd.testing.assert_frame_equal(chunked, worded)
+    assert worded["reason_1"].str.contains("行业中位数").any()
+    with pytest.raises(StageError, match="lacks columns.*industry"):
+        rows.score_rows(snaps.drop(columns="industry"), pyfunc, with_medians=True)
 
 
 def test_a_second_month_compares_with_the_stored_run(staged, tmp_path, monkeypatch):
