@@ -8,7 +8,7 @@ are. With ``engine: dask`` the partitions are scored on the cluster's workers.
 
 Usage:
     python -m pipelines.batch --config configs/params.yaml --book BOOK --out FOLDER
-        [--model models:/trade-credit-pd@champion]
+        [--model MODEL_URI]   (default: the champion, models:/trade-credit-pd@champion)
 
 BOOK is a Parquet file, or a folder of them, holding the model's feature columns (the
 ``data/features/snapshots.parquet`` layout); ``customer_id`` and ``as_of_date`` are carried
@@ -36,11 +36,11 @@ from pipelines.io.files import (
     StageError,
     atomic_folder,
     atomic_path,
-    read_json,
     run_stage,
     write_json,
 )
 from pipelines.io.paths import BATCH_SUMMARY, Paths
+from pipelines.modelstore.champion import champion
 from pipelines.modelstore.registry import input_names, load_model
 from pipelines.runtime.cluster import engine_client
 from pipelines.runtime.config import Config, load_config
@@ -174,10 +174,11 @@ def score_book(
 
 
 def run(cfg: Config, book: Path, out: Path, model_uri: str | None, paths: Paths) -> dict[str, Any]:
-    """Load the model (default: the one the register stage logged) and score the book."""
-    registry = read_json(paths.registry_record) if model_uri is None else {}
-    uri = model_uri or registry["model_uri"]
-    model = load_model(uri, paths.tracking_uri(cfg.register_.tracking_uri))
+    """Load the model (default: the champion) and score the book."""
+    tracking = paths.tracking_uri(cfg.register_.tracking_uri)
+    names = (cfg.register_.model_name, cfg.promote.champion_alias)
+    uri = model_uri or champion(*names, tracking, paths)["model_uri"]
+    model = load_model(uri, tracking)
     log.info("scoring %s with %s (engine %s)", book, uri, cfg.engine)
     with engine_client(cfg) as client:
         summary = score_book(model, book, out, cfg.score.chunk_rows, client)
@@ -193,7 +194,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--config", default="configs/params.yaml", help="params file")
     parser.add_argument("--book", required=True, type=Path, help="Parquet file or folder")
     parser.add_argument("--out", required=True, type=Path, help="output folder")
-    parser.add_argument("--model", default=None, help="model URI; default: the registered one")
+    parser.add_argument("--model", default=None, help="model URI; default: the champion")
     args = parser.parse_args(argv)
     run_stage(lambda: run(load_config(args.config), args.book, args.out, args.model, Paths()))
 

@@ -1,4 +1,4 @@
-"""Register stage: log the PD model to MLflow as one pyfunc and give it the challenger alias.
+"""Register stage: log the PD model to MLflow as one pyfunc, the challenger alias set last.
 
 Inputs:
     data/models/booster.txt, data/models/calibrator.json, configs/master_scale.yaml (the model),
@@ -15,7 +15,8 @@ Inputs:
     see them on the version itself.
 Outputs:
     data/reports/registry.json: tracking_uri, run_id, model_name, model_version, model_uri
-    (``models:/name/version``, what the score stage loads) and alias.
+    (``models:/name/version``, what the promote stage judges) and alias (none in a
+    ``dvc exp run``, whose version is tagged ``experiment`` instead).
 Params:
     register (tracking_uri, experiment, model_name, alias), score.n_reasons, and the train,
     calibrate, baseline, evaluate, features and split sections (logged as run parameters).
@@ -24,6 +25,7 @@ Params:
 from __future__ import annotations
 
 import logging
+import os
 
 import pandas as pd
 
@@ -50,8 +52,12 @@ def input_example(paths: Paths, feature_names: list[str]) -> pd.DataFrame:
     return test.sort_values(KEYS).head(EXAMPLE_ROWS)[feature_names].astype(float)
 
 
-def run(cfg: Config, paths: Paths) -> dict:
-    """Log and register the model; write and return the registry record."""
+def run(cfg: Config, paths: Paths, experiment: str | None = None) -> dict:
+    """Log and register the model; write and return the registry record.
+
+    Under ``dvc exp run`` (``experiment``: its name) the version is registered without an alias
+    and tagged ``experiment``, so that it never takes the challenger's place.
+    """
     model = load_pd_model(paths, n_reasons=cfg.score.n_reasons)
     params = {name: getattr(cfg, name).model_dump() for name in LOGGED_SECTIONS}
     params["model"] = {
@@ -68,7 +74,7 @@ def run(cfg: Config, paths: Paths) -> dict:
         tracking_uri=paths.tracking_uri(cfg.register_.tracking_uri),
         experiment=cfg.register_.experiment,
         model_name=cfg.register_.model_name,
-        alias=cfg.register_.alias,
+        alias=None if experiment else cfg.register_.alias,
         params=params,
         metrics=metrics,
         artifacts=[
@@ -80,7 +86,8 @@ def run(cfg: Config, paths: Paths) -> dict:
         ],
         tags=data_tags(paths.raw, paths.manifest)
         | validation_tags(paths.validation_summary)
-        | metric_tags(metrics),
+        | metric_tags(metrics)
+        | ({"experiment": experiment} if experiment else {}),
         input_example=input_example(paths, model.feature_names),
     )
     write_json(record, paths.registry_record)
@@ -93,7 +100,8 @@ def run(cfg: Config, paths: Paths) -> dict:
 def main(argv: list[str] | None = None) -> None:
     """Command line: ``python -m pipelines.register --config configs/params.yaml``."""
     args = parse_args(argv, __doc__.splitlines()[0])
-    run_stage(lambda: run(load_config(args.config), Paths()))
+    experiment = os.environ.get("DVC_EXP_NAME") or None
+    run_stage(lambda: run(load_config(args.config), Paths(), experiment))
 
 
 if __name__ == "__main__":

@@ -54,7 +54,7 @@ def run(cfg: Config, paths: Paths) -> None:
         scale_labels={g.grade: g.label for g in load_master_scale(paths.master_scale).grades},
         high_risk_grade=load_policy(paths.policy).high_risk_grade,
         horizon_months=int(read_json(paths.features_summary)["horizon_months"]),
-        model=model_summary(paths),
+        model=model_summary(paths, summary["model_version"], cfg.promote.champion_alias),
         top_movers=cfg.report.top_movers,
         max_alerts=cfg.report.max_alerts,
     )
@@ -65,16 +65,23 @@ def run(cfg: Config, paths: Paths) -> None:
     )
 
 
-def model_summary(paths: Paths) -> dict:
-    """Version, test-window metrics and calibration of the registered model (n/a if absent)."""
+def model_summary(paths: Paths, version: int, alias: str) -> dict:
+    """The scoring model (``version``), the gate's decision and the latest evaluation.
+
+    The test-window metrics and calibration are those of the latest registered version
+    (``metrics_version``), which is the scoring one unless the gate refused it.
+    """
     registry = read_json(paths.registry_record)
+    gate = _optional_json(paths.promotion)
     metrics = _optional_json(paths.metrics)
     calibration = _optional_json(paths.calibration_report)
     grades = metrics.get("grades", {}) if isinstance(metrics.get("grades"), dict) else {}
     return {
         "name": registry.get("model_name", ""),
-        "version": registry.get("model_version", ""),
-        "alias": registry.get("alias", ""),
+        "version": version,
+        "alias": alias,
+        "gate": gate,
+        "metrics_version": registry.get("model_version", ""),
         "test": metrics.get("test", {}) if isinstance(metrics.get("test"), dict) else {},
         "calibration_method": calibration.get("method", "n/a"),
         "grades": [

@@ -24,22 +24,29 @@ def history_dates(folder: Path) -> list[pd.Timestamp]:
     return sorted(pd.Timestamp(m.group(1)) for m in found if m)
 
 
-def book_path(date: pd.Timestamp, folder: Path) -> Path:
-    """Path of the book of ``date``."""
-    return Path(folder) / f"{pd.Timestamp(date):%Y-%m-%d}.parquet"
+def book_path(date: pd.Timestamp, folder: Path, version: int | None = None) -> Path:
+    """Path of the book of ``date``; with ``version``, that month re-scored by that version.
+
+    A month re-scored for a comparison on one model (the champion changed since it was
+    scored) is kept beside the book of record, never in its place.
+    """
+    suffix = "" if version is None else f".v{version}"
+    return Path(folder) / f"{pd.Timestamp(date):%Y-%m-%d}{suffix}.parquet"
 
 
-def read_book(date: pd.Timestamp, folder: Path) -> pd.DataFrame:
-    """Read the stored book of ``date``."""
-    path = book_path(date, folder)
+def read_book(date: pd.Timestamp, folder: Path, version: int | None = None) -> pd.DataFrame:
+    """Read the stored book of ``date`` (``version``: as re-scored by that model version)."""
+    path = book_path(date, folder, version)
     if not path.is_file():
         raise StageError(f"no scored book of {pd.Timestamp(date):%Y-%m-%d} in {folder}")
     return pd.read_parquet(path)
 
 
-def write_book(book: pd.DataFrame, date: pd.Timestamp, folder: Path) -> None:
-    """Store the book of ``date`` (replacing an earlier one of the same date)."""
-    write_parquet(book.reset_index(drop=True), book_path(date, folder))
+def write_book(
+    book: pd.DataFrame, date: pd.Timestamp, folder: Path, version: int | None = None
+) -> None:
+    """Store the book of ``date`` (replacing an earlier one of the same date and version)."""
+    write_parquet(book.reset_index(drop=True), book_path(date, folder, version))
 
 
 def previous_date(as_of: pd.Timestamp, folder: Path) -> pd.Timestamp | None:

@@ -27,7 +27,7 @@ from models.monitoring import (
     worst_severity,
 )
 from models.policy import CreditPolicy, apply_policy
-from pipelines.book.history import previous_date, read_book
+from pipelines.book.history import previous_date, read_book, write_book
 from pipelines.book.rows import explain_unscored, require, rows_at
 from pipelines.checks.rejected import rejected_customers
 from pipelines.io.files import StageError, read_json, read_parquet
@@ -48,7 +48,7 @@ class Inputs:
     invoices: pd.DataFrame | None
     events: pd.DataFrame | None
     manifest: Any
-    registry: dict
+    registry: dict  # the scoring model: model_version, model_uri (the score stage sets it)
     paths: Paths
 
 
@@ -72,7 +72,7 @@ def read_inputs(paths: Paths) -> Inputs:
     customers = one_row_per_customer(customers, paths)
     return Inputs(
         snapshots, defaults, customers, invoices, events,
-        read_json(paths.manifest), read_json(paths.registry_record), paths,
+        read_json(paths.manifest), {}, paths,
     )  # fmt: skip
 
 
@@ -188,18 +188,32 @@ def score_month(
 
     Returns:
         The book (with ``model_version`` and ``source``: ``run``, or ``backfill`` without
-        alerts), its alerts, and the date of the book compared with (``None``: none).
+        alerts), its alerts, and the date of the book compared with (``None``: none). When the
+        stored previous book was scored by another model version, that month is re-scored by
+        this one (stored as ``<date>.v<version>.parquet``) and the comparison is made with it.
     """
     history = inputs.paths.history
     before = previous_date(as_of, history)
     previous = read_book(before, history) if before is not None else None
+    version = inputs.registry["model_version"]
+    if previous is not None and not scored_by(previous, version):
+        # compare on one model: the previous month again, through the current model
+        previous, _, _ = score_month(inputs, score, policy, before, language, False)
+        previous = previous.assign(source="rescored")
+        write_book(previous, before, history, version)
     since = positions_since(before, as_of)
     book = book_at(inputs, score, as_of, since, policy, language)
     events = events_between(inputs.events, since, as_of)
     book, alerts = assess(book, policy, language, previous, events, with_alerts)
     source = "run" if with_alerts else "backfill"
-    book = book.assign(model_version=inputs.registry["model_version"], source=source)
+    book = book.assign(model_version=version, source=source)
     return book, alerts, before
+
+
+def scored_by(book: pd.DataFrame, version: int) -> bool:
+    """Whether every scored row of ``book`` was scored by model ``version``."""
+    scored = book.loc[book["status"] == SCORED, "model_version"]
+    return bool((pd.to_numeric(scored, errors="coerce") == int(version)).all())
 
 
 def positions_since(previous_date: pd.Timestamp | None, as_of: pd.Timestamp) -> pd.Timestamp:

@@ -183,6 +183,11 @@ class Paths:
         return self.reports / "registry.json"
 
     @property
+    def promotion(self) -> Path:
+        """The gate's decision: champion, challenger, promoted or refused and why."""
+        return self.reports / "promotion.json"
+
+    @property
     def model_card(self) -> Path:
         """The model card."""
         return self.reports / "model_card.md"

@@ -8,6 +8,11 @@ from pipelines.io.files import StageError, read_json
 from pipelines.modelstore.registry import file_md5
 
 HEADLINE = ("auc", "auc_ci_low", "auc_ci_high", "gini", "ks", "brier", "ece", "mean_pd")
+# what a version must carry before the gate judges it (register writes them all, alias last)
+GOVERNANCE = (
+    "git_commit", "data_md5.manifest", "validation.success", "metrics.test.auc",
+    "metrics.baseline.test.auc", "comparison.auc_difference_ci_high", "backtest.passed",
+)  # fmt: skip
 
 
 def data_tags(raw_dir: Path, manifest_path: Path) -> dict[str, str]:
@@ -29,6 +34,9 @@ def metric_tags(metrics: dict) -> dict[str, str]:
     sources = {"test": metrics.get("test", {}), "baseline.test": _get(metrics, "baseline", "test")}
     for prefix, values in sources.items():
         tags |= {f"metrics.{prefix}.{k}": f"{values[k]:.6g}" for k in HEADLINE if k in values}
+    for key in ("auc_difference", "auc_difference_ci_low", "auc_difference_ci_high"):
+        if key in metrics.get("comparison", {}):
+            tags[f"comparison.{key}"] = f"{metrics['comparison'][key]:.6g}"
     for key in ("passed", "grades_failed", "monotone", "min_p_value"):
         if key in metrics.get("backtest", {}):
             tags[f"backtest.{key}"] = str(metrics["backtest"][key])
