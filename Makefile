@@ -1,4 +1,5 @@
-# The two commands a fresh clone needs: `make run` (the pipeline) and `make test` (the suite).
+# The two commands a fresh clone needs: `make run` (the pipeline) and `make test` (the suite);
+# `make bench` measures speed and memory on the pipeline's outputs.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -7,7 +8,7 @@ export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: run test lint install clean
+.PHONY: run test lint bench install clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -27,5 +28,8 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff format --check . && $(BIN)/ruff check .
 
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
 clean:
-	rm -rf $(VENV) data/raw data/features data/models data/scored data/reports data/splits mlflow.db mlartifacts
+	rm -rf $(VENV) data/raw data/validated data/features data/models data/scored data/reports data/splits mlflow.db mlartifacts

@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+CONFIG = ROOT / "configs" / "params.yaml"  # the stages' default --config
 
 
 @dataclass(frozen=True)
 class Figure:
     """One measured figure, and the reference it is judged against (measured in the same run).
 
-    ``ratio`` is value / reference; ``key`` names it in bench.json.
+    ``ratio`` is value / reference; ``key`` names it in the written figures (``Paths.bench``).
     """
 
     section: str
@@ -86,6 +87,11 @@ def run_child(code: str, *args: str, timeout: int = 3600) -> dict:
     out = json.loads(done.stdout.strip().splitlines()[-1])
     out["wall_s"] = time.perf_counter() - start
     return out
+
+
+def missing(needed: list[Path]) -> list[str]:
+    """The files of ``needed`` (pipeline outputs a benchmark reads) that are not there."""
+    return [str(path) for path in needed if not Path(path).exists()]
 
 
 def progress(message: str) -> None:

@@ -1,6 +1,6 @@
 """Feature building at growing book sizes against the time to read the raw tables.
 
-Built as the features stage builds them (``pipelines.featurize.build``: the configured engine,
+Built as the featurize stage builds them (``pipelines.featurize.build``: the configured engine,
 in blocks of ``features.block_customers``).
 
 Larger books are the default synthetic book repeated with new customer ids (generating a
@@ -16,6 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 from bench.common import Figure, progress, run_child
+from pipelines.io.files import write_parquet
+from pipelines.io.paths import Paths
 from pipelines.sources.synthetic import generate
 
 SECTION = "feature building"
@@ -27,11 +29,13 @@ import pandas as pd
 from features.build import FeatureSettings
 from pipelines.runtime.config import load_config
 from pipelines.featurize import build
+from pipelines.io.paths import Paths
 
-def main(folder, as_of):
-    cfg = load_config('configs/params.yaml')  # the stage's engine and block size
+def main(root, tables, as_of, config):
+    cfg = load_config(config)  # the stage's engine and block size
+    paths = Paths(Path(root))
     start = time.perf_counter()
-    tables = {p.stem: pd.read_parquet(p) for p in sorted(Path(folder).glob('*.parquet'))}
+    tables = {name: pd.read_parquet(paths.raw_table(name)) for name in tables.split(',')}
     read_s = time.perf_counter() - start
     start = time.perf_counter()
     snapshots, _, _ = build(cfg, tables, pd.Timestamp(as_of), FeatureSettings())
@@ -56,8 +60,14 @@ def tile(tables: dict[str, pd.DataFrame], copies: int) -> dict[str, pd.DataFrame
     return out
 
 
-def run(sizes: list[int], base_customers: int = 5000, n_months: int = 60) -> list[Figure]:
-    """Build features at each book size (multiples of ``base_customers``) in a fresh process."""
+def run(
+    config: Path, sizes: list[int], base_customers: int = 5000, n_months: int = 60
+) -> list[Figure]:
+    """Build features at each book size (multiples of ``base_customers``) in a fresh process.
+
+    ``config`` is the params file whose ``engine`` and ``features.block_customers`` the build
+    uses, as the featurize stage would.
+    """
     progress(f"generating the synthetic book ({base_customers} customers, {n_months} months)")
     start = "2021-01-31"
     base = generate(base_customers, n_months, start, seed=42)
@@ -69,10 +79,12 @@ def run(sizes: list[int], base_customers: int = 5000, n_months: int = 60) -> lis
         copies = max(1, round(size / base_customers))
         n = copies * base_customers
         with tempfile.TemporaryDirectory(prefix="bench-features-") as folder:
-            for name, frame in tile(base, copies).items():
-                frame.to_parquet(Path(folder) / f"{name}.parquet", index=False)
+            paths = Paths(Path(folder))  # the book laid out as ingest writes it
+            book = tile(base, copies)
+            for name, frame in book.items():
+                write_parquet(frame, paths.raw_table(name))
             progress(f"building features for {n:,} customers")
-            out = run_child(CHILD, folder, as_of)
+            out = run_child(CHILD, folder, ",".join(book), as_of, str(config))
         per_s[n] = out["rows"] / out["build_s"]
         label = f"{n:,} customers"
         figures += [

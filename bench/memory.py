@@ -15,22 +15,29 @@ import pyarrow.parquet as pq
 
 from bench.common import Figure, progress, run_child
 from bench.scoring import sample_rows
+from pipelines.io.paths import Paths
 
 SECTION = "scoring memory (streamed book)"
 GROUP = 50_000
 CHILD = """
 from pathlib import Path
 from pipelines.batch import run
+from pipelines.io.paths import Paths
 from pipelines.runtime.config import load_config
 
-def main(book, out):
-    return run(load_config('configs/params.yaml'), Path(book), Path(out), None)
+def main(book, out, config, root):
+    return run(load_config(config), Path(book), Path(out), None, Paths(Path(root)))
 """
 
 
-def write_book(path: Path, n_rows: int) -> None:
-    """A Parquet book of ``n_rows`` rows, written one row group at a time."""
-    base = sample_rows(GROUP)
+def needed(paths: Paths) -> list[Path]:
+    """The pipeline outputs this benchmark reads (the rows, and the model to load)."""
+    return [paths.snapshots, paths.registry_record]
+
+
+def write_book(paths: Paths, path: Path, n_rows: int) -> None:
+    """A Parquet book of ``n_rows`` snapshot rows, written one row group at a time."""
+    base = sample_rows(paths, GROUP)
     writer = None
     for start in range(0, n_rows, GROUP):
         part = base.iloc[: min(GROUP, n_rows - start)].copy()
@@ -41,16 +48,21 @@ def write_book(path: Path, n_rows: int) -> None:
     writer.close()
 
 
-def run(sizes: tuple[int, ...] = (100_000, 1_000_000)) -> list[Figure]:
-    """Score each book size in a fresh process; peak memory and speed of each."""
+def run(config: Path, paths: Paths, sizes: tuple[int, ...] = (100_000, 1_000_000)) -> list[Figure]:
+    """Score each book size in a fresh process; peak memory and speed of each.
+
+    Scored by ``pipelines.batch`` with the params file ``config`` and the model the register
+    stage logged (``paths.registry_record``).
+    """
     figures: list[Figure] = []
     peaks: dict[int, float] = {}
     with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
         for n in sizes:
             book = Path(tmp) / f"book-{n}.parquet"
-            write_book(book, n)
+            write_book(paths, book, n)
             progress(f"scoring a {n:,}-row book in a fresh process")
-            out = run_child(CHILD, str(book), str(Path(tmp) / f"scored-{n}"))
+            scored = Path(tmp) / f"scored-{n}"
+            out = run_child(CHILD, str(book), str(scored), str(config), str(paths.root))
             peaks[n] = out["peak_mb"]
             label = f"{n // 1000:,}k" if n < 1_000_000 else f"{n // 1_000_000}m"
             figures += [

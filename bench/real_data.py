@@ -5,8 +5,8 @@ Usage (from the repository root, with the project's venv):
     python bench/real_data.py --sample 2000 --sources polish_bankruptcy --out /tmp/r.json
 
 Each data set runs through every stage (ingest .. score, the stage modules' ``run``) in a
-scratch folder with its own MLflow store. Results: data/reports/real_data.json (one entry
-per source) and a printed table.
+scratch folder with its own MLflow store. Results: ``real_data.json`` beside the reports
+(``Paths.reports``; one entry per source) and a printed table.
 """
 
 from __future__ import annotations
@@ -26,9 +26,12 @@ import pandas as pd
 import yaml
 
 from pipelines.io.files import StageError, write_json
+from pipelines.io.paths import Paths
 from pipelines.runtime.config import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
+PARAMS = Path("configs", "params.yaml")  # the stages' default --config, under a root
+OUT = "real_data.json"  # beside the pipeline's reports; not a pipeline output
 SHARED = ROOT.parent / "shared" / "data"
 STAGES = tuple(yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"])  # pipeline order
 REFERENCE = {
@@ -67,7 +70,7 @@ def sample_input(source: str, folder: Path, n: int, seed: int = 0) -> Path:
 
 
 def params_for(source: str, input_folder: Path | None) -> dict:
-    params = yaml.safe_load((ROOT / "configs/params.yaml").read_text())
+    params = yaml.safe_load((ROOT / PARAMS).read_text())
     if source == "industry_cycle":
         params["ingest"].update(source="synthetic", industry_index="industry_cycle")
         params["ingest"]["industry_cycle_path"] = str(SHARED / "industry_cycle")
@@ -82,30 +85,31 @@ def run_source(source: str, sample: int | None) -> dict:
     work = Path(tempfile.mkdtemp(prefix=f"bench-{source}-"))
     shutil.copytree(ROOT / "configs", work / "configs")
     folder = sample_input(source, work / "input", sample) if sample and source in FILES else None
-    (work / "configs/params.yaml").write_text(yaml.safe_dump(params_for(source, folder)))
+    (work / PARAMS).write_text(yaml.safe_dump(params_for(source, folder)))
     os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
-    cfg = load_config(work / "configs/params.yaml")
+    cfg, paths = load_config(work / PARAMS), Paths(work)
     start, stopped, here = time.perf_counter(), None, Path.cwd()
-    os.chdir(work)
+    os.chdir(work)  # the MLflow store of the params (a relative sqlite URI) goes there too
     try:
         for stage in STAGES:
             try:
-                importlib.import_module(f"pipelines.{stage}").run(cfg)
+                importlib.import_module(f"pipelines.{stage}").run(cfg, paths)
             except StageError as err:
                 stopped = f"{stage}: {str(err).splitlines()[0]}"
                 break
             print(f"  {source:24s} {stage:10s} done", flush=True)
     finally:
         os.chdir(here)
-    result = figures(work, source, time.perf_counter() - start, stopped)
+    result = figures(paths, source, time.perf_counter() - start, stopped)
     shutil.rmtree(work, ignore_errors=True)
     return result
 
 
-def figures(work: Path, source: str, seconds: float, stopped: str | None) -> dict:
-    snaps_path = work / "data/features/snapshots.parquet"
+def figures(paths: Paths, source: str, seconds: float, stopped: str | None) -> dict:
     labelled = (
-        pd.read_parquet(snaps_path, columns=["label"]).dropna() if snaps_path.exists() else None
+        pd.read_parquet(paths.snapshots, columns=["label"]).dropna()
+        if paths.snapshots.exists()
+        else None
     )
     out = {
         "rows": None if labelled is None else len(labelled),
@@ -114,9 +118,8 @@ def figures(work: Path, source: str, seconds: float, stopped: str | None) -> dic
         "stopped": stopped,
         "reference": REFERENCE[source],
     }
-    metrics_path = work / "data/reports/metrics.json"
-    if metrics_path.exists() and stopped is None:
-        test = json.loads(metrics_path.read_text())["test"]
+    if paths.metrics.exists() and stopped is None:
+        test = json.loads(paths.metrics.read_text())["test"]
         out |= {k: test[k] for k in ("auc", "brier", "ece")}
         out |= {"test_rows": test["n_rows"], "test_positives": test["n_defaults"]}
     else:
@@ -149,7 +152,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--sample", type=int, default=None, help="records per data set (smoke runs)"
     )
-    parser.add_argument("--out", default=str(ROOT / "data/reports/real_data.json"))
+    parser.add_argument("--out", default=str(Paths(ROOT).reports / OUT))
     args = parser.parse_args(argv)
     missing = [s for s in args.sources if s in FILES and not (SHARED / s / FILES[s]).is_file()]
     if missing:

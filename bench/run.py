@@ -1,8 +1,10 @@
 """Speed and memory benchmarks: ``make bench`` (``python -m bench.run``).
 
 Prints one table -- each figure beside the reference measured in the same run, and their
-ratio -- and writes every figure to data/reports/bench.json. Needs the default pipeline's
-outputs (``make run``). Benchmarks are not tests: nothing here fails on a slow machine.
+ratio -- and writes every figure to ``Paths().bench`` (in the reports folder). The scoring and
+memory sections need the default pipeline's outputs (``make run``); without them the command
+stops with one line naming the missing files. Benchmarks are not tests: nothing here fails on
+a slow machine.
 
     python -m bench.run                      # everything (about 10 minutes on 2 cores)
     python -m bench.run --quick              # smaller sizes, no dvc repro (about 2 minutes)
@@ -15,32 +17,39 @@ import argparse
 import os
 import platform
 import time
+from pathlib import Path
 
 from bench import feature_speed, memory, repro, scoring
-from bench.common import ROOT, Figure, progress, table
-from pipelines.io.files import write_json
+from bench.common import CONFIG, ROOT, Figure, missing, progress, table
+from pipelines.io.files import StageError, run_stage, write_json
+from pipelines.io.paths import Paths
+from pipelines.runtime.config import load_config
 
-OUT = ROOT / "data/reports/bench.json"
 SECTIONS = ("features", "scoring", "memory", "repro")
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes, no dvc repro")
-    parser.add_argument("--only", nargs="+", choices=SECTIONS, default=list(SECTIONS))
-    parser.add_argument("--out", default=str(OUT))
-    args = parser.parse_args(argv)
-    os.chdir(ROOT)
+def measure(args: argparse.Namespace, paths: Paths) -> None:
+    """Run the chosen sections, print the table and write the figures to ``args.out``."""
+    needed = {"scoring": scoring.needed(paths), "memory": memory.needed(paths)}
+    absent = sorted({p for s in args.only for p in missing(needed.get(s, []))})
+    if absent:
+        raise StageError(
+            f"the benchmark needs the pipeline's outputs, missing: {', '.join(absent)}; "
+            "run `make run` first (or `--only features`)"
+        )
+    cfg = load_config(args.config)
+    os.chdir(ROOT)  # the registry record's tracking URI is relative to the repository
     started = time.perf_counter()
     figures: list[Figure] = []
     if "features" in args.only:
         sizes = [2000, 4000, 8000] if args.quick else [5000, 20_000, 50_000]
         base = 2000 if args.quick else 5000
-        figures += feature_speed.run(sizes, base_customers=base)
+        figures += feature_speed.run(args.config, sizes, base_customers=base)
     if "scoring" in args.only:
-        figures += scoring.run(n_rows=20_000 if args.quick else 100_000, with_dask=True)
+        figures += scoring.run(cfg, paths, n_rows=20_000 if args.quick else 100_000)
     if "memory" in args.only:
-        figures += memory.run((20_000, 200_000) if args.quick else (100_000, 1_000_000))
+        sizes = (20_000, 200_000) if args.quick else (100_000, 1_000_000)
+        figures += memory.run(args.config, paths, sizes)
     if "repro" in args.only and not args.quick:
         figures += repro.run()
     print(table(figures))
@@ -59,6 +68,19 @@ def main(argv: list[str] | None = None) -> None:
     result |= {f.key: f.value for f in figures if f.key}
     write_json(result, args.out)
     progress(f"wrote {args.out} in {result['seconds']:.0f} s")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line entry (see the module docstring)."""
+    paths = Paths(ROOT)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, no dvc repro")
+    parser.add_argument("--only", nargs="+", choices=SECTIONS, default=list(SECTIONS))
+    parser.add_argument("--config", type=Path, default=CONFIG, help="params file")
+    parser.add_argument("--out", type=Path, default=paths.bench, help="figures (JSON)")
+    args = parser.parse_args(argv)
+    args.config, args.out = args.config.resolve(), args.out.resolve()  # before the chdir
+    run_stage(lambda: measure(args, paths))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ table, missing values included) in this process, after a warm-up call.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,13 +20,15 @@ from models.metrics import auc
 from models.train import early_stopping_split, lgb_params, train_booster
 from models.treeshap import contributions, tabulate
 from pipelines.book.rows import score_rows
+from pipelines.io.artifacts import load_booster
+from pipelines.io.files import read_json, read_parquet
+from pipelines.io.paths import Paths
+from pipelines.io.windows import window_rows
 from pipelines.modelstore.registry import load_model
-from pipelines.runtime.config import Config, load_config
-from pipelines.train import window_rows
+from pipelines.runtime.config import Config
 
 SECTION = "scoring with reason codes"
 LEVERS = "levers (tree shape, algorithm, cores)"
-NEEDED = ("data/models/booster.txt", "data/reports/registry.json", "data/splits/split.parquet")
 
 
 def rows_per_s(func: Callable[[], object], n: int, repeat: int = 2) -> float:
@@ -40,23 +41,24 @@ def rows_per_s(func: Callable[[], object], n: int, repeat: int = 2) -> float:
     return n / best
 
 
-def sample_rows(n: int, seed: int = 0) -> pd.DataFrame:
+def needed(paths: Paths) -> list[Path]:
+    """The pipeline outputs this benchmark reads."""
+    return [paths.snapshots, paths.split, paths.booster, paths.train_record, paths.registry_record]
+
+
+def sample_rows(paths: Paths, n: int, seed: int = 0) -> pd.DataFrame:
     """``n`` snapshot rows drawn with replacement (the real mix of missing values)."""
-    snapshots = pd.read_parquet("data/features/snapshots.parquet")
+    snapshots = read_parquet(paths.snapshots)
     picked = np.random.default_rng(seed).integers(0, len(snapshots), n)
     return snapshots.iloc[picked].reset_index(drop=True)
 
 
-def run(n_rows: int = 100_000, with_dask: bool = True) -> list[Figure]:
+def run(cfg: Config, paths: Paths, n_rows: int = 100_000, with_dask: bool = True) -> list[Figure]:
     """Measure scoring speeds and the levers; return the figures."""
-    missing = [p for p in NEEDED if not Path(p).exists()]
-    if missing:
-        raise SystemExit(f"bench: {missing} missing: run `make run` first")
-    cfg = load_config("configs/params.yaml")
-    registry = json.loads(Path("data/reports/registry.json").read_text())
+    registry = read_json(paths.registry_record)
     model = load_model(registry["model_uri"], registry["tracking_uri"])
-    booster = lgb.Booster(model_file="data/models/booster.txt")
-    rows = sample_rows(n_rows)
+    booster = load_booster(paths.booster)
+    rows = sample_rows(paths, n_rows)
     X = rows[booster.feature_name()].to_numpy(dtype=np.float64)
     progress(f"timing {n_rows:,} rows on the default model ({booster.num_trees()} trees)")
     tables = tabulate(booster)
@@ -83,21 +85,23 @@ def run(n_rows: int = 100_000, with_dask: bool = True) -> list[Figure]:
         Figure(SECTION, "explain_vs_predict (goal >= 0.05)", explain / predict, "x",
                key="explain_vs_predict"),
     ]  # fmt: skip
-    figures += _shape_levers(cfg, booster, X, fast)
+    figures += _shape_levers(cfg, paths, booster, X, fast)
     if with_dask:
         figures += _dask_lever(cfg, rows, model, chunk, explain)
     return figures
 
 
-def _shape_levers(cfg: Config, booster: lgb.Booster, X: np.ndarray, fast: float) -> list[Figure]:
+def _shape_levers(
+    cfg: Config, paths: Paths, booster: lgb.Booster, X: np.ndarray, fast: float
+) -> list[Figure]:
     """Unconstrained trees on the same training rows: test AUC and explanation speed."""
     t = cfg.train
-    train = json.loads(Path("data/models/train.json").read_text())
+    train = read_json(paths.train_record)
     names, chosen = train["features"], train["params"]
     fit, valid = early_stopping_split(
-        window_rows("train"), t.validation_months, t.validation_share, t.seed
+        window_rows(paths, ["train"]), t.validation_months, t.validation_share, t.seed
     )
-    test = window_rows("test")
+    test = window_rows(paths, ["test"])
     y = test["label"].to_numpy()
     ours = auc(y, booster.predict(test[names], raw_score=True))
     figures = [Figure(LEVERS, f"test AUC, default model (depth {chosen['max_depth']})", ours, "",
