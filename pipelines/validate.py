@@ -30,13 +30,8 @@ from typing import Any, NamedTuple
 import pandas as pd
 
 from features.contract import TABLES
-from pipelines.checks.gx import (
-    TableResult,
-    ValidationReport,
-    build_data_docs,
-    no_cells,
-    validate_tables,
-)
+from pipelines.checks.gx import build_data_docs, validate_tables
+from pipelines.checks.results import TableResult, ValidationReport, no_cells
 from pipelines.io.files import (
     StageError,
     atomic_folder,

@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from features.contract import TABLES
-from pipelines.checks.gx import ValidationReport, rejected_rows, validate_tables
+from pipelines.checks.gx import validate_tables
+from pipelines.checks.results import ValidationReport
 
 AS_OF = pd.Timestamp("2024-12-31")
 D = pd.Timestamp
@@ -253,11 +254,6 @@ def test_summary_is_json_ready_and_adds_up(ledger) -> None:
     assert summary["success"] is False and summary["stopped"] is True
     assert summary["as_of_date"] == "2024-12-31"
     assert summary["rows_in"] == summary["rows_kept"] + summary["rows_rejected"] == 7
-
-
-def test_rejected_rows_of_no_failures_is_empty() -> None:
-    rejected = rejected_rows([])
-    assert rejected.empty and list(rejected.columns) == ["row", "rule", "column", "detail", "rules"]
 
 
 @pytest.mark.parametrize(
