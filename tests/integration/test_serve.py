@@ -2,7 +2,9 @@
 
 The test registers a small model, promotes it to ``champion`` the way the promote command
 does (the alias), serves ``models:/<name>@champion`` on a free loopback port and compares the
-answers with the batch-scoring code path (``score_rows`` on the same registered model).
+answers with the batch-scoring code path (``score_rows`` on the same registered model), and the
+reason sentences a caller gets (sector medians and ``language`` in the request) with those of
+the scored CSV (``score_month`` and ``scores_table``, as the score stage writes scores.csv).
 """
 
 import json
@@ -12,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +22,11 @@ import pandas as pd
 import pytest
 import requests
 
+from pipelines.book.export import scores_table
+from pipelines.book.month import Inputs, score_month
 from pipelines.book.rows import score_rows
+from pipelines.io.artifacts import load_policy
+from pipelines.io.paths import Paths
 from pipelines.modelstore import registry
 
 pytestmark = pytest.mark.slow
@@ -27,6 +34,8 @@ pytestmark = pytest.mark.slow
 FEATURES = ["days_late_wavg_12m", "on_time_rate_12m", "debt_ratio", "current_ratio", "dso_days"]
 NAME = "tiny-pd"
 STARTUP_S = 90
+REPO = Path(__file__).resolve().parents[2]
+AS_OF = pd.Timestamp("2024-12-31")
 
 
 def free_port() -> int:
@@ -110,9 +119,33 @@ def served(tmp_path_factory, tiny_pd_model):
         stop(proc)
 
 
-def post(url: str, frame: pd.DataFrame) -> requests.Response:
-    split = json.loads(frame.to_json(orient="split", index=False))  # NaN -> null
-    return requests.post(f"{url}/invocations", json={"dataframe_split": split}, timeout=30)
+def post(url: str, frame: pd.DataFrame, params: dict | None = None) -> requests.Response:
+    split = json.loads(frame.to_json(orient="split", index=False, double_precision=15))  # NaN: null
+    body = {"dataframe_split": split, **({"params": params} if params else {})}
+    return requests.post(f"{url}/invocations", json=body, timeout=30)
+
+
+def month_inputs(X: pd.DataFrame, root: Path) -> Inputs:
+    """40 customers of three sectors at one month end, as the score stage reads them.
+
+    Mining has one customer, whose debt ratio is missing: so is the sector's median.
+    """
+    ids = [f"C{i:02d}" for i in range(40)]
+    sectors = ["retail"] * 20 + ["energy"] * 19 + ["mining"]
+    features = X.iloc[:40].reset_index(drop=True)
+    features.loc[39, "debt_ratio"] = np.nan
+    snapshots = features.assign(customer_id=ids, as_of_date=AS_OF, industry=sectors, region="n")
+    customers = pd.DataFrame(
+        {"customer_id": ids, "name": ids, "industry": sectors, "region": "n"}
+    ).assign(
+        annual_revenue=1e6, relationship_start=pd.Timestamp("2020-01-01"), credit_limit=1e4,
+        payment_terms_days=30,
+    )  # fmt: skip
+    defaults = pd.DataFrame(
+        {"customer_id": [], "default_date": pd.to_datetime([]), "default_trigger": []}
+    ).astype({"customer_id": str, "default_trigger": str})
+    manifest, record = {"as_of_date": f"{AS_OF:%Y-%m-%d}"}, {"model_version": 1}
+    return Inputs(snapshots, defaults, customers, None, None, manifest, record, Paths(root))
 
 
 def test_serve_answers_as_batch_scoring_does(served):
@@ -131,6 +164,37 @@ def test_serve_answers_as_batch_scoring_does(served):
     direct = served["model"].predict(rows).reset_index(drop=True)
     np.testing.assert_allclose(batch["pd_12m"], direct["pd_12m"], rtol=1e-12)
     assert (got["grade"] == direct["grade"]).all()
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_a_caller_gets_the_sentences_of_the_scored_csv(served, tmp_path, language):
+    inputs = month_inputs(served["X"], tmp_path)
+    score = partial(score_rows, model=served["champion"])  # as the score stage binds it
+    policy = load_policy(Paths(REPO).policy)
+    book, _, _ = score_month(inputs, score, policy, AS_OF, language)
+    scored = scores_table(book).set_index("customer_id")
+    # a caller over HTTP sends the features, each one's sector median and the language
+    snaps = inputs.snapshots
+    medians = snaps.groupby("industry")[FEATURES].transform("median").add_prefix("median__")
+    assert medians.isna().any().any()  # a missing median: no clause, on both sides
+    response = post(
+        served["url"], pd.concat([snaps[FEATURES], medians], axis=1), {"language": language}
+    )
+    assert response.status_code == 200, response.text
+    got = pd.DataFrame(response.json()["predictions"]).set_axis(snaps["customer_id"])
+    reasons = [c for k in (1, 2, 3) for c in (f"reason_{k}_code", f"reason_{k}")]
+    pd.testing.assert_frame_equal(got.loc[scored.index, reasons], scored[reasons])
+    worded = scored.loc[scored["reason_1"] != "", "reason_1"]
+    assert len(worded) > 10
+    assert worded.str.contains("sector median" if language == "en" else "行业中位数").any()
+    if language == "zh":
+        assert worded.str.contains(r"[\u4e00-\u9fff]").all()
+
+
+def test_an_unknown_language_is_refused_with_a_message(served):
+    response = post(served["url"], served["X"].head(20), {"language": "fr"})
+    assert response.status_code == 400, response.text
+    assert "unknown language 'fr'" in response.json()["message"]
 
 
 @pytest.mark.parametrize(
