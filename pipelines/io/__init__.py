@@ -1,1 +1,1 @@
-"""I/O: artifact paths, atomic reads and writes, trained artifacts, window rows, CSV for people."""
+"""I/O: artifact paths, atomic reads and writes, trained artifacts, the split's window rows."""
