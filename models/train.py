@@ -8,7 +8,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from features.catalogue import monotone_constraints
+from features.catalogue import monotone_constraints, spec_for
 from models.stability import feature_stability
 
 
@@ -241,3 +241,16 @@ def tune_booster(
 def _trial_scores(record: dict) -> dict:
     keys = ("best_iteration", "valid_auc", "valid_logloss")
     return {k: record[k] for k in keys}
+
+
+def gain_importance(booster: lgb.Booster) -> pd.DataFrame:
+    """Gain and split count per feature of ``booster``, with its family, by gain (highest first)."""
+    names = booster.feature_name()
+    return pd.DataFrame(
+        {
+            "feature": names,
+            "family": [spec_for(n).family for n in names],
+            "gain": booster.feature_importance("gain"),
+            "splits": booster.feature_importance("split"),
+        }
+    ).sort_values("gain", ascending=False)

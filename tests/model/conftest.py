@@ -1,4 +1,8 @@
-"""A model trained once per session on small synthetic data, through the library code."""
+"""A model trained once per session on small synthetic data, by the recipe the stages run.
+
+The fit is :func:`models.recipe.fit_pd_model` with the settings of ``configs/params.yaml``,
+mapped by the train and calibrate stages' own functions: the tests test the model that ships.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +14,14 @@ import pytest
 import yaml
 
 from features.build import FeatureSettings, build_features
-from features.catalogue import FEATURE_NAMES
-from models.calibration import PDCalibrator
 from models.master_scale import MasterScale
 from models.pd_model import PDModel
+from models.recipe import fit_pd_model, model_features
 from models.split import split_by_time
-from models.train import lgb_params, train_booster
-from pipelines.runtime.config import Config
+from pipelines.calibrate import calibrator_settings
+from pipelines.runtime.config import load_config
 from pipelines.sources.synthetic import generate
+from pipelines.train import booster_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,34 +29,25 @@ ROOT = Path(__file__).resolve().parents[2]
 @dataclass
 class Trained:
     model: PDModel
+    records: dict
     test: pd.DataFrame
     truth: pd.DataFrame
 
 
 @pytest.fixture(scope="session")
 def trained() -> Trained:
-    cfg = Config()
+    cfg = load_config(ROOT / "configs/params.yaml")
     tables = generate(n_customers=2000, n_months=60, start="2021-01-31", seed=11)
     truth = tables.pop("truth")
     snaps, _, _ = build_features(tables, tables["industry_index"]["month"].max(), FeatureSettings())
-    split, _ = split_by_time(snaps, 6, 6, 12)
-    names = [n for n in FEATURE_NAMES if n in snaps]
-    t = cfg.train
-    params = lgb_params(
-        seed=t.seed, learning_rate=0.05, num_leaves=t.num_leaves, max_depth=t.max_depth,
-        min_child_samples=100, reg_lambda=t.reg_lambda, feature_fraction=t.feature_fraction,
-        bagging_fraction=t.bagging_fraction, feature_names=names,
-    )  # fmt: skip
-    train = snaps[(split["window"] == "train").to_numpy()]
-    cut = train["month"].max() - 3
-    booster, _ = train_booster(
-        train[train["month"] <= cut], train[train["month"] > cut], names, params, 600, 50
-    )
-    cal = snaps[(split["window"] == "calibration").to_numpy()]
-    calibrator = PDCalibrator("platt").fit(
-        booster.predict(cal[names], raw_score=True), cal["label"]
-    )
+    s = cfg.split
+    split, _ = split_by_time(snaps, s.test_months, s.calibration_months, s.embargo_months)
+    window = split["window"].to_numpy()
+    train, cal = snaps[window == "train"], snaps[window == "calibration"]
     with open(ROOT / "configs/master_scale.yaml", encoding="utf-8") as fh:
         scale = MasterScale.from_records(yaml.safe_load(fh)["grades"])
-    test = snaps[(split["window"] == "test").to_numpy()].reset_index(drop=True)
-    return Trained(PDModel(booster, calibrator, scale), test, truth)
+    model, records = fit_pd_model(
+        train, cal, model_features(train), booster_settings(cfg), calibrator_settings(cfg), scale
+    )
+    test = snaps[window == "test"].reset_index(drop=True)
+    return Trained(model, records, test, truth)

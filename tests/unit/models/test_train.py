@@ -3,10 +3,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.catalogue import monotone_constraints
+from features.catalogue import monotone_constraints, spec_for
 from models.train import (
     choose_trial,
     early_stopping_split,
+    gain_importance,
     lgb_params,
     search_grid,
     train_booster,
@@ -221,3 +222,12 @@ def test_one_date_holds_out_whole_customers_of_both_outcomes():
     assert valid["label"].nunique() == 2 and fit["label"].nunique() == 2
     again, _ = early_stopping_split(window, 3, 0.25, seed=0)
     pd.testing.assert_frame_equal(again, fit)
+
+
+def test_gain_importance_lists_every_feature_by_gain(fitted):
+    booster = fitted[0]
+    table = gain_importance(booster)
+    assert sorted(table["feature"]) == sorted(NAMES)
+    assert list(table.columns) == ["feature", "family", "gain", "splits"]
+    assert table["gain"].is_monotonic_decreasing
+    assert table.set_index("feature").loc["debt_ratio", "family"] == spec_for("debt_ratio").family

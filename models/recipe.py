@@ -1,0 +1,265 @@
+"""The model recipe: stability screen, grid search with early stopping, then calibration.
+
+One function per fit, called by the ``train`` and ``calibrate`` stages and by the behavioural
+tests (``tests/model``), so that the tests test the model that ships. The settings are plain
+frozen dataclasses; the stages fill them from the params file.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from features.catalogue import ATTRIBUTE_PREFIX, FEATURE_NAMES
+from models import metrics
+from models.calibration import METHODS, PDCalibrator, choose_method
+from models.master_scale import MasterScale
+from models.pd_model import PDModel
+from models.train import early_stopping_split, lgb_params, tune_booster, unstable_features
+
+# the settings lgb_params takes, in its order (the trials table lists them in this order)
+LGB_SETTINGS = (
+    "seed",
+    "learning_rate",
+    "num_leaves",
+    "max_depth",
+    "min_child_samples",
+    "reg_lambda",
+    "feature_fraction",
+    "bagging_fraction",
+)
+SMALL_FIT_ROWS = 20_000
+SEARCH_RULE = "highest early-stopping AUC; within the tolerance, the shallowest trees"
+
+
+@dataclass(frozen=True, kw_only=True)
+class BoosterSettings:
+    """How :func:`fit_booster` fits; the names are the ``train`` keys of the params file.
+
+    Attributes:
+        seed: LightGBM's seed, and the seed of a one-date early-stopping split.
+        learning_rate: Shrinkage per tree.
+        num_leaves: Most leaves per tree.
+        max_depth: Deepest tree (-1: unbounded).
+        min_child_samples: Fewest rows per leaf.
+        reg_lambda: L2 penalty on leaf values.
+        feature_fraction: Share of the features each tree sees.
+        bagging_fraction: Share of the rows each tree sees (1: all, no bagging).
+        num_boost_round: Most trees.
+        early_stopping_rounds: Stop after this many rounds without improvement.
+        validation_months: Latest as-of months of the window that stop early.
+        validation_share: Data of one as-of date: share of the customers that stop early.
+        max_feature_psi: Largest PSI (early-stopping months against fitting months) a feature
+            may have and stay in; ``None``: no screen.
+        psi_bins: Bins of that PSI.
+        search: Values to try per setting (every combination); ``{}``: the settings above.
+        search_auc_tolerance: Early-stopping AUC a shallower trial may give up.
+    """
+
+    seed: int
+    learning_rate: float
+    num_leaves: int
+    max_depth: int
+    min_child_samples: int
+    reg_lambda: float
+    feature_fraction: float
+    bagging_fraction: float
+    num_boost_round: int
+    early_stopping_rounds: int
+    validation_months: int
+    validation_share: float
+    max_feature_psi: float | None
+    psi_bins: int
+    search: Mapping[str, Sequence[int | float]]
+    search_auc_tolerance: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class CalibratorSettings:
+    """How :func:`fit_calibrator` fits; the first four are the ``calibrate`` keys.
+
+    Attributes:
+        method: ``"auto"`` (the lower cross-validated Brier), ``"isotonic"`` or ``"platt"``.
+        cv_folds: Folds of the cross-validated Brier.
+        pd_floor: Smallest PD given.
+        min_step_events: Isotonic: defaults and non-defaults each step holds at least.
+        seed: Seed of the folds.
+        report_bins: Bins of the expected calibration error in the report.
+    """
+
+    method: str
+    cv_folds: int
+    pd_floor: float
+    min_step_events: int
+    seed: int
+    report_bins: int
+
+
+def model_features(rows: pd.DataFrame) -> list[str]:
+    """Catalogue features present in ``rows`` (catalogue order), then attributes (sorted)."""
+    present = [name for name in FEATURE_NAMES if name in rows.columns]
+    return present + sorted(c for c in rows.columns if c.startswith(ATTRIBUTE_PREFIX))
+
+
+def screen_features(
+    fit: pd.DataFrame, valid: pd.DataFrame, names: list[str], max_psi: float | None, n_bins: int
+) -> tuple[list[str], dict[str, float]]:
+    """Features kept by the stability screen, and those left out with their PSI.
+
+    Args:
+        fit: The fitting months of the training window.
+        valid: Its early-stopping months.
+        names: Candidate features, in order.
+        max_psi: Largest PSI kept; ``None`` keeps every feature.
+        n_bins: PSI bins.
+
+    Returns:
+        ``(kept, {left_out: psi})``; ``kept`` keeps the order of ``names``.
+    """
+    if max_psi is None:
+        return list(names), {}
+    excluded = unstable_features(fit, valid, names, max_psi, n_bins)
+    return [n for n in names if n not in excluded], excluded
+
+
+def fit_threads(n_rows: int) -> int:
+    """LightGBM threads for fitting ``n_rows``: one for small data, else every core (0)."""
+    # on small data, starting and synchronising threads costs more than the work (and a busy
+    # machine makes OpenMP threads spin); the trees are the same either way
+    return 1 if n_rows < SMALL_FIT_ROWS else 0
+
+
+def fit_booster(
+    rows: pd.DataFrame, features: list[str], settings: BoosterSettings
+) -> tuple[lgb.Booster, dict]:
+    """Screen, search and early-stop a booster on the training window ``rows``.
+
+    The latest months of ``rows`` stop each trial early (see
+    :func:`models.train.early_stopping_split`); features whose distribution shifts between the
+    fitting and those months are left out; every point of ``settings.search`` is trained and
+    the shallowest trial within ``search_auc_tolerance`` of the best early-stopping AUC wins.
+
+    Args:
+        rows: Training-window rows with the features, ``customer_id``, ``month`` and a 0/1
+            ``label``. Not modified.
+        features: Candidate features, in order (see :func:`model_features`).
+        settings: The recipe's settings.
+
+    Returns:
+        The booster and its record: best iteration, early-stopping scores, row counts and
+        default rate, then ``features`` (kept), ``excluded_features`` (with their PSI),
+        ``params`` (LightGBM's) and ``search`` (grid, tolerance, rule and every trial).
+
+    Raises:
+        ValueError: The window leaves no rows to fit or to stop early, a side lacks defaults
+            or non-defaults, or the search has keys that are not settings.
+    """
+    s = settings
+    fit, valid = early_stopping_split(rows, s.validation_months, s.validation_share, s.seed)
+    if fit.empty or valid.empty:
+        raise ValueError(
+            f"the training window leaves {len(fit)} rows to fit and {len(valid)} to stop early; "
+            "it needs both (validation_months, validation_share)"
+        )
+    names, excluded = screen_features(fit, valid, features, s.max_feature_psi, s.psi_bins)
+    lgb_settings = {k: getattr(s, k) for k in LGB_SETTINGS} | {"num_threads": fit_threads(len(fit))}
+    grid = {k: list(v) for k, v in s.search.items()}
+    booster, record, trials = tune_booster(
+        fit,
+        valid,
+        names,
+        lgb_settings,
+        grid,
+        s.num_boost_round,
+        s.early_stopping_rounds,
+        s.search_auc_tolerance,
+    )
+    chosen = record["settings"]
+    search = {
+        "grid": grid,
+        "auc_tolerance": s.search_auc_tolerance,
+        "rule": SEARCH_RULE,
+        "trials": json.loads(trials.to_json(orient="records")),  # plain Python numbers
+    }
+    fitted = {k: v for k, v in record.items() if k != "settings"}
+    return booster, fitted | {
+        "features": names,
+        "excluded_features": excluded,
+        "params": lgb_params(**chosen, feature_names=names),
+        "search": search,
+    }
+
+
+def fit_calibrator(
+    booster: lgb.Booster, rows: pd.DataFrame, settings: CalibratorSettings
+) -> tuple[PDCalibrator, dict]:
+    """Fit the map from the booster's raw score to a PD on the calibration window ``rows``.
+
+    Args:
+        booster: The trained booster (raw score = log-odds).
+        rows: Calibration-window rows with the booster's features and a 0/1 ``label``. Not
+            modified.
+        settings: The recipe's settings.
+
+    Returns:
+        The fitted calibrator and its report: method used and requested, cross-validated Brier
+        of each method, rows, defaults, Brier / calibration error / mean PD before and after
+        calibration, and the observed default rate.
+
+    Raises:
+        ValueError: The window lacks defaults or non-defaults, or the method is unknown.
+    """
+    s = settings
+    if s.method != "auto" and s.method not in METHODS:
+        raise ValueError(f"method must be 'auto' or one of {METHODS}, got {s.method!r}")
+    y = rows["label"].to_numpy()
+    if len(np.unique(y)) < 2:
+        raise ValueError("the calibration window needs both defaults and non-defaults")
+    raw = booster.predict(rows[booster.feature_name()], raw_score=True)
+    cv = choose_method(raw, y, s.cv_folds, s.seed, s.pd_floor, s.min_step_events)
+    method = min(cv, key=cv.get) if s.method == "auto" else s.method
+    calibrator = PDCalibrator(method, s.pd_floor, s.min_step_events).fit(raw, y)
+    report = {
+        "method": method,
+        "requested": s.method,
+        "cv_brier": cv,
+        "rows": len(rows),
+        "defaults": int(y.sum()),
+        "before": _calibration_scores(y, 1 / (1 + np.exp(-raw)), s.report_bins),
+        "after": _calibration_scores(y, calibrator.predict(raw), s.report_bins),
+        "observed_rate": float(y.mean()),
+    }
+    return calibrator, report
+
+
+def fit_pd_model(
+    train_rows: pd.DataFrame,
+    calibration_rows: pd.DataFrame,
+    features: list[str],
+    booster_settings: BoosterSettings,
+    calibrator_settings: CalibratorSettings,
+    scale: MasterScale,
+    n_reasons: int = 3,
+) -> tuple[PDModel, dict]:
+    """:func:`fit_booster` on the training window, then :func:`fit_calibrator` on the next.
+
+    Returns:
+        The PD model and ``{"train": booster record, "calibration": calibration report}``.
+    """
+    booster, record = fit_booster(train_rows, features, booster_settings)
+    calibrator, report = fit_calibrator(booster, calibration_rows, calibrator_settings)
+    model = PDModel(booster, calibrator, scale, n_reasons)
+    return model, {"train": record, "calibration": report}
+
+
+def _calibration_scores(y: np.ndarray, pd_values: np.ndarray, bins: int) -> dict:
+    return {
+        "brier": metrics.brier(y, pd_values),
+        "ece": metrics.expected_calibration_error(y, pd_values, bins),
+        "mean_pd": float(pd_values.mean()),
+    }

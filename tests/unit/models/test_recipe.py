@@ -1,0 +1,229 @@
+import dataclasses
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+import pytest
+
+from models.calibration import PDCalibrator
+from models.master_scale import MasterScale
+from models.pd_model import PDModel
+from models.recipe import (
+    SMALL_FIT_ROWS,
+    BoosterSettings,
+    CalibratorSettings,
+    fit_booster,
+    fit_calibrator,
+    fit_pd_model,
+    fit_threads,
+    model_features,
+    screen_features,
+)
+
+STABLE = ["days_late_wavg_12m", "on_time_rate_12m", "debt_ratio"]  # directions +1, -1, +1
+DRIFTING = "industry_index"  # moves with the month: unstable inside the window
+FEATURES = [*STABLE, DRIFTING]
+SETTINGS = BoosterSettings(
+    seed=5,
+    learning_rate=0.2,
+    num_leaves=4,
+    max_depth=3,
+    min_child_samples=10,
+    reg_lambda=1.0,
+    feature_fraction=1.0,
+    bagging_fraction=1.0,
+    num_boost_round=30,
+    early_stopping_rounds=5,
+    validation_months=2,
+    validation_share=0.25,
+    max_feature_psi=0.25,
+    psi_bins=10,
+    search={},
+    search_auc_tolerance=0.005,
+)
+SCALE = MasterScale.from_records(
+    [{"grade": 1, "label": "low", "max_pd": 0.05}, {"grade": 2, "label": "high", "max_pd": 1.0}]
+)
+CALIBRATION = CalibratorSettings(
+    method="auto", cv_folds=3, pd_floor=0.0003, min_step_events=5, seed=0, report_bins=5
+)
+
+
+def window(months: range, customers: int = 80, seed: int = 0) -> pd.DataFrame:
+    """``customers`` rows per month; the default risk rises with lateness."""
+    rng = np.random.default_rng(seed)
+    n = customers * len(months)
+    frame = pd.DataFrame(rng.normal(size=(n, len(STABLE))), columns=STABLE)
+    month = np.repeat(list(months), customers)
+    frame[DRIFTING] = month + rng.normal(0, 0.1, n)
+    logit = -1.5 + 1.2 * frame["days_late_wavg_12m"] - 0.8 * frame["on_time_rate_12m"]
+    frame["label"] = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(float)
+    frame["month"] = month
+    frame["customer_id"] = [f"C{i}" for i in np.tile(np.arange(customers), len(months))]
+    return frame
+
+
+TRAIN = window(range(1, 7))
+CALIBRATE = window(range(9, 11), customers=200, seed=1)
+
+
+@pytest.fixture(scope="module")
+def fitted() -> tuple[lgb.Booster, dict]:
+    return fit_booster(TRAIN, FEATURES, SETTINGS)
+
+
+def test_model_features_are_catalogue_order_then_attributes():
+    frame = pd.DataFrame(columns=["attr_size", "debt_ratio", "label", "attr_age", "dso_days"])
+    assert model_features(frame) == ["dso_days", "debt_ratio", "attr_age", "attr_size"]
+
+
+def test_screen_drops_the_drifting_feature():
+    fit, valid = TRAIN[TRAIN["month"] <= 4], TRAIN[TRAIN["month"] > 4]
+    kept, excluded = screen_features(fit, valid, FEATURES, max_psi=0.25, n_bins=10)
+    assert kept == STABLE and list(excluded) == [DRIFTING] and excluded[DRIFTING] > 0.25
+    assert screen_features(fit, valid, FEATURES, max_psi=None, n_bins=10) == (FEATURES, {})
+
+
+def test_fit_booster_screens_then_fits_the_kept_features(fitted):
+    booster, record = fitted
+    assert booster.feature_name() == record["features"] == STABLE
+    assert list(record["excluded_features"]) == [DRIFTING]
+    assert record["n_train"] == 4 * 80 and record["n_valid"] == 2 * 80  # latest two months
+    assert booster.num_trees() == record["best_iteration"]
+    assert record["params"]["monotone_constraints"] == [1, -1, 1]
+    assert record["params"]["num_threads"] == 1  # small data: one thread
+
+
+def test_without_the_screen_every_feature_is_fitted():
+    booster, record = fit_booster(
+        TRAIN, FEATURES, dataclasses.replace(SETTINGS, max_feature_psi=None)
+    )
+    assert booster.feature_name() == FEATURES and record["excluded_features"] == {}
+
+
+def test_no_search_is_one_trial_of_the_settings(fitted):
+    _, record = fitted
+    (trial,) = record["search"]["trials"]
+    assert trial["chosen"] and trial["max_depth"] == 3 and "seed" not in trial
+    assert record["search"]["grid"] == {}
+
+
+@pytest.mark.parametrize(
+    ("tolerance", "shallowest"),
+    [(1.0, True), (0.0, False)],  # everything within tolerance / only the best
+)
+def test_the_shallowest_trial_within_tolerance_is_chosen(tolerance, shallowest):
+    grid = {"max_depth": [1, 2, 3], "min_child_samples": [10, 40]}
+    settings = dataclasses.replace(SETTINGS, search=grid, search_auc_tolerance=tolerance)
+    booster, record = fit_booster(TRAIN, FEATURES, settings)
+    trials = pd.DataFrame(record["search"]["trials"])
+    assert len(trials) == 6 and trials["chosen"].sum() == 1
+    chosen = trials[trials["chosen"]].iloc[0]
+    if shallowest:
+        assert chosen["max_depth"] == 1 and chosen["min_child_samples"] == 40
+    else:
+        assert chosen["valid_auc"] == trials["valid_auc"].max()
+    assert record["params"]["max_depth"] == chosen["max_depth"]
+    assert record["params"]["min_data_in_leaf"] == chosen["min_child_samples"]
+    assert record["valid_auc"] == pytest.approx(chosen["valid_auc"])
+    assert booster.num_trees() == chosen["best_iteration"]
+
+
+def test_the_same_settings_give_the_same_booster(fitted):
+    again, record = fit_booster(TRAIN, FEATURES, SETTINGS)
+    assert again.model_to_string() == fitted[0].model_to_string() and record == fitted[1]
+
+
+def test_one_date_holds_out_customers_to_stop_early():
+    one_date = window(range(1, 2), customers=400)
+    _, record = fit_booster(one_date, STABLE, SETTINGS)
+    assert record["n_train"] + record["n_valid"] == 400
+    assert record["n_valid"] == pytest.approx(0.25 * 400, abs=2)
+
+
+def test_a_window_without_early_stopping_rows_is_an_error():
+    one_date = TRAIN[TRAIN["month"] == 1]
+    settings = dataclasses.replace(SETTINGS, validation_share=0.001)
+    with pytest.raises(ValueError, match="leaves 80 rows to fit and 0 to stop early"):
+        fit_booster(one_date, STABLE, settings)
+
+
+def test_an_unknown_search_key_is_an_error():
+    settings = dataclasses.replace(SETTINGS, search={"colour": [1]})
+    with pytest.raises(ValueError, match="not training settings"):
+        fit_booster(TRAIN, FEATURES, settings)
+
+
+@pytest.mark.parametrize("name", [*STABLE, "label", "month"])
+def test_fit_booster_requires_columns(name):
+    with pytest.raises(KeyError, match=name):
+        fit_booster(TRAIN.drop(columns=name), STABLE, SETTINGS)
+
+
+def test_a_one_date_window_requires_customer_ids():  # customers are held out whole
+    with pytest.raises(KeyError, match="customer_id"):
+        fit_booster(TRAIN[TRAIN["month"] == 1].drop(columns="customer_id"), STABLE, SETTINGS)
+
+
+def test_fit_threads():
+    assert fit_threads(SMALL_FIT_ROWS - 1) == 1 and fit_threads(SMALL_FIT_ROWS) == 0
+
+
+@pytest.mark.parametrize("method", ["auto", "platt", "isotonic"])
+def test_the_calibrator_is_monotone_in_the_score(fitted, method):
+    booster, _ = fitted
+    settings = dataclasses.replace(CALIBRATION, method=method)
+    calibrator, report = fit_calibrator(booster, CALIBRATE, settings)
+    assert isinstance(calibrator, PDCalibrator) and report["requested"] == method
+    assert report["method"] == (
+        min(report["cv_brier"], key=report["cv_brier"].get) if method == "auto" else method
+    )
+    pd_values = calibrator.predict(np.linspace(-6, 4, 200))
+    assert (np.diff(pd_values) >= 0).all() and pd_values[-1] > pd_values[0]
+    assert pd_values.min() >= 0.0003
+
+
+def test_the_calibration_report(fitted):
+    booster, _ = fitted
+    calibrator, report = fit_calibrator(booster, CALIBRATE, CALIBRATION)
+    y = CALIBRATE["label"]
+    assert report["rows"] == len(CALIBRATE) and report["defaults"] == y.sum()
+    assert report["observed_rate"] == pytest.approx(y.mean())
+    assert set(report["cv_brier"]) == {"platt", "isotonic"}
+    after = calibrator.predict(booster.predict(CALIBRATE[STABLE], raw_score=True))
+    assert report["after"]["mean_pd"] == pytest.approx(after.mean())
+    raw = booster.predict(CALIBRATE[STABLE], raw_score=True)
+    assert report["before"]["mean_pd"] == pytest.approx(np.mean(1 / (1 + np.exp(-raw))))
+
+
+@pytest.mark.parametrize("label", [0.0, 1.0])
+def test_a_calibration_window_of_one_outcome_is_an_error(fitted, label):
+    with pytest.raises(ValueError, match="both defaults and non-defaults"):
+        fit_calibrator(fitted[0], CALIBRATE.assign(label=label), CALIBRATION)
+
+
+def test_an_unknown_calibration_method_is_an_error(fitted):
+    with pytest.raises(ValueError, match="'auto' or one of"):
+        fit_calibrator(fitted[0], CALIBRATE, dataclasses.replace(CALIBRATION, method="beta"))
+
+
+def test_inputs_are_not_modified():
+    train, calibrate = TRAIN.copy(), CALIBRATE.copy()
+    features = list(FEATURES)
+    searched = dataclasses.replace(SETTINGS, search={"max_depth": [1, 2]})
+    fit_pd_model(train, calibrate, features, searched, CALIBRATION, SCALE)
+    pd.testing.assert_frame_equal(train, TRAIN)
+    pd.testing.assert_frame_equal(calibrate, CALIBRATE)
+    assert features == FEATURES
+
+
+def test_fit_pd_model_is_fit_booster_then_fit_calibrator(fitted):
+    booster, record = fitted
+    calibrator, report = fit_calibrator(booster, CALIBRATE, CALIBRATION)
+    model, records = fit_pd_model(
+        TRAIN, CALIBRATE, FEATURES, SETTINGS, CALIBRATION, SCALE, n_reasons=2
+    )
+    assert isinstance(model, PDModel) and model.n_reasons == 2
+    assert model.booster.model_to_string() == booster.model_to_string()
+    assert model.calibrator.to_dict() == calibrator.to_dict()
+    assert records == {"train": record, "calibration": report}
