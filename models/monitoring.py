@@ -269,8 +269,16 @@ def _fields(row: pd.Series, language: str) -> dict[str, object]:
         "use": row.get("exposure", np.nan) / limit if limit and limit > 0 else np.nan,
         "amount": row.get("newly_overdue_amount", np.nan),
         "date": "" if pd.isna(date) else f"{pd.Timestamp(date):%Y-%m-%d}",
-        "trigger": _TRIGGER_WORDS.get(trigger, {}).get(language, trigger),
+        "trigger": word_trigger(trigger, language),
     }
+
+
+def word_trigger(trigger: str, language: str) -> str:
+    """What triggered a default (``features.labels.TRIGGERS``), in ``language``.
+
+    An unknown trigger is returned as its code.
+    """
+    return _TRIGGER_WORDS.get(trigger, {}).get(language, trigger)
 
 
 def _before(scored: pd.DataFrame, prev: pd.DataFrame | None, column: str) -> pd.Series:

@@ -14,6 +14,10 @@ and :func:`apply_policy` applies it to a scored book:
   numbers imply (shorter terms, a limit lower by more than ``limit.reduce_tolerance``,
   prepayment); most severe first;
 * expected loss: PD x LGD x exposure (open receivables).
+
+:func:`apply_recovery` does the same for the customers in default, which stay in the book's
+exposure: the recovery actions of what triggered the default (``recovery`` in the policy), the
+days in default, and the expected loss at PD 1 (LGD x exposure).
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from models.monitoring import AlertRules, Severity
+from features.labels import TRIGGERS
+from models.monitoring import AlertRules, Severity, word_trigger
 
 # action code -> wording per language, in rising severity
 ACTIONS: dict[str, dict[str, str]] = {
@@ -36,6 +41,26 @@ ACTIONS: dict[str, dict[str, str]] = {
     },
     "pause_unshipped_orders": {"en": "pause unshipped orders", "zh": "暂停未发货订单"},
 }
+# recovery action code -> wording per language: what to do about a customer in default
+RECOVERY_ACTIONS: dict[str, dict[str, str]] = {
+    "stop_shipments": {"en": "stop all shipments", "zh": "停止一切发货"},
+    "hand_to_collection": {"en": "hand the receivables to collection", "zh": "将应收账款移交催收"},
+    "lodge_insolvency_claim": {
+        "en": "lodge the claim with the insolvency administrator",
+        "zh": "向破产管理人申报债权",
+    },
+    "file_insurance_claim": {
+        "en": "file a claim with the credit insurer",
+        "zh": "向信用保险公司提出索赔",
+    },
+}
+RECOVERY_COLUMNS = [
+    "days_in_default",
+    "default_trigger_text",
+    "recovery_action_codes",
+    "recovery_actions",
+    "expected_loss",
+]
 POLICY_COLUMNS = [
     "recommended_limit",
     "recommended_terms_days",
@@ -50,6 +75,7 @@ _NEEDED = [
     "grade", "pd_12m", "exposure", "purchases_12m", "relationship_months", "annual_revenue",
     "current_limit", "current_terms_days",
 ]  # fmt: skip
+_RECOVERY_NEEDED = ["as_of_date", "default_date", "default_trigger", "exposure"]
 
 
 class _Part(BaseModel):
@@ -90,6 +116,28 @@ class LimitRule(_Part):
     reduce_tolerance: float = Field(0.1, ge=0, lt=1)  # "reduce_limit" below (1 - this) x current
 
 
+class Recovery(_Part):
+    """What to do about a customer in default, in order: ``actions``, or its trigger's."""
+
+    actions: tuple[str, ...] = ("stop_shipments", "hand_to_collection", "file_insurance_claim")
+    by_trigger: dict[str, tuple[str, ...]] = {}
+
+    @model_validator(mode="after")
+    def _known(self) -> Recovery:
+        named = [*self.actions, *(a for acts in self.by_trigger.values() for a in acts)]
+        unknown = sorted(set(named) - set(RECOVERY_ACTIONS))
+        if unknown:
+            raise ValueError(f"unknown recovery actions {unknown}; known: {list(RECOVERY_ACTIONS)}")
+        triggers = sorted(set(self.by_trigger) - set(TRIGGERS))
+        if triggers:
+            raise ValueError(f"unknown default triggers {triggers}; known: {list(TRIGGERS)}")
+        return self
+
+    def for_trigger(self, trigger: str) -> tuple[str, ...]:
+        """The actions for a default with ``trigger``."""
+        return self.by_trigger.get(trigger, self.actions)
+
+
 class CreditPolicy(_Part):
     """The credit policy (``configs/policy.yaml``)."""
 
@@ -102,6 +150,7 @@ class CreditPolicy(_Part):
     shortened_terms_days: int = Field(30, ge=0)
     deterioration: dict[Severity, tuple[str, ...]] = {}
     alerts: AlertRules = AlertRules()
+    recovery: Recovery = Recovery()
 
     @model_validator(mode="after")
     def _consistent(self) -> CreditPolicy:
@@ -173,6 +222,43 @@ def apply_policy(
             "action_codes": ["; ".join(c) for c in codes],
             "actions": [_SEPARATOR[language].join(ACTIONS[a][language] for a in c) for c in codes],
             "expected_loss": book["pd_12m"] * policy.lgd * book["exposure"],
+        },
+        index=book.index,
+    )
+
+
+def apply_recovery(book: pd.DataFrame, policy: CreditPolicy, language: str = "en") -> pd.DataFrame:
+    """Return the recovery columns (:data:`RECOVERY_COLUMNS`) for each customer in default.
+
+    Args:
+        book: Customers in default: ``as_of_date``, ``default_date``, ``default_trigger`` and
+            ``exposure`` (open receivables; missing where there is no ledger).
+        policy: The credit policy (its ``lgd`` and ``recovery`` actions).
+        language: Language of ``default_trigger_text`` and ``recovery_actions`` (the codes are
+            stable).
+
+    Returns:
+        Frame aligned to ``book``: ``days_in_default`` (as-of date minus default date),
+        ``default_trigger_text``, ``recovery_action_codes`` and ``recovery_actions`` (in the
+        policy's order, ``"; "``-separated codes), ``expected_loss`` (PD 1: LGD x exposure).
+    """
+    missing = [c for c in _RECOVERY_NEEDED if c not in book.columns]
+    if missing:
+        raise KeyError(f"book lacks columns {missing}")
+    if language not in _SEPARATOR:
+        raise ValueError(f"unknown language {language!r}; known: {list(_SEPARATOR)}")
+    codes = [policy.recovery.for_trigger(t) for t in book["default_trigger"]]
+    days = pd.to_datetime(book["as_of_date"]) - pd.to_datetime(book["default_date"])
+    words = _SEPARATOR[language]
+    return pd.DataFrame(
+        {
+            "days_in_default": days.dt.days.astype("Int64"),
+            "default_trigger_text": [word_trigger(t, language) for t in book["default_trigger"]],
+            "recovery_action_codes": ["; ".join(c) for c in codes],
+            "recovery_actions": [
+                words.join(RECOVERY_ACTIONS[a][language] for a in c) for c in codes
+            ],
+            "expected_loss": policy.lgd * book["exposure"].astype(float),
         },
         index=book.index,
     )

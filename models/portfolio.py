@@ -11,23 +11,44 @@ from models.monitoring import IN_DEFAULT, SCORED
 ALL = "All"
 
 
+def book_totals(book: pd.DataFrame) -> dict[str, float]:
+    """Exposure and expected loss of the performing (scored) and the defaulted customers.
+
+    A customer in default stays in the book's exposure, in recovery: ``exposure`` and
+    ``expected_loss`` are the totals of both (a book without positions for its defaulted
+    customers, as stored before they had any, counts them as 0).
+    """
+    scored, defaulted = _scored(book), book[book["status"] == IN_DEFAULT]
+    out = {}
+    for column in ("exposure", "expected_loss"):
+        performing = float(scored[column].sum())
+        in_default = float(defaulted[column].sum()) if column in defaulted else 0.0
+        out[f"performing_{column}"] = performing
+        out[f"defaulted_{column}"] = in_default
+        out[column] = performing + in_default
+    return out
+
+
 def headline(book: pd.DataFrame, high_risk_grade: int) -> dict[str, float]:
-    """Customers, exposure, expected loss and the high-risk share of a scored book."""
+    """Customers, exposure and expected loss (performing, defaulted, total), high-risk share.
+
+    ``loss_rate`` is the total expected loss over the total exposure; the high-risk exposure
+    share is of the performing exposure.
+    """
     scored = _scored(book)
     risky = scored["grade"] >= high_risk_grade
-    exposure = float(scored["exposure"].sum())
-    loss = float(scored["expected_loss"].sum())
+    totals = book_totals(book)
+    exposure, performing = totals["exposure"], totals["performing_exposure"]
     return {
         "customers": len(scored),
         "not_scored": int((book["status"] != SCORED).sum()),
         "in_default": int((book["status"] == IN_DEFAULT).sum()),
-        "exposure": exposure,
-        "expected_loss": loss,
-        "loss_rate": loss / exposure if exposure > 0 else np.nan,
+        **totals,
+        "loss_rate": totals["expected_loss"] / exposure if exposure > 0 else np.nan,
         "mean_pd": float(scored["pd_12m"].mean()) if len(scored) else np.nan,
         "high_risk_share": float(risky.mean()) if len(scored) else np.nan,
         "high_risk_exposure_share": (
-            float(scored.loc[risky, "exposure"].sum()) / exposure if exposure > 0 else np.nan
+            float(scored.loc[risky, "exposure"].sum()) / performing if performing > 0 else np.nan
         ),
     }
 

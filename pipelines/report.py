@@ -5,8 +5,9 @@ region, a risk map (region x month: mean PD and observed default rate), the larg
 the alerts and a model summary.
 
 Inputs:
-    data/scored/summary.json (as-of and previous dates), data/scored/history/ (the books of the
-    last ``report.trend_months`` month ends and of the previous run), data/scored/alerts.csv,
+    data/scored/summary.json (as-of and previous dates; the language of the headline's split),
+    data/scored/history/ (the books of the last ``report.trend_months`` month ends and of the
+    previous run), data/scored/alerts.csv,
     data/features/snapshots.parquet (labels: observed default rates), configs/policy.yaml
     (high-risk grades), configs/master_scale.yaml (grade labels), data/features/summary.json
     (the label horizon), data/reports/registry.json,
@@ -57,6 +58,7 @@ def run(cfg: Config, paths: Paths) -> None:
         model=model_summary(paths, summary["model_version"], cfg.promote.champion_alias),
         top_movers=cfg.report.top_movers,
         max_alerts=cfg.report.max_alerts,
+        language=summary.get("language", "en"),
     )
     write_bytes(render(context).encode("utf-8"), paths.portfolio)
     log.info(

@@ -2,7 +2,9 @@
 
 Each customer of the book gets a PD, a grade, reasons worded with its sector's median, the
 policy's limit, terms, prepayment and actions, its exposure and expected loss, and what changed
-since the previous month's book (kept in ``data/scored/history``), with alerts.
+since the previous month's book (kept in ``data/scored/history``), with alerts. A customer in
+default is not scored but stays in the book's exposure, with its expected loss at PD 1 and the
+policy's recovery actions; a customer that cannot be scored otherwise is a reject, with why.
 
 Inputs:
     data/features/snapshots.parquet (rows of the as-of date; sector medians),
@@ -12,8 +14,10 @@ Inputs:
     model is the registry's champion),
     configs/policy.yaml (the credit policy and alert rules), data/scored/history/ (earlier books).
 Outputs:
-    data/scored/scores.csv, rejects.csv, alerts.csv (for people; columns in pipelines/export.py),
-    data/scored/summary.json (as-of and previous dates, totals),
+    data/scored/scores.csv, defaulted.csv, rejects.csv, alerts.csv (for people; columns in
+    pipelines/book/export.py; every customer of the book is in one of the first three),
+    data/scored/summary.json (as-of and previous dates, language, counts, exposure and expected
+    loss: performing, defaulted and total),
     data/scored/history/<as_of>.parquet (this book; with an empty history, also the
     ``score.backfill_months`` month ends before, re-scored, so that there is a comparison).
 Params:
@@ -30,7 +34,15 @@ from functools import partial
 
 import pandas as pd
 
-from pipelines.book.export import alerts_table, rejects_table, scores_table, write_people_csv
+from models.monitoring import IN_DEFAULT, SCORED
+from models.portfolio import book_totals
+from pipelines.book.export import (
+    alerts_table,
+    defaulted_table,
+    rejects_table,
+    scores_table,
+    write_people_csv,
+)
 from pipelines.book.history import book_path, months_to_backfill, write_book
 from pipelines.book.month import choose_as_of, read_inputs, score_month
 from pipelines.book.rows import score_rows
@@ -68,29 +80,55 @@ def run(cfg: Config, paths: Paths, experiment: str | None = None) -> None:
             write_book(book, month, paths.history)
             log.info("back-filled the history with %s", f"{month:%Y-%m-%d}")
         book, alerts, before = score_month(inputs, score, policy, as_of, opts.language)
-    scores, rejects = scores_table(book), rejects_table(book)
-    if len(scores) + len(rejects) != len(inputs.customers):
-        raise StageError(
-            f"{len(scores)} scored + {len(rejects)} rejected != {len(inputs.customers)} in book"
-        )
-    write_people_csv(scores, paths.scores, opts.csv_bom)
-    write_people_csv(rejects, paths.rejects, opts.csv_bom)
+    tables = {
+        paths.scores: scores_table(book),
+        paths.defaulted: defaulted_table(book),
+        paths.rejects: rejects_table(book),
+    }
+    account_for_everyone(book, list(tables.values()), inputs.customers)
+    for path, table in tables.items():
+        write_people_csv(table, path, opts.csv_bom)
     write_people_csv(alerts_table(alerts, book, as_of, before), paths.alerts, opts.csv_bom)
     if keep:
         write_book(book, as_of, paths.history)
-    write_json(summary(book, alerts, as_of, before, paths), paths.scored_summary)
+    totals = summary(book, alerts, as_of, before, paths, opts.language)
+    write_json(totals, paths.scored_summary)
     log.info(
-        "as of %s (previous %s): %d scored, %d rejected, %d alerts", f"{as_of:%Y-%m-%d}",
-        "none" if before is None else f"{before:%Y-%m-%d}", len(scores), len(rejects), len(alerts),
+        "as of %s (previous %s): %d scored, %d in default (exposure %.0f), %d rejected, %d alerts",
+        f"{as_of:%Y-%m-%d}", "none" if before is None else f"{before:%Y-%m-%d}", totals["scored"],
+        totals["defaulted"], totals["defaulted_exposure"], totals["rejected"], len(alerts),
     )  # fmt: skip
+
+
+def account_for_everyone(
+    book: pd.DataFrame, tables: list[pd.DataFrame], customers: pd.DataFrame
+) -> None:
+    """Check that every customer is in exactly one of the scored, defaulted and rejects tables.
+
+    Raises:
+        StageError: The tables' rows do not add up to the customer book, or the book's
+            customers are not the customer book's.
+    """
+    scored, defaulted, rejects = (len(t) for t in tables)
+    ids = book["customer_id"]
+    same = ids.is_unique and set(ids) == set(customers["customer_id"])
+    if scored + defaulted + rejects != len(customers) or not same:
+        raise StageError(
+            f"{scored} scored + {defaulted} in default + {rejects} rejected != "
+            f"{len(customers)} customers in the book"
+        )
 
 
 def summary(
     book: pd.DataFrame, alerts: pd.DataFrame, as_of: pd.Timestamp, before: pd.Timestamp | None,
-    paths: Paths,
+    paths: Paths, language: str,
 ) -> dict:  # fmt: skip
-    """Dates and totals of the run, for the report and for a quick look."""
-    scored = book[book["status"] == "scored"]
+    """Dates, language and totals of the run, for the report and for a quick look.
+
+    ``exposure`` and ``expected_loss`` are the whole book's: the performing (scored) and the
+    defaulted customers' (``performing_*``, ``defaulted_*``).
+    """
+    status = book["status"]
     version = int(book["model_version"].iloc[0]) if len(book) else None
     rescored = before is not None and book_path(before, paths.history, version).is_file()
     return {
@@ -99,10 +137,11 @@ def summary(
         "model_version": version,
         # the previous month as re-scored by this model: the comparison is on one model
         "previous_rescored": bool(rescored),
-        "scored": len(scored),
-        "rejected": int((book["status"] != "scored").sum()),
-        "exposure": round(float(scored["exposure"].sum()), 2),
-        "expected_loss": round(float(scored["expected_loss"].sum()), 2),
+        "language": language,
+        "scored": int((status == SCORED).sum()),
+        "defaulted": int((status == IN_DEFAULT).sum()),
+        "rejected": int((~status.isin([SCORED, IN_DEFAULT])).sum()),
+        **{k: round(v, 2) for k, v in book_totals(book).items()},
         "alerts": {s: int((alerts["severity"] == s).sum()) for s in ("high", "medium", "low")},
     }
 

@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from models.monitoring import IN_DEFAULT, SCORED
 from pipelines.io.files import write_bytes
 
 BOM = b"\xef\xbb\xbf"
@@ -50,6 +51,28 @@ SCORES_SCHEMA: dict[str, str] = {
     "adverse_action_reasons": "where recommended_limit < current_limit: the reasons to give",
     "model_version": "registered model version that scored the row",
 }
+DEFAULTED_SCHEMA: dict[str, str] = {
+    "customer_id": "customer id from the customer book",
+    "name": "customer name from the customer book",
+    "industry": "sector from the customer book",
+    "region": "region from the customer book",
+    "as_of_date": "the month end of the book (YYYY-MM-DD)",
+    "default_date": "the first date of the default (YYYY-MM-DD)",
+    "default_trigger": "what triggered it: days_past_due, insolvency_filing or defaults_table",
+    "default_trigger_text": "the same in score.language",
+    "days_in_default": "as_of_date minus default_date, in days",
+    "exposure": "open receivables at the as-of date (as in scores.csv), now in recovery",
+    "overdue_amount": "part of the exposure past its due date",
+    "expected_loss": "LGD (configs/policy.yaml) x exposure: PD 1",
+    "recovery_actions": "what to do, in order, in score.language (configs/policy.yaml, recovery)",
+    "recovery_action_codes": "the same actions as stable codes, '; '-separated",
+}
+REJECTS_SCHEMA: dict[str, str] = {
+    "customer_id": "customer id from the customer book",
+    "name": "customer name from the customer book",
+    "reason_code": "why it is not scored: rejected (by validation) or not_started",
+    "reason": "the same with the details, in score.language",
+}
 ALERTS_SCHEMA: dict[str, str] = {
     "as_of_date": "the month end scored",
     "previous_as_of_date": "the month end compared with (empty: none)",
@@ -68,7 +91,7 @@ DECIMALS = {"pd_12m": 4, "pd_change": 4}
 WHOLE = [
     "exposure", "overdue_amount", "expected_loss", "purchases_12m", "current_limit",
     "recommended_limit", "current_terms_days", "recommended_terms_days", "prepayment_pct",
-    "grade", "previous_grade", "grade_change", "model_version",
+    "grade", "previous_grade", "grade_change", "model_version", "days_in_default",
 ]  # fmt: skip
 
 
@@ -92,11 +115,21 @@ def scores_table(book: pd.DataFrame) -> pd.DataFrame:
     return for_people(order, schema_columns(SCORES_SCHEMA, n_reasons)).reset_index(drop=True)
 
 
+def defaulted_table(book: pd.DataFrame) -> pd.DataFrame:
+    """The customers of ``book`` in default, largest exposure first, for people."""
+    defaulted = book[book["status"] == IN_DEFAULT]
+    order = defaulted.sort_values(
+        ["exposure", "customer_id"], ascending=[False, True], kind="stable", na_position="last"
+    )
+    return for_people(order, list(DEFAULTED_SCHEMA)).reset_index(drop=True)
+
+
 def rejects_table(book: pd.DataFrame) -> pd.DataFrame:
-    """The customers of ``book`` not scored, with the reason: ``customer_id, name, reason``."""
-    rejected = book[book["status"] != "scored"].sort_values("customer_id", kind="stable")
-    out = rejected.rename(columns={"reject_reason": "reason"})
-    return for_people(out, ["customer_id", "name", "reason"]).reset_index(drop=True)
+    """The customers of ``book`` that could not be scored (neither scored nor in default)."""
+    unscored = ~book["status"].isin([SCORED, IN_DEFAULT])
+    rejected = book[unscored].sort_values("customer_id", kind="stable")
+    out = rejected.rename(columns={"status": "reason_code", "reject_reason": "reason"})
+    return for_people(out, list(REJECTS_SCHEMA)).reset_index(drop=True)
 
 
 def alerts_table(

@@ -1,8 +1,9 @@
 """The score stage's work: the book at a month end, scored, valued, compared and under policy.
 
 A *book* here is one row per customer of the customer book at a month end: ``status`` is
-``scored`` (PD, grade, reasons, account position, policy), ``in_default``, ``rejected`` (set
-aside by validation) or ``not_started`` (with ``reject_reason``). Each run keeps its book in
+``scored`` (PD, grade, reasons, account position, policy), ``in_default`` (account position,
+expected loss and recovery actions: it stays in the book's exposure), ``rejected`` (set aside by
+validation) or ``not_started`` (each not scored with ``reject_reason``). Each run keeps its book in
 the history folder (``Paths.history``); the next run compares with the latest earlier one
 (see ``models.monitoring``).
 """
@@ -26,7 +27,7 @@ from models.monitoring import (
     find_alerts,
     worst_severity,
 )
-from models.policy import CreditPolicy, apply_policy
+from models.policy import CreditPolicy, apply_policy, apply_recovery
 from pipelines.book.history import previous_date, read_book, write_book
 from pipelines.book.rows import explain_unscored, require, rows_at
 from pipelines.checks.rejected import rejected_customers
@@ -114,7 +115,9 @@ def book_at(
     inputs: Inputs, score: Scorer, as_of: pd.Timestamp, since: pd.Timestamp,
     policy: CreditPolicy, language: str,
 ) -> pd.DataFrame:  # fmt: skip
-    """Score the book at ``as_of``: scored rows with reasons and positions, then the rejects.
+    """Score the book at ``as_of``: scored rows with reasons and positions, then the unscored.
+
+    Customers in default get their account position too (their exposure is in recovery).
 
     Args:
         inputs: The stage's inputs.
@@ -123,13 +126,16 @@ def book_at(
         as_of: Month end to score.
         since: The previous book's date (start of the "newly overdue" period).
         policy: The credit policy (its ``new_overdue`` days).
-        language: Language of the reason sentences.
+        language: Language of the reason sentences and of why a customer is not scored.
     """
     rows = rows_at(inputs.snapshots, inputs.customers, as_of)
     # the model words the reasons (as it does over HTTP), given the sector medians: not again here
     result = score(rows, language=language, with_medians=True)
+    unscored = _unscored(inputs, rows["customer_id"], as_of, language)
+    defaulted = unscored.loc[unscored["status"] == IN_DEFAULT, "customer_id"]
     days = policy.alerts.new_overdue.days if policy.alerts.new_overdue else 30
-    positions = _positions(inputs.invoices, rows["customer_id"], as_of, since, days)
+    valued = pd.concat([rows["customer_id"], defaulted])  # the defaulted are in the exposure
+    positions = _positions(inputs.invoices, valued, as_of, since, days)
     account = inputs.customers.set_index("customer_id")[[*ACCOUNT, "annual_revenue"]]
     ids = rows[["customer_id", "name", "industry", "region"]]
     scored = pd.concat([ids, result], axis=1)
@@ -138,11 +144,8 @@ def book_at(
     )
     scored["relationship_months"] = rows.get("relationship_months", np.nan)
     scored["late_45_quarters"] = rows.get("consecutive_quarters_late_45", np.nan)
-    set_aside = rejected_customers(inputs.paths.validation_rejects("customers"))
-    rejects = explain_unscored(
-        inputs.customers, scored["customer_id"], inputs.defaults, as_of, set_aside
-    )
-    book = pd.concat([scored.assign(status=SCORED), _rejected(rejects, inputs, as_of)])
+    in_default = unscored.join(positions, on="customer_id")  # only the defaulted are in it
+    book = pd.concat([scored.assign(status=SCORED), in_default])
     book["grade"] = book["grade"].astype("Int64")
     return book.assign(as_of_date=as_of).reset_index(drop=True)
 
@@ -155,11 +158,12 @@ def assess(
     new_events: pd.DataFrame | None = None,
     with_alerts: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Compare ``book`` with ``previous``, raise alerts, apply the policy.
+    """Compare ``book`` with ``previous``, raise alerts, apply the policy (and its recovery).
 
     Returns:
-        The book with changes, alert rules, policy columns and adverse-action reasons, and the
-        alerts (empty when ``with_alerts`` is false, as for a back-filled month).
+        The book with changes, alert rules, policy columns and adverse-action reasons (scored
+        rows), recovery columns and expected loss (in default), and the alerts (empty when
+        ``with_alerts`` is false, as for a back-filled month).
     """
     book = compare_books(book, previous)
     alerts = find_alerts(
@@ -169,13 +173,15 @@ def assess(
         alerts = alerts.iloc[:0]
     rules = alerts.groupby("customer_id")["rule"].agg("; ".join)
     book["alerts"] = book["customer_id"].map(rules).fillna("")
-    scored = book["status"] == SCORED
+    scored, defaulted = book["status"] == SCORED, book["status"] == IN_DEFAULT
     severity = book["customer_id"].map(worst_severity(alerts))
     try:
         applied = apply_policy(book[scored], policy, severity[scored], language)
     except ValueError as err:
         raise StageError(f"the credit policy does not fit the model: {err}") from None
-    book = book.join(applied)
+    recovery = apply_recovery(book[defaulted], policy, language)
+    book = book.join(applied).join(recovery.drop(columns="expected_loss"))
+    book.loc[defaulted, "expected_loss"] = recovery["expected_loss"]
     book["adverse_action_reasons"] = _adverse_reasons(book, language)
     return book, alerts
 
@@ -240,16 +246,20 @@ def _positions(
     return account_positions(invoices, ids, as_of, since=since, overdue_days=days)
 
 
-def _rejected(rejects: pd.DataFrame, inputs: Inputs, as_of: pd.Timestamp) -> pd.DataFrame:
+def _unscored(
+    inputs: Inputs, scored_ids: pd.Series, as_of: pd.Timestamp, language: str
+) -> pd.DataFrame:
+    """The book's customers not scored: why, sector, region, and when the defaulted defaulted."""
+    set_aside = rejected_customers(inputs.paths.validation_rejects("customers"), language)
+    explained = explain_unscored(
+        inputs.customers, scored_ids, inputs.defaults, as_of, set_aside, language
+    )
     first = inputs.defaults.sort_values("default_date").drop_duplicates("customer_id")
     first = first[pd.to_datetime(first["default_date"]) <= as_of].set_index("customer_id")
     book = inputs.customers.set_index("customer_id")
-    out = rejects.rename(columns={"reason": "reject_reason"})
+    out = explained.rename(columns={"reason": "reject_reason"})
     out["industry"] = out["customer_id"].map(book["industry"]) if "industry" in book else None
     out["region"] = out["customer_id"].map(book["region"]) if "region" in book else None
-    defaulted = out["customer_id"].isin(first.index)
-    set_aside = out["reject_reason"].str.startswith("rejected by validation")
-    out["status"] = np.select([defaulted, set_aside], [IN_DEFAULT, "rejected"], "not_started")
     when = first[["default_date", "default_trigger"]].reset_index()
     return out.merge(when, on="customer_id", how="left", validate="many_to_one")
 

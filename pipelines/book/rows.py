@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from features.peers import sector_medians
+from models.monitoring import IN_DEFAULT, word_trigger
 from models.reasons import MEDIAN_PREFIX
 from pipelines.io.files import StageError
 from pipelines.modelstore.registry import input_names, optional_input_names, output_names
@@ -108,10 +109,13 @@ def explain_unscored(
     defaults: pd.DataFrame,
     as_of: pd.Timestamp,
     rejected: pd.DataFrame | None = None,
+    language: str = "en",
 ) -> pd.DataFrame:
-    """Return ``customer_id, name, reason`` for each customer of ``book`` not in ``scored_ids``.
+    """Return ``customer_id, name, status, reason`` of each customer of ``book`` not scored.
 
-    ``rejected`` (``customer_id, reason``) gives the customers validation set aside.
+    ``status`` is why, as a code: ``in_default``, ``rejected`` (set aside by validation:
+    ``rejected`` gives ``customer_id, reason``) or ``not_started``; ``reason`` says it in
+    ``language`` (``en`` or ``zh``).
 
     Raises:
         StageError: A customer is neither scored nor explained, or is scored while in default.
@@ -127,26 +131,42 @@ def explain_unscored(
         rest["customer_id"].map(book.set_index("customer_id")["relationship_start"])
     )
     reasons = pd.Series(pd.NA, index=rest.index, dtype="object")
+    status = pd.Series(pd.NA, index=rest.index, dtype="object")
     set_aside = (
         pd.Series(dtype=object) if rejected is None else rejected.set_index("customer_id")["reason"]
     )
+    text = _UNSCORED[language]
     for i, cid in rest["customer_id"].items():
         if cid in first.index:
             hit = first.loc[cid]
-            reasons[i] = (
-                f"in default since {hit['default_date']:%Y-%m-%d} ({hit['default_trigger']})"
-            )
+            when, trigger = hit["default_date"], word_trigger(hit["default_trigger"], language)
+            status[i] = IN_DEFAULT
+            reasons[i] = text[IN_DEFAULT].format(date=f"{when:%Y-%m-%d}", trigger=trigger)
         elif cid in set_aside.index:
-            reasons[i] = set_aside[cid]
+            status[i], reasons[i] = "rejected", set_aside[cid]
         elif starts[i] > as_of:
-            reasons[i] = f"relationship starts {starts[i]:%Y-%m-%d}, after the as-of date"
+            status[i] = "not_started"
+            reasons[i] = text["not_started"].format(date=f"{starts[i]:%Y-%m-%d}")
     unexplained = rest.loc[reasons.isna(), "customer_id"]
     if not unexplained.empty:
         raise StageError(
             f"{len(unexplained)} customers of the book are neither scored nor explained (no "
             f"snapshot at {as_of:%Y-%m-%d}): {few(unexplained)}"
         )
-    return rest.assign(reason=reasons).sort_values("customer_id").reset_index(drop=True)
+    out = rest.assign(status=status, reason=reasons)
+    return out.sort_values("customer_id").reset_index(drop=True)
+
+
+_UNSCORED = {
+    "en": {
+        IN_DEFAULT: "in default since {date} ({trigger})",
+        "not_started": "relationship starts {date}, after the as-of date",
+    },
+    "zh": {
+        IN_DEFAULT: "自 {date} 起违约（{trigger}）",
+        "not_started": "合作关系于 {date} 开始，晚于评分基准日",
+    },
+}
 
 
 def require(frame: pd.DataFrame, columns: list[str], path: Path) -> None:

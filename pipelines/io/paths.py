@@ -214,8 +214,13 @@ class Paths:
         return self.scored / "scores.csv"
 
     @property
+    def defaulted(self) -> Path:
+        """Every customer in default: its exposure in recovery, expected loss and actions."""
+        return self.scored / "defaulted.csv"
+
+    @property
     def rejects(self) -> Path:
-        """Every customer not scored, with the reason."""
+        """Every customer that could not be scored (nor is in default), with the reason."""
         return self.scored / "rejects.csv"
 
     @property

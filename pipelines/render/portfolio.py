@@ -21,6 +21,27 @@ from models import portfolio
 TEMPLATES = Path(__file__).parent / "templates"
 TEMPLATE = "portfolio.html.j2"
 _HEAT = "YlOrRd"
+# the headline's performing / in-default split, in score.language (printf-style for |format)
+HEADLINE_WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "exposure": "Exposure (total)",
+        "exposure_split": "performing %s + in default %s",
+        "expected_loss": "Expected loss (total)",
+        "loss_split": "performing %s + in default %s; %s of exposure",
+        "defaulted": "In default (recovery)",
+        "defaulted_note": "%s customers; expected loss %s (PD 1 x LGD)",
+        "was": "was %s",
+    },
+    "zh": {
+        "exposure": "敞口合计",
+        "exposure_split": "正常履约 %s + 违约 %s",
+        "expected_loss": "预期损失合计",
+        "loss_split": "正常履约 %s + 违约 %s；占敞口 %s",
+        "defaulted": "违约敞口（回收中）",
+        "defaulted_note": "%s 户；预期损失 %s（违约概率按 1 计 × 违约损失率）",
+        "was": "上期 %s",
+    },
+}
 
 
 def render(context: dict[str, Any]) -> str:
@@ -206,8 +227,14 @@ def page_context(
     model: dict[str, Any],
     top_movers: int,
     max_alerts: int,
+    language: str = "en",
 ) -> dict[str, Any]:
-    """Everything the template shows, computed with ``models.portfolio`` and formatted."""
+    """Everything the template shows, computed with ``models.portfolio`` and formatted.
+
+    ``language`` (the score's) words the headline's performing / in-default split.
+    """
+    if language not in HEADLINE_WORDS:
+        raise ValueError(f"unknown language {language!r}; known: {list(HEADLINE_WORDS)}")
     as_of = pd.Timestamp(summary["as_of_date"])
     current, grades = books[as_of], list(scale_labels)
     distribution = portfolio.grade_distribution(current, previous, grades)
@@ -216,6 +243,7 @@ def page_context(
     movers = portfolio.top_movers(current, top_movers)
     return {
         "as_of": f"{as_of:%Y-%m-%d}",
+        "words": HEADLINE_WORDS[language],
         "before": before,
         "before_source": _source(previous),
         "headline": portfolio.headline(current, high_risk_grade),

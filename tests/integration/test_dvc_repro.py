@@ -20,9 +20,11 @@ def test_repro_writes_metrics_scores_and_registry(tiny_repo):
     assert (tiny_repo / "mlflow.db").is_file()
     scores = pd.read_csv(tiny_repo / "data/scored/scores.csv")
     rejects = pd.read_csv(tiny_repo / "data/scored/rejects.csv")
+    defaulted = pd.read_csv(tiny_repo / "data/scored/defaulted.csv")
     book = pd.read_parquet(tiny_repo / "data/raw/customers.parquet")
-    assert set(scores["customer_id"]) | set(rejects["customer_id"]) == set(book["customer_id"])
-    assert not set(scores["customer_id"]) & set(rejects["customer_id"])
+    ids = [set(t["customer_id"]) for t in (scores, defaulted, rejects)]
+    assert set().union(*ids) == set(book["customer_id"])
+    assert sum(map(len, ids)) == len(book)  # each customer in exactly one of the three
     assert scores["pd_12m"].between(0, 1).all()
     assert (rejects["reason"].str.len() > 0).all()
     assert (scores["as_of_date"] == "2025-12-31").all()
