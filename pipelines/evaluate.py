@@ -128,7 +128,13 @@ def build_report(
     report["baseline"]["test"] |= intervals["baseline"]
     difference = report["test"]["auc"] - report["baseline"]["test"]["auc"]
     report["comparison"] = {"auc_difference": difference, **intervals["comparison"]}
-    report["comparison"]["model_beats_baseline"] = bool(difference > 0)
+    # a lead is claimed only when the whole 95% interval is above 0; below 0: it loses
+    low, high = (
+        intervals["comparison"]["auc_difference_ci_low"],
+        intervals["comparison"]["auc_difference_ci_high"],
+    )
+    report["comparison"]["model_beats_baseline"] = bool(low > 0)
+    report["comparison"]["verdict"] = "beats" if low > 0 else "loses" if high < 0 else "tied"
     grades = grade_backtest(test, SCORES["model"], model.scale, e)
     report["backtest"] = backtest.summarize_backtest(grades, e.backtest_alpha)
     baseline_grades = grade_backtest(test, SCORES["baseline"], model.scale, e)
@@ -177,7 +183,8 @@ def summary_text(report: dict) -> str:
     c, bt, s = report["comparison"], report["backtest"], report["stability"]
     lines.append(
         f"  AUC model - baseline {c['auc_difference']:+.3f} "
-        f"[{c['auc_difference_ci_low']:+.3f}, {c['auc_difference_ci_high']:+.3f}]"
+        f"[{c['auc_difference_ci_low']:+.3f}, {c['auc_difference_ci_high']:+.3f}]: "
+        f"{c['verdict']} the baseline"
     )
     if "oracle_auc" in t:
         lines.append(
