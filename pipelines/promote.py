@@ -297,6 +297,8 @@ def report(outcome: dict[str, Any], strict: bool = True) -> None:
         )
     elif decision == "rolled back":
         print(f"champion rolled back to version {version} (was {outcome['champion_before']})")
+    elif decision == "unchanged":
+        print(f"version {version} is already the champion; nothing to do")
     elif decision == "refused":
         reasons = "\n  ".join(outcome["reasons"])
         print(f"refused: version {version} stays challenger:\n  {reasons}", file=sys.stderr)

@@ -7,6 +7,7 @@ calibrator + the project's master scale) trained on seeded toy data in well unde
 import pickle
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import lightgbm as lgb
 import numpy as np
@@ -18,6 +19,7 @@ from features.catalogue import monotone_constraints
 from models.calibration import PDCalibrator
 from models.master_scale import MasterScale
 from models.pd_model import PDModel
+from pipelines.io.paths import Paths
 
 MASTER_SCALE = Path(__file__).resolve().parents[1] / "configs" / "master_scale.yaml"
 TINY_FEATURES = (
@@ -124,3 +126,17 @@ def tiny_pyfunc(tmp_path_factory, tiny_pd_model) -> dict:
         input_example=X.head(2)[model.feature_names],
     )
     return {"model": mlflow.pyfunc.load_model(str(path)), "path": path, "X": X}
+
+
+@pytest.fixture
+def command_at(monkeypatch) -> Callable[[ModuleType, Paths], None]:
+    """``command_at(stage_module, paths)``: the module's ``main`` works on ``paths``.
+
+    A command line takes its paths from ``Paths()``, the working directory (the repository
+    root under ``dvc repro``); this points it at a test's folder without changing directory.
+    """
+
+    def point(module: ModuleType, paths: Paths) -> None:
+        monkeypatch.setattr(module, "Paths", lambda: paths)
+
+    return point

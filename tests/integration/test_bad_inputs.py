@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import re
-from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
@@ -25,6 +24,7 @@ import pytest
 import yaml
 
 from pipelines import ingest, validate
+from pipelines.io.paths import Paths
 from pipelines.runtime.config import Config
 
 AS_OF = "2024-12-31"
@@ -350,34 +350,34 @@ def config(root: Path, folder: Path, mode: str = "quarantine", **ingest_keys) ->
     return Config.model_validate(raw)
 
 
-@contextmanager
-def stage_env(root: Path):
-    """Run stages in ``root``."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.chdir(root)
-        yield
+@pytest.fixture
+def commands(tmp_path, command_at) -> Paths:
+    """The command lines of ingest and validate, working on ``tmp_path``; its paths."""
+    paths = Paths(tmp_path)
+    command_at(ingest, paths)
+    command_at(validate, paths)
+    return paths
 
 
 @pytest.fixture(scope="module")
-def quarantined(tmp_path_factory) -> Path:
+def quarantined(tmp_path_factory) -> Paths:
     """Every row-level case in one folder, through ingest and a quarantine validate."""
-    root = tmp_path_factory.mktemp("book")
+    paths = Paths(tmp_path_factory.mktemp("book"))
     rows = clean_folder()
     for added, case in ROWS.values():
         rows[case.table] = rows[case.table] + added
-    write_folder(root / "in", rows)
-    cfg = config(root, root / "in")
-    with stage_env(root):
-        ingest.run(cfg)
-        validate.run(cfg)
-    return root
+    write_folder(paths.root / "in", rows)
+    cfg = config(paths.root, paths.root / "in")
+    ingest.run(cfg, paths)
+    validate.run(cfg, paths)
+    return paths
 
 
-def _read(root: Path, kind: str, table: str) -> pd.DataFrame:
+def _read(paths: Paths, kind: str, table: str) -> pd.DataFrame:
     path = {
-        "raw": root / f"data/raw/{table}.parquet",
-        "kept": root / f"data/validated/{table}.parquet",
-        "rejects": root / f"data/reports/validation/rejects_{table}.csv",
+        "raw": paths.raw_table(table),
+        "kept": paths.validated_table(table),
+        "rejects": paths.validation_rejects(table),
     }[kind]
     if path.suffix == ".csv":
         return pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -388,7 +388,7 @@ def _read(root: Path, kind: str, table: str) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("case", list(ROWS))
-def test_each_broken_row_is_rejected_with_its_rule(quarantined: Path, case: str) -> None:
+def test_each_broken_row_is_rejected_with_its_rule(quarantined: Paths, case: str) -> None:
     _, expected = ROWS[case]
     table, column, value = expected.table, expected.id_column, expected.id_value
 
@@ -405,8 +405,8 @@ def test_each_broken_row_is_rejected_with_its_rule(quarantined: Path, case: str)
     assert set(rejected["column"] + ": " + rejected["rule"]) == {expected.rule}
 
 
-def test_no_row_disappears(quarantined: Path) -> None:
-    summary = json.loads((quarantined / "data/reports/validation/summary.json").read_text())
+def test_no_row_disappears(quarantined: Paths) -> None:
+    summary = json.loads(quarantined.validation_summary.read_text())
     want = {}
     for _, case in ROWS.values():
         if case.rule:
@@ -419,11 +419,11 @@ def test_no_row_disappears(quarantined: Path) -> None:
         assert sum(result["rejected_by_rule"].values()) == rejects, name
         assert result["rejected_by_rule"] == want.get(name, {}), name
     assert summary["rows_in"] == summary["rows_kept"] + summary["rows_rejected"]
-    manifest = json.loads((quarantined / "data/validated/manifest.json").read_text())
+    manifest = json.loads(quarantined.validated_manifest.read_text())
     assert manifest["tables"] == {n: r["rows_kept"] for n, r in summary["tables"].items()}
 
 
-def test_accepted_quirks(quarantined: Path) -> None:
+def test_accepted_quirks(quarantined: Paths) -> None:
     customers = _read(quarantined, "kept", "customers")
     assert list(customers.columns)[0] == "customer_id"  # the byte-order mark is gone
     assert sorted(customers["customer_id"]) == ["C1", "C2", "C3", "C4", "C7"]  # " C7 " stripped
@@ -431,7 +431,7 @@ def test_accepted_quirks(quarantined: Path) -> None:
     assert sorted(invoices["invoice_id"]) == ["I1", "I2", "I3", "I4", "I5", "I6", "I7"]
     rejects = _read(quarantined, "rejects", "invoices").set_index("invoice_id")
     assert rejects.loc["I-TEXT", "amount"] == "twelve"  # the value as given, not a blank
-    assert (quarantined / "data/reports/validation/docs/index.html").is_file()
+    assert (quarantined.data_docs / "index.html").is_file()
 
 
 def _ledger(root: Path) -> Path:
@@ -440,36 +440,35 @@ def _ledger(root: Path) -> Path:
     return root / "in"
 
 
-def test_fail_mode_names_table_column_rule_count_and_rows(tmp_path, capsys) -> None:
+def test_fail_mode_names_table_column_rule_count_and_rows(tmp_path, commands, capsys) -> None:
     folder = _ledger(tmp_path)
     rows = pd.read_csv(folder / "invoices.csv", dtype=str)
     rows.loc[2, "invoice_id"] = "I1"
     rows.to_csv(folder / "invoices.csv", index=False)
     config(tmp_path, folder, "fail")  # writes params.yaml
-    with stage_env(tmp_path):
-        ingest.main(["--config", "params.yaml"])
-        with pytest.raises(SystemExit):
-            validate.main(["--config", "params.yaml"])
+    params = str(tmp_path / "params.yaml")
+    ingest.main(["--config", params])
+    with pytest.raises(SystemExit):
+        validate.main(["--config", params])
     err = capsys.readouterr().err
     assert (
         "error: 1 validation rule(s) failed:\ninvoices.invoice_id: rule unique key (must be "
         "unique) failed for 2 of 6 rows, e.g. row 1: 'I1'; row 3: 'I1'\n"
     ) in err
-    assert not (tmp_path / "data/validated").exists()
-    summary = json.loads((tmp_path / "data/reports/validation/summary.json").read_text())
+    assert not commands.validated.exists()
+    summary = json.loads(commands.validation_summary.read_text())
     assert summary["tables"]["invoices"]["rows_rejected"] == 2 and summary["stopped"]
 
 
-def test_fail_mode_without_bad_rows_passes_the_raw_tables_on(tmp_path) -> None:
+def test_fail_mode_without_bad_rows_passes_the_raw_tables_on(tmp_path, commands) -> None:
     folder = _ledger(tmp_path)
     config(tmp_path, folder, "fail")  # writes params.yaml
-    with stage_env(tmp_path):
-        ingest.main(["--config", "params.yaml"])
-        validate.main(["--config", "params.yaml"])
+    ingest.main(["--config", str(tmp_path / "params.yaml")])
+    validate.main(["--config", str(tmp_path / "params.yaml")])
     for name in ("customers", "invoices"):
         pd.testing.assert_frame_equal(
-            pd.read_parquet(tmp_path / f"data/validated/{name}.parquet"),
-            pd.read_parquet(tmp_path / f"data/raw/{name}.parquet"),
+            pd.read_parquet(commands.validated_table(name)),
+            pd.read_parquet(commands.raw_table(name)),
         )
 
 
@@ -543,20 +542,20 @@ FILE_ERRORS = {
 
 
 @pytest.mark.parametrize("case", list(FILE_ERRORS))
-def test_malformed_files_fail_ingest_with_one_line(tmp_path, capsys, case) -> None:
+def test_malformed_files_fail_ingest_with_one_line(tmp_path, commands, capsys, case) -> None:
     folder = _ledger(tmp_path)
     if case == "undecodable bytes":
         _edit("customers", "name", "深圳华强电子")(folder)
     change, message = FILE_ERRORS[case]
     change(folder)
     config(tmp_path, folder)  # writes params.yaml
-    with stage_env(tmp_path), pytest.raises(SystemExit):
-        ingest.main(["--config", "params.yaml"])
+    with pytest.raises(SystemExit):
+        ingest.main(["--config", str(tmp_path / "params.yaml")])
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith(f"error: {folder}") or case == "no invoices nor defaults"
     assert re.search(message, err[-1]), err[-1]
     assert "Traceback" not in "\n".join(err)
-    assert not (tmp_path / "data/raw").exists()  # nothing half-written
+    assert not commands.raw.exists()  # nothing half-written
 
 
 def test_files_that_need_a_setting_are_read_with_it(tmp_path) -> None:
@@ -569,10 +568,9 @@ def test_files_that_need_a_setting_are_read_with_it(tmp_path) -> None:
     cfg = config(
         tmp_path, folder, encoding="gbk", currency="EUR", tables={"invoices": {"encoding": "utf-8"}}
     )
-    with stage_env(tmp_path):
-        ingest.run(cfg)
-    raw = tmp_path / "data/raw"
-    assert set(pd.read_parquet(raw / "customers.parquet")["name"]) == {"深圳华强电子"}
-    assert set(pd.read_parquet(raw / "invoices.parquet")["currency"]) == {"EUR"}
-    manifest = json.loads((raw / "manifest.json").read_text())
+    paths = Paths(tmp_path)
+    ingest.run(cfg, paths)
+    assert set(pd.read_parquet(paths.raw_table("customers"))["name"]) == {"深圳华强电子"}
+    assert set(pd.read_parquet(paths.raw_table("invoices"))["currency"]) == {"EUR"}
+    manifest = json.loads(paths.manifest.read_text())
     assert manifest["tables"]["events"] == 0 and manifest["currency"] == "EUR"

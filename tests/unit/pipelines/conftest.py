@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ import pytest
 from features.contract import TABLES
 from models.pd_model import PDModel
 from pipelines import report, score
+from pipelines.io.paths import Paths
 from pipelines.modelstore import registry
 from pipelines.runtime.config import Config
 
@@ -52,7 +54,10 @@ def book() -> pd.DataFrame:
 
 
 def snapshots(customers: pd.DataFrame) -> pd.DataFrame:
-    """C1-C6 at both month ends, C9 in November only; the model's features are seeded noise."""
+    """C1-C6 at both month ends, C9 in November only; the model's features are seeded noise.
+
+    November is the (labelled) test window, December the unlabelled as-of month.
+    """
     rng = np.random.default_rng(1)
     frames = []
     for as_of, ids in (
@@ -66,6 +71,9 @@ def snapshots(customers: pd.DataFrame) -> pd.DataFrame:
         meta = live[["customer_id", "industry", "region"]].copy()
         meta.insert(1, "as_of_date", as_of)
         meta[["label", "default_date"]] = [np.nan, pd.NaT]
+        if as_of == BEFORE:  # the test window is labelled: C9 defaults within the horizon
+            meta["label"] = [float(c == "C9") for c in ids]
+            meta.loc[meta["customer_id"] == "C9", "default_date"] = D("2024-12-15")
         meta["relationship_months"] = 59.0
         # C5 enters three late quarters in December; C6 was there already in November
         late = {"C5": 3.0 if as_of == AS_OF else 2.0, "C6": 3.0}
@@ -104,33 +112,35 @@ def events() -> pd.DataFrame:
     )
 
 
-def write_fake_repo(root: Path, model: PDModel) -> PDModel:
-    """Write the inputs of register, score and report under ``root``."""
-    (root / "configs").mkdir()
-    for name in ("master_scale.yaml", "policy.yaml"):
-        shutil.copy(REPO / "configs" / name, root / "configs" / name)
-    for sub in ("raw", "features", "models", "reports/plots", "splits"):
-        (root / "data" / sub).mkdir(parents=True)
-    model.booster.save_model(str(root / "data/models/booster.txt"))
-    (root / "data/models/calibrator.json").write_text(json.dumps(model.calibrator.to_dict()))
+def repo_paths(root: Path) -> Paths:
+    """The paths of a tiny repository at ``root``, reading the project's own configs."""
+    return Paths(root, configs=REPO / "configs")
+
+
+def write_fake_repo(paths: Paths, model: PDModel) -> PDModel:
+    """Write the inputs of register, score and report under ``paths.root``."""
+    for folder in (paths.raw, paths.validated, paths.snapshots.parent, paths.split.parent,
+                   paths.booster.parent, paths.plots, paths.validation):  # fmt: skip
+        folder.mkdir(parents=True)
+    model.booster.save_model(str(paths.booster))
+    paths.calibrator.write_text(json.dumps(model.calibrator.to_dict()))
     metrics = {"test": {"auc": 0.7, "gini": 0.4, "brier": 0.05}, "grades": {"5": {"count": 3}}}
-    (root / "data/reports/metrics.json").write_text(json.dumps(metrics))
-    (root / "data/reports/calibration.json").write_text(json.dumps({"method": "platt"}))
-    (root / "data/reports/plots/calibration.json").write_text("[]")
-    (root / "data/reports/validation").mkdir()
-    (root / "data/reports/validation/summary.json").write_text('{"success": true, "tables": {}}')
+    paths.metrics.write_text(json.dumps(metrics))
+    paths.calibration_report.write_text(json.dumps({"method": "platt"}))
+    paths.plot("calibration").write_text("bin,mean_pd,observed_rate,count\n1,0.02,0.0,3\n")
+    paths.validation_summary.write_text('{"success": true, "tables": {}}')
     customers = book()
-    customers.to_parquet(root / "data/raw/customers.parquet")
-    for folder in ("raw", "validated"):  # validation kept every row
-        (root / "data" / folder).mkdir(exist_ok=True)
-        invoices().to_parquet(root / f"data/{folder}/invoices.parquet")
-        events().to_parquet(root / f"data/{folder}/events.parquet")
-    (root / "data/raw/manifest.json").write_text(json.dumps({"as_of_date": "2024-12-31"}))
+    customers.to_parquet(paths.raw_table("customers"))
+    for table in (paths.raw_table, paths.validated_table):  # validation kept every row
+        invoices().to_parquet(table("invoices"))
+        events().to_parquet(table("events"))
+    paths.manifest.write_text(json.dumps({"as_of_date": "2024-12-31"}))
     snaps = snapshots(customers)
-    snaps.to_parquet(root / "data/features/snapshots.parquet")
+    snaps.to_parquet(paths.snapshots)
+    paths.features_summary.write_text(json.dumps({"rows": len(snaps), "horizon_months": 12}))
     window = np.where(snaps["as_of_date"] == AS_OF, "unlabeled", "test")
     split = snaps[["customer_id", "as_of_date"]].assign(window=window)
-    split.to_parquet(root / "data/splits/split.parquet")
+    split.to_parquet(paths.split)
     defaults = pd.DataFrame(
         {
             "customer_id": ["C7", "C9"],
@@ -138,50 +148,63 @@ def write_fake_repo(root: Path, model: PDModel) -> PDModel:
             "default_trigger": ["days_past_due", "insolvency_filing"],
         }
     )
-    defaults.to_parquet(root / "data/features/default_dates.parquet")
+    defaults.to_parquet(paths.default_dates)
     return model
 
 
-def register_model(model: PDModel) -> dict:
-    """Register ``model`` as the register stage does and write its record (data/reports)."""
+def register_model(model: PDModel, paths: Paths) -> dict:
+    """Register ``model`` as the register stage does, write its record and make it champion.
+
+    The champion alias is set directly, as the promote stage does once its gate passes.
+    """
+    cfg = Config().register_
+    uri = paths.tracking_uri(cfg.tracking_uri)
     record = registry.log_and_register(
         model,
-        tracking_uri="sqlite:///mlflow.db",
-        experiment="trade-credit-pd",
-        model_name="trade-credit-pd",
-        alias="challenger",
+        tracking_uri=uri,
+        experiment=cfg.experiment,
+        model_name=cfg.model_name,
+        alias=cfg.alias,
         params={},
         metrics={},
         artifacts=[],
         tags={},
-        input_example=pd.read_parquet("data/features/snapshots.parquet")[FEATURES]
-        .head(2)
-        .astype(float),
+        input_example=pd.read_parquet(paths.snapshots)[FEATURES].head(2).astype(float),
     )
-    Path("data/reports/registry.json").write_text(json.dumps(record))
+    paths.registry_record.write_text(json.dumps(record))
+    champion = Config().promote.champion_alias
+    registry.set_alias(cfg.model_name, champion, record["model_version"], uri)
     return record
 
 
 @pytest.fixture(scope="session")
 def staged(tmp_path_factory, tiny_pd_model):
-    """The tiny repository after register, score and report (``root``, ``model``, ``record``)."""
-    root = tmp_path_factory.mktemp("repo")
-    model = write_fake_repo(root, tiny_pd_model(FEATURES, nan_every=None)[0])
+    """The tiny repository after register, score and report (``paths``, ``model``, ``record``)."""
+    paths = repo_paths(tmp_path_factory.mktemp("repo"))
+    model = write_fake_repo(paths, tiny_pd_model(FEATURES, nan_every=None)[0])
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
-        mp.chdir(root)
-        record = register_model(model)
-        score.run(Config())
-        report.run(Config())
-    return {"root": root, "model": model, "record": record}
+        record = register_model(model, paths)
+        score.run(Config(), paths)
+        report.run(Config(), paths)
+    return {"paths": paths, "model": model, "record": record}
+
+
+@pytest.fixture
+def staged_copy(staged, tmp_path) -> Paths:
+    """The paths of a copy of the staged repository (``tmp_path/repo``), to change at will."""
+    root = tmp_path / "repo"
+    shutil.copytree(staged["paths"].root, root)
+    return replace(staged["paths"], root=root)
 
 
 @pytest.fixture(scope="session")
 def read_scored(staged):
-    """``read_scored(name)``: a scored CSV of the staged repo, read as a person's tool would."""
+    """``read_scored(name)``: a scored CSV of the staged repo (``scores``, ``rejects``,
+    ``alerts``: the :class:`Paths` property), read as a person's tool would."""
 
     def read(name: str) -> pd.DataFrame:
-        path = staged["root"] / "data/scored" / name
+        path = getattr(staged["paths"], name)
         return pd.read_csv(path, encoding="utf-8-sig", keep_default_na=False)
 
     return read

@@ -11,6 +11,7 @@ import pytest
 from pipelines import batch
 from pipelines.book.rows import score_rows
 from pipelines.io.files import StageError
+from pipelines.io.paths import Paths
 
 
 def _book(X: pd.DataFrame, n: int, seed: int = 0) -> pd.DataFrame:
@@ -86,16 +87,17 @@ def test_a_book_without_rows_or_files_is_refused(tmp_path, tiny_pyfunc):
 
 
 def test_command_line_scores_with_a_given_model_and_fails_cleanly(
-    tmp_path, tiny_pyfunc, monkeypatch, capsys
+    tmp_path, tiny_pyfunc, command_at, capsys
 ):
-    monkeypatch.chdir(tmp_path)
+    command_at(batch, Paths(tmp_path))  # MLflow's tracking database goes in tmp_path
     (tmp_path / "params.yaml").write_text("score:\n  chunk_rows: 8\n")
     _write(_book(tiny_pyfunc["X"], 20), tmp_path / "book.parquet", group=8)
-    args = ["--config", "params.yaml", "--model", str(tiny_pyfunc["path"])]
-    batch.main([*args, "--book", "book.parquet", "--out", "scored"])
-    assert len(_read_parts(tmp_path / "scored")) == 20
-    assert len(list((tmp_path / "scored").glob("part-*.parquet"))) == 3
+    args = ["--config", str(tmp_path / "params.yaml"), "--model", str(tiny_pyfunc["path"])]
+    out = tmp_path / "scored"
+    batch.main([*args, "--book", str(tmp_path / "book.parquet"), "--out", str(out)])
+    assert len(_read_parts(out)) == 20
+    assert len(list(out.glob("part-*.parquet"))) == 3
     with pytest.raises(SystemExit) as exit_:
-        batch.main([*args, "--book", "missing.parquet", "--out", "scored"])
+        batch.main([*args, "--book", str(tmp_path / "missing.parquet"), "--out", str(out)])
     assert exit_.value.code == 1
-    assert "missing.parquet: no Parquet book there" in capsys.readouterr().err
+    assert f"{tmp_path / 'missing.parquet'}: no Parquet book there" in capsys.readouterr().err

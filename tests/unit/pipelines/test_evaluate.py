@@ -1,5 +1,5 @@
 import json
-import shutil
+import re
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +10,7 @@ from models.baseline import WoEScorecard
 from models.calibration import PDCalibrator
 from pipelines import evaluate
 from pipelines.io.files import StageError
+from pipelines.io.paths import Paths
 from pipelines.runtime.config import Config
 
 REPO = Path(__file__).resolve().parents[3]
@@ -44,20 +45,20 @@ def make_snapshots(seed: int = 7) -> tuple[pd.DataFrame, pd.DataFrame]:
     return frame[columns + FEATURES], truth
 
 
-def write_setup(root: Path, build_model, with_truth: bool = True) -> None:
-    """Write the stage's inputs under ``root``: snapshots, split, truth, a trained model."""
+def write_setup(paths: Paths, build_model, with_truth: bool = True) -> None:
+    """Write the stage's inputs under ``paths``: snapshots, split, truth, a trained model."""
     snapshots, truth = make_snapshots()
     window = pd.Series(dict(zip(DATES, WINDOWS, strict=True)))
     split = snapshots[["customer_id", "as_of_date"]].assign(
         window=snapshots["as_of_date"].map(window)
     )
     split["as_of_date"] = split["as_of_date"].astype("datetime64[s]")  # a unit unlike snapshots
-    for sub in ("data/features", "data/splits", "data/raw", "data/models", "configs"):
-        (root / sub).mkdir(parents=True, exist_ok=True)
-    snapshots.to_parquet(root / "data/features/snapshots.parquet", index=False)
-    split.to_parquet(root / "data/splits/split.parquet", index=False)
+    for path in (paths.snapshots, paths.split, paths.truth, paths.booster):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    snapshots.to_parquet(paths.snapshots, index=False)
+    split.to_parquet(paths.split, index=False)
     if with_truth:
-        truth.to_parquet(root / "data/raw/truth.parquet", index=False)
+        truth.to_parquet(paths.truth, index=False)
 
     train = snapshots[split["window"] == "train"]
     cal = snapshots[split["window"] == "calibration"]
@@ -67,27 +68,27 @@ def write_setup(root: Path, build_model, with_truth: bool = True) -> None:
         num_boost_round=30,
         min_data_in_leaf=20,
     )
-    model.booster.save_model(str(root / "data/models/booster.txt"))
-    (root / "data/models/calibrator.json").write_text(json.dumps(model.calibrator.to_dict()))
-    shutil.copy(REPO / "configs/master_scale.yaml", root / "configs/master_scale.yaml")
+    model.booster.save_model(str(paths.booster))
+    paths.calibrator.write_text(json.dumps(model.calibrator.to_dict()))
     card = WoEScorecard({"days_late_wavg_12m": 1, "debt_ratio": 1}, max_n_bins=4)
     card.fit(train, train["label"].to_numpy())
     calibrator = PDCalibrator("platt").fit(card.decision_function(cal), cal["label"])
     baseline = {"scorecard": card.to_dict(), "calibrator": calibrator.to_dict()}
-    (root / "data/models/baseline.json").write_text(json.dumps(baseline))
+    paths.baseline.write_text(json.dumps(baseline))
 
 
 @pytest.fixture
-def project(tmp_path, monkeypatch, tiny_pd_model):
-    write_setup(tmp_path, tiny_pd_model)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+def project(tmp_path, tiny_pd_model) -> Paths:
+    """The stage's inputs under ``tmp_path``; the project's master scale."""
+    paths = Paths(tmp_path, configs=REPO / "configs")
+    write_setup(paths, tiny_pd_model)
+    return paths
 
 
 def test_run_writes_metrics_plots_and_figures(project, capsys):
-    report = evaluate.run(Config())
+    report = evaluate.run(Config(), project)
 
-    saved = json.loads((project / "data/reports/metrics.json").read_text())
+    saved = json.loads(project.metrics.read_text())
     sections = {"test", "calibration", "grades", "baseline", "comparison", "backtest", "stability"}
     assert set(saved) == sections
     test = saved["test"]
@@ -122,26 +123,25 @@ def test_run_writes_metrics_plots_and_figures(project, capsys):
         "features_shift"
     ] == len(FEATURES)
 
-    plots = project / "data/reports/plots"
     expected = {
-        "roc.csv": ["fpr", "tpr"],
-        "pr.csv": ["recall", "precision"],
-        "calibration.csv": ["bin", "mean_pd", "observed_rate", "count"],
-        "lift.csv": ["decile", "count", "defaults", "default_rate", "mean_pd", "lift"],
-        "grades.csv": ["grade", "label", "pd_lower", "pd_upper", "count", "defaults"],
-        "roc_baseline.csv": ["fpr", "tpr"],
-        "calibration_baseline.csv": ["bin", "mean_pd", "observed_rate", "count"],
-        "stability.csv": ["feature", "psi", "band"],
+        "roc": ["fpr", "tpr"],
+        "pr": ["recall", "precision"],
+        "calibration": ["bin", "mean_pd", "observed_rate", "count"],
+        "lift": ["decile", "count", "defaults", "default_rate", "mean_pd", "lift"],
+        "grades": ["grade", "label", "pd_lower", "pd_upper", "count", "defaults"],
+        "roc_baseline": ["fpr", "tpr"],
+        "calibration_baseline": ["bin", "mean_pd", "observed_rate", "count"],
+        "stability": ["feature", "psi", "band"],
     }
     for name, columns in expected.items():
-        table = pd.read_csv(plots / name)
+        table = pd.read_csv(project.plot(name))
         assert list(table.columns[: len(columns)]) == columns, name
         assert 0 < len(table) <= 200, name
-    grades = pd.read_csv(plots / "grades.csv")
+    grades = pd.read_csv(project.plot("grades"))
     assert {"customers", "p_value", "passed", "ci_lower", "ci_upper"} <= set(grades.columns)
     for name in ("roc.png", "calibration.png", "grades.png"):
-        assert (project / "data/reports/figures" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert not list((project / "data/reports").rglob("*.tmp"))
+        assert (project.figures / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not list(project.reports.rglob("*.tmp"))
 
     out = capsys.readouterr().out
     assert "AUC" in out and "oracle AUC" in out and "model/oracle AUC" in out
@@ -149,64 +149,68 @@ def test_run_writes_metrics_plots_and_figures(project, capsys):
 
 
 def test_the_bootstrap_is_seeded(project):
-    first = evaluate.run(Config())
-    assert evaluate.run(Config())["test"]["auc_ci_low"] == first["test"]["auc_ci_low"]
+    first = evaluate.run(Config(), project)
+    assert evaluate.run(Config(), project)["test"]["auc_ci_low"] == first["test"]["auc_ci_low"]
 
 
 def test_without_truth_there_are_no_oracle_metrics(project):
-    (project / "data/raw/truth.parquet").unlink()
-    report = evaluate.run(Config())
+    project.truth.unlink()
+    report = evaluate.run(Config(), project)
     assert "oracle_auc" not in report["test"] and "auc_vs_oracle" not in report["test"]
     assert 0 <= report["test"]["auc"] <= 1
 
 
-def test_main_reads_the_config(project):
-    (project / "configs/params.yaml").write_text("evaluate:\n  calibration_bins: 3\n")
-    evaluate.main(["--config", "configs/params.yaml"])
-    saved = pd.read_csv(project / "data/reports/plots/calibration.csv")
+def test_main_reads_the_config(project, command_at):
+    params = project.root / "params.yaml"
+    params.write_text("evaluate:\n  calibration_bins: 3\n")
+    command_at(evaluate, project)
+    evaluate.main(["--config", str(params)])
+    saved = pd.read_csv(project.plot("calibration"))
     assert len(saved) == 3
 
 
-def test_main_exits_with_a_message_when_an_input_is_missing(project, capsys):
-    (project / "data/splits/split.parquet").unlink()
-    (project / "configs/params.yaml").write_text("evaluate:\n  calibration_bins: 10\n")
+def test_main_exits_with_a_message_when_an_input_is_missing(project, command_at, capsys):
+    project.split.unlink()
+    params = project.root / "params.yaml"
+    params.write_text("evaluate:\n  calibration_bins: 10\n")
+    command_at(evaluate, project)
     with pytest.raises(SystemExit) as exc:
-        evaluate.main(["--config", "configs/params.yaml"])
+        evaluate.main(["--config", str(params)])
     assert exc.value.code == 1
-    assert "data/splits/split.parquet" in capsys.readouterr().err
+    assert f"missing input {project.split}" in capsys.readouterr().err
 
 
 def test_unlabelled_test_rows_are_an_error(project):
-    snapshots = pd.read_parquet("data/features/snapshots.parquet")
+    snapshots = pd.read_parquet(project.snapshots)
     snapshots.loc[snapshots["as_of_date"] == DATES[3], "label"] = np.nan
-    snapshots.to_parquet("data/features/snapshots.parquet", index=False)
+    snapshots.to_parquet(project.snapshots, index=False)
     with pytest.raises(StageError, match="test window"):
-        evaluate.run(Config())
+        evaluate.run(Config(), project)
 
 
 def test_truth_missing_rows_is_an_error(project):
-    truth = pd.read_parquet("data/raw/truth.parquet")
-    truth.iloc[N_CUSTOMERS * 3 + 5 :].to_parquet("data/raw/truth.parquet", index=False)
+    truth = pd.read_parquet(project.truth)
+    truth.iloc[N_CUSTOMERS * 3 + 5 :].to_parquet(project.truth, index=False)
     with pytest.raises(StageError, match="true PD"):
-        evaluate.run(Config())
+        evaluate.run(Config(), project)
 
 
 def test_a_single_class_test_window_is_an_error(project):
-    snapshots = pd.read_parquet("data/features/snapshots.parquet")
+    snapshots = pd.read_parquet(project.snapshots)
     snapshots.loc[snapshots["as_of_date"] == DATES[3], "label"] = 0.0
-    snapshots.to_parquet("data/features/snapshots.parquet", index=False)
+    snapshots.to_parquet(project.snapshots, index=False)
     with pytest.raises(StageError, match="test window.*both defaults and non-defaults"):
-        evaluate.run(Config())
+        evaluate.run(Config(), project)
 
 
 def test_a_missing_baseline_is_an_error(project):
-    (project / "data/models/baseline.json").unlink()
-    with pytest.raises(StageError, match="baseline.json"):
-        evaluate.run(Config())
+    project.baseline.unlink()
+    with pytest.raises(StageError, match=f"missing input {re.escape(str(project.baseline))}"):
+        evaluate.run(Config(), project)
 
 
 def test_snapshots_without_the_model_features_are_an_error(project):
-    snapshots = pd.read_parquet("data/features/snapshots.parquet")
-    snapshots.drop(columns="debt_ratio").to_parquet("data/features/snapshots.parquet", index=False)
+    snapshots = pd.read_parquet(project.snapshots)
+    snapshots.drop(columns="debt_ratio").to_parquet(project.snapshots, index=False)
     with pytest.raises(StageError, match="debt_ratio"):
-        evaluate.run(Config())
+        evaluate.run(Config(), project)

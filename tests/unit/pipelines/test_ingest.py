@@ -8,7 +8,9 @@ import pytest
 
 from pipelines import ingest
 from pipelines.io.files import StageError
+from pipelines.io.paths import Paths
 from pipelines.runtime.config import Config, IngestConfig, SyntheticConfig
+from pipelines.sources.folder import data_as_of, read_folder
 
 CUSTOMERS = pd.DataFrame(
     {
@@ -49,23 +51,23 @@ def write(folder, customers=CUSTOMERS, invoices=INVOICES, **to_csv) -> None:
         invoices.to_csv(folder / "invoices.csv", index=False, **to_csv)
 
 
-def test_folder_source_types_tables_and_reports_skipped_ones(tmp_path, monkeypatch, caplog):
+def test_folder_source_types_tables_and_reports_skipped_ones(tmp_path, caplog):
     folder = tmp_path / "in"
     folder.mkdir()
     CUSTOMERS.to_csv(folder / "customers.csv", index=False)
     INVOICES.to_parquet(folder / "invoices.parquet", index=False)
-    monkeypatch.chdir(tmp_path)
+    paths = Paths(tmp_path)
     with caplog.at_level(logging.INFO, logger="pipelines"):
-        ingest.run(Config(ingest=IngestConfig(source="folder", path=str(folder))))
-    manifest = json.loads((tmp_path / "data/raw/manifest.json").read_text())
+        ingest.run(Config(ingest=IngestConfig(source="folder", path=str(folder))), paths)
+    manifest = json.loads(paths.manifest.read_text())
     assert manifest["tables"] == {"customers": 2, "invoices": 2}
     assert "financials" in manifest["skipped"]
     assert manifest["as_of_date"] == "2024-02-10"
-    inv = pd.read_parquet(tmp_path / "data/raw/invoices.parquet")
+    inv = pd.read_parquet(paths.raw_table("invoices"))
     assert inv["paid_date"].isna().tolist() == [False, True]
     assert inv["disputed"].tolist() == [False, True]
-    assert pd.read_parquet(tmp_path / "data/raw/customers.parquet")["credit_limit"].dtype == float
-    assert pd.read_parquet(tmp_path / "data/raw/unparsed.parquet").empty
+    assert pd.read_parquet(paths.raw_table("customers"))["credit_limit"].dtype == float
+    assert pd.read_parquet(paths.unparsed).empty
     assert caplog.text.count("no financials: financials features skipped") == 1
 
 
@@ -94,7 +96,7 @@ def test_columns_formats_and_currency_from_the_config(tmp_path):
             }
         },
     )
-    tables = ingest.read_folder(tmp_path, config)
+    tables = read_folder(tmp_path, config)
     customers, invoices = tables["customers"], tables["invoices"]
     assert customers["customer_id"].tolist() == ["C1", "C2"]
     assert customers["annual_revenue"].tolist() == [1_000_000.0, 2.5]
@@ -109,7 +111,7 @@ def test_columns_formats_and_currency_from_the_config(tmp_path):
 
 def test_bad_cells_are_kept_for_validation_not_raised(tmp_path):
     write(tmp_path, CUSTOMERS.assign(credit_limit=["10000", "lots"]))
-    tables = ingest.read_folder(tmp_path)
+    tables = read_folder(tmp_path)
     assert tables["customers"]["credit_limit"].isna().tolist() == [False, True]
     assert tables["unparsed"].to_dict("records") == [
         {
@@ -124,12 +126,12 @@ def test_bad_cells_are_kept_for_validation_not_raised(tmp_path):
 
 def test_utf8_bom_and_gbk(tmp_path):
     write(tmp_path, CUSTOMERS.assign(name=["深圳华强", "北京"]), encoding="utf-8-sig")
-    assert ingest.read_folder(tmp_path)["customers"]["name"].tolist() == ["深圳华强", "北京"]
+    assert read_folder(tmp_path)["customers"]["name"].tolist() == ["深圳华强", "北京"]
     write(tmp_path, CUSTOMERS.assign(name=["深圳华强", "北京"]), encoding="gbk")
-    tables = ingest.read_folder(tmp_path, options(tmp_path, encoding="gbk"))
+    tables = read_folder(tmp_path, options(tmp_path, encoding="gbk"))
     assert tables["customers"]["name"].tolist() == ["深圳华强", "北京"]
     with pytest.raises(StageError, match=r"customers.csv: not utf-8 text .*ingest.encoding"):
-        ingest.read_folder(tmp_path)
+        read_folder(tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -188,14 +190,14 @@ def test_malformed_files_are_one_line_errors_naming_the_file(tmp_path, setup, me
     write(tmp_path)
     setup(tmp_path)
     with pytest.raises(StageError, match=message) as err:
-        ingest.read_folder(tmp_path)
+        read_folder(tmp_path)
     assert "\n" not in str(err.value)
 
 
 def test_a_column_of_decimal_commas_hints_at_the_setting(tmp_path):
     write(tmp_path, CUSTOMERS.assign(credit_limit=["1,5", "2,5"]), sep=";")
     with pytest.raises(StageError, match=r"credit_limit'.*set ingest.decimal.*: ','"):
-        ingest.read_folder(tmp_path, options(tmp_path, delimiter=";"))
+        read_folder(tmp_path, options(tmp_path, delimiter=";"))
 
 
 @pytest.mark.parametrize(
@@ -218,13 +220,13 @@ def test_a_column_of_decimal_commas_hints_at_the_setting(tmp_path):
 def test_config_mistakes_are_named(tmp_path, kwargs, message):
     write(tmp_path)
     with pytest.raises(StageError, match=message):
-        ingest.read_folder(tmp_path, options(tmp_path, **kwargs))
+        read_folder(tmp_path, options(tmp_path, **kwargs))
 
 
 def test_missing_currency_column_hints_at_the_default_currency(tmp_path):
     write(tmp_path, invoices=INVOICES.drop(columns="currency"))
     with pytest.raises(StageError, match=r"\['currency'\].* or set ingest.currency"):
-        ingest.read_folder(tmp_path)
+        read_folder(tmp_path)
 
 
 def test_defaults_instead_of_invoices_and_ignored_files(tmp_path, caplog):
@@ -234,10 +236,10 @@ def test_defaults_instead_of_invoices_and_ignored_files(tmp_path, caplog):
     )
     defaults.to_csv(tmp_path / "defaults.csv", index=False)
     (tmp_path / "payments.csv").write_text("x\n1\n")
-    tables = ingest.read_folder(tmp_path)
+    tables = read_folder(tmp_path)
     assert set(tables) == {"customers", "defaults", "unparsed"}
     assert "ignored" in caplog.text and "payments.csv" in caplog.text
-    assert ingest.data_as_of(tables, None) == pd.Timestamp("2024-03-31")
+    assert data_as_of(tables, None) == pd.Timestamp("2024-03-31")
 
 
 def test_extra_columns_of_a_closed_table_are_dropped_and_open_ones_kept(tmp_path):
@@ -246,7 +248,7 @@ def test_extra_columns_of_a_closed_table_are_dropped_and_open_ones_kept(tmp_path
         {"customer_id": ["C1"], "known_date": ["2024-01-31"], "score": ["610"]}
     )
     attributes.to_csv(tmp_path / "attributes.csv", index=False)
-    tables = ingest.read_folder(tmp_path)
+    tables = read_folder(tmp_path)
     assert "notes" not in tables["customers"]
     assert tables["attributes"]["score"].tolist() == [610.0]
 
@@ -257,12 +259,12 @@ def test_as_of_date_is_configured_or_latest_but_not_after_today():
             {"issue_date": [pd.Timestamp("2024-01-05")], "paid_date": [pd.Timestamp("2024-02-10")]}
         )
     }
-    assert ingest.data_as_of(tables, None) == pd.Timestamp("2024-02-10")
-    assert ingest.data_as_of(tables, "2024-01-31") == pd.Timestamp("2024-01-31")
+    assert data_as_of(tables, None) == pd.Timestamp("2024-02-10")
+    assert data_as_of(tables, "2024-01-31") == pd.Timestamp("2024-01-31")
     tables["invoices"].loc[0, "issue_date"] = pd.Timestamp("2205-01-05")  # a typo
-    assert ingest.data_as_of(tables, None) == pd.Timestamp.today().normalize()
+    assert data_as_of(tables, None) == pd.Timestamp.today().normalize()
     with pytest.raises(StageError, match="set ingest.as_of_date"):
-        ingest.data_as_of({"customers": pd.DataFrame()}, None)
+        data_as_of({"customers": pd.DataFrame()}, None)
 
 
 def test_skipped_line_names_the_feature_family():
@@ -270,10 +272,10 @@ def test_skipped_line_names_the_feature_family():
     assert ingest.skipped_line("defaults") == "no defaults table in the source"
 
 
-def test_synthetic_source_writes_every_table_and_the_truth(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    ingest.run(Config(synthetic=SyntheticConfig(n_customers=30, n_months=24)))
-    names = {p.stem for p in (tmp_path / "data/raw").glob("*.parquet")}
+def test_synthetic_source_writes_every_table_and_the_truth(tmp_path):
+    paths = Paths(tmp_path)
+    ingest.run(Config(synthetic=SyntheticConfig(n_customers=30, n_months=24)), paths)
+    names = {p.stem for p in paths.raw.glob("*.parquet")}
     assert names == {
         "customers",
         "invoices",
@@ -283,6 +285,7 @@ def test_synthetic_source_writes_every_table_and_the_truth(tmp_path, monkeypatch
         "defaults",
         "truth",
     }
-    manifest = json.loads((tmp_path / "data/raw/manifest.json").read_text())
+    assert paths.truth.is_file()
+    manifest = json.loads(paths.manifest.read_text())
     assert "truth" not in manifest["tables"]
     assert manifest["as_of_date"] == "2022-12-31"

@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from pipelines import model_card
+from pipelines.render.card import render, table
 from pipelines.runtime.config import Config
 
 HEADLINE = {
@@ -26,7 +26,8 @@ def inputs(synthetic: bool = True) -> dict:
     )  # fmt: skip
     return {
         "manifest": {"source": "synthetic" if synthetic else "folder", "as_of_date": "2025-12-31"},
-        "features": {"customers": 4877, "defaults_by_trigger": {"days_past_due": 5}},
+        "features": {"customers": 4877, "defaults_by_trigger": {"days_past_due": 5},
+                     "horizon_months": 12},  # fmt: skip
         "windows": {"train": window, "calibration": window, "test": window,
                     "strategy": "out_of_time", "embargo_months": 12},  # fmt: skip
         "train": {
@@ -69,7 +70,7 @@ TAGS = {"git_commit": "0123abc", "data_md5.customers": "f00", "metrics.test.auc"
 
 
 def test_the_card_has_every_section_a_reviewer_asks_for():
-    card = model_card.render(inputs(), TAGS, Config())
+    card = render(inputs(), TAGS, Config())
     for heading in (
         "# Model card: trade-credit-pd version 7",
         "## Purpose and intended use",
@@ -85,9 +86,7 @@ def test_the_card_has_every_section_a_reviewer_asks_for():
         assert heading in card, heading
     assert "`0123abc`" in card and "| customers | `f00` |" in card
     assert "uncommitted" not in card
-    assert "uncommitted changes" in model_card.render(
-        inputs(), TAGS | {"git_dirty": "true"}, Config()
-    )
+    assert "uncommitted changes" in render(inputs(), TAGS | {"git_dirty": "true"}, Config())
     assert "metrics.test.auc" not in card  # only data hashes in the hash table
     assert "| AUC | 0.747 | 0.745 |" in card and "oracle (true PD)" in card
     assert "+0.002 [-0.007, +0.011]" in card
@@ -103,7 +102,7 @@ def test_the_card_has_every_section_a_reviewer_asks_for():
 def test_limitations_follow_the_run():
     d = inputs(synthetic=False)
     d["metrics"]["comparison"]["auc_difference_ci_low"] = 0.001
-    card = model_card.render(d, TAGS, Config())
+    card = render(d, TAGS, Config())
     assert "synthetic book" not in card and "within the bootstrap interval" not in card
 
 
@@ -116,13 +115,13 @@ def test_a_split_by_customer_has_no_dates():
             for w in ("train", "calibration", "test")
         },
     }
-    card = model_card.render(d, TAGS, Config())
+    card = render(d, TAGS, Config())
     assert "disjoint sets of customers" in card and "| train | - | 10 | 10 | 1 |" in card
     assert "The training window is" not in card
 
 
 @pytest.mark.parametrize(("headers", "rows"), [(["a", "b"], [(1, 2), (3, 4)]), (["a"], [])])
 def test_markdown_table(headers, rows):
-    lines = model_card.table(headers, rows)
+    lines = table(headers, rows)
     assert lines[0] == "| " + " | ".join(headers) + " |"
     assert len(lines) == 2 + len(rows)

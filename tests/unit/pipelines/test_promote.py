@@ -1,7 +1,7 @@
 """``python -m pipelines.promote``: a good challenger is promoted, a worse one refused, both
 decisions are tagged on the versions, and a rollback points the champion back."""
 
-import shutil
+import json
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 
 from pipelines import promote
+from pipelines.io.paths import Paths
 from pipelines.modelstore import registry
+from pipelines.modelstore.tags import metric_tags
 from pipelines.runtime.config import Config
 
 REPO = Path(__file__).resolve().parents[3]
@@ -25,7 +27,7 @@ def toy(seed: int, n: int) -> tuple[pd.DataFrame, pd.Series]:
     return X, y
 
 
-def write_test_window(root: Path) -> None:
+def write_test_window(paths: Paths) -> None:
     """A labelled test window of 4,000 customers (one snapshot each) and a training row."""
     X, y = toy(seed=21, n=4001)
     snapshots = X.assign(
@@ -35,11 +37,10 @@ def write_test_window(root: Path) -> None:
     )
     split = snapshots[["customer_id", "as_of_date"]].assign(window="test")
     split.loc[0, "window"] = "train"
-    for sub in ("data/features", "data/splits", "configs"):
-        (root / sub).mkdir(parents=True, exist_ok=True)
-    snapshots.to_parquet(root / "data/features/snapshots.parquet", index=False)
-    split.to_parquet(root / "data/splits/split.parquet", index=False)
-    shutil.copy(REPO / "configs/master_scale.yaml", root / "configs/master_scale.yaml")
+    for path in (paths.snapshots, paths.split, paths.registry_record):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    snapshots.to_parquet(paths.snapshots, index=False)
+    split.to_parquet(paths.split, index=False)
 
 
 @pytest.fixture(scope="module")
@@ -52,11 +53,24 @@ def models(tiny_pd_model):
     return {"good": good, "worse": worse, "example": train[0].head(2)}
 
 
+# what register tags a version with (promote refuses a version without them): the model
+# leads the baseline, validation passed
+REGISTER_TAGS = metric_tags(
+    {
+        "test": {"auc": 0.8},
+        "baseline": {"test": {"auc": 0.7}},
+        "comparison": {"auc_difference": 0.1, "auc_difference_ci_low": 0.05,
+                       "auc_difference_ci_high": 0.15},
+        "backtest": {"passed": True},
+    }
+) | {"data_md5.manifest": "0" * 32, "validation.success": "true"}  # fmt: skip
+
+
 @pytest.fixture
 def project(tmp_path, monkeypatch, models):
     monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
-    write_test_window(tmp_path)
-    monkeypatch.chdir(tmp_path)
+    paths = Paths(tmp_path, configs=REPO / "configs")
+    write_test_window(paths)
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     cfg = Config.model_validate(
         {
@@ -66,14 +80,16 @@ def project(tmp_path, monkeypatch, models):
     )
 
     def register(which: str) -> int:
+        """Register ``which`` model and write its record, as the register stage does."""
         record = registry.log_and_register(
             models[which], tracking_uri=uri, experiment="tiny", model_name=NAME,
-            alias="challenger", params={}, metrics={}, artifacts=[], tags={},
+            alias="challenger", params={}, metrics={}, artifacts=[], tags=REGISTER_TAGS,
             input_example=models["example"],
         )  # fmt: skip
+        paths.registry_record.write_text(json.dumps(record))
         return record["model_version"]
 
-    return {"cfg": cfg, "uri": uri, "register": register}
+    return {"cfg": cfg, "uri": uri, "register": register, "paths": paths}
 
 
 def tags(project, version: int) -> dict[str, str]:
@@ -85,9 +101,9 @@ def champion(project) -> int | None:
 
 
 def test_promotes_a_good_challenger_and_refuses_a_worse_one(project):
-    cfg = project["cfg"]
+    cfg, paths = project["cfg"], project["paths"]
     first = project["register"]("good")
-    outcome = promote.run(cfg)
+    outcome = promote.run(cfg, paths)
     assert outcome["decision"] == "promoted" and outcome["champion_before"] is None
     assert champion(project) == first
     first_tags = tags(project, first)
@@ -97,7 +113,7 @@ def test_promotes_a_good_challenger_and_refuses_a_worse_one(project):
     assert float(first_tags["promotion.auc"]) > 0.75
 
     worse = project["register"]("worse")
-    outcome = promote.run(cfg)
+    outcome = promote.run(cfg, paths)
     assert outcome["decision"] == "refused"
     assert champion(project) == first  # the champion did not move
     assert registry.aliases(NAME, project["uri"])["challenger"] == worse
@@ -112,36 +128,37 @@ def test_promotes_a_good_challenger_and_refuses_a_worse_one(project):
 
 
 def test_a_new_good_challenger_replaces_the_champion_and_rollback_restores_it(project, capsys):
-    cfg = project["cfg"]
+    cfg, paths = project["cfg"], project["paths"]
     first = project["register"]("good")
-    promote.run(cfg)
+    promote.run(cfg, paths)
     second = project["register"]("good")
-    assert promote.run(cfg)["decision"] == "promoted"  # the same AUC is not worse
+    assert promote.run(cfg, paths)["decision"] == "promoted"  # the same AUC is not worse
     assert champion(project) == second
     assert tags(project, first)["promotion.replaced_by"] == str(second)
     assert tags(project, second)["promotion.champion_before"] == str(first)
 
-    outcome = promote.rollback(cfg, None)  # back to the champion it replaced
+    outcome = promote.rollback(cfg, None, paths)  # back to the champion it replaced
     assert outcome == {"decision": "rolled back", "version": first, "champion_before": second}
     assert champion(project) == first
     assert tags(project, first)["rollback.replaced"] == str(second)
     assert tags(project, second)["rollback.restored"] == str(first)
 
-    promote.rollback(cfg, second)  # or to a named version
+    promote.rollback(cfg, second, paths)  # or to a named version
     assert champion(project) == second
     with pytest.raises(Exception, match="already the champion"):
-        promote.rollback(cfg, second)
+        promote.rollback(cfg, second, paths)
 
 
 def test_the_first_challenger_must_pass_the_floor(project):
     worse = project["register"]("worse")
-    outcome = promote.run(project["cfg"])
+    outcome = promote.run(project["cfg"], project["paths"])
     assert outcome["decision"] == "refused" and champion(project) is None
     assert "below the floor" in tags(project, worse)["promotion.reasons"]
 
 
-def test_command_line_exit_codes(project, capsys):
-    params = Path("configs/params.yaml")
+def test_command_line_exit_codes(project, command_at, capsys):
+    command_at(promote, project["paths"])
+    params = project["paths"].root / "params.yaml"
     params.write_text(
         f"register:\n  tracking_uri: {project['uri']}\n  experiment: tiny\n"
         f"  model_name: {NAME}\npromote:\n  max_ece: 0.05\n"

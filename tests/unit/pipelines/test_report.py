@@ -28,7 +28,7 @@ EXTERNAL = re.compile(
 
 @pytest.fixture(scope="module")
 def html(staged):
-    return (staged["root"] / "data/reports/portfolio.html").read_text(encoding="utf-8")
+    return staged["paths"].portfolio.read_text(encoding="utf-8")
 
 
 def test_the_report_has_every_section(html):
@@ -84,12 +84,11 @@ def test_the_model_summary_reads_the_evaluation(html):
     assert "version 1" in model and "platt" in model and "0.700" in model
 
 
-def test_a_missing_summary_is_a_stage_error(staged, tmp_path, monkeypatch):
-    shutil.copytree(staged["root"], tmp_path / "repo")
-    monkeypatch.chdir(tmp_path / "repo")
-    (tmp_path / "repo/data/scored/summary.json").unlink()
-    with pytest.raises(StageError, match="missing input data/scored/summary.json"):
-        report.run(Config())
+def test_a_missing_summary_is_a_stage_error(staged_copy):
+    paths = staged_copy
+    paths.scored_summary.unlink()
+    with pytest.raises(StageError, match=f"missing input {re.escape(str(paths.scored_summary))}"):
+        report.run(Config(), paths)
 
 
 def browser() -> str | None:
@@ -101,7 +100,7 @@ def browser() -> str | None:
     reason="no headless Chromium: install Debian's `chromium` package (.ci/run does)",
 )
 def test_the_report_loads_in_a_headless_browser(staged, tmp_path):
-    page = (staged["root"] / "data/reports/portfolio.html").as_uri()
+    page = staged["paths"].portfolio.as_uri()
     flags = [
         "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run",

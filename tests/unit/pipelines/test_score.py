@@ -1,6 +1,5 @@
 import json
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -10,6 +9,7 @@ from pipelines import score
 from pipelines.book import history, rows
 from pipelines.book import month as scoring
 from pipelines.book.export import SCORES_SCHEMA, schema_columns
+from pipelines.io.artifacts import load_policy
 from pipelines.io.files import StageError
 from pipelines.modelstore.registry import load_model
 from pipelines.runtime.config import Config
@@ -21,11 +21,11 @@ FEATURES = ["days_late_wavg_12m", "n_late_30_12m", "debt_ratio", "current_ratio"
 def test_the_model_is_registered(staged):
     record = staged["record"]
     assert record["model_uri"] == "models:/trade-credit-pd/1"
-    assert json.loads((staged["root"] / "data/reports/registry.json").read_text()) == record
+    assert json.loads(staged["paths"].registry_record.read_text()) == record
 
 
 def test_scores_have_the_documented_columns_and_every_customer_is_accounted_for(read_scored):
-    scores, rejects = read_scored("scores.csv"), read_scored("rejects.csv")
+    scores, rejects = read_scored("scores"), read_scored("rejects")
     assert list(scores.columns) == schema_columns(SCORES_SCHEMA, 3)
     assert list(rejects.columns) == ["customer_id", "name", "reason_code", "reason"]
     assert sorted(scores["customer_id"]) == [f"C{i}" for i in range(1, 7)]
@@ -36,15 +36,15 @@ def test_scores_have_the_documented_columns_and_every_customer_is_accounted_for(
 
 
 def test_rejects_say_why(read_scored):
-    rejects = read_scored("rejects.csv").set_index("customer_id")
+    rejects = read_scored("rejects").set_index("customer_id")
     assert rejects.loc["C8", "reason_code"] == "not_started"
     assert rejects.loc["C8", "reason"].startswith("relationship starts 2025-02-01")
 
 
 def test_scores_match_the_pd_model(staged, read_scored):
-    root, model = staged["root"], staged["model"]
-    scores = read_scored("scores.csv")
-    latest = pd.read_parquet(root / "data/features/snapshots.parquet").query("as_of_date == @AS_OF")
+    paths, model = staged["paths"], staged["model"]
+    scores = read_scored("scores")
+    latest = pd.read_parquet(paths.snapshots).query("as_of_date == @AS_OF")
     expected = model.predict(latest[FEATURES].astype(float)).assign(
         customer_id=latest["customer_id"].to_numpy()
     )
@@ -55,7 +55,7 @@ def test_scores_match_the_pd_model(staged, read_scored):
 
 
 def test_the_policy_columns(staged, read_scored):
-    scores = read_scored("scores.csv").set_index("customer_id")
+    scores = read_scored("scores").set_index("customer_id")
     c1 = scores.loc["C1"]
     assert c1["exposure"] == 26000 and c1["current_limit"] == 20000
     lgd = 0.45
@@ -72,15 +72,15 @@ def test_the_policy_columns(staged, read_scored):
 
 
 def test_reason_sentences_carry_the_sector_median(staged, read_scored):
-    scores = read_scored("scores.csv")
+    scores = read_scored("scores")
     worded = scores.loc[scores["reason_1_code"] != "", "reason_1"]
     with_value = worded[worded.str.contains(r"\d")]  # a missing value has no median
     assert len(with_value) and with_value.str.contains(r", sector median -?\d").all()
 
 
 def test_the_history_keeps_both_months_and_the_comparison(staged):
-    root = staged["root"]
-    folder = root / history.HISTORY
+    paths = staged["paths"]
+    folder = paths.history
     assert history.history_dates(folder) == [pd.Timestamp("2024-11-30"), AS_OF]
     before = history.read_book(pd.Timestamp("2024-11-30"), folder)
     now = history.read_book(AS_OF, folder)
@@ -91,12 +91,12 @@ def test_the_history_keeps_both_months_and_the_comparison(staged):
     was = before.set_index("customer_id").loc["C1"]
     assert c1["previous_grade"] == was["grade"]
     assert c1["pd_change"] == pytest.approx(c1["pd_12m"] - was["pd_12m"])
-    summary = json.loads((root / "data/scored/summary.json").read_text())
+    summary = json.loads(paths.scored_summary.read_text())
     assert summary["as_of_date"] == "2024-12-31" and summary["previous_as_of_date"] == "2024-11-30"
 
 
 def test_alerts_name_the_rule_and_severity(read_scored):
-    alerts = read_scored("alerts.csv")
+    alerts = read_scored("alerts")
     fired = set(zip(alerts["customer_id"], alerts["rule"], alerts["severity"], strict=True))
     assert ("C2", "EVENT_LEGAL_DISPUTE", "high") in fired
     assert ("C3", "EVENT_OWNERSHIP_CHANGE", "medium") in fired
@@ -112,20 +112,19 @@ def test_alerts_name_the_rule_and_severity(read_scored):
 
 
 def test_formula_names_come_out_inert_and_chinese_survives(staged, read_scored):
-    scores = read_scored("scores.csv").set_index("customer_id")
+    scores = read_scored("scores").set_index("customer_id")
     assert scores.loc["C3", "name"] == '\'=HYPERLINK("http://x","y")'
     assert scores.loc["C5", "name"] == "'+cmd|' /C calc'!A0"
     assert scores.loc["C4", "name"] == "深圳华强电子有限公司"
-    raw = (staged["root"] / "data/scored/scores.csv").read_bytes()
+    raw = staged["paths"].scores.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     assert b'"=HYPERLINK' not in raw and b'"\'=HYPERLINK(""http://x"",""y"")"' in raw
 
 
-def test_chunks_give_the_same_result(staged, monkeypatch):
-    monkeypatch.chdir(staged["root"])
+def test_chunks_give_the_same_result(staged):
     record = staged["record"]
     pyfunc = load_model(record["model_uri"], record["tracking_uri"])
-    snaps = pd.read_parquet("data/features/snapshots.parquet")
+    snaps = pd.read_parquet(staged["paths"].snapshots)
     whole = rows.score_rows(snaps, pyfunc)
     pd.testing.assert_frame_equal(rows.score_rows(snaps, pyfunc, chunk_rows=5), whole)
     with pytest.raises(StageError, match="lacks columns.*dso_days"):
@@ -139,23 +138,23 @@ def test_chunks_give_the_same_result(staged, monkeypatch):
         rows.score_rows(snaps.drop(columns="industry"), pyfunc, with_medians=True)
 
 
-def test_a_second_month_compares_with_the_stored_run(staged, tmp_path, monkeypatch):
+def test_a_second_month_compares_with_the_stored_run(staged_copy, monkeypatch):
     """Score November, then December: December is compared with the November run."""
-    shutil.copytree(staged["root"], tmp_path / "repo")
-    monkeypatch.chdir(tmp_path / "repo")
+    paths = staged_copy
     monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
-    shutil.rmtree(history.HISTORY)
-    score.run(Config.model_validate({"score": {"as_of_date": "2024-11-30", "language": "zh"}}))
-    november = json.loads(Path("data/scored/summary.json").read_text())
+    shutil.rmtree(paths.history)
+    november_cfg = Config.model_validate({"score": {"as_of_date": "2024-11-30", "language": "zh"}})
+    score.run(november_cfg, paths)
+    november = json.loads(paths.scored_summary.read_text())
     assert november["previous_as_of_date"] is None  # nothing earlier to back-fill from
-    score.run(Config.model_validate({"score": {"language": "zh"}}))
-    book = history.read_book(AS_OF)
-    assert set(history.read_book(pd.Timestamp("2024-11-30"))["source"]) == {"run"}
+    score.run(Config.model_validate({"score": {"language": "zh"}}), paths)
+    book = history.read_book(AS_OF, paths.history)
+    assert set(history.read_book(pd.Timestamp("2024-11-30"), paths.history)["source"]) == {"run"}
     assert book["previous_grade"].notna().sum() == 6
-    alerts = pd.read_csv("data/scored/alerts.csv", encoding="utf-8-sig", keep_default_na=False)
+    alerts = pd.read_csv(paths.alerts, encoding="utf-8-sig", keep_default_na=False)
     dispute = alerts.loc[alerts["rule"] == "EVENT_LEGAL_DISPUTE", "message"].item()
     assert dispute == "新增法律纠纷（2024-12-05）"
-    scores = pd.read_csv("data/scored/scores.csv", encoding="utf-8-sig", keep_default_na=False)
+    scores = pd.read_csv(paths.scores, encoding="utf-8-sig", keep_default_na=False)
     worded = scores.loc[scores["reason_1_code"] != "", "reason_1"]
     assert worded.str.contains("行业中位数|没有可用的财务报表").all()
 
@@ -268,13 +267,12 @@ def test_choose_as_of_of_no_snapshots_is_an_error():
 
 
 @pytest.mark.parametrize("missing", ["default_trigger", "customer_id"])
-def test_run_requires_the_default_columns(staged, monkeypatch, tmp_path, missing):
-    shutil.copytree(staged["root"], tmp_path / "repo")
-    monkeypatch.chdir(tmp_path / "repo")
-    path = Path("data/features/default_dates.parquet")
+def test_run_requires_the_default_columns(staged_copy, missing):
+    paths = staged_copy
+    path = paths.default_dates
     pd.read_parquet(path).drop(columns=missing).to_parquet(path)
     with pytest.raises(StageError, match=f"lacks columns.*{missing}"):
-        score.run(Config())
+        score.run(Config(), paths)
 
 
 def test_a_broken_policy_is_a_stage_error(tmp_path):
@@ -283,6 +281,6 @@ def test_a_broken_policy_is_a_stage_error(tmp_path):
     with pytest.raises(
         StageError, match=r"invalid credit policy.*\n  lgd: .*less than or equal to 1"
     ):
-        scoring.load_policy(path)
+        load_policy(path)
     with pytest.raises(StageError, match="credit policy file not found"):
-        scoring.load_policy(tmp_path / "nope.yaml")
+        load_policy(tmp_path / "nope.yaml")

@@ -1,22 +1,28 @@
 import json
+import re
 
 import pandas as pd
 import pytest
 
 from pipelines import validate
+from pipelines.checks.rejected import rejected_customers
+from pipelines.io.files import StageError
+from pipelines.io.paths import Paths
+from pipelines.runtime.config import Config, load_config
 
 AS_OF = pd.Timestamp("2024-12-31")
 D = pd.Timestamp
 
 
-def write_raw(root, tables: dict[str, pd.DataFrame], mode: str = "fail", unparsed=None) -> None:
-    raw = root / "data" / "raw"
-    raw.mkdir(parents=True)
+def write_raw(root, tables: dict[str, pd.DataFrame], mode: str = "fail", unparsed=None) -> Paths:
+    """Write ingest's outputs under ``root`` and the params to ``root/params.yaml``."""
+    paths = Paths(root)
+    paths.raw.mkdir(parents=True)
     for name, frame in tables.items():
-        frame.to_parquet(raw / f"{name}.parquet", index=False)
-    pd.DataFrame({"customer_id": ["C1"], "true_pd_12m": [0.1]}).to_parquet(raw / "truth.parquet")
+        frame.to_parquet(paths.raw_table(name), index=False)
+    pd.DataFrame({"customer_id": ["C1"], "true_pd_12m": [0.1]}).to_parquet(paths.truth)
     if unparsed is not None:
-        unparsed.to_parquet(raw / "unparsed.parquet", index=False)
+        unparsed.to_parquet(paths.unparsed, index=False)
     manifest = {
         "source": "test",
         "as_of_date": AS_OF.date().isoformat(),
@@ -24,49 +30,54 @@ def write_raw(root, tables: dict[str, pd.DataFrame], mode: str = "fail", unparse
         "skipped": [],
         "snapshot_dates": [],
     }
-    (raw / "manifest.json").write_text(json.dumps(manifest))
+    paths.manifest.write_text(json.dumps(manifest))
     (root / "params.yaml").write_text(f"validate:\n  sample_rows: 3\n  on_bad_rows: {mode}\n")
+    return paths
 
 
-def on_disk(root, name: str) -> tuple[int, int, int]:
+def params(paths: Paths) -> Config:
+    return load_config(paths.root / "params.yaml")
+
+
+def on_disk(paths: Paths, name: str) -> tuple[int, int, int]:
     """Rows of a table in data/raw, data/validated and the rejects file."""
-    raw = len(pd.read_parquet(root / f"data/raw/{name}.parquet"))
-    kept = root / f"data/validated/{name}.parquet"
-    rejects = pd.read_csv(root / f"data/reports/validation/rejects_{name}.csv")
+    raw = len(pd.read_parquet(paths.raw_table(name)))
+    kept = paths.validated_table(name)
+    rejects = pd.read_csv(paths.validation_rejects(name))
     return raw, len(pd.read_parquet(kept)) if kept.is_file() else 0, len(rejects)
 
 
 def test_main_fails_with_message_and_writes_summary_and_rejects(
-    tmp_path, monkeypatch, capsys, ledger
+    tmp_path, command_at, capsys, ledger
 ):
     tables = ledger()
     tables["invoices"].loc[1, "invoice_id"] = "INV-1"
-    write_raw(tmp_path, tables)
-    monkeypatch.chdir(tmp_path)
+    paths = write_raw(tmp_path, tables)
+    command_at(validate, paths)
     with pytest.raises(SystemExit) as exit_info:
-        validate.main(["--config", "params.yaml"])
+        validate.main(["--config", str(tmp_path / "params.yaml")])
     assert exit_info.value.code == 1
     err = capsys.readouterr().err
     assert (
         "error: 1 validation rule(s) failed:\ninvoices.invoice_id: rule unique key (must be "
         "unique) failed for 2 of 4 rows, e.g. row 1: 'INV-1'; row 2: 'INV-1'\n" in err
     )
+    assert f"every offending row is in {paths.validation_rejects('<table>')}" in err
     assert "set validate.on_bad_rows: quarantine" in err
     assert "Traceback" not in err and "Calculating Metrics" not in err
-    out = tmp_path / "data" / "reports" / "validation"
-    summary = json.loads((out / "summary.json").read_text())
+    summary = json.loads(paths.validation_summary.read_text())
     assert summary["tables"]["invoices"]["rules_failed"] == 1
     assert summary["tables"]["invoices"]["rejected_by_rule"] == {"invoice_id: unique key": 2}
-    assert (out / "docs" / "index.html").is_file()
-    rejects = pd.read_csv(out / "rejects_invoices.csv")
+    assert (paths.data_docs / "index.html").is_file()
+    rejects = pd.read_csv(paths.validation_rejects("invoices"))
     assert rejects[["row", "rule", "column", "invoice_id"]].values.tolist() == [
         [1, "unique key", "invoice_id", "INV-1"],
         [2, "unique key", "invoice_id", "INV-1"],
     ]
-    assert not (tmp_path / "data" / "validated").exists()  # nothing goes on
+    assert not paths.validated.exists()  # nothing goes on
 
 
-def test_quarantine_keeps_the_rest_and_every_row_is_accounted_for(tmp_path, monkeypatch, ledger):
+def test_quarantine_keeps_the_rest_and_every_row_is_accounted_for(tmp_path, ledger):
     tables = ledger()
     tables["customers"].loc[2, "credit_limit"] = -5.0  # C3 and its invoice INV-4 go
     tables["invoices"].loc[1, "amount"] = None  # 'lots' in the file
@@ -79,37 +90,36 @@ def test_quarantine_keeps_the_rest_and_every_row_is_accounted_for(tmp_path, monk
             "expected": ["a number"],
         }
     )
-    write_raw(tmp_path, tables, "quarantine", unparsed)
-    monkeypatch.chdir(tmp_path)
-    report = validate.run(validate.load_config("params.yaml"))
+    paths = write_raw(tmp_path, tables, "quarantine", unparsed)
+    report = validate.run(params(paths), paths)
     assert report.tables["invoices"].rejected_by_rule() == {
         "amount: type": 1,
         "customer_id: foreign key": 1,
     }
     for name in ("customers", "invoices"):
-        raw, kept, rejected = on_disk(tmp_path, name)
+        raw, kept, rejected = on_disk(paths, name)
         assert raw == kept + rejected
-    summary = json.loads((tmp_path / "data/reports/validation/summary.json").read_text())
+    summary = json.loads(paths.validation_summary.read_text())
     assert (summary["rows_in"], summary["rows_kept"], summary["rows_rejected"]) == (7, 4, 3)
     assert summary["stopped"] is False and summary["success"] is False
-    rejects = pd.read_csv(tmp_path / "data/reports/validation/rejects_invoices.csv")
+    rejects = pd.read_csv(paths.validation_rejects("invoices"))
     assert rejects.set_index("invoice_id")["amount"].to_dict() == {"INV-2": "lots", "INV-4": "0.01"}
-    kept = pd.read_parquet(tmp_path / "data/validated/invoices.parquet")
+    kept = pd.read_parquet(paths.validated_table("invoices"))
     assert kept["invoice_id"].tolist() == ["INV-1", "INV-3"]
-    manifest = json.loads((tmp_path / "data/validated/manifest.json").read_text())
+    manifest = json.loads(paths.validated_manifest.read_text())
     assert manifest["tables"] == {"customers": 2, "invoices": 2}
     assert manifest["validation"]["rows_rejected"] == {"customers": 1, "invoices": 2}
     assert manifest["snapshot_dates"] == []  # the rest of the raw manifest travels along
 
 
-def test_rejected_customers_for_the_score_stage(tmp_path, monkeypatch, ledger):
+def test_rejected_customers_for_the_score_stage(tmp_path, ledger):
     tables = ledger()
     tables["customers"].loc[2, "credit_limit"] = -5.0
-    write_raw(tmp_path, tables, "quarantine")
-    monkeypatch.chdir(tmp_path)
-    assert validate.rejected_customers().empty  # not run yet
-    validate.main(["--config", "params.yaml"])
-    assert validate.rejected_customers().to_dict("records") == [
+    paths = write_raw(tmp_path, tables, "quarantine")
+    rejects = paths.validation_rejects("customers")
+    assert rejected_customers(rejects).empty  # not run yet
+    validate.run(params(paths), paths)
+    assert rejected_customers(rejects).to_dict("records") == [
         {
             "customer_id": "C3",
             "reason": "rejected by validation: credit_limit range (must be >= 0; row 3 of the "
@@ -118,29 +128,25 @@ def test_rejected_customers_for_the_score_stage(tmp_path, monkeypatch, ledger):
     ]
 
 
-def test_validated_tables_equal_the_raw_ones_when_nothing_is_rejected(
-    tmp_path, monkeypatch, ledger
-):
-    write_raw(tmp_path, ledger())
-    monkeypatch.chdir(tmp_path)
-    validate.main(["--config", "params.yaml"])
+def test_validated_tables_equal_the_raw_ones_when_nothing_is_rejected(tmp_path, ledger):
+    paths = write_raw(tmp_path, ledger())
+    validate.run(params(paths), paths)
     for name in ("customers", "invoices"):
         pd.testing.assert_frame_equal(
-            pd.read_parquet(tmp_path / f"data/validated/{name}.parquet"),
-            pd.read_parquet(tmp_path / f"data/raw/{name}.parquet"),
+            pd.read_parquet(paths.validated_table(name)),
+            pd.read_parquet(paths.raw_table(name)),
         )
-        assert on_disk(tmp_path, name)[2] == 0
-    assert not (tmp_path / "data/validated/truth.parquet").exists()
+        assert on_disk(paths, name)[2] == 0
+    assert not paths.validated_table("truth").exists()
 
 
 def test_run_replaces_outputs_and_keeps_them_on_crash(tmp_path, monkeypatch, ledger) -> None:
-    write_raw(tmp_path, ledger())
-    monkeypatch.chdir(tmp_path)
-    out = tmp_path / "data" / "reports" / "validation"
+    paths = write_raw(tmp_path, ledger())
+    out = paths.validation
     out.mkdir(parents=True)
     (out / "stale.txt").write_text("old")
-    validate.main(["--config", "params.yaml"])
-    assert json.loads((out / "summary.json").read_text())["success"] is True
+    validate.run(params(paths), paths)
+    assert json.loads(paths.validation_summary.read_text())["success"] is True
     assert not (out / "stale.txt").exists()
 
     def crash(*args: object) -> None:
@@ -148,37 +154,35 @@ def test_run_replaces_outputs_and_keeps_them_on_crash(tmp_path, monkeypatch, led
 
     monkeypatch.setattr(validate, "build_data_docs", crash)
     with pytest.raises(RuntimeError, match="disk full"):
-        validate.main(["--config", "params.yaml"])
-    assert (out / "summary.json").is_file() and (out / "docs" / "index.html").is_file()
+        validate.run(params(paths), paths)
+    assert paths.validation_summary.is_file() and (paths.data_docs / "index.html").is_file()
     assert sorted(p.name for p in out.parent.iterdir()) == ["validation"]
 
 
-def test_a_table_level_failure_stops_a_quarantine_run(tmp_path, monkeypatch, capsys, ledger):
+def test_a_table_level_failure_stops_a_quarantine_run(tmp_path, ledger):
     tables = ledger()
     tables["invoices"] = tables["invoices"].drop(columns="disputed")
-    write_raw(tmp_path, tables, "quarantine")
-    monkeypatch.chdir(tmp_path)
-    with pytest.raises(SystemExit):
-        validate.main(["--config", "params.yaml"])
-    err = capsys.readouterr().err
+    paths = write_raw(tmp_path, tables, "quarantine")
+    with pytest.raises(StageError) as stop:
+        validate.run(params(paths), paths)
+    err = str(stop.value)
     assert "invoices: rule columns (exactly the contract columns) failed: missing columns" in err
     assert "quarantine" not in err
 
 
-def test_no_customer_left_is_an_error(tmp_path, monkeypatch, capsys, ledger):
+def test_no_customer_left_is_an_error(tmp_path, ledger):
     tables = ledger()
     tables["customers"]["credit_limit"] = -1.0
-    write_raw(tmp_path, tables, "quarantine")
-    monkeypatch.chdir(tmp_path)
-    with pytest.raises(SystemExit):
-        validate.main(["--config", "params.yaml"])
-    assert "no customer passed validation" in capsys.readouterr().err
+    paths = write_raw(tmp_path, tables, "quarantine")
+    rejects = re.escape(str(paths.validation_rejects("customers")))
+    with pytest.raises(StageError, match=f"no customer passed validation: see {rejects}"):
+        validate.run(params(paths), paths)
 
 
-def test_main_fails_when_a_listed_table_is_missing(tmp_path, monkeypatch, capsys, ledger) -> None:
-    write_raw(tmp_path, ledger())
-    (tmp_path / "data" / "raw" / "invoices.parquet").unlink()
-    monkeypatch.chdir(tmp_path)
+def test_main_fails_when_a_listed_table_is_missing(tmp_path, command_at, capsys, ledger) -> None:
+    paths = write_raw(tmp_path, ledger())
+    paths.raw_table("invoices").unlink()
+    command_at(validate, paths)
     with pytest.raises(SystemExit):
-        validate.main(["--config", "params.yaml"])
-    assert "missing input data/raw/invoices.parquet" in capsys.readouterr().err
+        validate.main(["--config", str(tmp_path / "params.yaml")])
+    assert f"missing input {paths.raw_table('invoices')}" in capsys.readouterr().err
