@@ -10,7 +10,7 @@ import pytest
 
 from pipelines import promote
 from pipelines.io.paths import Paths
-from pipelines.modelstore import registry
+from pipelines.modelstore import gate, registry
 from pipelines.modelstore.tags import metric_tags
 from pipelines.runtime.config import Config
 
@@ -186,12 +186,12 @@ def test_decide_lists_every_reason():
     cfg = Config()
     passing = {"passed": True, "grades_consistent": True, "monotone": True}
     good = {"auc": 0.75, "ece": 0.01, "mean_pd_gap": 0.05, "backtest": passing}
-    assert promote.decide(good, None, cfg) == []
-    assert promote.decide(good, {**good, "auc": 0.754}, cfg) == []  # within the tolerance
+    assert gate.decide(good, None, cfg) == []
+    assert gate.decide(good, {**good, "auc": 0.754}, cfg) == []  # within the tolerance
     failing = {"grades_consistent": False, "grades_failed": "4", "monotone": False,
                "monotonicity_breaks": "5>6"}  # fmt: skip
     bad = {"auc": 0.55, "ece": 0.03, "mean_pd_gap": -0.4, "backtest": failing}
-    reasons = promote.decide(bad, good, cfg)
+    reasons = gate.decide(bad, good, cfg)
     assert len(reasons) == 6
     assert any("floor" in r for r in reasons) and any("champion's" in r for r in reasons)
     assert any("calibration error" in r for r in reasons) and any("-40.0%" in r for r in reasons)
