@@ -59,3 +59,35 @@ class MasterScale:
                 return lower, g.max_pd
             lower = g.max_pd
         raise KeyError(f"grade {grade} is not on the master scale")
+
+
+def grade_usage(scale: MasterScale, pd_values: np.ndarray, customers: np.ndarray) -> dict:
+    """How many rows and customers each grade holds, and which grades the PDs leave empty.
+
+    Args:
+        scale: The master scale.
+        pd_values: PDs, one per row.
+        customers: Customer id of each row.
+
+    Returns:
+        ``rows`` and ``customers`` per grade number (every grade of the scale, as strings: JSON
+        keys), ``covered`` (the grades from the lowest PD's to the highest PD's) and ``unused``
+        (the covered grades holding no row).
+    """
+    pd_values, customers = np.asarray(pd_values, dtype=float), np.asarray(customers)
+    if pd_values.ndim != 1 or len(pd_values) == 0 or customers.shape != pd_values.shape:
+        raise ValueError(
+            f"need one customer per PD and at least one PD, got {pd_values.shape} PDs and "
+            f"{customers.shape} customers"
+        )
+    grades = scale.assign(pd_values)
+    numbers = [g.grade for g in scale.grades]
+    covered = [n for n in numbers if grades.min() <= n <= grades.max()]
+    rows = {str(n): int((grades == n).sum()) for n in numbers}
+    distinct = {str(n): len(np.unique(customers[grades == n])) for n in numbers}
+    return {
+        "rows": rows,
+        "customers": distinct,
+        "covered": covered,
+        "unused": [n for n in covered if rows[str(n)] == 0],
+    }

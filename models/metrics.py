@@ -8,7 +8,7 @@ calibration curve) need probabilities in ``[0, 1]``.
 Calibration bins are **equal-frequency** (quantile bins of ``p``), not equal-width: PDs of a
 credit book crowd near zero, so equal-width bins would put nearly every row in the first bin
 and leave the rest nearly empty and noisy. Rows with the same PD always share a bin, so with
-heavily tied PDs (an isotonic calibrator is a step function) there may be fewer bins than
+heavily tied PDs (a step-function calibrator, a coarse score) there may be fewer bins than
 asked for.
 """
 

@@ -81,18 +81,21 @@ class BoosterSettings:
 
 @dataclass(frozen=True, kw_only=True)
 class CalibratorSettings:
-    """How :func:`fit_calibrator` fits; the first four are the ``calibrate`` keys.
+    """How :func:`fit_calibrator` fits; the first five are the ``calibrate`` keys.
 
     Attributes:
-        method: ``"auto"`` (the lower cross-validated Brier), ``"isotonic"`` or ``"platt"``.
-        cv_folds: Folds of the cross-validated Brier.
+        method: ``"auto"`` (the method of the lowest cross-validated ``criterion``) or one of
+            :data:`models.calibration.METHODS`.
+        criterion: ``"log_loss"`` or ``"brier"``: what ``"auto"`` minimises.
+        cv_folds: Folds of the cross-validation.
         pd_floor: Smallest PD given.
-        min_step_events: Isotonic: defaults and non-defaults each step holds at least.
+        min_step_events: Centred isotonic: defaults and non-defaults each block holds at least.
         seed: Seed of the folds.
         report_bins: Bins of the expected calibration error in the report.
     """
 
     method: str
+    criterion: str
     cv_folds: int
     pd_floor: float
     min_step_events: int
@@ -207,9 +210,10 @@ def fit_calibrator(
         settings: The recipe's settings.
 
     Returns:
-        The fitted calibrator and its report: method used and requested, cross-validated Brier
-        of each method, rows, defaults, Brier / calibration error / mean PD before and after
-        calibration, and the observed default rate.
+        The fitted calibrator and its report: method used and requested, the criterion,
+        cross-validated log loss and Brier of each method, rows, defaults, Brier / calibration
+        error / mean PD before and after calibration, the observed default rate, and the
+        distinct scores and PDs on the window.
 
     Raises:
         ValueError: The window lacks defaults or non-defaults, or the method is unknown.
@@ -221,18 +225,23 @@ def fit_calibrator(
     if len(np.unique(y)) < 2:
         raise ValueError("the calibration window needs both defaults and non-defaults")
     raw = booster.predict(rows[booster.feature_name()], raw_score=True)
-    cv = choose_method(raw, y, s.cv_folds, s.seed, s.pd_floor, s.min_step_events)
-    method = min(cv, key=cv.get) if s.method == "auto" else s.method
+    best, cv = choose_method(raw, y, s.cv_folds, s.seed, s.criterion, s.pd_floor, s.min_step_events)
+    method = best if s.method == "auto" else s.method
     calibrator = PDCalibrator(method, s.pd_floor, s.min_step_events).fit(raw, y)
+    pd_values = calibrator.predict(raw)
     report = {
         "method": method,
         "requested": s.method,
-        "cv_brier": cv,
+        "criterion": s.criterion,
+        "cv_log_loss": {m: scores["log_loss"] for m, scores in cv.items()},
+        "cv_brier": {m: scores["brier"] for m, scores in cv.items()},
         "rows": len(rows),
         "defaults": int(y.sum()),
         "before": _calibration_scores(y, 1 / (1 + np.exp(-raw)), s.report_bins),
-        "after": _calibration_scores(y, calibrator.predict(raw), s.report_bins),
+        "after": _calibration_scores(y, pd_values, s.report_bins),
         "observed_rate": float(y.mean()),
+        "distinct_scores": len(np.unique(raw)),
+        "distinct_pds": len(np.unique(pd_values)),
     }
     return calibrator, report
 

@@ -14,7 +14,8 @@ Inputs:
     data/raw/truth.parquet: only where it exists (synthetic data): the true PDs.
 Outputs:
     data/reports/metrics.json: DVC metrics: ``test`` and ``calibration`` (the model),
-        ``baseline``, ``comparison``, ``backtest``, ``stability`` and ``grades``.
+        ``baseline``, ``comparison``, ``backtest``, ``stability``, ``grades``, and the model's
+        ``distinct_pds`` and ``grade_usage`` on the test window and its latest month.
     data/reports/plots/*.csv: DVC plots: ROC, PR, calibration, lift, grades (with the
         back-test), the baseline's ROC and calibration, and the feature PSI table.
     data/reports/figures/{roc,calibration,grades}.png: pictures of the same.
@@ -26,10 +27,11 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
 import pandas as pd
 
 from models import backtest, metrics
-from models.master_scale import MasterScale
+from models.master_scale import MasterScale, grade_usage
 from models.pd_model import PDModel
 from models.stability import feature_stability, population_stability, stability_band
 from pipelines.io.artifacts import load_baseline, load_pd_model
@@ -111,6 +113,18 @@ def stability(rows: pd.DataFrame, features: list[str], n_bins: int) -> tuple[pd.
     return table, summary
 
 
+def pd_resolution(test: pd.DataFrame, scale: MasterScale) -> dict:
+    """Distinct model PDs and grade usage on the test window and in its latest month."""
+    latest_date = test["as_of_date"].max()
+    out: dict = {"distinct_pds": {}, "grade_usage": {}}
+    for name, rows in (("test", test), ("latest_month", test[test["as_of_date"] == latest_date])):
+        p = rows[SCORES["model"]].to_numpy(float)
+        out["distinct_pds"][name] = {"rows": len(rows), "distinct": len(np.unique(p))}
+        out["grade_usage"][name] = grade_usage(scale, p, rows["customer_id"].to_numpy())
+    out["grade_usage"]["latest_month"]["as_of_date"] = str(pd.Timestamp(latest_date).date())
+    return out
+
+
 def build_report(
     rows: pd.DataFrame, model: PDModel, cfg: Config
 ) -> tuple[dict, dict[str, pd.DataFrame]]:
@@ -142,6 +156,7 @@ def build_report(
     psi_table, report["stability"] = stability(rows, model.feature_names, e.psi_bins)
     by_grade = grades.set_index("grade")[list(GRADE_METRICS)].to_dict("index")
     report["grades"] = {str(g): row for g, row in by_grade.items()}  # plain Python numbers
+    report |= pd_resolution(test, model.scale)
     tables = plot_tables(test, grades, n_bins) | {"stability": psi_table}
     return report, tables
 

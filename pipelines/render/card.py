@@ -153,9 +153,9 @@ def training_section(d: dict) -> list[str]:
         "",
         *table([*TUNED, "trees", "early-stopping AUC", ""], rows),
         "",
-        f"Calibration on the calibration window: {c['method']} (cross-validated Brier "
-        + ", ".join(f"{m} {b:.5f}" for m, b in c.get("cv_brier", {}).items())
-        + f"), PD floor {d['calibrator'].get('pd_floor', 0):.2%}.",
+        f"Calibration on the calibration window: {c['method']}, the lowest cross-validated "
+        f"{c.get('criterion', 'brier').replace('_', ' ')} ({_cross_validation(c)}), PD floor "
+        f"{d['calibrator'].get('pd_floor', 0):.2%}.",
     ]
 
 
@@ -234,15 +234,14 @@ def stability_section(d: dict) -> list[str]:
 
 def limitations(d: dict, cfg: Config) -> list[str]:
     """Known limitations, some of them read from this run's results."""
-    m, t = d["metrics"], d["train"]
+    m, t, c = d["metrics"], d["train"], d["calibration"]
     items = [
         "Features whose distribution moved inside the training window are left out "
         f"({', '.join(t.get('excluded_features', {})) or 'none this run'}); the industry cycle "
         "then reaches the model only through the customers' own payments and statements.",
         "The back-test treats customers as independent: a downturn makes defaults cluster and "
         "can fail a well-calibrated grade; a calm year can hide an optimistic one.",
-        "Isotonic calibration is a step function: customers below the lowest step share its "
-        "PD, and some grades of the master scale can stay empty.",
+        _calibration_limitation(c, m.get("grade_usage", {}).get("test", {})),
     ]
     months = _months(d["windows"].get("train", {}).get("as_of", ""))
     if months:
@@ -258,6 +257,33 @@ def limitations(d: dict, cfg: Config) -> list[str]:
     if m["comparison"]["auc_difference_ci_low"] <= 0:
         items.append("The model's AUC lead over the baseline is within the bootstrap interval.")
     return ["## Known limitations", "", *(f"- {item}" for item in items)]
+
+
+def _cross_validation(c: dict) -> str:
+    """Each calibration method's cross-validated log loss (where recorded) and Brier, as words."""
+    losses = c.get("cv_log_loss", {})
+    return "; ".join(
+        f"{m}: " + (f"log loss {losses[m]:.5f}, " if m in losses else "") + f"Brier {b:.5f}"
+        for m, b in c.get("cv_brier", {}).items()
+    )
+
+
+def _calibration_limitation(c: dict, usage: dict) -> str:
+    """What the calibration cannot know, and the grades the test window's PDs leave empty."""
+    text = (
+        f"The calibration ({c['method'].replace('_', ' ')}) is fitted on one window: strictly "
+        "increasing in the score, so every distinct score has its own PD above the floor, but "
+        "beyond that window's scores the PD is extrapolated along a logistic tail that no "
+        "observed default confirms."
+    )
+    covered = usage.get("covered", [])
+    beyond = sorted((g for g in usage.get("rows", {}) if int(g) not in covered), key=int)
+    if usage.get("unused"):
+        unused = ", ".join(map(str, usage["unused"]))
+        text += f" Grades within the range of the test window's PDs that no row reaches: {unused}."
+    if covered and beyond:
+        text += f" Grades outside the range of the test window's PDs: {', '.join(beyond)}."
+    return text
 
 
 def _months(as_of: str) -> int | None:

@@ -64,6 +64,19 @@ def test_discrimination_and_calibration_on_the_out_of_time_window(trained):
     assert metrics.expected_calibration_error(y, p, 10) < 0.04
 
 
+def test_pds_keep_the_ranking_and_its_resolution(trained):
+    model, y = trained.model, trained.test["label"].to_numpy()
+    raw = model.booster.predict(model.feature_frame(trained.test), raw_score=True)
+    p = model.predict_pd(trained.test)
+    above = p > model.calibrator.pd_floor
+    assert above.mean() > 0.99
+    assert len(np.unique(p[above])) == len(np.unique(raw[above]))  # no two scores share a PD
+    assert metrics.auc(y, p) == pytest.approx(metrics.auc(y, raw), abs=1e-12)
+    # beyond the calibration window's scores the PD rises along a tail, not from a plateau
+    far = model.calibrator.predict(raw.max() + np.array([0.0, 1.0, 2.0]))
+    assert (np.diff(far) > 0).all() and far[-1] < 1 - model.calibrator.pd_floor
+
+
 def test_reasons_explain_the_riskiest_customers(trained):
     out = trained.model.predict(trained.test)
     risky = out.nlargest(50, "pd_12m")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import yaml
 
-from models.master_scale import Grade, MasterScale
+from models.master_scale import Grade, MasterScale, grade_usage
 
 RECORDS = [
     {"grade": 1, "label": "low", "max_pd": 0.1},
@@ -94,3 +94,28 @@ def test_the_project_scale():
     scale = MasterScale.from_records(yaml.safe_load(text)["grades"])
     assert scale.grades[-1].max_pd == 1.0
     assert scale.assign([0.0025, 0.0026, 1.0]).tolist() == [1, 2, scale.grades[-1].grade]
+
+
+def test_grade_usage_counts_rows_and_customers_and_finds_empty_grades():
+    scale = MasterScale.from_records(
+        [*RECORDS[:2], {"grade": 3, "label": "x", "max_pd": 0.8}, {**RECORDS[2], "grade": 4}]
+    )
+    usage = grade_usage(scale, np.array([0.05, 0.06, 0.9, 0.02]), np.array(["a", "a", "b", "c"]))
+    assert usage["rows"] == {"1": 3, "2": 0, "3": 0, "4": 1}
+    assert usage["customers"] == {"1": 2, "2": 0, "3": 0, "4": 1}
+    assert usage["covered"] == [1, 2, 3, 4] and usage["unused"] == [2, 3]
+
+
+def test_grade_usage_covers_only_the_range_of_the_pds():
+    usage = grade_usage(SCALE, np.array([0.2, 0.3]), np.array([1, 2]))
+    assert usage["covered"] == [2] and usage["unused"] == []
+    assert usage["rows"] == {"1": 0, "2": 2, "3": 0}
+
+
+@pytest.mark.parametrize(
+    ("pd_values", "customers"),
+    [(np.array([]), np.array([])), (np.array([0.1, 0.2]), np.array(["a"]))],
+)
+def test_grade_usage_needs_one_customer_per_pd(pd_values, customers):
+    with pytest.raises(ValueError, match="one customer per PD"):
+        grade_usage(SCALE, pd_values, customers)

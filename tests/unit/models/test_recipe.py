@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.calibration import PDCalibrator
+from models.calibration import METHODS, PDCalibrator
 from models.master_scale import MasterScale
 from models.pd_model import PDModel
 from models.recipe import (
@@ -45,7 +45,13 @@ SCALE = MasterScale.from_records(
     [{"grade": 1, "label": "low", "max_pd": 0.05}, {"grade": 2, "label": "high", "max_pd": 1.0}]
 )
 CALIBRATION = CalibratorSettings(
-    method="auto", cv_folds=3, pd_floor=0.0003, min_step_events=5, seed=0, report_bins=5
+    method="auto",
+    criterion="log_loss",
+    cv_folds=3,
+    pd_floor=0.0003,
+    min_step_events=5,
+    seed=0,
+    report_bins=5,
 )
 
 
@@ -169,18 +175,20 @@ def test_fit_threads():
     assert fit_threads(SMALL_FIT_ROWS - 1) == 1 and fit_threads(SMALL_FIT_ROWS) == 0
 
 
-@pytest.mark.parametrize("method", ["auto", "platt", "isotonic"])
-def test_the_calibrator_is_monotone_in_the_score(fitted, method):
+@pytest.mark.parametrize("method", ["auto", "platt", "beta", "centred_isotonic"])
+@pytest.mark.parametrize("criterion", ["log_loss", "brier"])
+def test_the_calibrator_is_strictly_monotone_in_the_score(fitted, method, criterion):
     booster, _ = fitted
-    settings = dataclasses.replace(CALIBRATION, method=method)
+    settings = dataclasses.replace(CALIBRATION, method=method, criterion=criterion)
     calibrator, report = fit_calibrator(booster, CALIBRATE, settings)
     assert isinstance(calibrator, PDCalibrator) and report["requested"] == method
-    assert report["method"] == (
-        min(report["cv_brier"], key=report["cv_brier"].get) if method == "auto" else method
-    )
+    cv = report[f"cv_{criterion}"]
+    assert report["method"] == (min(cv, key=cv.get) if method == "auto" else method)
+    assert report["criterion"] == criterion
     pd_values = calibrator.predict(np.linspace(-6, 4, 200))
-    assert (np.diff(pd_values) >= 0).all() and pd_values[-1] > pd_values[0]
     assert pd_values.min() >= 0.0003
+    inside = pd_values[(pd_values > 0.0003) & (pd_values < 0.9997)]  # the floor's the only tie
+    assert len(inside) > 100 and (np.diff(inside) > 0).all()
 
 
 def test_the_calibration_report(fitted):
@@ -189,9 +197,10 @@ def test_the_calibration_report(fitted):
     y = CALIBRATE["label"]
     assert report["rows"] == len(CALIBRATE) and report["defaults"] == y.sum()
     assert report["observed_rate"] == pytest.approx(y.mean())
-    assert set(report["cv_brier"]) == {"platt", "isotonic"}
+    assert set(report["cv_brier"]) == set(report["cv_log_loss"]) == set(METHODS)
     after = calibrator.predict(booster.predict(CALIBRATE[STABLE], raw_score=True))
     assert report["after"]["mean_pd"] == pytest.approx(after.mean())
+    assert report["distinct_pds"] == len(np.unique(after)) == report["distinct_scores"]
     raw = booster.predict(CALIBRATE[STABLE], raw_score=True)
     assert report["before"]["mean_pd"] == pytest.approx(np.mean(1 / (1 + np.exp(-raw))))
 
@@ -204,7 +213,7 @@ def test_a_calibration_window_of_one_outcome_is_an_error(fitted, label):
 
 def test_an_unknown_calibration_method_is_an_error(fitted):
     with pytest.raises(ValueError, match="'auto' or one of"):
-        fit_calibrator(fitted[0], CALIBRATE, dataclasses.replace(CALIBRATION, method="beta"))
+        fit_calibrator(fitted[0], CALIBRATE, dataclasses.replace(CALIBRATION, method="isotonic"))
 
 
 def test_inputs_are_not_modified():

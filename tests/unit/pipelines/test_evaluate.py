@@ -8,6 +8,7 @@ import pytest
 
 from models.baseline import WoEScorecard
 from models.calibration import PDCalibrator
+from models.master_scale import MasterScale
 from pipelines import evaluate
 from pipelines.io.files import StageError
 from pipelines.io.paths import Paths
@@ -90,7 +91,7 @@ def test_run_writes_metrics_plots_and_figures(project, capsys):
 
     saved = json.loads(project.metrics.read_text())
     sections = {"test", "calibration", "grades", "baseline", "comparison", "backtest", "stability"}
-    assert set(saved) == sections
+    assert set(saved) == sections | {"distinct_pds", "grade_usage"}
     test = saved["test"]
     assert test["n_rows"] == N_CUSTOMERS
     assert 0 < test["n_defaults"] < N_CUSTOMERS
@@ -107,6 +108,13 @@ def test_run_writes_metrics_plots_and_figures(project, capsys):
     assert all(isinstance(g["defaults"], int) for g in saved["grades"].values())
     assert all(set(g) == set(evaluate.GRADE_METRICS) for g in saved["grades"].values())
     assert report["test"] == test
+    distinct = saved["distinct_pds"]["test"]  # one test month: the latest is the whole window
+    assert distinct["rows"] == N_CUSTOMERS and 1 < distinct["distinct"] <= N_CUSTOMERS
+    assert saved["distinct_pds"]["latest_month"] == distinct
+    usage = saved["grade_usage"]
+    assert usage["latest_month"]["as_of_date"] == "2024-04-30"
+    used = {g: n for g, n in usage["test"]["rows"].items() if n}
+    assert used == {g: row["count"] for g, row in saved["grades"].items()}
 
     base = saved["baseline"]["test"]
     assert 0.6 < base["auc"] <= 1 and "oracle_auc" not in base
@@ -151,6 +159,28 @@ def test_run_writes_metrics_plots_and_figures(project, capsys):
 def test_the_bootstrap_is_seeded(project):
     first = evaluate.run(Config(), project)
     assert evaluate.run(Config(), project)["test"]["auc_ci_low"] == first["test"]["auc_ci_low"]
+
+
+def test_pd_resolution_counts_distinct_pds_and_the_grades_used():
+    scale = MasterScale.from_records(
+        [{"grade": g, "label": str(g), "max_pd": b} for g, b in ((1, 0.01), (2, 0.1), (3, 1.0))]
+    )
+    test = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "a", "b", "c"],
+            "as_of_date": pd.to_datetime(["2024-01-31"] * 2 + ["2024-02-29"] * 3),
+            "pd_12m": [0.005, 0.5, 0.005, 0.6, 0.6],
+        }
+    )
+    got = evaluate.pd_resolution(test, scale)
+    assert got["distinct_pds"] == {
+        "test": {"rows": 5, "distinct": 3},
+        "latest_month": {"rows": 3, "distinct": 2},
+    }
+    usage = got["grade_usage"]
+    assert usage["test"]["rows"] == {"1": 2, "2": 0, "3": 3}
+    assert usage["test"]["customers"] == {"1": 1, "2": 0, "3": 2}
+    assert usage["test"]["unused"] == [2] and usage["latest_month"]["as_of_date"] == "2024-02-29"
 
 
 def test_without_truth_there_are_no_oracle_metrics(project):
