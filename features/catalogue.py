@@ -10,6 +10,7 @@ translate. How a template is filled in (value format, trend words, sector median
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +33,8 @@ class FeatureSpec:
         missing_text: English sentence used when the value is missing.
         template_zh: Chinese sentence (empty: the English one is used).
         missing_text_zh: Chinese sentence for a missing value.
+        missing_value: What a missing value stands for where absence has one (``inf``: the
+            event never happened, infinitely long ago); ``None``: unknown, a gap in the data.
     """
 
     name: str
@@ -44,6 +47,7 @@ class FeatureSpec:
     missing_text: str = ""
     template_zh: str = ""
     missing_text_zh: str = ""
+    missing_value: float | None = None
 
     def texts(self, language: str = "en") -> tuple[str, str]:
         """Return ``(template, missing_text)`` in ``language`` (:func:`features.wording.texts`)."""
@@ -66,10 +70,13 @@ class FeatureSpec:
         return wording.quantity(self, value, language)
 
 
-def _f(*args: object, en: tuple[str, str], zh: tuple[str, str]) -> FeatureSpec:
+def _f(
+    *args: object, en: tuple[str, str], zh: tuple[str, str], missing_value: float | None = None
+) -> FeatureSpec:
     return FeatureSpec(  # type: ignore[arg-type]
-        *args, template=en[0], missing_text=en[1], template_zh=zh[0], missing_text_zh=zh[1]
-    )
+        *args, template=en[0], missing_text=en[1], template_zh=zh[0], missing_text_zh=zh[1],
+        missing_value=missing_value,
+    )  # fmt: skip
 
 
 _NO_HISTORY = "No invoices due in the period, so no payment history"
@@ -252,6 +259,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "NO_PAYMENT",
         en=("No payment received for {value:.0f} days", "No payment ever received"),
         zh=("已 {value:.0f} 天未收到付款", "从未收到付款"),
+        missing_value=math.inf,
     ),
     _f(
         "dispute_share_12m",
@@ -440,6 +448,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "LEGAL_DISPUTE",
         en=("Legal dispute {value:.0f} months ago", "No legal dispute on record"),
         zh=("{value:.0f} 个月前发生法律纠纷", "没有法律纠纷记录"),
+        missing_value=math.inf,
     ),
     _f(
         "ownership_changes_12m",
@@ -460,6 +469,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "OWNERSHIP_CHANGE",
         en=("Ownership changed {value:.0f} months ago", "No ownership change on record"),
         zh=("{value:.0f} 个月前发生股权变更", "没有股权变更记录"),
+        missing_value=math.inf,
     ),
     _f(
         "management_changes_12m",

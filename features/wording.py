@@ -6,6 +6,10 @@ A template has ``{value}`` (with a format spec) for the customer's value and may
 Features of :data:`PEER_FAMILIES` can add the sector median at the same date ("Debt ratio 0.85,
 sector median 0.55"), formatted like the value.
 
+What a sentence compares the value with (:func:`quotes_median`, :func:`states_sign`, at the
+precision of :func:`as_shown`) is what ``models.reasons`` checks before a value may speak as a
+risk: a sentence never states a favourable fact as a reason.
+
 The templates themselves are in the catalogue (``features.catalogue``); this module only words
 them, for the served model and the batch alike.
 """
@@ -82,7 +86,7 @@ def sentences(
     values = np.asarray(values, dtype=float)
     out = np.full(len(values), "", dtype=object)
     out[:] = missing or _NOT_AVAILABLE[language].format(description=spec.description)
-    with_median = spec.family in PEER_FAMILIES and medians is not None
+    with_median = quotes_median(spec) and medians is not None
     number, unit = _quantity_format(spec, language)
     clause = _PEER_CLAUSE[language]
     for i in np.flatnonzero(~np.isnan(values)):
@@ -93,6 +97,32 @@ def sentences(
             text = _ONE.sub(lambda m: "1 " + m.group(1)[:-1], text)
         out[i] = text
     return out
+
+
+def quotes_median(spec: FeatureSpec) -> bool:
+    """Whether the sentence of ``spec`` adds the sector median when one is given."""
+    return spec.family in PEER_FAMILIES
+
+
+def states_sign(spec: FeatureSpec) -> bool:
+    """Whether the sentence words the value's sign: a change or a difference, compared with 0.
+
+    ``{trend}`` ("up", "later than the sector median") or a signed format (``{value:+.1f}``).
+    """
+    return bool(_TREND_FIELD.search(spec.template)) or _value_spec(spec.template).startswith("+")
+
+
+def as_shown(spec: FeatureSpec, values: np.ndarray) -> np.ndarray:
+    """Return ``values`` rounded to the precision the sentence shows them with.
+
+    A comparison a sentence states ("58%, sector median 65%") holds for the shown numbers.
+    """
+    found = re.search(r"\.(\d+)([f%])", _value_spec(spec.template))
+    values = np.asarray(values, dtype=float)
+    if found is None:
+        return values
+    decimals = int(found.group(1)) + (2 if found.group(2) == "%" else 0)
+    return np.round(values, decimals)
 
 
 def quantity(spec: FeatureSpec, value: float, language: str = "en") -> str:

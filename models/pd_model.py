@@ -8,7 +8,7 @@ import pandas as pd
 
 from models.calibration import PDCalibrator
 from models.master_scale import MasterScale
-from models.reasons import MEDIAN_PREFIX, reason_columns, top_reasons
+from models.reasons import MEDIAN_PREFIX, MIN_REASON_LOGODDS, reason_columns, top_reasons
 from models.treeshap import TreeTables, contributions, tabulate
 
 
@@ -19,7 +19,15 @@ class PDModel:
         booster: The trained LightGBM booster (raw score = log-odds).
         calibrator: Fitted calibrator from raw score to probability.
         scale: The master scale.
-        n_reasons: Reason codes per row.
+        n_reasons: Reason codes per row, at most.
+        min_reason_logodds: A reason must raise the log-odds by more than this
+            (:func:`models.reasons.top_reasons`); stored with the model, so that the served
+            model and the batch give the same reasons.
+
+    Attributes:
+        reference_: Each feature's population reference (its median over the training rows,
+            :meth:`fit_reference`), what a reason sentence that quotes no median is judged
+            against; ``None`` until fitted (such sentences then never speak).
     """
 
     def __init__(
@@ -28,12 +36,17 @@ class PDModel:
         calibrator: PDCalibrator,
         scale: MasterScale,
         n_reasons: int = 3,
+        min_reason_logodds: float = MIN_REASON_LOGODDS,
     ) -> None:
         self.booster = booster
         self.calibrator = calibrator
         self.scale = scale
         self.n_reasons = n_reasons
+        if not (np.isfinite(min_reason_logodds) and min_reason_logodds >= 0):
+            raise ValueError(f"min_reason_logodds must be >= 0, found {min_reason_logodds}")
+        self.min_reason_logodds = min_reason_logodds
         self.feature_names: list[str] = booster.feature_name()
+        self.reference_: dict[str, float] | None = None
         self._tables: TreeTables | None | bool = False  # False: not tabulated yet
 
     def __getstate__(self) -> dict:
@@ -41,7 +54,22 @@ class PDModel:
         return {**self.__dict__, "_tables": False}
 
     def __setstate__(self, state: dict) -> None:
-        self.__dict__.update({"_tables": False, **state})
+        # a model pickled before reasons had a minimum and a reference gets the defaults
+        defaults = {"min_reason_logodds": MIN_REASON_LOGODDS, "reference_": None}
+        self.__dict__.update({"_tables": False, **defaults, **state})
+
+    def fit_reference(self, X: pd.DataFrame) -> PDModel:
+        """Learn each feature's population reference: its median over ``X``, missing left out.
+
+        Args:
+            X: The training rows (feature columns; other columns are ignored).
+
+        Returns:
+            The model itself.
+        """
+        medians = self.feature_frame(X).median()
+        self.reference_ = {name: float(medians[name]) for name in self.feature_names}
+        return self
 
     def contributions(self, X: pd.DataFrame) -> np.ndarray:
         """Exact SHAP values of ``X`` (feature columns), shaped as LightGBM's ``pred_contrib``.
@@ -101,7 +129,8 @@ class PDModel:
             ``pd_12m``, ``grade`` and, per reason k, ``reason_k_code``, ``reason_k`` (sentence
             with the customer's value and sector median, worded by
             :func:`models.reasons.render_reasons`) and ``reason_k_feature`` (the feature that
-            speaks for the reason).
+            speaks for the reason); only material adverse reasons
+            (:func:`models.reasons.top_reasons`), all empty: no adverse factor.
         """
         X = self.feature_frame(frame)
         contrib = self.contributions(X)
@@ -111,5 +140,35 @@ class PDModel:
             {"pd_12m": pd_12m, "grade": self.scale.assign(pd_12m)}, index=frame.index
         )
         medians = self.median_frame(frame)
-        reasons = top_reasons(contrib[:, :-1], X, self.n_reasons, language, medians)
+        # the minimum is on the log-odds of the PD the customer is shown, not the booster's
+        scale = self.pd_logodds_scale(raw, contrib[0, -1] if len(raw) else 0.0)
+        reasons = top_reasons(
+            contrib[:, :-1] * scale[:, None], X, self.n_reasons, language, medians,
+            self.reference_, self.min_reason_logodds,
+        )  # fmt: skip
         return pd.concat([result, reasons], axis=1)
+
+    def pd_logodds_scale(self, raw: np.ndarray, base: float) -> np.ndarray:
+        """Per row, what one unit of the booster's log-odds is worth in the PD's log-odds.
+
+        The calibrator maps the raw score to the PD; its slope from the average customer's
+        raw score ``base`` (the SHAP bias term) to the row's, so that the scaled contributions
+        add up to the PD's log-odds minus the average customer's, exactly. A row at ``base``
+        takes the calibrator's slope there.
+
+        Args:
+            raw: Raw scores (booster log-odds) of the rows.
+            base: The expected raw score, where the contributions start.
+        """
+        h = 1e-4
+        ends = self.calibrator.predict(np.array([base - h, base, base + h]))
+        at_base = (_logit(ends[2]) - _logit(ends[0])) / (2 * h)
+        step = raw - base
+        near = np.abs(step) < 1e-6
+        rise = _logit(self.calibrator.predict(raw)) - _logit(ends[1])
+        return np.where(near, at_base, rise / np.where(near, 1.0, step))
+
+
+def _logit(p: np.ndarray | float) -> np.ndarray:
+    p = np.clip(np.asarray(p, dtype=float), 1e-12, 1 - 1e-12)
+    return np.log(p / (1 - p))

@@ -18,7 +18,8 @@ Outputs:
     (``models:/name/version``, what the promote stage judges) and alias (none in a
     ``dvc exp run``, whose version is tagged ``experiment`` instead).
 Params:
-    register (tracking_uri, experiment, model_name, alias), score.n_reasons, and the train,
+    register (tracking_uri, experiment, model_name, alias), score.n_reasons,
+    score.min_reason_logodds (stored with the model, as the reasons' minimum), and the train,
     calibrate, baseline, evaluate, features and split sections (logged as run parameters).
 """
 
@@ -58,13 +59,14 @@ def run(cfg: Config, paths: Paths, experiment: str | None = None) -> dict:
     Under ``dvc exp run`` (``experiment``: its name) the version is registered without an alias
     and tagged ``experiment``, so that it never takes the challenger's place.
     """
-    model = load_pd_model(paths, n_reasons=cfg.score.n_reasons)
+    model = load_pd_model(paths, cfg.score.n_reasons, cfg.score.min_reason_logodds)
     params = {name: getattr(cfg, name).model_dump() for name in LOGGED_SECTIONS}
     params["model"] = {
         "n_features": len(model.feature_names),
         "num_trees": model.booster.num_trees(),
         "calibration_method": model.calibrator.method,
         "n_reasons": model.n_reasons,
+        "min_reason_logodds": model.min_reason_logodds,
     }
     metrics = read_json(paths.metrics)
     if not isinstance(metrics, dict):

@@ -36,6 +36,7 @@ import pandas as pd
 
 from models.monitoring import IN_DEFAULT, SCORED
 from models.portfolio import book_totals
+from models.reasons import no_adverse_factor
 from pipelines.book.export import (
     alerts_table,
     defaulted_table,
@@ -141,6 +142,8 @@ def summary(
         "scored": int((status == SCORED).sum()),
         "defaulted": int((status == IN_DEFAULT).sum()),
         "rejected": int((~status.isin([SCORED, IN_DEFAULT])).sum()),
+        # scored customers given no reason (reason_1 empty): no material adverse factor
+        **no_adverse_factor(book[status == SCORED]),
         **{k: round(v, 2) for k, v in book_totals(book).items()},
         "alerts": {s: int((alerts["severity"] == s).sum()) for s in ("high", "medium", "low")},
     }

@@ -46,8 +46,8 @@ SCORES_SCHEMA: dict[str, str] = {
     "prepayment_pct": "share of each order to be paid in advance, percent",
     "actions": "what to do, most severe first, in score.language",
     "action_codes": "the same actions as stable codes, '; '-separated",
-    "reason_k_code": "k-th strongest risk-raising reason: code",
-    "reason_k": "k-th reason: a sentence with the customer's value and its sector's median",
+    "reason_k_code": "k-th strongest material adverse factor: code (reason_1 empty: none)",
+    "reason_k": "k-th reason: an adverse fact, the customer's value against its sector's median",
     "adverse_action_reasons": "where recommended_limit < current_limit: the reasons to give",
     "model_version": "registered model version that scored the row",
 }

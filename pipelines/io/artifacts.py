@@ -12,9 +12,14 @@ from models.calibration import PDCalibrator
 from models.master_scale import MasterScale
 from models.pd_model import PDModel
 from models.policy import CreditPolicy
-from pipelines.io.files import StageError, read_json
+from models.reasons import MIN_REASON_LOGODDS
+from pipelines.io.files import StageError, read_json, read_parquet
 from pipelines.io.paths import Paths
+from pipelines.io.windows import window_rows
 from pipelines.runtime.config import load_yaml_model
+
+# the split's labelled windows: a reason sentence's population reference is taken over them
+REFERENCE_WINDOWS = ("train", "calibration", "test")
 
 
 def load_master_scale(path: Path) -> MasterScale:
@@ -37,11 +42,27 @@ def load_booster(path: Path) -> lgb.Booster:
     return lgb.Booster(model_file=str(path))
 
 
-def load_pd_model(paths: Paths, n_reasons: int = 3) -> PDModel:
-    """Assemble the calibrated PD model from the DVC-tracked artifacts."""
+def load_pd_model(
+    paths: Paths, n_reasons: int = 3, min_reason_logodds: float = MIN_REASON_LOGODDS
+) -> PDModel:
+    """Assemble the calibrated PD model from the DVC-tracked artifacts.
+
+    Its population reference (what a reason sentence without a sector median is judged
+    against, ``PDModel.fit_reference``) is each feature's median over the labelled rows of the
+    split (:data:`REFERENCE_WINDOWS`): the book the model was built and judged on.
+    """
     calibrator = PDCalibrator.from_dict(read_json(paths.calibrator))
     scale = load_master_scale(paths.master_scale)
-    return PDModel(load_booster(paths.booster), calibrator, scale, n_reasons=n_reasons)
+    booster = load_booster(paths.booster)
+    model = PDModel(booster, calibrator, scale, n_reasons, min_reason_logodds)
+    split = read_parquet(paths.split)
+    windows = [w for w in REFERENCE_WINDOWS if (split["window"] == w).any()]
+    if not windows:
+        raise StageError(f"{paths.split} has no labelled window {list(REFERENCE_WINDOWS)}")
+    try:
+        return model.fit_reference(window_rows(paths, windows))
+    except ValueError as err:  # the snapshots lack a model feature
+        raise StageError(f"{paths.snapshots}: {err}; rerun the pipeline") from None
 
 
 def load_baseline(path: Path) -> BaselinePD:

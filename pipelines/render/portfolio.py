@@ -251,6 +251,9 @@ def page_context(
             portfolio.headline(previous, high_risk_grade) if previous is not None else None
         ),
         "high_risk_grade": high_risk_grade,
+        # scored customers given no reason: nothing in their data raises their risk materially
+        "no_adverse_factor": summary.get("no_adverse_factor"),
+        "no_adverse_factor_share": summary.get("no_adverse_factor_share"),
         "grades": [
             {"grade": g, "label": scale_labels[g], **row.to_dict()}
             for g, row in distribution.iterrows()

@@ -152,11 +152,10 @@ class TrainConfig(_Section):
 class CalibrateConfig(_Section):
     """Calibration method and PD floor."""
 
-    method: Literal["auto", "platt", "beta", "centred_isotonic"] = "auto"
-    criterion: Literal["log_loss", "brier"] = "log_loss"  # what "auto" minimises (cross-validated)
+    method: Literal["auto", "isotonic", "platt"] = "auto"
     cv_folds: int = Field(5, ge=2)
     pd_floor: float = Field(0.0003, ge=0, lt=0.5)
-    min_step_events: int = Field(5, ge=0)  # centred isotonic: defaults and non-defaults per block
+    min_step_events: int = Field(5, ge=0)  # isotonic: defaults and non-defaults per step
 
 
 class BaselineConfig(_Section):
@@ -202,6 +201,9 @@ class ScoreConfig(_Section):
     """Batch scoring, month-over-month monitoring and the scored CSV."""
 
     n_reasons: int = Field(3, ge=1, le=10)
+    # a reason must raise the log-odds by more than this; stored with the registered model
+    # (the default is models.reasons.MIN_REASON_LOGODDS: config imports no library code)
+    min_reason_logodds: float = Field(0.1, ge=0, le=2)
     as_of_date: str | None = None  # month end to score; default: the latest snapshot date
     language: Literal["en", "zh"] = "en"  # reason sentences, actions, alert messages
     backfill_months: int = Field(5, ge=0, le=36)  # months re-scored into an empty history

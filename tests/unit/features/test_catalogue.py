@@ -173,3 +173,13 @@ def test_module_constants_name_catalogue_features():
     assert set(peers.PEER_FEATURES.values()) == set(feature_names(["peers"]))
     late = {f"n_late_{k}_12m" for k in late_payment.LATE_THRESHOLDS}
     assert late <= set(feature_names(["late_payment"]))
+
+
+def test_a_missing_value_stands_for_a_value_only_where_absence_has_one():
+    # "never happened": infinitely long ago; anything else missing is a gap in the data
+    stands = {n: s.missing_value for n, s in FEATURES.items() if s.missing_value is not None}
+    assert stands == {
+        "days_since_last_payment": math.inf,  # no payment ever received: adverse
+        "months_since_legal_dispute": math.inf,  # no legal dispute on record: favourable
+        "months_since_ownership_change": math.inf,
+    }

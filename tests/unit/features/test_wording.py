@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from features import wording
-from features.catalogue import FEATURES, FeatureSpec
+from features.catalogue import FEATURES, FeatureSpec, spec_for
 
 
 @pytest.mark.parametrize(
@@ -142,3 +142,57 @@ def test_the_catalogue_entry_words_itself_through_this_module():
 )
 def test_quantity_is_formatted_like_the_value_with_its_unit(name, value, language, quantity):
     assert wording.quantity(FEATURES[name], value, language) == quantity
+
+
+@pytest.mark.parametrize(
+    ("name", "signed"),
+    [
+        ("days_late_trend_3m", True),  # {trend}: "up" / "down"
+        ("days_late_vs_sector", True),  # {trend:later|earlier}
+        ("debt_ratio_vs_sector", True),  # {value:+.2f}
+        ("industry_index_z", True),  # {value:+.1f}
+        ("days_late_wavg_12m", False),
+        ("limit_utilisation", False),
+    ],
+)
+def test_states_sign_tells_a_change_or_difference(name, signed):
+    assert wording.states_sign(FEATURES[name]) is signed
+
+
+@pytest.mark.parametrize(
+    ("name", "quotes"),
+    [("limit_utilisation", True), ("debt_ratio", True), ("annual_revenue", True),
+     ("industry_index", False), ("legal_disputes_12m", False), ("days_late_vs_sector", False)],
+)  # fmt: skip
+def test_quotes_median_follows_the_peer_families(name, quotes):
+    spec = FEATURES[name]
+    assert wording.quotes_median(spec) is quotes
+    clause = ", sector median" in spec.sentence(1.0, "en", 2.0)
+    assert clause is quotes
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "shown"),
+    [
+        ("limit_utilisation", 0.652, 0.65),  # {value:.0%}
+        ("days_late_wavg_12m", 12.4, 12.0),  # {value:.0f}
+        ("debt_ratio", 0.8549, 0.85),  # {value:.2f}
+        ("industry_index_chg_3m", -0.1234, -0.123),  # {value:.1%}
+        ("annual_revenue", 1234.5, 1234.0),  # {value:,.0f}
+    ],
+)
+def test_as_shown_rounds_as_the_sentence_shows(name, value, shown):
+    spec = FEATURES[name]
+    np.testing.assert_allclose(wording.as_shown(spec, np.array([value, np.nan])), [shown, np.nan])
+
+
+def test_as_shown_keeps_a_value_without_fixed_decimals():
+    spec = spec_for("attr_score")  # {value:.4g}
+    np.testing.assert_array_equal(wording.as_shown(spec, np.array([1.23456])), [1.23456])
+
+
+@pytest.mark.parametrize("spec", list(FEATURES.values()), ids=lambda s: s.name)
+def test_every_language_words_the_sign_where_english_does(spec):
+    # states_sign reads the English template: the translations must make the same claim
+    zh = FeatureSpec(**{**spec.__dict__, "template": spec.template_zh})
+    assert wording.states_sign(zh) is wording.states_sign(spec)

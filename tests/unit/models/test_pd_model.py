@@ -1,10 +1,14 @@
+import copy
+import pickle
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from features.catalogue import FEATURES as CATALOGUE
 from features.catalogue import monotone_constraints
-from models.reasons import reason_columns, render_reasons
+from models.pd_model import PDModel
+from models.reasons import MIN_REASON_LOGODDS, reason_columns, render_reasons
 
 # directions +1, -1, +1, -1, 0
 NAMES = [
@@ -23,7 +27,8 @@ def model_and_rows(tiny_pd_model):
 
 @pytest.fixture(scope="module")
 def model(model_and_rows):
-    return model_and_rows[0]
+    model, X = model_and_rows
+    return model.fit_reference(X)  # as load_pd_model does, over the training rows
 
 
 @pytest.fixture(scope="module")
@@ -68,21 +73,72 @@ def test_median_columns_word_the_sector_median(model, rows, language):
     assert model.median_columns == [f"median__{n}" for n in NAMES]
     medians = pd.DataFrame({n: rows[n].median() for n in NAMES}, index=rows.index)
     given = rows.assign(**medians.add_prefix("median__"))
-    plain, got = model.predict(rows, language=language), model.predict(given, language=language)
+    got = model.predict(given, language=language)
     sentences = ["reason_1", "reason_2", "reason_3"]
-    pd.testing.assert_frame_equal(got.drop(columns=sentences), plain.drop(columns=sentences))
-    pd.testing.assert_frame_equal(got[sentences], render_reasons(plain, rows, medians, language))
+    pd.testing.assert_frame_equal(got[sentences], render_reasons(got, rows, medians, language))
     clause = ", sector median" if language == "en" else "，行业中位数"
     assert got["reason_1"].str.contains(clause).any()
+    # a speaker whose sentence quotes the median is worse than it, in its risk direction
+    for k in (1, 2, 3):
+        spoken = got[f"reason_{k}_feature"]
+        for name in set(spoken) - {"", "payment_terms_days"}:  # no direction: nothing to judge
+            at = spoken == name
+            gap = (rows.loc[at, name] - medians.loc[at, name]) * CATALOGUE[name].direction
+            assert (gap > 0).all(), name
 
 
 def test_a_missing_median_column_leaves_its_clause_out(model, rows):
     given = rows.assign(median__debt_ratio=0.5)
-    expected = render_reasons(
-        model.predict(rows), rows, given[["median__debt_ratio"]].set_axis(["debt_ratio"], axis=1)
-    )
     got = model.predict(given)
+    expected = render_reasons(
+        got, rows, given[["median__debt_ratio"]].set_axis(["debt_ratio"], axis=1)
+    )
     pd.testing.assert_frame_equal(got[expected.columns], expected)
+    for k in (1, 2, 3):  # only the debt ratio has a median to quote
+        quoted = got[f"reason_{k}"].str.contains("sector median")
+        assert (got.loc[quoted, f"reason_{k}_feature"] == "debt_ratio").all()
+
+
+def test_fit_reference_stores_each_features_median(model_and_rows):
+    model, X = model_and_rows
+    fitted = copy.deepcopy(model).fit_reference(X.assign(other=1.0))
+    assert fitted.reference_ == {n: float(X[n].median()) for n in NAMES}
+    with pytest.raises(ValueError, match="input lacks model feature columns"):
+        copy.deepcopy(model).fit_reference(X.drop(columns="debt_ratio"))
+
+
+def test_without_a_reference_only_a_stated_comparison_can_speak(model, rows):
+    # no sector median, no change, no population reference: nothing to judge a value by
+    bare = copy.deepcopy(model)
+    bare.reference_ = None
+    got = bare.predict(rows)
+    assert set(got[["reason_1_feature", "reason_2_feature"]].stack()) <= {"", "payment_terms_days"}
+
+
+def test_the_minimum_is_the_models_and_survives_pickling(model, rows):
+    strict = pickle.loads(pickle.dumps(copy.deepcopy(model)))
+    assert strict.reference_ == model.reference_
+    assert strict.min_reason_logodds == MIN_REASON_LOGODDS
+    strict.min_reason_logodds = 100.0  # no contribution is that large: no reason for anyone
+    got = strict.predict(rows)
+    assert (got[reason_columns(3)] == "").all().all()
+    pd.testing.assert_frame_equal(
+        got[["pd_12m", "grade"]], model.predict(rows)[["pd_12m", "grade"]]
+    )
+
+
+def test_a_model_pickled_before_the_minimum_gets_the_defaults(model):
+    state = model.__getstate__()
+    del state["min_reason_logodds"], state["reference_"]
+    old = PDModel.__new__(PDModel)
+    old.__setstate__(state)
+    assert old.min_reason_logodds == MIN_REASON_LOGODDS and old.reference_ is None
+
+
+@pytest.mark.parametrize("minimum", [-0.01, float("nan")])
+def test_a_bad_minimum_is_refused(model, minimum):
+    with pytest.raises(ValueError, match="min_reason_logodds"):
+        PDModel(model.booster, model.calibrator, model.scale, 3, minimum)
 
 
 def test_a_non_numeric_median_is_an_error(model, rows):
@@ -161,3 +217,18 @@ def test_the_monotone_check_can_fail(tiny_pd_model, rows):
 def test_days_late_raises_the_pd(model, rows):
     scores = sweep(model, rows, "days_late_wavg_12m")
     assert (scores[:, -1] > scores[:, 0]).all()
+
+
+def test_scaled_contributions_add_up_to_the_pds_log_odds(model, rows):
+    contrib = model.contributions(rows[NAMES])
+    raw, base = contrib.sum(axis=1), contrib[0, -1]
+    scale = model.pd_logodds_scale(raw, base)
+    assert (scale > 0).all()
+    logit = lambda p: np.log(p / (1 - p))  # noqa: E731
+    pd_12m, pd_base = model.predict_pd(rows), model.calibrator.predict(np.array([base]))
+    scaled = contrib[:, :-1].sum(axis=1) * scale
+    np.testing.assert_allclose(scaled, logit(pd_12m) - logit(pd_base), atol=1e-9)
+    # a row at the average customer's raw score takes the calibrator's slope there
+    at_base = model.pd_logodds_scale(np.array([base]), base)[0]
+    np.testing.assert_allclose(at_base, model.pd_logodds_scale(np.array([base + 1e-3]), base)[0],
+                               rtol=1e-2)  # fmt: skip

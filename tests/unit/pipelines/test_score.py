@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from features.peers import sector_medians
 from pipelines import score
 from pipelines.book import history, rows
 from pipelines.book import month as scoring
@@ -45,7 +46,9 @@ def test_scores_match_the_pd_model(staged, read_scored):
     paths, model = staged["paths"], staged["model"]
     scores = read_scored("scores")
     latest = pd.read_parquet(paths.snapshots).query("as_of_date == @AS_OF")
-    expected = model.predict(latest[FEATURES].astype(float)).assign(
+    # with the sector medians, as the score stage sends them: a reason is judged against them
+    medians = sector_medians(latest, FEATURES).add_prefix("median__")
+    expected = model.predict(pd.concat([latest[FEATURES].astype(float), medians], axis=1)).assign(
         customer_id=latest["customer_id"].to_numpy()
     )
     merged = scores.merge(expected, on="customer_id", suffixes=("", "_expected"))
@@ -66,7 +69,9 @@ def test_the_policy_columns(staged, read_scored):
     # small accounts (annual purchases below 50,000) get at most 30 days: C3 buys nothing
     assert scores.loc["C3", "recommended_terms_days"] <= 30
     reduced = scores["action_codes"].str.contains("reduce_limit")
-    assert (scores.loc[reduced, "adverse_action_reasons"] != "").all()
+    adverse = scores["reason_1_code"].fillna("") != ""  # else no adverse factor to give
+    assert (scores.loc[reduced & adverse, "adverse_action_reasons"] != "").all()
+    assert (scores.loc[~adverse, "adverse_action_reasons"] == "").all()
     assert (scores.loc[~reduced, "adverse_action_reasons"] == "").all()
     assert (scores["recommended_limit"][reduced] < scores["current_limit"][reduced]).all()
 
