@@ -152,10 +152,11 @@ class TrainConfig(_Section):
 class CalibrateConfig(_Section):
     """Calibration method and PD floor."""
 
-    method: Literal["auto", "isotonic", "platt"] = "auto"
+    method: Literal["auto", "platt", "beta", "centred_isotonic"] = "auto"
+    criterion: Literal["log_loss", "brier"] = "log_loss"  # what "auto" minimises (cross-validated)
     cv_folds: int = Field(5, ge=2)
     pd_floor: float = Field(0.0003, ge=0, lt=0.5)
-    min_step_events: int = Field(5, ge=0)  # isotonic: defaults and non-defaults per step
+    min_step_events: int = Field(5, ge=0)  # centred isotonic: defaults and non-defaults per block
 
 
 class BaselineConfig(_Section):
