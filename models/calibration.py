@@ -12,6 +12,10 @@ window's scores along a logistic curve, never from a plateau:
   blocks (pooled to hold ``min_step_events`` of each outcome) become knots at each block's mean
   score with the block's default rate; the PD is interpolated linearly in log-odds between
   knots, and beyond the outer knots continues at the Platt slope of the whole window.
+
+A calibrator of the retired ``isotonic`` method (a step function) is never fitted, but one
+read back (an older registered champion, a ``to_dict`` state) predicts as it was fitted, so that
+it keeps scoring until a new version replaces it.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
 METHODS = ("platt", "beta", "centred_isotonic")
+RETIRED = ("isotonic",)  # read back and applied as fitted, never fitted
 CRITERIA = ("log_loss", "brier")
 RATE_BOUND = 1e-6  # knot rates are kept inside [RATE_BOUND, 1 - RATE_BOUND]: finite log-odds
 
@@ -77,11 +82,17 @@ class PDCalibrator(BaseEstimator):
 
     def predict(self, scores: np.ndarray) -> np.ndarray:
         """Return calibrated probabilities for raw ``scores``."""
-        return np.clip(expit(self.log_odds(scores)), self.pd_floor, 1.0 - self.pd_floor)
+        if self.method == "isotonic":
+            pd_values = np.interp(np.asarray(scores, dtype=float), self.x_, self.y_)
+        else:
+            pd_values = expit(self.log_odds(scores))
+        return np.clip(pd_values, self.pd_floor, 1.0 - self.pd_floor)
 
     def log_odds(self, scores: np.ndarray) -> np.ndarray:
         """Return the calibrated log-odds of raw ``scores`` (before the floor)."""
         s = np.asarray(scores, dtype=float)
+        if self.method == "isotonic":
+            return logit(np.interp(s, self.x_, self.y_))
         if self.method == "beta":
             return self.c_ - self.a_ * np.logaddexp(0, -s) + self.b_ * np.logaddexp(0, s)
         if self.method == "centred_isotonic":
@@ -97,9 +108,10 @@ class PDCalibrator(BaseEstimator):
             "method": self.method,
             "pd_floor": self.pd_floor,
             "min_step_events": self.min_step_events,
-            "coef": self.coef_,
-            "intercept": self.intercept_,
         }
+        if self.method == "isotonic":
+            return state | {"x": self.x_.tolist(), "y": self.y_.tolist()}
+        state |= {"coef": self.coef_, "intercept": self.intercept_}
         if self.method == "beta":
             return state | {"a": self.a_, "b": self.b_, "c": self.c_}
         if self.method == "centred_isotonic":
@@ -114,16 +126,14 @@ class PDCalibrator(BaseEstimator):
             pd_floor=float(state.get("pd_floor", 0.0)),
             min_step_events=int(state.get("min_step_events", 0)),
         )
-        if cal.method not in METHODS:
-            raise ValueError(
-                f"calibrator method must be one of {METHODS}, got {cal.method!r}: "
-                "re-run the calibrate stage"
-            )
-        cal.coef_, cal.intercept_ = float(state["coef"]), float(state["intercept"])
+        if cal.method not in (*METHODS, *RETIRED):
+            raise ValueError(f"calibrator method must be one of {METHODS}, got {cal.method!r}")
+        if cal.method in ("isotonic", "centred_isotonic"):
+            cal.x_, cal.y_ = np.asarray(state["x"], float), np.asarray(state["y"], float)
+        if cal.method != "isotonic":
+            cal.coef_, cal.intercept_ = float(state["coef"]), float(state["intercept"])
         if cal.method == "beta":
             cal.a_, cal.b_, cal.c_ = (float(state[k]) for k in "abc")
-        elif cal.method == "centred_isotonic":
-            cal.x_, cal.y_ = np.asarray(state["x"], float), np.asarray(state["y"], float)
         return cal
 
 

@@ -170,9 +170,21 @@ def test_round_trip_through_json_gives_identical_predictions(method):
     assert again.to_dict() == cal.to_dict()
 
 
-def test_a_retired_method_in_a_state_is_an_error():
-    with pytest.raises(ValueError, match="re-run the calibrate stage"):
-        PDCalibrator.from_dict({"method": "isotonic", "x": [0.0], "y": [0.5]})
+def test_a_retired_step_calibrator_read_back_predicts_as_fitted():
+    # the state a step-function isotonic calibrator wrote: thresholds and their values
+    state = {"method": "isotonic", "pd_floor": 0.01, "min_step_events": 0,
+             "x": [0.0, 1.0, 2.0, 3.0], "y": [1e-6, 1e-6, 1 - 1e-6, 1 - 1e-6]}  # fmt: skip
+    cal = PDCalibrator.from_dict(state)
+    got = cal.predict([-5.0, 0.0, 1.5, 1.75, 10.0])
+    np.testing.assert_allclose(got, [0.01, 0.01, 0.5, 0.75, 0.99], atol=1e-6)
+    assert cal.to_dict() == state
+    with pytest.raises(ValueError, match="method must be one of"):
+        PDCalibrator("isotonic").fit(SCORES, Y)  # never fitted again
+
+
+def test_an_unknown_method_in_a_state_is_an_error():
+    with pytest.raises(ValueError, match="method must be one of.*got 'spline'"):
+        PDCalibrator.from_dict({"method": "spline", "coef": 1.0, "intercept": 0.0})
 
 
 @pytest.mark.parametrize("method", ["logit", "", "Platt", "isotonic"])
