@@ -7,6 +7,11 @@ A *book* is one row per customer of the customer book at a month end: ``status``
 previous one; a rule on a state (high-risk grade, limit breach, late three quarters running)
 fires when the state is entered, so a customer is not alerted again every month it stays there,
 and fires for a customer that has no previous record.
+
+With hysteresis (``AlertRules.hysteresis``, on by default) the grade rules follow the *settled*
+grade (``models.hysteresis``), which moves when the PD crosses a boundary by a margin or stays
+beyond it two months, so a customer on a boundary is not alerted every time it flips; and a PD
+increase must also hold against the PD of two months ago (a PD back where it was is no news).
 """
 
 from __future__ import annotations
@@ -16,6 +21,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
+
+from models.hysteresis import settle_grades
+from models.master_scale import MasterScale
 
 Severity = Literal["high", "medium", "low"]
 SEVERITIES: tuple[str, ...] = ("high", "medium", "low")  # most severe first
@@ -61,6 +69,14 @@ class NewOverdueRule(_Rule):
     min_amount: float = Field(5000.0, ge=0)
 
 
+class Hysteresis(BaseModel):
+    """Grade rules follow the settled grade: PD ``margin`` beyond a boundary, or two months."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    margin: float = Field(0.25, ge=0)
+
+
 class AlertRules(BaseModel):
     """The alert rules of the credit policy; a rule set to ``null`` is off."""
 
@@ -74,28 +90,75 @@ class AlertRules(BaseModel):
     new_overdue: NewOverdueRule | None = NewOverdueRule(severity="medium")
     defaulted: _Rule | None = _Rule(severity="high")
     events: dict[str, Severity] = {"legal_dispute": "high", "ownership_change": "medium"}
+    hysteresis: Hysteresis | None = Hysteresis()
 
 
-def compare_books(current: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
+def compare_books(
+    current: pd.DataFrame,
+    previous: pd.DataFrame | None,
+    scale: MasterScale | None = None,
+    hysteresis: Hysteresis | None = None,
+) -> pd.DataFrame:
     """Return ``current`` with the previous grade and PD and their changes (worse: positive).
 
-    Adds ``previous_grade``, ``grade_change``, ``previous_pd_12m`` and ``pd_change``; missing
-    where the customer was not scored in ``previous`` (or there is none).
+    Adds ``previous_grade``, ``grade_change``, ``previous_pd_12m`` and ``pd_change``;
+    ``earlier_pd_12m`` (the PD of the book before ``previous``, where ``previous`` carries it);
+    ``previous_settled_grade`` (``previous``'s settled grade, else its grade) and
+    ``settled_grade`` (:func:`models.hysteresis.settle_grades` with ``scale`` and
+    ``hysteresis``; the model grade without either). Missing where the customer was not scored
+    in ``previous`` (or there is none).
     """
     _require(current, ["customer_id", "status", "grade", "pd_12m"], "current book")
     prev = _scored(previous).set_index("customer_id") if previous is not None else None
+    prev = prev if prev is not None and not prev.empty else None
     out = current.copy()
-    if prev is None or prev.empty:
-        out["previous_grade"] = pd.array([pd.NA] * len(out), dtype="Int64")
-        out["previous_pd_12m"] = np.nan
-    else:
-        out["previous_grade"] = out["customer_id"].map(prev["grade"]).astype("Int64")
-        out["previous_pd_12m"] = out["customer_id"].map(prev["pd_12m"]).astype(float)
     scored = out["status"] == SCORED
-    out["previous_grade"] = out["previous_grade"].where(scored, pd.NA)
+    out["previous_grade"] = _before(out, prev, "grade").astype("Int64").where(scored, pd.NA)
+    out["previous_pd_12m"] = _before(out, prev, "pd_12m")
     out["grade_change"] = out["grade"].astype("Int64") - out["previous_grade"]
     out["pd_change"] = out["pd_12m"] - out["previous_pd_12m"]
+    out["earlier_pd_12m"] = _before(out, prev, "previous_pd_12m").where(scored)
+    settled = _before(out, prev, "settled_grade").fillna(_before(out, prev, "grade"))
+    out["previous_settled_grade"] = settled.astype("Int64").where(scored, pd.NA)
+    out["settled_grade"] = out["grade"].astype("Int64")
+    if scale is not None and hysteresis is not None and scored.any():
+        rows = out[scored]
+        out.loc[scored, "settled_grade"] = settle_grades(
+            rows["pd_12m"].to_numpy(float),
+            rows["grade"].to_numpy(float),
+            rows["previous_grade"].to_numpy(float, na_value=np.nan),
+            rows["previous_settled_grade"].to_numpy(float, na_value=np.nan),
+            scale,
+            hysteresis.margin,
+        )
     return out
+
+
+def grade_rule_hits(book: pd.DataFrame, rules: AlertRules, high_risk_grade: int) -> pd.DataFrame:
+    """Which customers of a compared book the PD and grade rules hit (the rules that are on).
+
+    Args:
+        book: Scored rows compared by :func:`compare_books`.
+        rules: The alert rules: ``downgrade`` and ``enter_high_risk`` on the settled grade,
+            ``pd_increase`` on the PD (with hysteresis: also against ``earlier_pd_12m``).
+        high_risk_grade: The first grade of the high-risk grades.
+
+    Returns:
+        Boolean frame aligned to ``book``, one column per rule code that is on.
+    """
+    was, now = book["previous_settled_grade"], book["settled_grade"].astype("Int64")
+    hits: dict[str, pd.Series] = {}
+    if rules.downgrade is not None:
+        hits["DOWNGRADE"] = (now - was >= rules.downgrade.notches).fillna(False)
+    if rules.enter_high_risk is not None:
+        hits["ENTER_HIGH_RISK"] = (now >= high_risk_grade) & ~(was >= high_risk_grade).fillna(False)
+    if rules.pd_increase is not None:
+        points = rules.pd_increase.points
+        up = book["pd_change"] >= points
+        if rules.hysteresis is not None:  # not a rise back to where it was two months ago
+            up &= ~(book["pd_12m"] - book["earlier_pd_12m"] < points)
+        hits["PD_INCREASE"] = up
+    return pd.DataFrame(hits, index=book.index).fillna(False).astype(bool)
 
 
 def events_between(
@@ -135,7 +198,8 @@ def find_alerts(
     """
     if language not in _TEXT:
         raise ValueError(f"unknown language {language!r}; known: {list(_TEXT)}")
-    needed = ["previous_grade", "exposure", "current_limit", "newly_overdue_amount"]
+    needed = ["previous_grade", "settled_grade", "previous_settled_grade", "earlier_pd_12m"]
+    needed += ["exposure", "current_limit", "newly_overdue_amount"]
     _require(current, [*needed, "late_45_quarters"], "current book")
     prev = _scored(previous).set_index("customer_id") if previous is not None else None
     scored = current[current["status"] == SCORED]
@@ -166,18 +230,17 @@ def worst_severity(alerts: pd.DataFrame) -> pd.Series:
 def _grade_alerts(
     scored: pd.DataFrame, rules: AlertRules, high_risk_grade: int, language: str
 ) -> list[pd.DataFrame]:
-    was, now = scored["previous_grade"], scored["grade"].astype("Int64")
-    out = []
-    if rules.downgrade is not None:
-        hit = (now - was >= rules.downgrade.notches).fillna(False).astype(bool)
-        out.append(_alerts(scored[hit], rules.downgrade, "DOWNGRADE", language))
-    if rules.enter_high_risk is not None:
-        hit = ((now >= high_risk_grade) & ~(was >= high_risk_grade).fillna(False)).astype(bool)
-        out.append(_alerts(scored[hit], rules.enter_high_risk, "ENTER_HIGH_RISK", language))
-    if rules.pd_increase is not None:
-        hit = (scored["pd_change"] >= rules.pd_increase.points).to_numpy()
-        out.append(_alerts(scored[hit], rules.pd_increase, "PD_INCREASE", language))
-    return out
+    hits = grade_rule_hits(scored, rules, high_risk_grade)
+    # the grade rules word the move from the grade the customer had settled in
+    was = scored["previous_settled_grade"]
+    moved = scored.assign(previous_grade=was, grade_change=scored["grade"].astype("Int64") - was)
+    chosen = {"DOWNGRADE": rules.downgrade, "ENTER_HIGH_RISK": rules.enter_high_risk}
+    chosen["PD_INCREASE"] = rules.pd_increase
+    return [
+        _alerts((scored if code == "PD_INCREASE" else moved)[hits[code]], rule, code, language)
+        for code, rule in chosen.items()
+        if rule is not None
+    ]
 
 
 def _account_alerts(

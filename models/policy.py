@@ -8,7 +8,9 @@ and :func:`apply_policy` applies it to a scored book:
   shortening, by ``shortened_terms_days``;
 * credit limit: monthly purchases (invoicing of the last 12 months, per month of relationship)
   times the recommended terms in months plus a buffer, at most a share of annual revenue,
-  scaled by the grade's factor (lower as the PD rises) and rounded down;
+  scaled by the grade's factor (lower as the PD rises) and rounded down; with a ``limit_grade``
+  (the score stage passes the better of this month's and last month's grade) the grade's
+  factor and terms are that grade's, so that a worse grade cuts the limit only once it holds;
 * prepayment: the grade's share, or the long-terms share for risky grades on long terms;
 * actions: the grade's, those for the most severe alert (deterioration), and those the
   numbers imply (shorter terms, a limit lower by more than ``limit.reduce_tolerance``,
@@ -176,6 +178,7 @@ def apply_policy(
     policy: CreditPolicy,
     severity: pd.Series | None = None,
     language: str = "en",
+    limit_grade: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Return the policy columns (:data:`POLICY_COLUMNS`) for each row of a scored ``book``.
 
@@ -186,6 +189,8 @@ def apply_policy(
         policy: The credit policy; it must cover every grade of ``book``.
         severity: Each customer's most severe alert, aligned to ``book`` (missing: none).
         language: Language of ``actions`` (``action_codes`` are the stable codes).
+        limit_grade: The grade whose limit factor and terms set the recommended limit (and so
+            ``reduce_limit``), aligned to ``book`` (missing: the book's grade).
 
     Returns:
         Frame aligned to ``book``.
@@ -194,14 +199,19 @@ def apply_policy(
     if missing:
         raise KeyError(f"book lacks columns {missing}")
     table = policy.grade_table()
-    unknown = sorted(set(book["grade"].dropna().astype(int)) - set(table.index))
+    named = book["grade"] if limit_grade is None else pd.concat([book["grade"], limit_grade])
+    unknown = sorted(set(named.dropna().astype(int)) - set(table.index))
     if unknown:
         raise ValueError(f"grades {unknown} are not in the policy (grades 1..{len(table)})")
     severity = pd.Series(pd.NA, index=book.index) if severity is None else severity
     rules = table.loc[book["grade"].astype(int)].set_index(book.index)
     extra = severity.map(lambda s: policy.deterioration.get(s, ()) if isinstance(s, str) else ())
     terms = recommended_terms(book, rules, policy, extra)
-    limit = recommended_limit(book, rules, policy, terms)
+    held = book["grade"] if limit_grade is None else limit_grade.fillna(book["grade"])
+    held_rules = table.loc[held.astype(int)].set_index(book.index)
+    limit = recommended_limit(
+        book, held_rules, policy, recommended_terms(book, held_rules, policy, extra)
+    )
     risky = (book["grade"] >= policy.long_terms.from_grade) & (terms > policy.long_terms.above_days)
     prepay = np.maximum(
         rules["prepayment_pct"], np.where(risky, policy.long_terms.prepayment_pct, 0)
@@ -225,6 +235,14 @@ def apply_policy(
         },
         index=book.index,
     )
+
+
+def held_grade(grade: pd.Series, previous_grade: pd.Series) -> pd.Series:
+    """The grade a limit follows: the better of this month's and last month's (missing: none).
+
+    A worse grade cuts the limit once it has held two months, not on a one-month step.
+    """
+    return pd.concat([grade, previous_grade], axis=1).astype(float).min(axis=1)
 
 
 def apply_recovery(book: pd.DataFrame, policy: CreditPolicy, language: str = "en") -> pd.DataFrame:

@@ -12,10 +12,15 @@ Inputs:
     data/models/booster.txt, data/models/calibrator.json, configs/master_scale.yaml: the model.
     data/models/baseline.json: the baseline scorecard and its calibrator.
     data/raw/truth.parquet: only where it exists (synthetic data): the true PDs.
+    configs/policy.yaml, data/raw/customers.parquet, data/validated/invoices.parquet: the alert
+        rules and the credit limit replayed month by month on the test window.
 Outputs:
     data/reports/metrics.json: DVC metrics: ``test`` and ``calibration`` (the model),
         ``baseline``, ``comparison``, ``backtest``, ``stability``, ``grades``, and the model's
-        ``distinct_pds`` and ``grade_usage`` on the test window and its latest month.
+        ``distinct_pds`` and ``grade_usage`` on the test window and its latest month, and
+        ``monitoring``: month over month on the test window, the model's grade changes against
+        the true PDs', the PD and grade alerts with their precision, the share told to reduce
+        the limit (``pipelines.book.replay``).
     data/reports/plots/*.csv: DVC plots: ROC, PR, calibration, lift, grades (with the
         back-test), the baseline's ROC and calibration, and the feature PSI table.
     data/reports/figures/{roc,calibration,grades}.png: pictures of the same.
@@ -34,7 +39,8 @@ from models import backtest, metrics
 from models.master_scale import MasterScale, grade_usage
 from models.pd_model import PDModel
 from models.stability import feature_stability, population_stability, stability_band
-from pipelines.io.artifacts import load_baseline, load_pd_model
+from pipelines.book.replay import account_tables, monitoring_figures
+from pipelines.io.artifacts import load_baseline, load_pd_model, load_policy
 from pipelines.io.files import StageError, run_stage, write_bytes, write_csv, write_json
 from pipelines.io.paths import Paths
 from pipelines.io.windows import window_rows
@@ -232,6 +238,8 @@ def run(cfg: Config, paths: Paths) -> dict:
     except ValueError as err:  # the features table does not match the trained models
         raise StageError(f"{paths.snapshots}: {err}") from err
     report, tables = build_report(rows, model, cfg)
+    test, policy = rows[rows["window"] == "test"], load_policy(paths.policy)
+    report["monitoring"] = monitoring_figures(test, model.scale, policy, *account_tables(paths))
     write_json(report, paths.metrics)
     for name, table in tables.items():
         write_csv(table, paths.plot(name))

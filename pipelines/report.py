@@ -89,7 +89,33 @@ def model_summary(paths: Paths, version: int, alias: str) -> dict:
         "grades": [
             {"grade": int(g), **v} for g, v in sorted(grades.items(), key=lambda i: int(i[0]))
         ],
+        "monitoring": monitoring_summary(metrics.get("monitoring")),
     }
+
+
+def monitoring_summary(found: object) -> dict:
+    """The evaluation's month-over-month figures (``monitoring``), one table row per month.
+
+    Empty where the metrics have none (an evaluation from before they were added).
+    """
+    if not isinstance(found, dict) or not isinstance(found.get("alerts"), dict):
+        return {}
+    alerts, plain = found["alerts"], found.get("alerts_without_hysteresis", {})
+    limits = found.get("limits", {})
+    months = [
+        {
+            "as_of_date": date,
+            **row,
+            "alerts_without_hysteresis": plain.get("by_month", {}).get(date, {}).get("alerts"),
+            **{
+                f"reduce_{name}": limits[name]["by_month"].get(date, {})
+                for name in ("shipped", "on_month_grade", "truth")
+                if isinstance(limits.get(name), dict)
+            },
+        }
+        for date, row in alerts.get("by_month", {}).items()
+    ]
+    return {**found, "months": months}
 
 
 def _optional_json(path: Path) -> dict:

@@ -15,10 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from models.exposure import POSITION_COLUMNS, account_positions, months_before
+from models.exposure import months_before
+from models.master_scale import MasterScale
 from models.monitoring import (
     IN_DEFAULT,
     SCORED,
@@ -27,14 +27,14 @@ from models.monitoring import (
     find_alerts,
     worst_severity,
 )
-from models.policy import CreditPolicy, apply_policy, apply_recovery
+from models.policy import CreditPolicy, apply_policy, apply_recovery, held_grade
+from pipelines.book.account import ACCOUNT, positions_at, with_account
 from pipelines.book.history import previous_date, read_book, write_book
 from pipelines.book.rows import explain_unscored, require, rows_at
 from pipelines.checks.rejected import rejected_customers
+from pipelines.io.artifacts import load_master_scale
 from pipelines.io.files import StageError, read_json, read_parquet
 from pipelines.io.paths import Paths
-
-ACCOUNT = {"credit_limit": "current_limit", "payment_terms_days": "current_terms_days"}
 
 log = logging.getLogger("pipelines.score")
 
@@ -51,6 +51,7 @@ class Inputs:
     manifest: Any
     registry: dict  # the scoring model: model_version, model_uri (the score stage sets it)
     paths: Paths
+    scale: MasterScale | None = None  # the grades' scale (alert hysteresis); None: no hysteresis
 
 
 def read_inputs(paths: Paths) -> Inputs:
@@ -73,7 +74,7 @@ def read_inputs(paths: Paths) -> Inputs:
     customers = one_row_per_customer(customers, paths)
     return Inputs(
         snapshots, defaults, customers, invoices, events,
-        read_json(paths.manifest), {}, paths,
+        read_json(paths.manifest), {}, paths, load_master_scale(paths.master_scale),
     )  # fmt: skip
 
 
@@ -135,15 +136,9 @@ def book_at(
     defaulted = unscored.loc[unscored["status"] == IN_DEFAULT, "customer_id"]
     days = policy.alerts.new_overdue.days if policy.alerts.new_overdue else 30
     valued = pd.concat([rows["customer_id"], defaulted])  # the defaulted are in the exposure
-    positions = _positions(inputs.invoices, valued, as_of, since, days)
-    account = inputs.customers.set_index("customer_id")[[*ACCOUNT, "annual_revenue"]]
+    positions = positions_at(inputs.invoices, valued, as_of, since, days)
     ids = rows[["customer_id", "name", "industry", "region"]]
-    scored = pd.concat([ids, result], axis=1)
-    scored = scored.join(positions, on="customer_id").join(
-        account.rename(columns=ACCOUNT), on="customer_id"
-    )
-    scored["relationship_months"] = rows.get("relationship_months", np.nan)
-    scored["late_45_quarters"] = rows.get("consecutive_quarters_late_45", np.nan)
+    scored = with_account(pd.concat([ids, result], axis=1), rows, inputs.customers, positions)
     in_default = unscored.join(positions, on="customer_id")  # only the defaulted are in it
     book = pd.concat([scored.assign(status=SCORED), in_default])
     book["grade"] = book["grade"].astype("Int64")
@@ -157,15 +152,21 @@ def assess(
     previous: pd.DataFrame | None = None,
     new_events: pd.DataFrame | None = None,
     with_alerts: bool = True,
+    scale: MasterScale | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Compare ``book`` with ``previous``, raise alerts, apply the policy (and its recovery).
+
+    With ``scale`` (the model's master scale) the grade alerts have the policy's hysteresis.
+    The limit follows the better of this month's and last month's grade: a worse grade cuts
+    the limit once it has held two months, not on a one-month step.
 
     Returns:
         The book with changes, alert rules, policy columns and adverse-action reasons (scored
         rows), recovery columns and expected loss (in default), and the alerts (empty when
         ``with_alerts`` is false, as for a back-filled month).
     """
-    book = compare_books(book, previous)
+    _check_scale(book, scale)
+    book = compare_books(book, previous, scale, policy.alerts.hysteresis)
     alerts = find_alerts(
         book, previous, new_events, policy.alerts, policy.high_risk_grade, language
     )
@@ -176,7 +177,8 @@ def assess(
     scored, defaulted = book["status"] == SCORED, book["status"] == IN_DEFAULT
     severity = book["customer_id"].map(worst_severity(alerts))
     try:
-        applied = apply_policy(book[scored], policy, severity[scored], language)
+        held = held_grade(book.loc[scored, "grade"], book.loc[scored, "previous_grade"])
+        applied = apply_policy(book[scored], policy, severity[scored], language, held)
     except ValueError as err:
         raise StageError(f"the credit policy does not fit the model: {err}") from None
     recovery = apply_recovery(book[defaulted], policy, language)
@@ -210,7 +212,7 @@ def score_month(
     since = positions_since(before, as_of)
     book = book_at(inputs, score, as_of, since, policy, language)
     events = events_between(inputs.events, since, as_of)
-    book, alerts = assess(book, policy, language, previous, events, with_alerts)
+    book, alerts = assess(book, policy, language, previous, events, with_alerts, inputs.scale)
     source = "run" if with_alerts else "backfill"
     book = book.assign(model_version=version, source=source)
     return book, alerts, before
@@ -236,14 +238,16 @@ def _adverse_reasons(book: pd.DataFrame, language: str) -> pd.Series:
     return texts.where(lower.astype(bool), "")
 
 
-def _positions(
-    invoices: pd.DataFrame | None, ids: pd.Series, as_of: pd.Timestamp, since: pd.Timestamp,
-    days: int,
-) -> pd.DataFrame:  # fmt: skip
-    if invoices is None:
-        index = pd.Index(ids.unique(), name="customer_id")
-        return pd.DataFrame(np.nan, index=index, columns=POSITION_COLUMNS)
-    return account_positions(invoices, ids, as_of, since=since, overdue_days=days)
+def _check_scale(book: pd.DataFrame, scale: MasterScale | None) -> None:
+    scored = book[book["status"] == SCORED]
+    if scale is None or scored.empty:
+        return
+    differ = scale.assign(scored["pd_12m"].to_numpy(float)) != scored["grade"].to_numpy(int)
+    if differ.any():
+        raise StageError(
+            f"the master scale (configs/master_scale.yaml) gives {int(differ.sum())} customers "
+            "another grade than the scoring model does: retrain, or restore the scale"
+        )
 
 
 def _unscored(

@@ -2,12 +2,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from models.master_scale import MasterScale
 from models.monitoring import (
     ALERT_COLUMNS,
     AlertRules,
     compare_books,
     events_between,
     find_alerts,
+    grade_rule_hits,
     worst_severity,
 )
 
@@ -178,3 +180,72 @@ def test_an_unknown_language_is_an_error(language):
 def test_a_missing_column_is_an_error():
     with pytest.raises(KeyError, match="late_45_quarters"):
         find_alerts(current().drop(columns="late_45_quarters"), previous(), None, AlertRules(), 8)
+
+
+SCALE = MasterScale.from_records(
+    [
+        {"grade": g, "label": str(g), "max_pd": b}
+        for g, b in enumerate([0.0025, 0.005, 0.01, 0.02, 0.04, 0.08, 0.15, 0.3, 0.6, 1.0], 1)
+    ]
+)
+
+
+def replay(pds: list[float], rules: AlertRules) -> list[list[str]]:
+    """The alert rules fired each month for one customer whose PD follows ``pds``."""
+    previous, fired_each = None, []
+    for p in pds:
+        grade = int(SCALE.assign(np.array([p]))[0])
+        book = frame([("X", "scored", grade, p, 1000.0, 20000.0, 0.0, 0.0, pd.NaT, None)])
+        book = compare_books(book, previous, SCALE, rules.hysteresis)
+        got = find_alerts(book, previous, None, rules, 8)
+        fired_each.append(sorted(got["rule"]))
+        previous = book
+    return fired_each
+
+
+def test_a_customer_oscillating_around_a_boundary_is_alerted_once():
+    pds = [0.03, 0.20, 0.14, 0.20, 0.14, 0.20]  # grade 5, then 8 / 7 / 8 / 7 / 8
+    with_hysteresis = replay(pds, AlertRules())
+    assert with_hysteresis == [[], ["DOWNGRADE", "ENTER_HIGH_RISK", "PD_INCREASE"], [], [], [], []]
+    without = replay(pds, AlertRules(hysteresis=None))
+    assert without[3] == without[5] == ["ENTER_HIGH_RISK", "PD_INCREASE"]  # every other month
+
+
+def test_a_grade_entered_without_the_margin_alerts_when_it_holds_two_months():
+    got = replay([0.14, 0.16, 0.16, 0.16], AlertRules())
+    assert got == [[], [], ["ENTER_HIGH_RISK"], []]
+    assert replay([0.14, 0.16, 0.14, 0.16], AlertRules()) == [[], [], [], []]
+
+
+def test_the_grade_alerts_word_the_move_from_the_settled_grade():
+    previous = compare_books(
+        frame([("X", "scored", 8, 0.16, 0.0, 1.0, 0.0, 0.0, pd.NaT, None)]), None
+    ).assign(settled_grade=7)  # in grade 8 for one month, settled in 7
+    book = frame([("X", "scored", 8, 0.17, 0.0, 1.0, 0.0, 0.0, pd.NaT, None)])
+    book = compare_books(book, previous, SCALE, AlertRules().hysteresis)
+    assert book[["previous_settled_grade", "settled_grade"]].iloc[0].tolist() == [7, 8]
+    got = find_alerts(book, previous, None, AlertRules(), 8)
+    assert got["message"].tolist() == ["Entered the high-risk grades: grade 8, was 7"]
+
+
+def test_compare_books_carries_the_pd_two_months_back():
+    first = compare_books(previous(), None)
+    second = compare_books(previous().assign(pd_12m=lambda f: f["pd_12m"] + 0.01), first)
+    third = compare_books(current(), second).set_index("customer_id")
+    assert third.loc["A", "earlier_pd_12m"] == pytest.approx(0.015)
+    assert third.loc["A", "previous_pd_12m"] == pytest.approx(0.025)
+    assert pd.isna(third.loc["F", "earlier_pd_12m"])
+
+
+def test_a_pd_increase_back_to_two_months_ago_is_no_news():
+    rules = AlertRules()
+    assert replay([0.12, 0.06, 0.12], rules)[2] == []
+    assert replay([0.12, 0.06, 0.12], AlertRules(hysteresis=None))[2] == ["PD_INCREASE"]
+    assert replay([0.05, 0.06, 0.12], rules)[2] == ["PD_INCREASE"]
+
+
+def test_grade_rule_hits_only_the_rules_that_are_on():
+    rules = AlertRules.model_validate({"downgrade": None})
+    hits = grade_rule_hits(current()[current()["status"] == "scored"], rules, 8)
+    assert list(hits.columns) == ["ENTER_HIGH_RISK", "PD_INCREASE"]
+    assert hits.dtypes.eq(bool).all()

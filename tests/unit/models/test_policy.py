@@ -6,7 +6,14 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from models.policy import ACTIONS, POLICY_COLUMNS, CreditPolicy, annual_purchases, apply_policy
+from models.policy import (
+    ACTIONS,
+    POLICY_COLUMNS,
+    CreditPolicy,
+    annual_purchases,
+    apply_policy,
+    held_grade,
+)
 
 ROOT = Path(__file__).parents[3]
 
@@ -119,6 +126,25 @@ def test_a_small_reduction_is_within_the_tolerance():
     assert apply_policy(frame, POLICY).loc["steady", "action_codes"] == ""
     frame = frame.assign(current_limit=48000.0)
     assert apply_policy(frame, POLICY).loc["steady", "action_codes"] == "reduce_limit"
+
+
+def test_a_worse_grade_cuts_the_limit_only_once_it_holds():
+    # watch fell from grade 2 to 3 this month: the limit keeps grade 2's factor and terms
+    last_month = pd.Series({"watch": 2.0, "worst": 4.0}).reindex(book().index)
+    held = held_grade(book()["grade"], last_month)
+    assert held["watch"] == 2 and held["worst"] == 4 and held["steady"] == 1
+    got = apply_policy(book(), POLICY, limit_grade=held)
+    assert got.loc["watch", "recommended_limit"] == 10000 * 4.5  # was 17,000 on grade 3
+    assert "reduce_limit" not in got.loc["watch", "action_codes"]
+    assert got.loc["watch", "recommended_terms_days"] == 60  # terms follow this month's grade
+    assert "reduce_limit" in apply_policy(book(), POLICY).loc["watch", "action_codes"]
+    others = got.drop(index="watch")
+    pd.testing.assert_frame_equal(others, apply_policy(book(), POLICY).drop(index="watch"))
+
+
+def test_a_limit_grade_outside_the_policy_is_an_error():
+    with pytest.raises(ValueError, match=r"grades \[9\] are not in the policy"):
+        apply_policy(book(), POLICY, limit_grade=pd.Series(9.0, index=book().index))
 
 
 def test_expected_loss_is_pd_times_lgd_times_exposure():

@@ -1,5 +1,6 @@
 """The portfolio report of the tiny repository: content, self-containment, a headless browser."""
 
+import json
 import re
 import shutil
 import subprocess
@@ -121,3 +122,27 @@ def test_the_report_loads_in_a_headless_browser(staged, tmp_path):
     )  # fmt: skip
     assert shot_run.returncode == 0, shot_run.stderr[-2000:]
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+
+
+def test_the_model_summary_shows_the_month_over_month_back_test(staged_copy):
+    paths = staged_copy
+    month = {"customers": 3768, "alerts": 209, "alerted": 148}
+    limits = {"by_month": {"2024-08-31": {"customers": 3768, "share": 0.341}}}
+    metrics = json.loads(paths.metrics.read_text())
+    metrics["monitoring"] = {
+        "churn": {"model_grade_change_share": 0.286, "truth_grade_change_share": 0.266,
+                  "ratio": 1.08, "target_ratio": 1.5},
+        "alerts": {"rules": ["DOWNGRADE", "PD_INCREASE"], "hysteresis_margin": 0.25,
+                   "precision": 0.278, "non_alerted_default_rate": 0.059, "ratio": 4.7,
+                   "target_ratio": 2.0, "by_month": {"2024-08-31": month}},
+        "alerts_without_hysteresis": {"by_month": {"2024-08-31": {**month, "alerts": 308}}},
+        "limits": {"shipped": limits, "on_month_grade": limits},
+    }  # fmt: skip
+    paths.metrics.write_text(json.dumps(metrics))
+    report.run(Config(), paths)
+    model = paths.portfolio.read_text(encoding="utf-8")
+    model = model[model.index('<section id="model">') :]
+    assert "28.6% of the customers with the model, 26.6% with the true PDs" in model
+    assert "(hysteresis margin 25%)" in model and "at 27.80%, the others at 5.90%" in model
+    assert "<td>209</td><td>148</td><td>308</td>" in model and "<td>34.1%</td>" in model
+    assert report.monitoring_summary({"test": {}}) == {}
