@@ -35,6 +35,11 @@ class FeatureSpec:
         missing_text_zh: Chinese sentence for a missing value.
         missing_value: What a missing value stands for where absence has one (``inf``: the
             event never happened, infinitely long ago); ``None``: unknown, a gap in the data.
+        kind: How the value relates to the calendar (:data:`KINDS`): ``customer`` (the
+            customer's own record), ``level`` (a market-wide level whose range follows the
+            phase of the cycle: the training stability screen judges it) or ``relative`` (a
+            change, or a position against its own history, the sector or the book: it means
+            the same in every phase, and moves with the cycle by design).
     """
 
     name: str
@@ -48,6 +53,7 @@ class FeatureSpec:
     template_zh: str = ""
     missing_text_zh: str = ""
     missing_value: float | None = None
+    kind: str = "customer"
 
     def texts(self, language: str = "en") -> tuple[str, str]:
         """Return ``(template, missing_text)`` in ``language`` (:func:`features.wording.texts`)."""
@@ -71,11 +77,15 @@ class FeatureSpec:
 
 
 def _f(
-    *args: object, en: tuple[str, str], zh: tuple[str, str], missing_value: float | None = None
+    *args: object,
+    en: tuple[str, str],
+    zh: tuple[str, str],
+    missing_value: float | None = None,
+    kind: str = "customer",
 ) -> FeatureSpec:
     return FeatureSpec(  # type: ignore[arg-type]
         *args, template=en[0], missing_text=en[1], template_zh=zh[0], missing_text_zh=zh[1],
-        missing_value=missing_value,
+        missing_value=missing_value, kind=kind,
     )  # fmt: skip
 
 
@@ -294,6 +304,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
             "No industry index published for the sector",
         ),
         zh=("行业景气指数为 {value:.1f}，处于周期低位", "该行业未发布景气指数"),
+        kind="level",
     ),
     _f(
         "industry_index_chg_3m",
@@ -307,6 +318,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
             "No industry index history for the sector",
         ),
         zh=("行业景气指数 3 个月内{trend} {value:.1%}", "该行业没有景气指数历史"),
+        kind="relative",
     ),
     _f(
         "industry_index_chg_12m",
@@ -320,11 +332,12 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
             "No industry index history for the sector",
         ),
         zh=("行业景气指数 12 个月内{trend} {value:.1%}", "该行业没有景气指数历史"),
+        kind="relative",
     ),
     _f(
         "industry_index_z",
         "industry",
-        "Sector index against the sector's own history (z-score, history known at the date)",
+        "Sector index against its own last 10 years (z-score, history known at the date)",
         "z",
         -1,
         "SECTOR_CYCLE",
@@ -333,6 +346,35 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
             "No industry index history for the sector",
         ),
         zh=("行业景气指数偏离自身历史 {value:+.1f} 个标准差", "该行业没有景气指数历史"),
+        kind="relative",
+    ),
+    _f(
+        "industry_index_vs_history",
+        "industry",
+        "Sector index relative to its own mean over the last 10 years (history known at the date)",
+        "share",
+        -1,
+        "SECTOR_CYCLE",
+        en=(
+            "Sector index {value:.1%} {trend:above|below} its own long-run average",
+            "No industry index history for the sector",
+        ),
+        zh=("行业景气指数{trend:高于|低于}自身长期均值 {value:.1%}", "该行业没有景气指数历史"),
+        kind="relative",
+    ),
+    _f(
+        "industry_index_pct",
+        "industry",
+        "Share of the sector index's last 10 years with a lower value (0: its lowest, 1: highest)",
+        "share",
+        -1,
+        "SECTOR_CYCLE",
+        en=(
+            "Sector index higher than in only {value:.0%} of the months of its own history",
+            "No industry index history for the sector",
+        ),
+        zh=("行业景气指数仅高于自身历史上 {value:.0%} 的月份", "该行业没有景气指数历史"),
+        kind="relative",
     ),
     _f(
         "sector_default_rate_12m",
@@ -343,6 +385,24 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "SECTOR_DEFAULTS",
         en=("{value:.1%} of the sector's customers defaulted in the last 12 months", ""),
         zh=("近 12 个月该行业 {value:.1%} 的客户发生违约", "行业违约率：暂无数据"),
+        kind="level",
+    ),
+    _f(
+        "sector_default_rate_vs_book",
+        "industry",
+        "The sector's default rate of the last 12 months over the whole book's",
+        "times",
+        1,
+        "SECTOR_DEFAULTS",
+        en=(
+            "The sector's default rate is {value:.1f} times the book's (last 12 months)",
+            "No default in the book in the last 12 months to compare the sector with",
+        ),
+        zh=(
+            "近 12 个月该行业违约率为全部客户的 {value:.1f} 倍",
+            "近 12 个月全部客户没有违约，无法比较",
+        ),
+        kind="relative",
     ),
     # --- financial statements -------------------------------------------------------------
     _f(
@@ -491,6 +551,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "WORSE_THAN_PEERS",
         en=("Pays {value:.0f} days {trend:later|earlier} than the sector median", _NO_HISTORY),
         zh=("付款比行业中位数{trend:晚|早} {value:.0f} 天", _NO_HISTORY_ZH),
+        kind="relative",
     ),
     _f(
         "debt_ratio_vs_sector",
@@ -501,6 +562,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "LEVERAGE",
         en=("Debt ratio {value:+.2f} above the sector median", _NO_STATEMENT),
         zh=("资产负债率高于行业中位数 {value:+.2f}", _NO_STATEMENT_ZH),
+        kind="relative",
     ),
     # --- profile --------------------------------------------------------------------------
     _f(
@@ -538,6 +600,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
 FEATURES: dict[str, FeatureSpec] = {spec.name: spec for spec in CATALOGUE}
 FEATURE_NAMES: list[str] = [spec.name for spec in CATALOGUE]
 FAMILIES: tuple[str, ...] = tuple(dict.fromkeys(spec.family for spec in CATALOGUE))
+KINDS: tuple[str, ...] = ("customer", "level", "relative")
 
 
 def feature_names(families: tuple[str, ...] | list[str] | None = None) -> list[str]:

@@ -61,8 +61,9 @@ TABLE_DOCS: dict[str, tuple[str, str]] = {  # table -> (what it is, what its abs
     ),
     "industry_index": (
         "A prosperity or cycle index per industry and month.",
-        "no `industry_index`, `industry_index_chg_3m`, `industry_index_chg_12m` or "
-        "`industry_index_z` (the sector default rate is still computed)",
+        "no `industry_index`, `industry_index_chg_3m`, `industry_index_chg_12m`, "
+        "`industry_index_z`, `industry_index_vs_history` or `industry_index_pct` (the sector "
+        "default rate and its ratio to the book's are still computed)",
     ),
     "defaults": (
         "Defaults known from outside the ledger (insolvency, write-off, insurance claim, ...).",
@@ -161,7 +162,10 @@ CUSTOMER_FIELD_USE: dict[str, tuple[tuple[str, ...], str]] = {
             "industry_index_chg_3m",
             "industry_index_chg_12m",
             "industry_index_z",
+            "industry_index_vs_history",
+            "industry_index_pct",
             "sector_default_rate_12m",
+            "sector_default_rate_vs_book",
             "days_late_vs_sector",
             "debt_ratio_vs_sector",
         ),

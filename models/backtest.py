@@ -26,7 +26,9 @@ import pandas as pd
 from scipy.stats import beta
 
 from models.master_scale import MasterScale
-from models.metrics import grade_table
+from models.metrics import expected_calibration_error, grade_table
+
+POSTERIOR_GRID = 2001  # points of the numerical integral in :func:`probability_lower`
 
 
 def jeffreys_p_value(defaults: float, n: float, pd_value: float) -> float:
@@ -98,22 +100,66 @@ def grade_backtest(
     return table
 
 
-def monotonicity_breaks(table: pd.DataFrame) -> list[tuple[int, int]]:
-    """Pairs of neighbouring judged grades whose observed default rate goes down.
+def probability_lower(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """``P(X < Y)`` for ``X ~ Beta(*a)`` and ``Y ~ Beta(*b)``, independent (numerical integral).
+
+    ``P(X < Y) = E[F_X(Y)]``, integrated over ``Y``'s quantiles on a fine grid.
+    """
+    u = (np.arange(POSTERIOR_GRID) + 0.5) / POSTERIOR_GRID
+    return float(beta.cdf(beta.ppf(u, *b), *a).mean())
+
+
+def monotonicity_breaks(table: pd.DataFrame, alpha: float = 0.01) -> list[tuple[int, int]]:
+    """Pairs of neighbouring judged grades whose observed default rate shows a real drop.
+
+    A drop counts when the data shows it, not when the noise of a small grade may give it: the
+    riskier grade's default rate is below the safer one's with posterior probability above
+    ``1 - alpha`` (the Jeffreys posteriors of the per-grade test, on the effective sample).
 
     Args:
         table: Output of :func:`grade_backtest`; grades flagged ``few_customers`` are skipped.
+        alpha: Significance level (the back-test's).
 
     Returns:
-        ``(safer_grade, riskier_grade)`` for each drop in the observed rate; empty if monotone.
+        ``(safer_grade, riskier_grade)`` for each such drop; empty if monotone.
     """
     judged = table.loc[~table["few_customers"]].sort_values("grade")
+    d, n = judged["effective_defaults"].to_numpy(), judged["customers"].to_numpy()
     rates, numbers = judged["observed_rate"].to_numpy(), judged["grade"].to_numpy()
+    posterior = [(di + 0.5, ni - di + 0.5) for di, ni in zip(d, n, strict=True)]
     return [
         (int(numbers[i]), int(numbers[i + 1]))
         for i in range(len(judged) - 1)
-        if rates[i + 1] < rates[i]
+        if rates[i + 1] < rates[i] and probability_lower(posterior[i + 1], posterior[i]) > 1 - alpha
     ]
+
+
+def chance_calibration_error(
+    p: np.ndarray,
+    customers: np.ndarray,
+    n_bins: int,
+    *,
+    quantile: float = 0.95,
+    draws: int = 200,
+    seed: int = 0,
+) -> float:
+    """The calibration error a perfectly calibrated model reaches by chance on these rows.
+
+    Outcomes are drawn from the PDs themselves, ``draws`` times, one uniform number per
+    customer for all its rows (its snapshots share most of their outcome window: fully
+    dependent, as in the back-test), and the ``quantile`` of their
+    :func:`models.metrics.expected_calibration_error` is returned. An observed error below it
+    says nothing against the calibration, however small the bound it is checked against.
+    """
+    p = np.asarray(p, dtype=float)
+    _, which = np.unique(np.asarray(customers), return_inverse=True)
+    rng = np.random.default_rng(seed)
+    errors = []
+    for _ in range(draws):
+        y = (rng.random(which.max() + 1)[which] < p).astype(float)
+        if 0 < y.sum() < len(y):
+            errors.append(expected_calibration_error(y, p, n_bins))
+    return float(np.quantile(errors, quantile)) if errors else float("inf")
 
 
 def summarize_backtest(table: pd.DataFrame, alpha: float) -> dict:
@@ -123,7 +169,7 @@ def summarize_backtest(table: pd.DataFrame, alpha: float) -> dict:
     grades are monotone in their observed default rate.
     """
     failed = table.loc[~table["passed"], "grade"].astype(int).tolist()
-    breaks = monotonicity_breaks(table)
+    breaks = monotonicity_breaks(table, alpha)
     return {
         "alpha": alpha,
         "passed": not failed and not breaks,

@@ -15,7 +15,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from features.catalogue import ATTRIBUTE_PREFIX, FEATURE_NAMES
+from features.catalogue import ATTRIBUTE_PREFIX, FEATURE_NAMES, spec_for
 from models import metrics
 from models.calibration import METHODS, PDCalibrator, choose_method
 from models.master_scale import MasterScale
@@ -59,6 +59,8 @@ class BoosterSettings:
         psi_bins: Bins of that PSI.
         search: Values to try per setting (every combination); ``{}``: the settings above.
         search_auc_tolerance: Early-stopping AUC a shallower trial may give up.
+        screen_kinds: Catalogue kinds (``features.catalogue.KINDS``) the screen judges; a
+            feature of another kind stays in whatever its PSI.
     """
 
     seed: int
@@ -77,6 +79,9 @@ class BoosterSettings:
     psi_bins: int
     search: Mapping[str, Sequence[int | float]]
     search_auc_tolerance: float
+    # a relative feature (a change, a position against its own history) moves with the cycle
+    # by design and means the same in every phase: its shift is no sign of a level out of range
+    screen_kinds: Sequence[str] = ("customer", "level")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -110,7 +115,12 @@ def model_features(rows: pd.DataFrame) -> list[str]:
 
 
 def screen_features(
-    fit: pd.DataFrame, valid: pd.DataFrame, names: list[str], max_psi: float | None, n_bins: int
+    fit: pd.DataFrame,
+    valid: pd.DataFrame,
+    names: list[str],
+    max_psi: float | None,
+    n_bins: int,
+    kinds: Sequence[str] | None = None,
 ) -> tuple[list[str], dict[str, float]]:
     """Features kept by the stability screen, and those left out with their PSI.
 
@@ -120,13 +130,16 @@ def screen_features(
         names: Candidate features, in order.
         max_psi: Largest PSI kept; ``None`` keeps every feature.
         n_bins: PSI bins.
+        kinds: Catalogue kinds judged (``features.catalogue.KINDS``); features of other kinds
+            are kept unjudged. ``None``: every feature is judged.
 
     Returns:
         ``(kept, {left_out: psi})``; ``kept`` keeps the order of ``names``.
     """
-    if max_psi is None:
+    judged = [n for n in names if kinds is None or spec_for(n).kind in kinds]
+    if max_psi is None or not judged:
         return list(names), {}
-    excluded = unstable_features(fit, valid, names, max_psi, n_bins)
+    excluded = unstable_features(fit, valid, judged, max_psi, n_bins)
     return [n for n in names if n not in excluded], excluded
 
 
@@ -143,9 +156,10 @@ def fit_booster(
     """Screen, search and early-stop a booster on the training window ``rows``.
 
     The latest months of ``rows`` stop each trial early (see
-    :func:`models.train.early_stopping_split`); features whose distribution shifts between the
-    fitting and those months are left out; every point of ``settings.search`` is trained and
-    the shallowest trial within ``search_auc_tolerance`` of the best early-stopping AUC wins.
+    :func:`models.train.early_stopping_split`); features of ``settings.screen_kinds`` whose
+    distribution shifts between the fitting and those months are left out; every point of
+    ``settings.search`` is trained and the shallowest trial within ``search_auc_tolerance`` of
+    the best early-stopping AUC wins.
 
     Args:
         rows: Training-window rows with the features, ``customer_id``, ``month`` and a 0/1
@@ -156,7 +170,8 @@ def fit_booster(
     Returns:
         The booster and its record: best iteration, early-stopping scores, row counts and
         default rate, then ``features`` (kept), ``excluded_features`` (with their PSI),
-        ``params`` (LightGBM's) and ``search`` (grid, tolerance, rule and every trial).
+        ``screen_kinds`` (the kinds the screen judged), ``params`` (LightGBM's) and ``search``
+        (grid, tolerance, rule and every trial).
 
     Raises:
         ValueError: The window leaves no rows to fit or to stop early, a side lacks defaults
@@ -169,7 +184,9 @@ def fit_booster(
             f"the training window leaves {len(fit)} rows to fit and {len(valid)} to stop early; "
             "it needs both (validation_months, validation_share)"
         )
-    names, excluded = screen_features(fit, valid, features, s.max_feature_psi, s.psi_bins)
+    names, excluded = screen_features(
+        fit, valid, features, s.max_feature_psi, s.psi_bins, s.screen_kinds
+    )
     lgb_settings = {k: getattr(s, k) for k in LGB_SETTINGS} | {"num_threads": fit_threads(len(fit))}
     grid = {k: list(v) for k, v in s.search.items()}
     booster, record, trials = tune_booster(
@@ -193,6 +210,7 @@ def fit_booster(
     return booster, fitted | {
         "features": names,
         "excluded_features": excluded,
+        "screen_kinds": list(s.screen_kinds),
         "params": lgb_params(**chosen, feature_names=names),
         "search": search,
     }

@@ -24,31 +24,54 @@ class WindowBounds:
 
 
 def window_bounds(
-    labeled_months: np.ndarray, test_months: int, calibration_months: int, embargo_months: int
+    labeled_months: np.ndarray,
+    test_months: int,
+    calibration_months: int,
+    embargo_months: int,
+    train_gap_months: int,
 ) -> WindowBounds:
     """Place the windows from the latest labelled month backwards.
 
-    A window ending at month ``e`` is followed by one starting ``embargo_months`` later, so with
-    ``embargo_months >= horizon`` the label window ``(t, t + horizon]`` of any earlier snapshot
-    ends no later than the first snapshot of the next window: no label uses information from
-    after a later window's as-of dates.
+    The test window starts ``embargo_months`` after the last calibration month, so with
+    ``embargo_months >= horizon`` the label window ``(t, t + horizon]`` of every calibration
+    snapshot, and of every earlier training snapshot, ends by the first test as-of date: no
+    label the model or its calibration learnt from uses information from after the test
+    window's first as-of date, and the test figures are honest.
+
+    Between training and calibration only ``train_gap_months`` as-of months are left out
+    (0: calibration starts the month after training ends). Training labels may then reach into
+    the calibration months; that touches only the calibration figures, which are not the
+    honest ones, and buys the training window the months an embargo there would throw away.
+
+    Args:
+        labeled_months: Month index of every labelled snapshot.
+        test_months: As-of months of the test window (the latest labelled ones).
+        calibration_months: As-of months of the calibration window.
+        embargo_months: The test window starts this many months after the last calibration
+            as-of month (at least the label horizon).
+        train_gap_months: As-of months left out between training and calibration.
     """
     months = np.unique(labeled_months)
     if len(months) == 0:
         raise ValueError("no labelled snapshots: the data is shorter than the label horizon")
+    if embargo_months < 1 or train_gap_months < 0:
+        raise ValueError(
+            f"embargo_months must be at least 1 and train_gap_months at least 0, got "
+            f"{embargo_months} and {train_gap_months}"
+        )
     first, last = int(months.min()), int(months.max())
     test = (last - test_months + 1, last)
     cal_end = test[0] - embargo_months
     cal = (cal_end - calibration_months + 1, cal_end)
-    train_end = cal[0] - embargo_months
+    train_end = cal[0] - 1 - train_gap_months
     if train_end < first:
-        need = test_months + calibration_months + 2 * embargo_months - 1
+        need = test_months + calibration_months + embargo_months + train_gap_months
         raise ValueError(
             "not enough history for an out-of-time split: labelled months span "
-            f"{last - first + 1}, "
-            f"need at least {need} (test {test_months} + calibration {calibration_months} + "
-            f"2 x embargo {embargo_months} - 1, as each window starts {embargo_months} months "
-            "after the last as-of month of the one before)"
+            f"{last - first + 1}, need at least {need} (test {test_months} + calibration "
+            f"{calibration_months} + embargo {embargo_months} + train gap {train_gap_months}, "
+            f"as the test window starts {embargo_months} months after the last calibration "
+            f"month and {train_gap_months} months are left out before calibration)"
         )
     return WindowBounds(train=(first, train_end), calibration=cal, test=test)
 
@@ -64,11 +87,20 @@ def assign_windows(snapshots: pd.DataFrame, bounds: WindowBounds) -> pd.Series:
 
 
 def split_by_time(
-    snapshots: pd.DataFrame, test_months: int, calibration_months: int, embargo_months: int
+    snapshots: pd.DataFrame,
+    test_months: int,
+    calibration_months: int,
+    embargo_months: int,
+    train_gap_months: int,
 ) -> tuple[pd.DataFrame, WindowBounds]:
-    """Return ``(customer_id, as_of_date, month, window)`` for every snapshot, and the bounds."""
+    """Return ``(customer_id, as_of_date, month, window)`` for every snapshot, and the bounds.
+
+    The windows are those of :func:`window_bounds`; snapshots between them are ``embargo``.
+    """
     labeled = snapshots.loc[snapshots["label"].notna(), "month"].to_numpy()
-    bounds = window_bounds(labeled, test_months, calibration_months, embargo_months)
+    bounds = window_bounds(
+        labeled, test_months, calibration_months, embargo_months, train_gap_months
+    )
     split = snapshots[["customer_id", "as_of_date", "month"]].copy()
     split["window"] = assign_windows(snapshots, bounds)
     return split, bounds

@@ -12,20 +12,23 @@ Inputs:
     data/models/booster.txt, data/models/calibrator.json, configs/master_scale.yaml: the model.
     data/models/baseline.json: the baseline scorecard and its calibrator.
     data/raw/truth.parquet: only where it exists (synthetic data): the true PDs.
+    data/validated/industry_index.parquet: only where it exists: the index of the stress test.
     configs/policy.yaml, data/raw/customers.parquet, data/validated/invoices.parquet: the alert
         rules and the credit limit replayed month by month on the test window.
 Outputs:
     data/reports/metrics.json: DVC metrics: ``test`` and ``calibration`` (the model),
         ``baseline``, ``comparison``, ``backtest``, ``stability``, ``grades``, and the model's
         ``distinct_pds`` and ``grade_usage`` on the test window and its latest month, and
-        ``monitoring``: month over month on the test window, the model's grade changes against
-        the true PDs', the PD and grade alerts with their precision, the share told to reduce
-        the limit (``pipelines.book.replay``).
+        ``industry_cycle``: each industry feature's gain and mean contribution on the test
+        window, and with an index the mean PD per sector when every sector's latest index is
+        one standard deviation lower (``models.cycle``), and ``monitoring``: month over month on
+        the test window, the model's grade changes against the true PDs', the PD and grade
+        alerts with their precision, the share told to reduce the limit (``pipelines.book.replay``).
     data/reports/plots/*.csv: DVC plots: ROC, PR, calibration, lift, grades (with the
         back-test), the baseline's ROC and calibration, and the feature PSI table.
     data/reports/figures/{roc,calibration,grades}.png: pictures of the same.
 Params:
-    evaluate
+    evaluate, features.index_publication_lag_months (the stress test recomputes index features)
 """
 
 from __future__ import annotations
@@ -35,13 +38,20 @@ import logging
 import numpy as np
 import pandas as pd
 
-from models import backtest, metrics
+from models import backtest, cycle, metrics
 from models.master_scale import MasterScale, grade_usage
 from models.pd_model import PDModel
 from models.stability import feature_stability, population_stability, stability_band
 from pipelines.book.replay import account_tables, monitoring_figures
 from pipelines.io.artifacts import load_baseline, load_pd_model, load_policy
-from pipelines.io.files import StageError, run_stage, write_bytes, write_csv, write_json
+from pipelines.io.files import (
+    StageError,
+    read_parquet,
+    run_stage,
+    write_bytes,
+    write_csv,
+    write_json,
+)
 from pipelines.io.paths import Paths
 from pipelines.io.windows import window_rows
 from pipelines.render.figures import render_figures
@@ -50,6 +60,7 @@ from pipelines.runtime.config import Config, EvaluateConfig, load_config, parse_
 WINDOWS = ("test", "calibration", "train")
 SCORES = {"model": "pd_12m", "baseline": "baseline_pd"}
 GRADE_METRICS = ("count", "customers", "defaults", "observed_rate", "mean_pd", "p_value")
+STRESS_SD = -1.0  # the stress scenario: every sector's latest index one standard deviation lower
 
 log = logging.getLogger("pipelines")
 
@@ -128,6 +139,32 @@ def pd_resolution(test: pd.DataFrame, scale: MasterScale) -> dict:
         out["distinct_pds"][name] = {"rows": len(rows), "distinct": len(np.unique(p))}
         out["grade_usage"][name] = grade_usage(scale, p, rows["customer_id"].to_numpy())
     out["grade_usage"]["latest_month"]["as_of_date"] = str(pd.Timestamp(latest_date).date())
+    return out
+
+
+def industry_cycle(
+    test: pd.DataFrame, model: PDModel, index: pd.DataFrame | None, lag_months: int
+) -> dict:
+    """Industry features' weight on the test window and, with the index, the stress per sector.
+
+    Args:
+        test: The test window's rows.
+        model: The PD model.
+        index: The validated industry index (``None``: the data has none, no stress test).
+        lag_months: The index's publication lag the features were built with.
+    """
+    gains = cycle.industry_gains(model, test).set_index("feature")
+    out: dict = {"gains": gains.to_dict("index")}
+    if index is not None:
+        stress = cycle.industry_stress(model, test, index, lag_months, STRESS_SD)
+        sectors = stress.set_index("industry").to_dict("index")
+        out["stress"] = {"shock_sd": STRESS_SD, "sectors": sectors}
+        top = stress.iloc[0]
+        log.info(
+            "stress: index %+.0f sd -> mean PD %+.2f pp in %s (most), %+.2f pp in %s (least)",
+            *(STRESS_SD, 100 * top["pd_change"], top["industry"]),
+            *(100 * stress["pd_change"].iat[-1], stress["industry"].iat[-1]),
+        )
     return out
 
 
@@ -238,6 +275,11 @@ def run(cfg: Config, paths: Paths) -> dict:
     except ValueError as err:  # the features table does not match the trained models
         raise StageError(f"{paths.snapshots}: {err}") from err
     report, tables = build_report(rows, model, cfg)
+    index_path = paths.validated_table("industry_index")
+    index = read_parquet(index_path) if index_path.is_file() else None
+    report["industry_cycle"] = industry_cycle(
+        rows[rows["window"] == "test"], model, index, cfg.features.index_publication_lag_months
+    )
     test, policy = rows[rows["window"] == "test"], load_policy(paths.policy)
     report["monitoring"] = monitoring_figures(test, model.scale, policy, *account_tables(paths))
     write_json(report, paths.metrics)

@@ -1,4 +1,4 @@
-"""Split stage: out-of-time train / calibration / test windows with an embargo, persisted.
+"""Split stage: out-of-time train / calibration / test windows, an embargo before test, persisted.
 
 Inputs:
     data/features/snapshots.parquet, data/features/summary.json (the effective label horizon)
@@ -9,7 +9,9 @@ Params:
     split
 
 Strategy ``auto``: out of time, or by customer (stratified) when every labelled snapshot has
-the same as-of date (data observed once, e.g. the Taiwan and Polish data sets).
+the same as-of date (data observed once, e.g. the Taiwan and Polish data sets). Out of time,
+the test window starts ``embargo_months`` after the last calibration month and training ends
+``train_gap_months`` before calibration starts (:func:`models.split.window_bounds`).
 """
 
 from __future__ import annotations
@@ -54,14 +56,17 @@ def run(cfg: Config, paths: Paths) -> None:
             windows = {}
         else:
             split, bounds = split_by_time(
-                snapshots, s.test_months, s.calibration_months, s.embargo_months
-            )
+                snapshots, s.test_months, s.calibration_months, s.embargo_months,
+                s.train_gap_months,
+            )  # fmt: skip
             windows = window_dates(bounds)
     except ValueError as err:
         raise StageError(str(err)) from None
     summary = window_summary(split, snapshots["label"], windows)
     summary |= {"strategy": strategy, "horizon_months": horizon}
-    summary["embargo_months"] = s.embargo_months if strategy == "out_of_time" else None
+    out_of_time = strategy == "out_of_time"
+    summary["embargo_months"] = s.embargo_months if out_of_time else None
+    summary["train_gap_months"] = s.train_gap_months if out_of_time else None
     for name in ("train", "calibration", "test"):
         w = summary[name]
         log.info(

@@ -32,19 +32,21 @@ def assess(model: Any, rows: pd.DataFrame, cfg: Config, paths: Paths) -> dict[st
     """Score ``rows`` with a registered pyfunc; return its AUC, calibration and back-test."""
     out = score_rows(rows, model)
     y, p = rows["label"].to_numpy(float), out["pd_12m"].to_numpy(float)
+    customers = rows["customer_id"].to_numpy()
     e = cfg.evaluate
     table = backtest.grade_backtest(
         y,
         p,
         out["grade"].to_numpy(int),
         load_master_scale(paths.master_scale),
-        rows["customer_id"].to_numpy(),
+        customers,
         alpha=e.backtest_alpha,
         min_customers=e.backtest_min_customers,
     )
     return {
         "auc": metrics.auc(y, p),
         "ece": metrics.expected_calibration_error(y, p, e.calibration_bins),
+        "ece_chance": backtest.chance_calibration_error(p, customers, e.calibration_bins),
         "mean_pd_gap": float(p.mean() / y.mean() - 1),
         "backtest": backtest.summarize_backtest(table, e.backtest_alpha),
     }
@@ -67,8 +69,13 @@ def decide(challenger: dict, champion: dict | None, cfg: Config) -> list[str]:
             f"AUC {challenger['auc']:.4f} is below the champion's {champion['auc']:.4f} by more "
             f"than the tolerance {rules.auc_tolerance}"
         )
-    if challenger["ece"] > rules.max_ece:
-        reasons.append(f"calibration error {challenger['ece']:.4f} exceeds {rules.max_ece}")
+    # a small test window's calibration error is mostly chance: refuse only beyond both
+    chance = challenger.get("ece_chance", 0.0)
+    if challenger["ece"] > max(rules.max_ece, chance):
+        reasons.append(
+            f"calibration error {challenger['ece']:.4f} exceeds {rules.max_ece} and what chance "
+            f"gives on this test window ({chance:.4f})"
+        )
     if abs(challenger["mean_pd_gap"]) > rules.max_mean_pd_gap:
         reasons.append(
             f"mean PD is {challenger['mean_pd_gap']:+.1%} off the observed default rate "
@@ -109,6 +116,7 @@ def decision_tags(
         "promotion.test_rows": str(n_rows),
         "promotion.auc": f"{c['auc']:.6f}",
         "promotion.ece": f"{c['ece']:.6f}",
+        "promotion.ece_chance": f"{c['ece_chance']:.6f}",
         "promotion.mean_pd_gap": f"{c['mean_pd_gap']:.6f}",
         "promotion.backtest_passed": str(c["backtest"]["passed"]).lower(),
     }

@@ -82,9 +82,16 @@ def data_section(d: dict, tags: dict[str, str], cfg: Config) -> list[str]:
     if w.get("strategy") == "by_customer":
         how = "Data observed at one as-of date: the windows are disjoint sets of customers."
     else:
+        gap = w.get("train_gap_months")
         how = (
-            f"Out-of-time windows of month-end snapshots with {w.get('embargo_months')} months "
-            "of embargo after each, so that no label window reaches into a later window."
+            "Out-of-time windows of month-end snapshots"
+            + (
+                f", {gap} months left out between training and calibration"
+                if gap is not None
+                else ""
+            )
+            + f", and {w.get('embargo_months')} months of embargo before the test window, so "
+            "that no training or calibration label window reaches past the first test as-of date."
         )
     hashes = [(k.removeprefix("data_md5."), f"`{v}`") for k, v in tags.items() if "md5" in k]
     return [
@@ -117,9 +124,10 @@ def features_section(d: dict) -> list[str]:
         "",
         *table(["family", "features"], [(f, ", ".join(n)) for f, n in families.items()]),
         "",
-        "Left out by the stability screen (PSI between the fitting months and the "
-        "early-stopping months of the training window above the threshold: their effect is "
-        "tied to the months they were seen in): "
+        f"Left out by the stability screen ({_screened(d['train'])} features whose PSI between "
+        "the fitting months and the early-stopping months of the training window is above the "
+        "threshold: "
+        "their effect is tied to the months they were seen in): "
         + (", ".join(f"`{n}` ({p:.2f})" for n, p in excluded.items()) or "none")
         + ".",
         "",
@@ -236,9 +244,11 @@ def limitations(d: dict, cfg: Config) -> list[str]:
     """Known limitations, some of them read from this run's results."""
     m, t, c = d["metrics"], d["train"], d["calibration"]
     items = [
-        "Features whose distribution moved inside the training window are left out "
-        f"({', '.join(t.get('excluded_features', {})) or 'none this run'}); the industry cycle "
-        "then reaches the model only through the customers' own payments and statements.",
+        f"{_screened(t).capitalize()} features whose distribution moved inside the training "
+        f"window are left out ({', '.join(t.get('excluded_features', {})) or 'none this run'}); "
+        "the industry cycle's relative features (index changes, the index against its own "
+        "history, the sector's default rate against the book's) mean the same in every phase, "
+        "but the model has learnt them only from the phases of the training window.",
         "The back-test treats customers as independent: a downturn makes defaults cluster and "
         "can fail a well-calibrated grade; a calm year can hide an optimistic one.",
         _calibration_limitation(c, m.get("grade_usage", {}).get("test", {})),
@@ -249,7 +259,7 @@ def limitations(d: dict, cfg: Config) -> list[str]:
         items.insert(
             0,
             f"The training window is {months} months of snapshots: with a "
-            f"{horizon}-month horizon and an embargo after each window, "
+            f"{horizon}-month horizon and an embargo before the test window, "
             "much of the history serves as gaps.",
         )
     if d["manifest"].get("source") == "synthetic":
@@ -257,6 +267,12 @@ def limitations(d: dict, cfg: Config) -> list[str]:
     if m["comparison"]["auc_difference_ci_low"] <= 0:
         items.append("The model's AUC lead over the baseline is within the bootstrap interval.")
     return ["## Known limitations", "", *(f"- {item}" for item in items)]
+
+
+def _screened(train: dict) -> str:
+    """The catalogue kinds the training record's stability screen judged, as words."""
+    kinds = train.get("screen_kinds")  # records from before the kinds: every feature
+    return "all" if kinds is None else " and ".join(kinds) or "no"
 
 
 def _cross_validation(c: dict) -> str:

@@ -95,7 +95,11 @@ class SplitConfig(_Section):
     seed: int = 42
     test_months: int = Field(6, ge=1)
     calibration_months: int = Field(6, ge=1)
-    embargo_months: int = Field(12, ge=0)
+    # the test window starts this many months after the last calibration month (>= horizon)
+    embargo_months: int = Field(12, ge=1)
+    # as-of months left out between training and calibration (0: none); only the test
+    # figures need the embargo, so training labels may reach into the calibration months
+    train_gap_months: int = Field(0, ge=0)
 
 
 TUNABLE = Literal[
@@ -131,6 +135,8 @@ class TrainConfig(_Section):
     validation_share: float = Field(0.25, gt=0, lt=1)  # one-date data: customers held out
     max_feature_psi: float | None = Field(0.25, gt=0)  # None: no stability screen
     psi_bins: int = Field(10, ge=2)
+    # catalogue kinds the screen judges (features.catalogue.KINDS); the others always stay in
+    screen_kinds: list[Literal["customer", "level", "relative"]] = ["customer", "level"]
     search: dict[TUNABLE, list[int | float]] = {}
     search_auc_tolerance: float = Field(0.005, ge=0, le=0.1)
 
@@ -266,8 +272,8 @@ class Config(_Section):
         if self.split.embargo_months < self.features.horizon_months:
             raise ValueError(
                 f"split.embargo_months ({self.split.embargo_months}) must be at least "
-                f"features.horizon_months ({self.features.horizon_months}), or training label "
-                "windows would reach into the later windows"
+                f"features.horizon_months ({self.features.horizon_months}), or training and "
+                "calibration label windows would reach past the first test as-of date"
             )
         return self
 

@@ -19,6 +19,7 @@ from models.pd_model import PDModel
 from models.recipe import fit_pd_model, model_features
 from models.split import split_by_time
 from pipelines.calibrate import calibrator_settings
+from pipelines.io.artifacts import REFERENCE_WINDOWS
 from pipelines.runtime.config import load_config
 from pipelines.sources.synthetic import generate
 from pipelines.train import booster_settings
@@ -32,6 +33,7 @@ class Trained:
     records: dict
     test: pd.DataFrame
     truth: pd.DataFrame
+    industry_index: pd.DataFrame
 
 
 @pytest.fixture(scope="session")
@@ -41,7 +43,9 @@ def trained() -> Trained:
     truth = tables.pop("truth")
     snaps, _, _ = build_features(tables, tables["industry_index"]["month"].max(), FeatureSettings())
     s = cfg.split
-    split, _ = split_by_time(snaps, s.test_months, s.calibration_months, s.embargo_months)
+    split, _ = split_by_time(
+        snaps, s.test_months, s.calibration_months, s.embargo_months, s.train_gap_months
+    )
     window = split["window"].to_numpy()
     train, cal = snaps[window == "train"], snaps[window == "calibration"]
     with open(ROOT / "configs/master_scale.yaml", encoding="utf-8") as fh:
@@ -49,5 +53,7 @@ def trained() -> Trained:
     model, records = fit_pd_model(
         train, cal, model_features(train), booster_settings(cfg), calibrator_settings(cfg), scale
     )
+    # the reference reasons are judged against, as load_pd_model sets it on the shipped model
+    model.fit_reference(snaps[split["window"].isin(REFERENCE_WINDOWS).to_numpy()])
     test = snaps[window == "test"].reset_index(drop=True)
-    return Trained(model, records, test, truth)
+    return Trained(model, records, test, truth, tables["industry_index"])

@@ -9,6 +9,7 @@ from features.catalogue import (
     FAMILIES,
     FEATURE_NAMES,
     FEATURES,
+    KINDS,
     feature_names,
     monotone_constraints,
 )
@@ -183,3 +184,27 @@ def test_a_missing_value_stands_for_a_value_only_where_absence_has_one():
         "months_since_legal_dispute": math.inf,  # no legal dispute on record: favourable
         "months_since_ownership_change": math.inf,
     }
+
+
+@pytest.mark.parametrize("spec", CATALOGUE, ids=lambda s: s.name)
+def test_every_entry_has_a_kind(spec):
+    assert spec.kind in KINDS
+
+
+def test_the_industry_cycle_has_levels_and_relative_features():
+    kinds = {s.name: s.kind for s in CATALOGUE if s.family == "industry"}
+    assert {n for n, k in kinds.items() if k == "level"} == {
+        "industry_index",
+        "sector_default_rate_12m",
+    }
+    # the features that mean the same in every phase of the cycle
+    assert {n for n, k in kinds.items() if k == "relative"} == {
+        "industry_index_chg_3m",
+        "industry_index_chg_12m",
+        "industry_index_z",
+        "industry_index_vs_history",
+        "industry_index_pct",
+        "sector_default_rate_vs_book",
+    }
+    assert FEATURES["industry_index_pct"].direction == -1
+    assert FEATURES["sector_default_rate_vs_book"].direction == 1

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 from scipy.stats import binomtest
 
-from models import backtest
+from models import backtest, metrics
 from models.master_scale import MasterScale
 
 SCALE = MasterScale.from_records(
@@ -82,20 +82,57 @@ def test_a_wrong_pd_fails_its_grade():
     assert backtest.summarize_backtest(table, 0.01)["grades_failed"] == "2"
 
 
-def test_monotonicity_ignores_grades_with_few_customers():
-    table = pd.DataFrame(
+def rate_table(rates: list[float], customers: list[int], few: list[bool]) -> pd.DataFrame:
+    n = np.array(customers, dtype=float)
+    return pd.DataFrame(
         {
-            "grade": [1, 2, 3, 4],
-            "observed_rate": [0.01, 0.5, 0.03, 0.02],
-            "few_customers": [False, True, False, False],
-            "passed": [True] * 4,
-            "p_value": [0.5] * 4,
+            "grade": np.arange(1, len(rates) + 1),
+            "observed_rate": rates,
+            "customers": n,
+            "effective_defaults": np.array(rates) * n,
+            "few_customers": few,
+            "passed": True,
+            "p_value": 0.5,
         }
     )
+
+
+def test_monotonicity_ignores_grades_with_few_customers():
+    table = rate_table([0.01, 0.5, 0.06, 0.02], [2000, 10, 2000, 2000], [False, True, False, False])
     assert backtest.monotonicity_breaks(table) == [(3, 4)]
     summary = backtest.summarize_backtest(table, 0.01)
     assert not summary["passed"] and summary["grades_consistent"]
     assert summary["monotonicity_breaks"] == "3>4" and summary["grades_few_customers"] == 1
+
+
+def test_a_drop_counts_only_where_the_data_shows_it():
+    # 8 of 100 then 6 of 100: a drop chance gives easily; 160 of 2,000 then 60 of 2,000: not
+    small = rate_table([0.08, 0.06], [100, 100], [False, False])
+    large = rate_table([0.08, 0.03], [2000, 2000], [False, False])
+    assert backtest.monotonicity_breaks(small, alpha=0.01) == []
+    assert backtest.monotonicity_breaks(large, alpha=0.01) == [(1, 2)]
+
+
+def test_probability_lower_matches_a_simulation():
+    rng = np.random.default_rng(0)
+    a, b = (8.5, 92.5), (12.5, 88.5)
+    simulated = (rng.beta(*a, 200_000) < rng.beta(*b, 200_000)).mean()
+    assert backtest.probability_lower(a, b) == pytest.approx(simulated, abs=0.005)
+    assert backtest.probability_lower(a, a) == pytest.approx(0.5, abs=1e-3)
+
+
+def test_chance_calibration_error_shrinks_with_the_sample_and_counts_customers():
+    rng = np.random.default_rng(1)
+    p = rng.uniform(0.01, 0.3, 20_000)
+    alone = np.arange(len(p))
+    small = backtest.chance_calibration_error(p[:500], alone[:500], 10)
+    large = backtest.chance_calibration_error(p, alone, 10)
+    # the same 20,000 rows as 6 snapshots of about 3,300 customers: fewer independent outcomes
+    grouped = backtest.chance_calibration_error(p, alone // 6, 10)
+    assert large < grouped < small
+    assert 0.004 < large < 0.02  # about sqrt(p(1-p)/2000) per bin of 2,000 rows
+    y = (rng.random(len(p)) < p).astype(float)
+    assert metrics.expected_calibration_error(y, p, 10) < large  # typical, not the 95% tail
 
 
 def test_few_customers_are_flagged():

@@ -236,3 +236,26 @@ def test_fit_pd_model_is_fit_booster_then_fit_calibrator(fitted):
     assert model.booster.model_to_string() == booster.model_to_string()
     assert model.calibrator.to_dict() == calibrator.to_dict()
     assert records == {"train": record, "calibration": report}
+
+
+@pytest.mark.parametrize(
+    ("kinds", "excluded"),
+    [
+        (("customer", "level"), [DRIFTING]),  # the level is judged, the change stays in
+        (("level",), [DRIFTING]),
+        (("customer",), []),
+        (("customer", "level", "relative"), ["industry_index_chg_12m", DRIFTING]),
+        (None, ["industry_index_chg_12m", DRIFTING]),  # every feature judged
+    ],
+)
+def test_the_screen_judges_only_the_kinds_asked_for(kinds, excluded):
+    rows = TRAIN.assign(industry_index_chg_12m=TRAIN[DRIFTING] / 10)  # a relative feature
+    fit, valid = rows[rows["month"] <= 4], rows[rows["month"] > 4]
+    names = [*FEATURES, "industry_index_chg_12m"]
+    kept, got = screen_features(fit, valid, names, max_psi=0.25, n_bins=10, kinds=kinds)
+    assert sorted(got) == sorted(excluded)
+    assert kept == [n for n in names if n not in excluded]
+
+
+def test_the_record_names_the_kinds_the_screen_judged(fitted):
+    assert fitted[1]["screen_kinds"] == list(SETTINGS.screen_kinds) == ["customer", "level"]

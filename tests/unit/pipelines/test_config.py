@@ -29,6 +29,8 @@ def test_the_shipped_params_file_loads():
     [
         ({"train": {"num_leavs": 7}}, "train.num_leavs: Extra inputs are not permitted"),
         ({"split": {"embargo_months": 6}}, "embargo_months .6. must be at least"),
+        ({"split": {"train_gap_months": -1}}, "split.train_gap_months"),
+        ({"train": {"screen_kinds": ["levels"]}}, "train.screen_kinds"),
         ({"ingest": {"source": "folder"}}, "ingest.path is not set"),
         ({"ingest": {"source": "ftp"}}, "ingest.source"),
         ({"train": {"learning_rate": 0}}, "train.learning_rate"),

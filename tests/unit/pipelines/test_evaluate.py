@@ -91,7 +91,7 @@ def test_run_writes_metrics_plots_and_figures(project, capsys):
 
     saved = json.loads(project.metrics.read_text())
     sections = {"test", "calibration", "grades", "baseline", "comparison", "backtest", "stability"}
-    assert set(saved) == sections | {"distinct_pds", "grade_usage", "monitoring"}
+    assert set(saved) == sections | {"distinct_pds", "grade_usage", "monitoring", "industry_cycle"}
     assert saved["monitoring"] == {
         "left_out": "the test window has 1 month end; month over month needs 2"
     }

@@ -45,10 +45,13 @@ def write_test_window(paths: Paths) -> None:
 
 @pytest.fixture(scope="module")
 def models(tiny_pd_model):
-    """A good model and one trained on shuffled labels (calibrated on true ones)."""
+    """A good model and a weak one: trained on labels mostly shuffled (calibrated on true ones,
+    so it still ranks the right way round, just barely)."""
     train, calibrate = toy(seed=1, n=3000), toy(seed=2, n=3000)
     good, _ = tiny_pd_model(train=train, calibrate=calibrate, num_boost_round=30)
-    shuffled = (train[0], pd.Series(np.random.default_rng(3).permutation(train[1])))
+    rng = np.random.default_rng(3)
+    noisy = np.where(rng.random(len(train[1])) < 0.9, rng.permutation(train[1]), train[1])
+    shuffled = (train[0], pd.Series(noisy))
     worse, _ = tiny_pd_model(train=shuffled, calibrate=calibrate, num_boost_round=30)
     return {"good": good, "worse": worse, "example": train[0].head(2)}
 
@@ -150,10 +153,12 @@ def test_a_new_good_challenger_replaces_the_champion_and_rollback_restores_it(pr
 
 
 def test_the_first_challenger_must_pass_the_floor(project):
-    worse = project["register"]("worse")
-    outcome = promote.run(project["cfg"], project["paths"])
+    first = project["register"]("good")  # test AUC about 0.8
+    cfg = project["cfg"]
+    cfg = cfg.model_copy(update={"promote": cfg.promote.model_copy(update={"min_auc": 0.95})})
+    outcome = promote.run(cfg, project["paths"])
     assert outcome["decision"] == "refused" and champion(project) is None
-    assert "below the floor" in tags(project, worse)["promotion.reasons"]
+    assert "below the floor 0.95" in tags(project, first)["promotion.reasons"]
 
 
 def test_command_line_exit_codes(project, command_at, capsys):

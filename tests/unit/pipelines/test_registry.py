@@ -90,11 +90,11 @@ def test_loaded_pyfunc_returns_what_pd_model_returns(registered, by):
 
 def test_pyfunc_words_reasons_with_the_medians_and_language_given(registered):
     pyfunc = registry.load_model(registered["record"]["model_uri"], registered["uri"])
-    rows = registered["X"].iloc[:20].assign(**{f"median__{f}": 0.25 for f in FEATURES})
+    rows = registered["X"].iloc[:20].assign(**{f"median__{f}": 1.0 for f in FEATURES})
     assert registry.optional_input_names(pyfunc) == [f"median__{f}" for f in FEATURES]
     got = pyfunc.predict(rows, params={"language": "zh"})
     pd.testing.assert_frame_equal(got, registered["model"].predict(rows, language="zh"))
-    assert got["reason_1"].str.contains("行业中位数 0.25").any()
+    assert got["reason_1"].str.contains("行业中位数 1 天").any()  # the median given, quoted
     with pytest.raises(MlflowException, match="unknown language 'fr'"):
         pyfunc.predict(rows, params={"language": "fr"})
 
