@@ -118,7 +118,11 @@ def figures(paths: Paths, source: str, seconds: float, stopped: str | None) -> d
         "stopped": stopped,
         "reference": REFERENCE[source],
     }
-    if paths.metrics.exists() and stopped is None:
+    if paths.promotion.exists():  # the gate's decision; a refusal stops the run at score
+        promotion = json.loads(paths.promotion.read_text())
+        out["gate"] = promotion["decision"]
+        out["gate_reasons"] = promotion.get("reasons", [])
+    if paths.metrics.exists():  # evaluate's figures, whatever the gate decided
         test = json.loads(paths.metrics.read_text())["test"]
         out |= {k: test[k] for k in ("auc", "brier", "ece")}
         out |= {"test_rows": test["n_rows"], "test_positives": test["n_defaults"]}
@@ -141,6 +145,9 @@ def table(results: dict[str, dict]) -> str:
     for name, r in results.items():
         cells = (_fmt(r[c], spec) for c, spec in COLUMNS)
         print(f"{name:24s}", *cells, f"{r['seconds']:6.1f}", f" {r['reference']}", file=buf)
+        if r.get("gate"):
+            why = "; ".join(r["gate_reasons"]) if r["gate"] == "refused" else ""
+            print(f"{'':24s} gate: {r['gate']} {why}".rstrip(), file=buf)
         if r["stopped"]:
             print(f"{'':24s} stopped at {r['stopped']}", file=buf)
     return buf.getvalue()

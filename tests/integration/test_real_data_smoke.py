@@ -32,7 +32,14 @@ def test_each_adapter_runs_end_to_end_on_a_sample(tmp_path):
     results = json.loads(out.read_text())
     for source in ("taiwan_credit_default", "polish_bankruptcy"):
         r = results[source]
-        assert r["stopped"] is None, r
+        # the gate judges a sample as it would a book: a refusal is a recorded outcome (the
+        # champion-less run then stops at score, saying why); anything else must not stop it
+        assert r["gate"] in ("promoted", "refused"), r
+        if r["gate"] == "refused":
+            assert r["gate_reasons"] and r["stopped"].startswith("score: model"), r
+            assert "has no champion: the gate refused" in r["stopped"], r
+        else:
+            assert r["stopped"] is None, r
         assert r["rows"] > 1000 and r["positives"] > 50
         assert 0.6 < r["auc"] <= 1 and r["brier"] < 0.25
     ibm = results["ibm_ar_late_payment"]
