@@ -28,7 +28,9 @@ from models.master_scale import MasterScale
 MAX_CURVE_POINTS = 200
 
 
-def _check(y: np.ndarray, p: np.ndarray, probabilities: bool = False) -> tuple[np.ndarray, ...]:
+def check_scores(
+    y: np.ndarray, p: np.ndarray, probabilities: bool = False
+) -> tuple[np.ndarray, ...]:
     y = np.asarray(y, dtype=float)
     p = np.asarray(p, dtype=float)
     if y.ndim != 1 or p.ndim != 1:
@@ -51,7 +53,7 @@ def _check(y: np.ndarray, p: np.ndarray, probabilities: bool = False) -> tuple[n
     return y, p
 
 
-def _check_both_classes(y: np.ndarray, metric: str) -> None:
+def check_both_classes(y: np.ndarray, metric: str) -> None:
     if len(np.unique(y)) < 2:
         only = "defaults" if y[0] == 1 else "non-defaults"
         raise ValueError(f"{metric} needs both defaults and non-defaults, found only {only}")
@@ -67,8 +69,8 @@ def _downsample(frame: pd.DataFrame, max_points: int) -> pd.DataFrame:
 
 def auc(y: np.ndarray, p: np.ndarray) -> float:
     """Area under the ROC curve (probability a default is ranked above a non-default)."""
-    y, p = _check(y, p)
-    _check_both_classes(y, "AUC")
+    y, p = check_scores(y, p)
+    check_both_classes(y, "AUC")
     return float(roc_auc_score(y, p))
 
 
@@ -79,22 +81,22 @@ def gini(y: np.ndarray, p: np.ndarray) -> float:
 
 def ks_statistic(y: np.ndarray, p: np.ndarray) -> float:
     """Kolmogorov-Smirnov statistic: largest gap between the score CDFs of the two classes."""
-    y, p = _check(y, p)
-    _check_both_classes(y, "KS")
+    y, p = check_scores(y, p)
+    check_both_classes(y, "KS")
     fpr, tpr, _ = roc_curve(y, p, drop_intermediate=False)
     return float(np.max(tpr - fpr))
 
 
 def pr_auc(y: np.ndarray, p: np.ndarray) -> float:
     """Area under the precision-recall curve, as average precision."""
-    y, p = _check(y, p)
-    _check_both_classes(y, "PR-AUC")
+    y, p = check_scores(y, p)
+    check_both_classes(y, "PR-AUC")
     return float(average_precision_score(y, p))
 
 
 def brier(y: np.ndarray, p: np.ndarray) -> float:
     """Brier score: mean squared difference between PD and outcome."""
-    y, p = _check(y, p, probabilities=True)
+    y, p = check_scores(y, p, probabilities=True)
     return float(np.mean((p - y) ** 2))
 
 
@@ -120,7 +122,7 @@ def calibration_curve(y: np.ndarray, p: np.ndarray, n_bins: int = 10) -> pd.Data
         One row per bin, lowest PDs first: ``bin`` (1-based), ``mean_pd``, ``observed_rate``,
         ``count``.
     """
-    y, p = _check(y, p, probabilities=True)
+    y, p = check_scores(y, p, probabilities=True)
     bins = _equal_frequency_bins(p, n_bins)
     frame = pd.DataFrame({"bin": bins + 1, "p": p, "y": y})
     curve = frame.groupby("bin").agg(
@@ -138,16 +140,16 @@ def expected_calibration_error(y: np.ndarray, p: np.ndarray, n_bins: int = 10) -
 
 def roc_points(y: np.ndarray, p: np.ndarray, max_points: int = MAX_CURVE_POINTS) -> pd.DataFrame:
     """ROC curve as ``fpr``, ``tpr`` columns, at most ``max_points`` rows from (0,0) to (1,1)."""
-    y, p = _check(y, p)
-    _check_both_classes(y, "ROC curve")
+    y, p = check_scores(y, p)
+    check_both_classes(y, "ROC curve")
     fpr, tpr, _ = roc_curve(y, p)
     return _downsample(pd.DataFrame({"fpr": fpr, "tpr": tpr}), max_points)
 
 
 def pr_points(y: np.ndarray, p: np.ndarray, max_points: int = MAX_CURVE_POINTS) -> pd.DataFrame:
     """Precision-recall curve as ``recall``, ``precision`` columns, recall increasing."""
-    y, p = _check(y, p)
-    _check_both_classes(y, "PR curve")
+    y, p = check_scores(y, p)
+    check_both_classes(y, "PR curve")
     precision, recall, _ = precision_recall_curve(y, p)
     frame = pd.DataFrame({"recall": recall[::-1], "precision": precision[::-1]})
     return _downsample(frame, max_points)
@@ -168,7 +170,7 @@ def lift_table(y: np.ndarray, p: np.ndarray, n_groups: int = 10) -> pd.DataFrame
         ``mean_pd``, ``lift`` (default rate over the overall rate) and ``cumulative_capture``
         (share of all defaults in this group and the riskier ones).
     """
-    y, p = _check(y, p)
+    y, p = check_scores(y, p)
     if not 1 <= n_groups <= len(y):
         raise ValueError(f"n_groups must lie in [1, {len(y)}] (the rows), got {n_groups}")
     if y.sum() == 0:
@@ -205,7 +207,7 @@ def grade_table(
         ``pd_lower``, ``pd_upper`` (the grade's PD band), ``count``, ``defaults``,
         ``observed_rate``, ``mean_pd``.
     """
-    y, p = _check(y, p, probabilities=True)
+    y, p = check_scores(y, p, probabilities=True)
     grades = np.asarray(grades)
     if grades.shape != y.shape:
         raise ValueError(f"grades must have one value per row, got {grades.shape} for {y.shape}")
@@ -235,8 +237,8 @@ def summarize(y: np.ndarray, p: np.ndarray, n_bins: int = 10) -> dict[str, float
     Keys: ``n_rows``, ``n_defaults``, ``default_rate``, ``mean_pd``, ``auc``, ``gini``, ``ks``,
     ``pr_auc``, ``brier``, ``ece`` (equal-frequency, ``n_bins`` bins).
     """
-    y, p = _check(y, p, probabilities=True)
-    _check_both_classes(y, "summarize")
+    y, p = check_scores(y, p, probabilities=True)
+    check_both_classes(y, "summarize")
     auc_value = auc(y, p)
     return {
         "n_rows": int(len(y)),
@@ -264,72 +266,3 @@ def top_decile(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
         "top_decile_lift": float(row["lift"]),
         "top_decile_capture": float(row["cumulative_capture"]),
     }
-
-
-def _bootstrap_weights(
-    n_rows: int, groups: np.ndarray | None, n_boot: int, seed: int
-) -> np.ndarray:
-    """Row weights of ``n_boot`` bootstrap resamples, shape ``(n_boot, n_rows)``.
-
-    With ``groups``, whole groups are drawn with replacement (a cluster bootstrap), so that the
-    monthly snapshots of one customer, whose labels overlap, move together.
-    """
-    if n_boot < 1:
-        raise ValueError(f"n_boot must be at least 1, got {n_boot}")
-    rng = np.random.default_rng(seed)
-    if groups is None:
-        codes, n_units = np.arange(n_rows), n_rows
-    else:
-        groups = np.asarray(groups)
-        if groups.shape != (n_rows,):
-            raise ValueError(f"groups must have one value per row, got {groups.shape}")
-        codes, uniques = pd.factorize(groups)
-        n_units = len(uniques)
-    draws = rng.integers(0, n_units, size=(n_boot, n_units))
-    counts = np.stack([np.bincount(d, minlength=n_units) for d in draws])
-    return counts[:, codes].astype(float)
-
-
-def bootstrap_auc(
-    y: np.ndarray,
-    scores: list[np.ndarray],
-    *,
-    n_boot: int = 200,
-    seed: int = 0,
-    groups: np.ndarray | None = None,
-) -> np.ndarray:
-    """AUC of each score on the same bootstrap resamples of the rows.
-
-    Args:
-        y: Observed outcomes, 0 or 1.
-        scores: One or more score arrays, each as long as ``y`` (the same resamples are used
-            for every score, so that differences between them are paired).
-        n_boot: Number of resamples.
-        seed: Seed of the resampling.
-        groups: Optional cluster of each row (e.g. customer id); whole clusters are resampled.
-
-    Returns:
-        Array of shape ``(n_boot, len(scores))``; resamples without both classes are dropped.
-    """
-    if not scores:
-        raise ValueError("bootstrap_auc needs at least one score array")
-    y = _check(y, scores[0])[0]
-    checked = [_check(y, s)[1] for s in scores]
-    _check_both_classes(y, "bootstrap AUC")
-    weights = _bootstrap_weights(len(y), groups, n_boot, seed)
-    keep = [(w[y == 1].sum() > 0) and (w[y == 0].sum() > 0) for w in weights]
-    return np.array(
-        [[roc_auc_score(y, s, sample_weight=w) for s in checked] for w in weights[keep]]
-    ).reshape(-1, len(checked))
-
-
-def percentile_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
-    """Return the central ``level`` percentile interval of bootstrap ``values``."""
-    if not 0 < level < 1:
-        raise ValueError(f"level must lie in (0, 1), got {level}")
-    values = np.asarray(values, dtype=float)
-    if values.size == 0:
-        raise ValueError("no bootstrap values to take an interval from")
-    tail = (1 - level) / 2 * 100
-    low, high = np.percentile(values, [tail, 100 - tail])
-    return float(low), float(high)

@@ -38,7 +38,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from models import backtest, cycle, metrics
+from models import backtest, bootstrap, cycle, metrics
 from models.master_scale import MasterScale, grade_usage
 from models.pd_model import PDModel
 from models.stability import feature_stability, population_stability, stability_band
@@ -83,7 +83,7 @@ def window_metrics(rows: pd.DataFrame, n_bins: int, column: str = "pd_12m") -> d
 def auc_intervals(test: pd.DataFrame, e: EvaluateConfig) -> dict[str, dict[str, float]]:
     """95% customer-level bootstrap intervals of each model's AUC and of model minus baseline."""
     y = test["label"].to_numpy(float)
-    draws = metrics.bootstrap_auc(
+    draws = bootstrap.bootstrap_auc(
         y,
         [test[c].to_numpy(float) for c in SCORES.values()],
         n_boot=e.bootstrap_samples,
@@ -92,9 +92,9 @@ def auc_intervals(test: pd.DataFrame, e: EvaluateConfig) -> dict[str, dict[str, 
     )
     out = {}
     for i, name in enumerate(SCORES):
-        low, high = metrics.percentile_interval(draws[:, i])
+        low, high = bootstrap.percentile_interval(draws[:, i])
         out[name] = {"auc_ci_low": low, "auc_ci_high": high}
-    low, high = metrics.percentile_interval(draws[:, 0] - draws[:, 1])
+    low, high = bootstrap.percentile_interval(draws[:, 0] - draws[:, 1])
     out["comparison"] = {"auc_difference_ci_low": low, "auc_difference_ci_high": high}
     return out
 

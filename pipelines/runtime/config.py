@@ -94,7 +94,7 @@ class SplitConfig(_Section):
     calibration_share: float = Field(0.2, gt=0, lt=1)
     seed: int = 42
     test_months: int = Field(6, ge=1)
-    calibration_months: int = Field(6, ge=1)
+    calibration_months: int = Field(12, ge=1)  # a whole year: no one phase sets the level
     # the test window starts this many months after the last calibration month (>= horizon)
     embargo_months: int = Field(12, ge=1)
     # as-of months left out between training and calibration (0: none); only the test

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models import metrics
+from models import bootstrap, metrics
 from models.master_scale import MasterScale
 
 Y = np.array([0, 0, 0, 1, 1])
@@ -211,13 +211,13 @@ def bootstrap_case(seed: int = 0, n: int = 400):
 
 def test_bootstrap_auc_brackets_the_auc_and_is_seeded():
     y, good, noise = bootstrap_case()
-    draws = metrics.bootstrap_auc(y, [good, noise], n_boot=300, seed=4)
+    draws = bootstrap.bootstrap_auc(y, [good, noise], n_boot=300, seed=4)
     assert draws.shape == (300, 2)
-    low, high = metrics.percentile_interval(draws[:, 0])
+    low, high = bootstrap.percentile_interval(draws[:, 0])
     assert low < metrics.auc(y, good) < high
-    diff_low, _ = metrics.percentile_interval(draws[:, 0] - draws[:, 1])
+    diff_low, _ = bootstrap.percentile_interval(draws[:, 0] - draws[:, 1])
     assert diff_low > 0  # the informative score beats noise on every paired resample
-    again = metrics.bootstrap_auc(y, [good, noise], n_boot=300, seed=4)
+    again = bootstrap.bootstrap_auc(y, [good, noise], n_boot=300, seed=4)
     np.testing.assert_array_equal(draws, again)
 
 
@@ -225,20 +225,20 @@ def test_cluster_bootstrap_is_wider_for_repeated_rows():
     y, good, _ = bootstrap_case(n=200)
     rows = np.tile(np.arange(200), 6)  # six snapshots of each customer
     y6, p6 = np.tile(y, 6), np.tile(good, 6)
-    naive = metrics.bootstrap_auc(y6, [p6], n_boot=300, seed=1)[:, 0]
-    clustered = metrics.bootstrap_auc(y6, [p6], n_boot=300, seed=1, groups=rows)[:, 0]
+    naive = bootstrap.bootstrap_auc(y6, [p6], n_boot=300, seed=1)[:, 0]
+    clustered = bootstrap.bootstrap_auc(y6, [p6], n_boot=300, seed=1, groups=rows)[:, 0]
     assert clustered.std() > 1.8 * naive.std()
 
 
 def test_bootstrap_auc_checks_its_input():
     y, good, _ = bootstrap_case(n=50)
     with pytest.raises(ValueError, match="at least one score"):
-        metrics.bootstrap_auc(y, [])
+        bootstrap.bootstrap_auc(y, [])
     with pytest.raises(ValueError, match="same length"):
-        metrics.bootstrap_auc(y, [good[:-1]])
+        bootstrap.bootstrap_auc(y, [good[:-1]])
     with pytest.raises(ValueError, match="n_boot"):
-        metrics.bootstrap_auc(y, [good], n_boot=0)
+        bootstrap.bootstrap_auc(y, [good], n_boot=0)
     with pytest.raises(ValueError, match="groups"):
-        metrics.bootstrap_auc(y, [good], groups=np.arange(3))
+        bootstrap.bootstrap_auc(y, [good], groups=np.arange(3))
     with pytest.raises(ValueError, match="level"):
-        metrics.percentile_interval(good, level=1.5)
+        bootstrap.percentile_interval(good, level=1.5)
