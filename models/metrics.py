@@ -31,6 +31,7 @@ MAX_CURVE_POINTS = 200
 def check_scores(
     y: np.ndarray, p: np.ndarray, probabilities: bool = False
 ) -> tuple[np.ndarray, ...]:
+    """``y`` and ``p`` as float arrays, after checking them; raises ``ValueError`` naming why."""
     y = np.asarray(y, dtype=float)
     p = np.asarray(p, dtype=float)
     if y.ndim != 1 or p.ndim != 1:
@@ -54,6 +55,7 @@ def check_scores(
 
 
 def check_both_classes(y: np.ndarray, metric: str) -> None:
+    """Raise ``ValueError`` naming ``metric`` when ``y`` holds one outcome only."""
     if len(np.unique(y)) < 2:
         only = "defaults" if y[0] == 1 else "non-defaults"
         raise ValueError(f"{metric} needs both defaults and non-defaults, found only {only}")
