@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from features.contract import MIN_DATE, OUTCOME_TABLES, REQUIRED_TABLES, TABLES, Column, Table
 from features.contract import expected_text as cell_text
+from features.industry import INDEX_FEATURES
 
 HEADING = "## Data contract"
 KIND_TEXT = {
@@ -158,12 +159,7 @@ CUSTOMER_FIELD_USE: dict[str, tuple[tuple[str, ...], str]] = {
     "region": ((), "the scores; loss by region in the portfolio report"),
     "industry": (
         (
-            "industry_index",
-            "industry_index_chg_3m",
-            "industry_index_chg_12m",
-            "industry_index_z",
-            "industry_index_vs_history",
-            "industry_index_pct",
+            *INDEX_FEATURES,
             "sector_default_rate_12m",
             "sector_default_rate_vs_book",
             "days_late_vs_sector",

@@ -50,3 +50,14 @@ def test_config_is_frozen():
     cfg = Config()
     with pytest.raises(ValueError):
         cfg.train.seed = 1  # type: ignore[misc]
+
+
+def test_the_searchable_settings_are_the_recipe_s_booster_settings():
+    # config.py stays free of the modelling imports (every stage loads it), so the list is
+    # written twice: once as the params' schema, once in the order lgb_params takes it
+    from typing import get_args
+
+    from models.recipe import LGB_SETTINGS
+    from pipelines.runtime.config import TUNABLE
+
+    assert get_args(TUNABLE) == tuple(k for k in LGB_SETTINGS if k != "seed")
