@@ -29,7 +29,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from features.labels import TRIGGERS
-from models.monitoring import AlertRules, Severity, word_trigger
+from models.alert_text import word_trigger
+from models.monitoring import AlertRules, Severity
 
 # action code -> wording per language, in rising severity
 ACTIONS: dict[str, dict[str, str]] = {

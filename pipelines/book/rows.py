@@ -9,7 +9,8 @@ from typing import Any
 import pandas as pd
 
 from features.peers import sector_medians
-from models.monitoring import IN_DEFAULT, word_trigger
+from models.alert_text import word_trigger
+from models.monitoring import IN_DEFAULT
 from models.reasons import MEDIAN_PREFIX
 from pipelines.io.files import StageError
 from pipelines.modelstore.registry import input_names, optional_input_names, output_names

@@ -11,12 +11,10 @@ repo root; the project's packages must be importable there (they are installed e
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import math
 import pickle
 import re
-import subprocess
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -32,6 +30,7 @@ from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
 
 from models.pd_model import PDModel
 from pipelines.io.files import StageError
+from pipelines.modelstore.tags import git_commit, git_dirty
 
 ARTIFACT_DIR = "mlartifacts"
 MODEL_NAME_IN_RUN = "model"
@@ -226,38 +225,6 @@ def set_version_tags(
 def log_run_file(run_id: str, path: Path, tracking_uri: str) -> None:
     """Log one more file as an artifact of an existing run (e.g. the model card)."""
     _client(tracking_uri).log_artifact(run_id, str(path))
-
-
-def git_commit() -> str:
-    """Return the checked-out git commit, or ``"unknown"`` outside a git checkout."""
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True, timeout=10
-        )
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return out.stdout.strip() or "unknown"
-
-
-def git_dirty() -> str:
-    """``"true"`` when tracked files differ from the commit, ``"unknown"`` outside a checkout."""
-    try:
-        out = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True, text=True, check=True, timeout=30,
-        )  # fmt: skip
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return str(bool(out.stdout.strip())).lower()
-
-
-def file_md5(path: Path) -> str:
-    """Return the MD5 hex digest of a file, read in 1 MiB blocks."""
-    digest = hashlib.md5()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def artifact_root(tracking_uri: str) -> Path | None:

@@ -1,11 +1,12 @@
-"""The tags a registered version carries: data hashes, validation result, headline metrics."""
+"""The tags a registered version carries: provenance (git, data hashes), validation, metrics."""
 
 from __future__ import annotations
 
+import hashlib
+import subprocess
 from pathlib import Path
 
 from pipelines.io.files import StageError, read_json
-from pipelines.modelstore.registry import file_md5
 
 HEADLINE = ("auc", "auc_ci_low", "auc_ci_high", "gini", "ks", "brier", "ece", "mean_pd")
 # what a version must carry before the gate judges it (register writes them all, alias last)
@@ -66,3 +67,35 @@ def _get(tree: dict, *keys: str) -> dict:
     for key in keys:
         tree = tree.get(key, {}) if isinstance(tree, dict) else {}
     return tree
+
+
+def git_commit() -> str:
+    """Return the checked-out git commit, or ``"unknown"`` outside a git checkout."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True, timeout=10
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return out.stdout.strip() or "unknown"
+
+
+def git_dirty() -> str:
+    """``"true"`` when tracked files differ from the commit, ``"unknown"`` outside a checkout."""
+    try:
+        out = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True, text=True, check=True, timeout=30,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return str(bool(out.stdout.strip())).lower()
+
+
+def file_md5(path: Path) -> str:
+    """Return the MD5 hex digest of a file, read in 1 MiB blocks."""
+    digest = hashlib.md5()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

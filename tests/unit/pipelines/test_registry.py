@@ -7,6 +7,7 @@ from models.pd_model import PDModel
 from pipelines import register as register_stage
 from pipelines.io.files import StageError
 from pipelines.modelstore import registry
+from pipelines.modelstore.tags import git_commit, git_dirty
 
 FEATURES = ["days_late_wavg_12m", "on_time_rate_12m", "debt_ratio", "current_ratio", "dso_days"]
 NAME = "tiny-pd"
@@ -163,8 +164,8 @@ def test_artifact_root(uri, expected, tmp_path, monkeypatch):
 def test_git_commit_outside_a_checkout(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
-    assert registry.git_commit() == "unknown"
-    assert registry.git_dirty() == "unknown"
+    assert git_commit() == "unknown"
+    assert git_dirty() == "unknown"
 
 
 def test_a_relative_sqlite_uri_follows_the_working_directory(tmp_path, monkeypatch, tiny_pd_model):
