@@ -9,13 +9,16 @@ are. With ``engine: dask`` the partitions are scored on the cluster's workers.
 Usage:
     python -m pipelines.batch --config configs/params.yaml --book BOOK --out FOLDER
         [--model MODEL_URI]   (default: the champion, models:/trade-credit-pd@champion)
+        [--force]             (replace FOLDER even if this command did not write it)
 
 BOOK is a Parquet file, or a folder of them, holding the model's feature columns (the
 ``data/features/snapshots.parquet`` layout); ``customer_id`` and ``as_of_date`` are carried
 over where present. FOLDER receives ``part-00000.parquet``, ... (one per partition of the
 book: a run of its row groups) and ``summary.json``; it is replaced whole when all parts are
-written, so a failed run leaves the previous result. On a cluster, BOOK and FOLDER must be on
-storage every worker can reach under the same path.
+written, so a failed run leaves the previous result. FOLDER must be new, empty, or a folder this
+command wrote before (it leaves ``.batch-output`` in it): any other folder is refused, as
+replacing it would delete what it holds, unless ``--force``. On a cluster, BOOK and FOLDER
+must be on storage every worker can reach under the same path.
 """
 
 from __future__ import annotations
@@ -36,10 +39,11 @@ from pipelines.io.files import (
     StageError,
     atomic_folder,
     atomic_path,
+    check_replaceable,
     run_stage,
     write_json,
 )
-from pipelines.io.paths import BATCH_SUMMARY, Paths
+from pipelines.io.paths import BATCH_MARKER, BATCH_SUMMARY, Paths
 from pipelines.modelstore.champion import champion
 from pipelines.modelstore.registry import input_names, load_model
 from pipelines.runtime.cluster import engine_client
@@ -170,11 +174,21 @@ def score_book(
             "engine": "pandas" if client is None else "dask",
         }
         write_json(summary, staging / BATCH_SUMMARY)
+        (staging / BATCH_MARKER).write_text(
+            "written by python -m pipelines.batch; the next run into this folder replaces it\n"
+        )
     return summary
 
 
-def run(cfg: Config, book: Path, out: Path, model_uri: str | None, paths: Paths) -> dict[str, Any]:
-    """Load the model (default: the champion) and score the book."""
+def run(
+    cfg: Config, book: Path, out: Path, model_uri: str | None, paths: Paths, force: bool = False
+) -> dict[str, Any]:
+    """Load the model (default: the champion) and score the book into ``out``.
+
+    ``out`` is checked first (:func:`pipelines.io.files.check_replaceable`): a folder this
+    command did not write is refused unless ``force``.
+    """
+    check_replaceable(out, BATCH_MARKER, force)
     tracking = paths.tracking_uri(cfg.register_.tracking_uri)
     names = (cfg.register_.model_name, cfg.promote.champion_alias)
     uri = model_uri or champion(*names, tracking, paths)["model_uri"]
@@ -195,8 +209,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--book", required=True, type=Path, help="Parquet file or folder")
     parser.add_argument("--out", required=True, type=Path, help="output folder")
     parser.add_argument("--model", default=None, help="model URI; default: the champion")
+    parser.add_argument(
+        "--force", action="store_true", help="replace --out even if this command did not write it"
+    )
     args = parser.parse_args(argv)
-    run_stage(lambda: run(load_config(args.config), args.book, args.out, args.model, Paths()))
+    run_stage(
+        lambda: run(load_config(args.config), args.book, args.out, args.model, Paths(), args.force)
+    )
 
 
 if __name__ == "__main__":

@@ -71,6 +71,28 @@ def atomic_folder(path: Path) -> Any:
         raise
 
 
+def check_replaceable(path: Path, marker: str, force: bool = False) -> None:
+    """Refuse to let a command replace a folder it did not write.
+
+    ``path`` may be replaced when it does not exist, is an empty folder, holds ``marker`` (the
+    file the command leaves in every folder it writes) or ``force`` is set.
+
+    Raises:
+        StageError: ``path`` is a file, or a folder with other content and no marker.
+    """
+    path = Path(path)
+    if force or not path.exists():
+        return
+    if not path.is_dir():
+        raise StageError(f"refusing to replace {path}: it is a file, not an output folder")
+    if (path / marker).is_file() or not any(path.iterdir()):
+        return
+    raise StageError(
+        f"refusing to replace {path}: it holds files this command did not write (no {marker} "
+        "in it); give a new or empty folder, or pass --force to replace it whole"
+    )
+
+
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     """Write ``frame`` to Parquet atomically."""
     with atomic_path(path) as tmp:

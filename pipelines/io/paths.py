@@ -263,6 +263,7 @@ class Paths:
 
 
 BATCH_SUMMARY = "summary.json"  # beside the parts of a pipelines.batch output folder
+BATCH_MARKER = ".batch-output"  # left in every folder pipelines.batch writes; others it refuses
 
 
 def staged(path: Path, folder: Path, staging: Path) -> Path:

@@ -69,6 +69,26 @@ def test_forced_rerun_gives_identical_metrics_and_scores(tiny_repo, run_command)
     )
 
 
+def test_a_challenger_the_gate_refuses_changes_no_score(tiny_repo, run_command):
+    repo = tiny_repo
+    champion = _aliases(repo)["champion"]
+    scores = (repo / "data/scored/scores.csv").read_bytes()
+    history = _fingerprint(repo / "data/scored/history")
+    params = yaml.safe_load((repo / "configs/params.yaml").read_text())
+    params["promote"]["min_auc"] = 0.99  # no model of this book reaches it
+    (repo / "configs/params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    run_command(["dvc", "repro", "--force", "--single-item", "register"], repo)
+    run_command(["dvc", "repro"], repo)  # the gate, the card, the scores, the report
+    gate = json.loads((repo / "data/reports/promotion.json").read_text())
+    assert gate["decision"] == "refused" and gate["version"] == champion + 1, gate
+    assert any("below the floor 0.99" in r for r in gate["reasons"]), gate
+    assert _aliases(repo) == {"champion": champion, "challenger": champion + 1}
+    assert (repo / "data/scored/scores.csv").read_bytes() == scores
+    assert _fingerprint(repo / "data/scored/history") == history
+    report = (repo / "data/reports/portfolio.html").read_text(encoding="utf-8")
+    assert f"version {champion + 1}" in report and "below the floor 0.99" in report
+
+
 # -- experiments (they change the workspace: keep them last) --
 
 EXPERIMENT = "lr-try"

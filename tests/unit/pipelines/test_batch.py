@@ -101,3 +101,34 @@ def test_command_line_scores_with_a_given_model_and_fails_cleanly(
         batch.main([*args, "--book", str(tmp_path / "missing.parquet"), "--out", str(out)])
     assert exit_.value.code == 1
     assert f"{tmp_path / 'missing.parquet'}: no Parquet book there" in capsys.readouterr().err
+
+
+def test_a_folder_the_command_did_not_write_is_never_replaced(
+    tmp_path, tiny_pyfunc, command_at, capsys
+):
+    # issue 18, F1: --out data/scored (or data) replaced the whole folder, history and all
+    command_at(batch, Paths(tmp_path))
+    (tmp_path / "params.yaml").write_text("score:\n  chunk_rows: 8\n")
+    _write(_book(tiny_pyfunc["X"], 20), tmp_path / "book.parquet", group=8)
+    args = ["--config", str(tmp_path / "params.yaml"), "--model", str(tiny_pyfunc["path"])]
+    args += ["--book", str(tmp_path / "book.parquet")]
+    theirs = tmp_path / "scored"
+    (theirs / "history").mkdir(parents=True)
+    (theirs / "history" / "2025-11-30.parquet").write_bytes(b"a month of history")
+    with pytest.raises(SystemExit) as exit_:
+        batch.main([*args, "--out", str(theirs)])
+    assert exit_.value.code == 1
+    err = capsys.readouterr().err
+    assert f"refusing to replace {theirs}: it holds files this command did not write" in err
+    assert (theirs / "history" / "2025-11-30.parquet").read_bytes() == b"a month of history"
+    with pytest.raises(SystemExit):
+        batch.main([*args, "--out", str(tmp_path / "book.parquet")])  # a file
+    assert "it is a file" in capsys.readouterr().err
+    # a new folder, then the same folder again (it carries the marker), then --force
+    ours = tmp_path / "batch"
+    batch.main([*args, "--out", str(ours)])
+    assert (ours / ".batch-output").is_file()
+    batch.main([*args, "--out", str(ours)])
+    assert len(_read_parts(ours)) == 20
+    batch.main([*args, "--out", str(theirs), "--force"])
+    assert not (theirs / "history").exists() and len(_read_parts(theirs)) == 20
