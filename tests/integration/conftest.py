@@ -26,6 +26,9 @@ TINY = {
     "train": {"learning_rate": 0.05, "min_child_samples": 50, "num_boost_round": 300},
     # 400 customers leave ~100 test defaults: calibration error that noisy says little
     "promote": {"max_ece": 0.05},
+    # a whole year of calibration (the default book's) leaves 400 customers' training window
+    # too short for the top grades: the gate refused grade 10 (PD 85 %, observed 56 %)
+    "split": {"calibration_months": 6},
 }
 
 
