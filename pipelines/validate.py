@@ -35,6 +35,7 @@ from pipelines.checks.results import TableResult, ValidationReport, no_cells
 from pipelines.io.files import (
     StageError,
     atomic_folder,
+    neutralise_formulas,
     read_json,
     read_parquet,
     run_stage,
@@ -75,7 +76,7 @@ def write_outputs(
         for name, result in report.tables.items():
             mine = None if unparsed is None else unparsed[unparsed["table"] == name]
             rejects = rejects_frame(result, tables[name], mine)
-            rejects.to_csv(place(paths.validation_rejects(name)), index=False)
+            neutralise_formulas(rejects).to_csv(place(paths.validation_rejects(name)), index=False)
         build_data_docs(report, place(paths.data_docs))
 
 

@@ -1,9 +1,11 @@
 """The scored CSV files as a product for people: stable columns, rounded, safe to open in Excel.
 
 Columns and their meaning live here (the README's schema section lists the same); numbers are
-rounded for reading; text cells that a spreadsheet would run as a formula (starting with ``=``,
-``+``, ``-``, ``@``, a tab or a carriage return; customer names come from outside) get a
-leading apostrophe; a UTF-8 byte-order mark is optional, so that Excel reads non-Latin names.
+rounded for reading; text cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``,
+``@`` after any whitespace or invisible character, or a leading tab or line break; customer
+names come from outside) get a leading apostrophe (``pipelines.io.files.neutralise_formulas``,
+which every CSV for people goes through); a UTF-8 byte-order mark is optional, so that Excel
+reads non-Latin names.
 """
 
 from __future__ import annotations
@@ -17,10 +19,9 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from models.monitoring import IN_DEFAULT, SCORED
-from pipelines.io.files import write_bytes
+from pipelines.io.files import neutralise_formulas, write_bytes
 
 BOM = b"\xef\xbb\xbf"
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 # column -> meaning; ``reason_k`` stands for reason_1 .. reason_<score.n_reasons>
 SCORES_SCHEMA: dict[str, str] = {
@@ -168,15 +169,6 @@ def for_people(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return neutralise_formulas(out)
 
 
-def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix ``'`` to text cells a spreadsheet would evaluate; numbers are left alone."""
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(_inert)
-    return out
-
-
 def csv_bytes(frame: pd.DataFrame, bom: bool) -> bytes:
     """Render ``frame`` as UTF-8 CSV (Arrow's writer), with a byte-order mark if ``bom``."""
     sink = io.BytesIO()
@@ -187,9 +179,3 @@ def csv_bytes(frame: pd.DataFrame, bom: bool) -> bytes:
 def write_people_csv(frame: pd.DataFrame, path: Path, bom: bool) -> None:
     """Write ``frame`` as CSV atomically (see :func:`csv_bytes`)."""
     write_bytes(csv_bytes(frame, bom), path)
-
-
-def _inert(value: object) -> object:
-    if isinstance(value, str) and value.lstrip(" ").startswith(FORMULA_START):
-        return "'" + value
-    return value

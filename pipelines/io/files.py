@@ -142,3 +142,31 @@ def run_stage(main_body: Callable[[], None]) -> None:
     except StageError as err:
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(1) from None
+
+
+# what a spreadsheet may run as a formula: a cell starting with these, after any whitespace
+# (spaces, tabs, line breaks, no-break spaces: Excel and LibreOffice skip them) or invisible
+# characters; fullwidth forms too, which some spreadsheets read as the ASCII ones
+FORMULA_START = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix ``'`` to text cells a spreadsheet would evaluate; numbers are left alone.
+
+    Every CSV written for people goes through this (the scored files, validation rejects).
+    """
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(_inert)
+    return out
+
+
+def _inert(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    head = value.lstrip().lstrip(INVISIBLE).lstrip()
+    if head.startswith(FORMULA_START) or value[:1] in ("\t", "\r", "\n"):
+        return "'" + value
+    return value

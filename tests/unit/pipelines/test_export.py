@@ -32,6 +32,12 @@ HYPERLINK = '=HYPERLINK("http://x","y")'
         ("\r=1", "'\r=1"),
         ("  =1", "'  =1"),
         ("＝1+1", "'＝1+1"),
+        # issue 18, F14: whitespace and invisible characters a spreadsheet skips
+        ("\n=1+1", "'\n=1+1"),
+        ("\u00a0=1+1", "'\u00a0=1+1"),
+        (" \n \u00a0@SUM(A1)", "' \n \u00a0@SUM(A1)"),
+        ("\u200b=1", "'\u200b=1"),
+        ("\ufeff+1", "'\ufeff+1"),
         ("Acme = Co", "Acme = Co"),
         ("深圳华强电子有限公司", "深圳华强电子有限公司"),
         ("", ""),

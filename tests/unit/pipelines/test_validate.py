@@ -186,3 +186,17 @@ def test_main_fails_when_a_listed_table_is_missing(tmp_path, command_at, capsys,
     with pytest.raises(SystemExit):
         validate.main(["--config", str(tmp_path / "params.yaml")])
     assert f"missing input {paths.raw_table('invoices')}" in capsys.readouterr().err
+
+
+def test_rejects_files_are_safe_to_open_in_a_spreadsheet(tmp_path, command_at, ledger):
+    # issue 18, F6: a rejected row's cells went into rejects_*.csv as given
+    tables = ledger()
+    payload = "=1+cmd|' /C calc'!A0"
+    tables["invoices"].loc[1, "invoice_id"] = payload
+    tables["invoices"].loc[2, "invoice_id"] = payload
+    paths = write_raw(tmp_path, tables)
+    command_at(validate, paths)
+    with pytest.raises(SystemExit):
+        validate.main(["--config", str(tmp_path / "params.yaml")])
+    rejects = pd.read_csv(paths.validation_rejects("invoices"))
+    assert rejects["invoice_id"].tolist() == ["'" + payload] * 2
