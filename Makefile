@@ -32,4 +32,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) data/raw data/validated data/features data/models data/scored data/reports data/splits mlflow.db mlartifacts
+	rm -rf $(VENV) data/raw data/validated data/features data/models data/scored data/reports data/splits mlflow.db mlartifacts mlflow-backups

@@ -30,6 +30,7 @@ from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
 
 from models.pd_model import PDModel
 from pipelines.io.files import StageError
+from pipelines.modelstore import store
 from pipelines.modelstore.tags import git_commit, git_dirty
 
 ARTIFACT_DIR = "mlartifacts"
@@ -123,7 +124,7 @@ def log_and_register(
         "git_dirty": git_dirty(),
         **{str(k): str(v) for k, v in tags.items()},
     }
-    client = _client(tracking_uri)
+    client = _client(tracking_uri, write=True)
     experiment_id = _ensure_experiment(client, experiment, tracking_uri)
     with mlflow.start_run(experiment_id=experiment_id, tags=all_tags) as run:
         mlflow.log_params(_flatten(params))
@@ -183,7 +184,7 @@ def output_names(pyfunc: mlflow.pyfunc.PyFuncModel) -> list[str]:
 
 def set_alias(model_name: str, alias: str, version: int | str, tracking_uri: str) -> None:
     """Point ``alias`` of ``model_name`` at ``version`` (moving it from any other version)."""
-    _client(tracking_uri).set_registered_model_alias(model_name, alias, str(version))
+    _client(tracking_uri, write=True).set_registered_model_alias(model_name, alias, str(version))
 
 
 def get_version_by_alias(model_name: str, alias: str, tracking_uri: str) -> int:
@@ -217,14 +218,14 @@ def set_version_tags(
     model_name: str, version: int | str, tags: Mapping[str, Any], tracking_uri: str
 ) -> None:
     """Set tags (values as strings) on one model version."""
-    client = _client(tracking_uri)
+    client = _client(tracking_uri, write=True)
     for key, value in tags.items():
         client.set_model_version_tag(model_name, str(version), key, str(value))
 
 
 def log_run_file(run_id: str, path: Path, tracking_uri: str) -> None:
     """Log one more file as an artifact of an existing run (e.g. the model card)."""
-    _client(tracking_uri).log_artifact(run_id, str(path))
+    _client(tracking_uri, write=True).log_artifact(run_id, str(path))
 
 
 def artifact_root(tracking_uri: str) -> Path | None:
@@ -249,13 +250,20 @@ def _sqlite_path(tracking_uri: str) -> Path:
     return Path(unquote(tracking_uri[len(_SQLITE) :])).resolve()
 
 
-def _client(tracking_uri: str) -> MlflowClient:
+def _client(tracking_uri: str, write: bool = False) -> MlflowClient:
     """Point MLflow at ``tracking_uri`` and return a client for it.
+
+    A sqlite registry is checked first (``pipelines.modelstore.store``), and backed up before
+    the process's first write (``write``).
 
     The fluent API (start_run, log_model, load_model) reads the process-wide URIs, so they are
     set here, on every call, rather than once at import.
     """
     uri = absolute_uri(tracking_uri)
+    if uri.startswith(_SQLITE):
+        store.check(_sqlite_path(uri))
+        if write:
+            store.backup(_sqlite_path(uri))
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
