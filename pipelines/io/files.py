@@ -44,8 +44,9 @@ def atomic_path(path: Path) -> Any:
     try:
         yield Path(tmp)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         Path(tmp).unlink(missing_ok=True)
+        _name_the_file(err, path)
         raise
 
 
@@ -66,8 +67,9 @@ def atomic_folder(path: Path) -> Any:
             os.replace(path, old)
         os.replace(staging, path)
         shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
+    except BaseException as err:
         shutil.rmtree(staging, ignore_errors=True)
+        _name_the_file(err, path)
         raise
 
 
@@ -91,6 +93,18 @@ def check_replaceable(path: Path, marker: str, force: bool = False) -> None:
         f"refusing to replace {path}: it holds files this command did not write (no {marker} "
         "in it); give a new or empty folder, or pass --force to replace it whole"
     )
+
+
+def _name_the_file(err: BaseException, path: Path) -> None:
+    """Turn a failed write (disk full, file too large, read-only, ...) into a one-line error.
+
+    Raises:
+        StageError: ``err`` is an ``OSError``; names ``path`` and the cause.
+    """
+    if isinstance(err, OSError) and not isinstance(err, StageError):
+        cause = err.strerror or " ".join(str(err).split()) or type(err).__name__
+        kept = "what was there before is kept"
+        raise StageError(f"could not write {path}: {cause} ({kept})") from None
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:
