@@ -56,7 +56,7 @@ def sample_rows(paths: Paths, n: int, seed: int = 0) -> pd.DataFrame:
 def run(cfg: Config, paths: Paths, n_rows: int = 100_000, with_dask: bool = True) -> list[Figure]:
     """Measure scoring speeds and the levers; return the figures."""
     registry = read_json(paths.registry_record)
-    model = load_model(registry["model_uri"], registry["tracking_uri"])
+    model = load_model(registry["model_uri"], paths.tracking_uri(cfg.register_.tracking_uri))
     booster = load_booster(paths.booster)
     rows = sample_rows(paths, n_rows)
     X = rows[booster.feature_name()].to_numpy(dtype=np.float64)

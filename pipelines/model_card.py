@@ -57,8 +57,9 @@ def run(cfg: Config, paths: Paths) -> str:
     text = render(d, tags, cfg)
     with atomic_path(paths.model_card) as tmp:
         tmp.write_text(text, encoding="utf-8")
-    registry.log_run_file(reg["run_id"], paths.model_card, uri)
-    log.info("model card: wrote %s and logged it to run %s", paths.model_card, reg["run_id"])
+    run_id = registry.version_run_id(reg["model_name"], reg["model_version"], uri)
+    registry.log_run_file(run_id, paths.model_card, uri)
+    log.info("model card: wrote %s and logged it to run %s", paths.model_card, run_id)
     return text
 
 

@@ -14,7 +14,8 @@ Inputs:
     the grade back-test verdict and the score's stability, so that ``promote`` and a reviewer
     see them on the version itself.
 Outputs:
-    data/reports/registry.json: tracking_uri, run_id, model_name, model_version, model_uri
+    data/reports/registry.json: model_name, model_version, model_uri, alias (the run is the
+        version's: ``registry.version_run_id``)
     (``models:/name/version``, what the promote stage judges) and alias (none in a
     ``dvc exp run``, whose version is tagged ``experiment`` instead).
 Params:
@@ -40,6 +41,7 @@ from pipelines.runtime.config import Config, load_config, parse_args
 
 EXAMPLE_ROWS = 2
 LOGGED_SECTIONS = ("train", "calibrate", "baseline", "evaluate", "features", "split")
+RECORD_KEYS = ("model_name", "model_version", "model_uri", "alias")  # registry.json
 
 log = logging.getLogger("pipelines.register")
 
@@ -92,7 +94,9 @@ def run(cfg: Config, paths: Paths, experiment: str | None = None) -> dict:
         | ({"experiment": experiment} if experiment else {}),
         input_example=input_example(paths, model.feature_names),
     )
-    write_json(record, paths.registry_record)
+    # what names the version, no more: the run id and the tracking database's absolute path
+    # differ on every machine and run, and would change dvc.lock each time
+    write_json({k: record[k] for k in RECORD_KEYS}, paths.registry_record)
     log.info(
         "registered %s as %s (alias %s)", record["model_uri"], record["run_id"], record["alias"]
     )

@@ -12,7 +12,8 @@ Outputs:
         rules evaluated and failed, each failure with sample rows.
     data/reports/validation/rejects_<table>.csv: each rejected row (``row`` = its 1-based data
         row in the file) with the first rule it broke, all rules it broke, and its values.
-    data/reports/validation/docs/: Great Expectations Data Docs (open ``index.html``).
+    data/reports/data_docs/: Great Expectations Data Docs (open ``index.html``); not a DVC
+        output, as GX stamps every build with its time.
     data/validated/<table>.parquet + manifest.json: the kept rows, which the features stage
         reads (equal to data/raw when nothing is rejected).
 Params:
@@ -69,7 +70,7 @@ def write_outputs(
     paths: Paths,
     unparsed: pd.DataFrame | None = None,
 ) -> None:
-    """Write summary, rejects and Data Docs beside the report folder, then swap them in."""
+    """Write summary and rejects, then the Data Docs, each folder beside and swapped in whole."""
     with atomic_folder(paths.validation) as staging:
         place = partial(staged, folder=paths.validation, staging=staging)
         write_json(report.to_dict(), place(paths.validation_summary))
@@ -77,7 +78,8 @@ def write_outputs(
             mine = None if unparsed is None else unparsed[unparsed["table"] == name]
             rejects = rejects_frame(result, tables[name], mine)
             neutralise_formulas(rejects).to_csv(place(paths.validation_rejects(name)), index=False)
-        build_data_docs(report, place(paths.data_docs))
+    with atomic_folder(paths.data_docs) as staging:
+        build_data_docs(report, staging)
 
 
 def write_validated(

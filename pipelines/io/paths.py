@@ -86,8 +86,8 @@ class Paths:
 
     @property
     def data_docs(self) -> Path:
-        """Great Expectations Data Docs."""
-        return self.validation / "docs"
+        """Great Expectations Data Docs; not a DVC output (GX time-stamps every build)."""
+        return self._data("reports", "data_docs")
 
     # featurize -> data/features
     @property

@@ -192,6 +192,15 @@ def get_version_by_alias(model_name: str, alias: str, tracking_uri: str) -> int:
     return int(_client(tracking_uri).get_model_version_by_alias(model_name, alias).version)
 
 
+def version_run_id(model_name: str, version: int | str, tracking_uri: str) -> str:
+    """The id of the MLflow run that logged one version."""
+    client = _client(tracking_uri)
+    try:
+        return str(client.get_model_version(model_name, str(version)).run_id)
+    except MlflowException:
+        raise StageError(f"model {model_name!r} has no version {version}") from None
+
+
 def aliases(model_name: str, tracking_uri: str) -> dict[str, int]:
     """Return every alias of ``model_name`` with the version it points at."""
     client = _client(tracking_uri)

@@ -44,8 +44,8 @@ def header(d: dict, tags: dict[str, str], cfg: Config) -> list[str]:
     return [
         f"# Model card: {reg['model_name']} version {reg['model_version']}",
         "",
-        f"- Registered as `{reg['model_uri']}` with alias `{reg['alias']}`; MLflow run "
-        f"`{reg['run_id']}`",
+        f"- Registered as `{reg['model_uri']}` with alias `{reg['alias']}`; this card is "
+        "logged to the version's MLflow run",
         f"- Git commit: `{tags.get('git_commit', 'unknown')}`"
         + (" with uncommitted changes" if tags.get("git_dirty") == "true" else ""),
         f"- Data: source `{manifest.get('source', 'unknown')}`, as of "

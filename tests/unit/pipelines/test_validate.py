@@ -155,8 +155,9 @@ def test_run_replaces_outputs_and_keeps_them_on_crash(tmp_path, monkeypatch, led
     monkeypatch.setattr(validate, "build_data_docs", crash)
     with pytest.raises(RuntimeError, match="disk full"):
         validate.run(params(paths), paths)
+    # each folder is swapped in whole: the summary is this run's, the docs the last good ones
     assert paths.validation_summary.is_file() and (paths.data_docs / "index.html").is_file()
-    assert sorted(p.name for p in out.parent.iterdir()) == ["validation"]
+    assert sorted(p.name for p in out.parent.iterdir()) == ["data_docs", "validation"]
 
 
 def test_a_table_level_failure_stops_a_quarantine_run(tmp_path, ledger):
