@@ -9,7 +9,8 @@ Inputs:
     data/reports/metrics.json, data/reports/plots/{grades,stability}.csv,
     data/reports/validation/summary.json, data/reports/registry.json, the version's tags.
 Outputs:
-    data/reports/model_card.md (also logged to the MLflow run of the registered version).
+    data/reports/model_card.md (also logged to the MLflow run of the registered version); not
+        an output DVC hashes, as it names the git commit.
 Params:
     features, split, evaluate, register
 """
