@@ -9,8 +9,9 @@ Inputs:
     data/reports/metrics.json, data/reports/plots/{grades,stability}.csv,
     data/reports/validation/summary.json, data/reports/registry.json, the version's tags.
 Outputs:
-    data/reports/model_card.md (also logged to the MLflow run of the registered version); not
-        an output DVC hashes, as it names the git commit.
+    data/reports/model_card.md; the copy logged to the MLflow run of the registered version
+        also names the git commit (the file leaves it out: it would change dvc.lock with every
+        commit).
 Params:
     features, split, evaluate, register
 """
@@ -18,6 +19,8 @@ Params:
 from __future__ import annotations
 
 import logging
+import tempfile
+from pathlib import Path
 
 import pandas as pd
 
@@ -26,6 +29,8 @@ from pipelines.io.paths import Paths
 from pipelines.modelstore import registry
 from pipelines.render.card import render
 from pipelines.runtime.config import Config, load_config, parse_args
+
+GIT_TAGS = ("git_commit", "git_dirty")
 
 log = logging.getLogger("pipelines.model_card")
 
@@ -55,11 +60,16 @@ def run(cfg: Config, paths: Paths) -> str:
     d = inputs(paths)
     reg, uri = d["registry"], paths.tracking_uri(cfg.register_.tracking_uri)
     tags = registry.version_tags(reg["model_name"], reg["model_version"], uri)
-    text = render(d, tags, cfg)
+    # the file DVC hashes leaves out the commit (it changes with every commit, dvc.lock's own
+    # included); the copy logged to the version's run names it
+    text = render(d, {k: v for k, v in tags.items() if k not in GIT_TAGS}, cfg)
     with atomic_path(paths.model_card) as tmp:
         tmp.write_text(text, encoding="utf-8")
     run_id = registry.version_run_id(reg["model_name"], reg["model_version"], uri)
-    registry.log_run_file(run_id, paths.model_card, uri)
+    with tempfile.TemporaryDirectory() as folder:
+        logged = Path(folder) / paths.model_card.name
+        logged.write_text(render(d, tags, cfg), encoding="utf-8")
+        registry.log_run_file(run_id, logged, uri)
     log.info("model card: wrote %s and logged it to run %s", paths.model_card, run_id)
     return text
 

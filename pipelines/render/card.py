@@ -46,8 +46,13 @@ def header(d: dict, tags: dict[str, str], cfg: Config) -> list[str]:
         "",
         f"- Registered as `{reg['model_uri']}` with alias `{reg['alias']}`; this card is "
         "logged to the version's MLflow run",
-        f"- Git commit: `{tags.get('git_commit', 'unknown')}`"
-        + (" with uncommitted changes" if tags.get("git_dirty") == "true" else ""),
+        (
+            f"- Git commit: `{tags['git_commit']}`"
+            + (" with uncommitted changes" if tags.get("git_dirty") == "true" else "")
+            if "git_commit" in tags
+            else "- Git commit: the version's `git_commit` tag in MLflow, and the copy of this "
+            "card logged to its run"
+        ),
         f"- Data: source `{manifest.get('source', 'unknown')}`, as of "
         f"{manifest.get('as_of_date', 'unknown')}",
         "",

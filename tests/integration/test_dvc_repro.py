@@ -37,6 +37,15 @@ def test_repro_writes_metrics_scores_and_registry(tiny_repo):
     assert (scores["as_of_date"] == "2025-12-31").all()
 
 
+def test_the_model_card_file_is_stable_and_its_logged_copy_names_the_commit(tiny_repo):
+    card = (tiny_repo / "data/reports/model_card.md").read_text(encoding="utf-8")
+    assert "- Git commit: the version's `git_commit` tag in MLflow" in card  # no hash in dvc.lock
+    logged = [
+        p.read_text(encoding="utf-8") for p in (tiny_repo / "mlartifacts").rglob("model_card.md")
+    ]
+    assert logged and all("- Git commit: `" in text for text in logged)
+
+
 def test_no_label_window_reaches_a_later_window(tiny_repo):
     split = pd.read_parquet(tiny_repo / "data/splits/split.parquet")
     horizon = yaml.safe_load((tiny_repo / "configs/params.yaml").read_text())["features"][
