@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from features.build import FeatureSettings, build_features
+from features.catalogue import FEATURE_NAMES, spec_for
 from pipelines.sources.synthetic import generate
 
 SETTINGS = FeatureSettings()
@@ -14,12 +15,7 @@ FEATURE_START = 7  # first feature column after the id columns
 # the industry-cycle features that mean the same in every phase: the index's changes, its
 # position against the sector's own history, the sector's default rate against the book's
 CYCLE_FEATURES = [
-    "industry_index_chg_3m",
-    "industry_index_chg_12m",
-    "industry_index_z",
-    "industry_index_vs_history",
-    "industry_index_pct",
-    "sector_default_rate_vs_book",
+    n for n in FEATURE_NAMES if spec_for(n).family == "industry" and spec_for(n).kind == "relative"
 ]
 
 
