@@ -641,6 +641,25 @@ def spec_for(name: str) -> FeatureSpec:
     )
 
 
+# The values a feature of each unit can take at all. Beyond them a value is a unit or encoding
+# error (1e308 days late, a negative count), which a tree would score as its last bin: scoring
+# refuses it (``models.pd_model.PDModel.feature_frame``). The bounds are wide on purpose: no real
+# book reaches a trillion days, times or ratio points; amounts allow for any currency.
+MAX_MAGNITUDE = 1e12
+UNIT_RANGES: dict[str, tuple[float, float]] = {
+    "count": (0.0, MAX_MAGNITUDE),
+    "quarters": (0.0, MAX_MAGNITUDE),
+    "months": (0.0, MAX_MAGNITUDE),
+    "index": (0.0, MAX_MAGNITUDE),
+    "currency": (-1e15, 1e15),
+}
+
+
+def valid_range(name: str) -> tuple[float, float]:
+    """``(lowest, highest)`` value a feature can take (:data:`UNIT_RANGES` of its unit)."""
+    return UNIT_RANGES.get(spec_for(name).unit, (-MAX_MAGNITUDE, MAX_MAGNITUDE))
+
+
 def is_model_feature(name: str) -> bool:
     """Whether a snapshot column is a model feature (catalogue or supplied attribute)."""
     return name in FEATURES or name.startswith(ATTRIBUTE_PREFIX)

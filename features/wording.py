@@ -46,10 +46,15 @@ _ONE = re.compile(
 )
 
 
-def texts(spec: FeatureSpec, language: str = "en") -> tuple[str, str]:
-    """Return ``(template, missing_text)`` of ``spec`` in ``language``; English where none."""
+def check_language(language: str) -> None:
+    """Refuse a language the catalogue is not worded in (:data:`LANGUAGES`)."""
     if language not in LANGUAGES:
         raise ValueError(f"unknown language {language!r}; known: {list(LANGUAGES)}")
+
+
+def texts(spec: FeatureSpec, language: str = "en") -> tuple[str, str]:
+    """Return ``(template, missing_text)`` of ``spec`` in ``language``; English where none."""
+    check_language(language)
     if language == "zh" and spec.template_zh:
         return spec.template_zh, spec.missing_text_zh
     return spec.template, spec.missing_text

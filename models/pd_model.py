@@ -6,6 +6,8 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from features.catalogue import valid_range
+from features.wording import check_language
 from models.calibration import PDCalibrator
 from models.master_scale import MasterScale
 from models.reasons import MEDIAN_PREFIX, MIN_REASON_LOGODDS, reason_columns, top_reasons
@@ -91,14 +93,23 @@ class PDModel:
         return [MEDIAN_PREFIX + name for name in self.feature_names]
 
     def feature_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Return the model's feature columns of ``frame`` as floats, in training order."""
+        """Return the model's feature columns of ``frame`` as floats, in training order.
+
+        Raises:
+            ValueError: A feature column is missing or not numeric, or a value is infinite or
+                outside the range of its unit (:func:`features.catalogue.valid_range`); the
+                message names the column, the rule and the first rows (positions) that break
+                it. A missing value (NaN) is allowed: the model was trained with gaps.
+        """
         missing = [c for c in self.feature_names if c not in frame.columns]
         if missing:
             raise ValueError(f"input lacks model feature columns: {missing}")
         try:
-            return frame[self.feature_names].astype(float)
+            X = frame[self.feature_names].astype(float)
         except (TypeError, ValueError) as err:
             raise ValueError(f"model feature columns must be numeric: {err}") from err
+        _check_ranges(X)
+        return X
 
     def median_frame(self, frame: pd.DataFrame) -> pd.DataFrame | None:
         """Return the sector medians ``frame`` carries, named as the features; ``None``: none."""
@@ -132,6 +143,7 @@ class PDModel:
             speaks for the reason); only material adverse reasons
             (:func:`models.reasons.top_reasons`), all empty: no adverse factor.
         """
+        check_language(language)  # a request with no adverse factor words nothing: check first
         X = self.feature_frame(frame)
         contrib = self.contributions(X)
         raw = contrib.sum(axis=1)  # contributions plus the bias term add up to the raw score
@@ -167,6 +179,22 @@ class PDModel:
         near = np.abs(step) < 1e-6
         rise = _logit(self.calibrator.predict(raw)) - _logit(ends[1])
         return np.where(near, at_base, rise / np.where(near, 1.0, step))
+
+
+def _check_ranges(X: pd.DataFrame) -> None:
+    """Refuse infinite values and values beyond their unit's range (NaN passes)."""
+    values = X.to_numpy()
+    lo, hi = np.array([valid_range(c) for c in X.columns], dtype=float).T.reshape(2, 1, -1)
+    bad = (values < lo) | (values > hi) | np.isinf(values)
+    if not bad.any():
+        return
+    col = int(np.flatnonzero(bad.any(axis=0))[0])
+    rows = np.flatnonzero(bad[:, col])
+    shown = ", ".join(f"row {r}: {values[r, col]:g}" for r in rows[:3])
+    raise ValueError(
+        f"feature {X.columns[col]!r} must be finite and within [{lo[0, col]:g}, "
+        f"{hi[0, col]:g}] (null for a missing value); {len(rows)} row(s) break it ({shown})"
+    )
 
 
 def _logit(p: np.ndarray | float) -> np.ndarray:

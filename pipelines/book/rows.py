@@ -13,7 +13,12 @@ from models.alert_text import word_trigger
 from models.monitoring import IN_DEFAULT
 from models.reasons import MEDIAN_PREFIX
 from pipelines.io.files import StageError
-from pipelines.modelstore.registry import input_names, optional_input_names, output_names
+from pipelines.modelstore.registry import (
+    input_names,
+    optional_input_names,
+    output_names,
+    predict,
+)
 
 CHUNK_ROWS = 50_000
 
@@ -84,7 +89,10 @@ def score_rows(
 def predict_frame(frame: pd.DataFrame, model: Any, language: str = "en") -> pd.DataFrame:
     """The pyfunc's output for ``frame`` (its input columns), on ``frame``'s index."""
     # counts may be stored as integers; the signature wants doubles
-    out = model.predict(frame.astype(float), params={"language": language})
+    try:
+        out = predict(model, frame.astype(float), {"language": language})
+    except StageError as err:  # its rows count from the chunk's first: name that one
+        raise StageError(f"{err} (rows counted from the book's row {frame.index[0]!r})") from None
     return pd.DataFrame(out).set_axis(frame.index)
 
 

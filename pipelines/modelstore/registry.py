@@ -1,4 +1,4 @@
-"""MLflow: the only module of the project that imports it.
+"""MLflow: this module and `serving` (the HTTP app) are the only ones that import it.
 
 The registered model is one pyfunc that maps a feature row to the 12-month PD, the master-scale
 grade and the reason codes (:class:`PDPyfunc` around a pickled :class:`models.pd_model.PDModel`).
@@ -155,6 +155,14 @@ def load_model(model_uri: str, tracking_uri: str) -> mlflow.pyfunc.PyFuncModel:
     """Load a registered model (``models:/name/version`` or ``models:/name@alias``) as pyfunc."""
     _client(tracking_uri)
     return mlflow.pyfunc.load_model(model_uri)
+
+
+def predict(pyfunc: mlflow.pyfunc.PyFuncModel, frame: pd.DataFrame, params: dict) -> Any:
+    """The pyfunc's answer for ``frame``; a refusal (a bad value) is a one-line ``StageError``."""
+    try:
+        return pyfunc.predict(frame, params=params)
+    except MlflowException as err:
+        raise StageError(f"the model refused rows: {err.message}") from None
 
 
 def input_names(pyfunc: mlflow.pyfunc.PyFuncModel) -> list[str]:

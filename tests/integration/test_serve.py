@@ -1,10 +1,13 @@
-"""``mlflow models serve`` of the champion answers as batch scoring does, and rejects bad input.
+"""The champion over HTTP answers as batch scoring does, and refuses bad input with a 4xx.
 
 The test registers a small model, promotes it to ``champion`` the way the promote command
-does (the alias), serves ``models:/<name>@champion`` on a free loopback port and compares the
-answers with the batch-scoring code path (``score_rows`` on the same registered model), and the
-reason sentences a caller gets (sector medians and ``language`` in the request) with those of
-the scored CSV (``score_month`` and ``scores_table``, as the score stage writes scores.csv).
+does (the alias), serves ``models:/<name>@champion`` on a free loopback port, both with
+``mlflow models serve`` and with the project's ``python -m pipelines.serve`` (the same MLflow
+app behind a strict request check), and compares the answers with the batch-scoring code path
+(``score_rows`` on the same registered model), and the reason sentences a caller gets (sector
+medians and ``language`` in the request) with those of the scored CSV (``score_month`` and
+``scores_table``, as the score stage writes scores.csv). The strict server gets a battery of
+bad requests: each one a 4xx with a message, and the server answers a good request after them.
 """
 
 import json
@@ -70,9 +73,21 @@ def stop(proc: subprocess.Popen) -> None:
             pass
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory, tiny_pd_model):
-    root = tmp_path_factory.mktemp("serve")
+SERVERS = {
+    "mlflow": lambda bin_dir, port: [
+        str(Path(bin_dir) / "mlflow"), "models", "serve", "-m", f"models:/{NAME}@champion",
+        "--env-manager", "local", "-p", str(port), "-h", "127.0.0.1",
+    ],
+    "strict": lambda bin_dir, port: [
+        sys.executable, "-m", "pipelines.serve", "--config", str(REPO / "configs/params.yaml"),
+        "--model", f"models:/{NAME}@champion", "--port", str(port),
+    ],
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module", params=list(SERVERS))
+def served(request, tmp_path_factory, tiny_pd_model):
+    root = tmp_path_factory.mktemp(f"serve-{request.param}")
     model, X = tiny_pd_model(FEATURES)
     started = time.monotonic()
     with pytest.MonkeyPatch.context() as mp:
@@ -101,10 +116,7 @@ def served(tmp_path_factory, tiny_pd_model):
         "DO_NOT_TRACK": "1",
     }
     port = free_port()
-    cmd = [
-        str(Path(bin_dir) / "mlflow"), "models", "serve", "-m", f"models:/{NAME}@champion",
-        "--env-manager", "local", "-p", str(port), "-h", "127.0.0.1",
-    ]  # fmt: skip
+    cmd = SERVERS[request.param](bin_dir, port)
     log = root / "serve.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
@@ -209,3 +221,92 @@ def test_serve_rejects_bad_input_with_a_message(served, change, message):
     response = post(served["url"], change(served["X"].head(3)))
     assert 400 <= response.status_code < 500, response.text
     assert message in response.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("days_late_wavg_12m", 1e308), ("debt_ratio", -1e13), ("dso_days", 2e12)],
+)
+def test_a_value_beyond_its_unit_s_range_is_refused_by_the_model(served, column, value):
+    rows = served["X"].head(3).copy()
+    rows.iloc[1, rows.columns.get_loc(column)] = value
+    response = post(served["url"], rows)
+    assert response.status_code == 400, response.text
+    message = response.json()["message"]
+    assert column in message and "row 1" in message, message
+
+
+def bad_requests() -> dict[str, tuple[str, bytes, str]]:
+    """name: (content type, raw body, what the message must say)."""
+    cols = FEATURES
+    row = [1.0, 0.5, 0.4, 1.2, 40.0]
+
+    def split(data, columns=cols, **extra) -> bytes:
+        return json.dumps({"dataframe_split": {"columns": columns, "data": data}, **extra}).encode()
+
+    def raw_row(literal: str) -> bytes:
+        return (
+            f'{{"dataframe_split": {{"columns": {json.dumps(cols)}, '
+            f'"data": [[{literal}, 0.5, 0.4, 1.2, 40.0]]}}}}'
+        ).encode()
+
+    records = [dict(zip(cols, row, strict=True)), dict(zip(cols[:-1], row, strict=False))]
+    js = "application/json"
+    return {
+        "short row": (js, split([row, row[:-1]]), "row 1 has 4 values for 5 columns"),
+        "long row": (js, split([row + [1.0]]), "row 0 has 6 values"),
+        "record without a feature": (
+            js, json.dumps({"dataframe_records": records}).encode(), "row 1 lacks required"
+        ),
+        "boolean": (js, split([[True, *row[1:]]]), "'days_late_wavg_12m': true is not a number"),
+        "text": (js, split([[*row[:4], "forty"]]), "'dso_days': \"forty\" is not a number"),
+        "object as value": (js, split([[*row[:4], {"v": 1}]]), "is not a number"),
+        "NaN literal": (js, raw_row("NaN"), "NaN is not a JSON number"),
+        "Infinity literal": (js, raw_row("Infinity"), "Infinity is not a JSON number"),
+        "-Infinity literal": (js, raw_row("-Infinity"), "-Infinity is not a JSON number"),
+        "integer beyond a float": (js, raw_row("1" + "0" * 400), "too large"),
+        "deep nesting": (js, b'{"dataframe_split": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+                         "nested too deeply"),
+        "not JSON": (js, b"{dataframe_split: [1, 2", "not valid UTF-8 JSON"),
+        "not UTF-8": (js, b'{"dataframe_split": "\xff\xfe"}', "not valid UTF-8 JSON"),
+        "a list": (js, json.dumps([row]).encode(), "must be a JSON object"),
+        "two formats": (
+            js, json.dumps({"dataframe_split": {}, "dataframe_records": []}).encode(), "exactly one"
+        ),
+        "instances format": (js, json.dumps({"instances": [row]}).encode(), "exactly one"),
+        "unknown column": (
+            js, split([[*row, 1.0]], columns=[*cols, "dso_dayz"]), "unknown columns ['dso_dayz']"
+        ),
+        "repeated column": (
+            js, split([[*row, 1.0]], columns=[*cols, "dso_days"]), "repeats columns ['dso_days']"
+        ),
+        "missing column": (js, split([row[:-1]], columns=cols[:-1]), "lacks required columns"),
+        "no rows": (js, split([]), "non-empty list of rows"),
+        "params not text": (js, split([row], params={"language": 5}), "params must be"),
+        "unknown language": (js, split([row], params={"language": "fr"}), "unknown language"),
+        "CSV": ("text/csv", b"a,b\n1,2\n", "send application/json"),
+    }  # fmt: skip
+
+
+BAD = bad_requests()
+
+
+# mlflow models serve parses as MLflow does (lenient); the project's server checks first
+@pytest.mark.parametrize("served", ["strict"], indirect=True)
+@pytest.mark.parametrize("name", list(BAD))
+def test_the_strict_server_refuses_a_bad_request_with_a_message(served, name):
+    content_type, body, expected = BAD[name]
+    response = requests.post(
+        f"{served['url']}/invocations", data=body, headers={"Content-Type": content_type},
+        timeout=30,
+    )  # fmt: skip
+    assert 400 <= response.status_code < 500, (response.status_code, response.text[:300])
+    assert expected in response.json()["message"], response.text[:300]
+
+
+@pytest.mark.parametrize("served", ["strict"], indirect=True)
+def test_the_strict_server_still_answers_after_the_bad_requests(served):
+    # module order: runs after the battery above, on the same server process
+    response = post(served["url"], served["X"].head(3))
+    assert response.status_code == 200, response.text
+    assert len(response.json()["predictions"]) == 3

@@ -232,3 +232,29 @@ def test_scaled_contributions_add_up_to_the_pds_log_odds(model, rows):
     at_base = model.pd_logodds_scale(np.array([base]), base)[0]
     np.testing.assert_allclose(at_base, model.pd_logodds_scale(np.array([base + 1e-3]), base)[0],
                                rtol=1e-2)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("value", "rule"),
+    [(np.inf, "must be finite"), (-np.inf, "must be finite"), (1e308, "within"), (-2e12, "within")],
+)
+def test_an_infinite_or_impossible_value_is_refused_naming_the_column(model, rows, value, rule):
+    bad = rows.head(5).copy()
+    column = model.feature_names[0]
+    bad.iloc[3, bad.columns.get_loc(column)] = value
+    with pytest.raises(ValueError, match=rule) as err:
+        model.predict(bad)
+    assert repr(column) in str(err.value) and "row 3" in str(err.value)
+    with pytest.raises(ValueError, match=rule):
+        model.predict_pd(bad)  # batch and evaluation refuse it too
+
+
+def test_a_missing_value_is_scored_not_refused(model, rows):
+    gaps = rows.head(5).copy()
+    gaps.iloc[:, 0] = np.nan
+    assert model.predict(gaps)["pd_12m"].between(0, 1).all()
+
+
+def test_an_unknown_language_is_refused_even_with_nothing_to_word(model, rows):
+    with pytest.raises(ValueError, match="unknown language 'fr'"):
+        model.predict(rows.head(1), language="fr")

@@ -132,3 +132,14 @@ def test_a_folder_the_command_did_not_write_is_never_replaced(
     assert len(_read_parts(ours)) == 20
     batch.main([*args, "--out", str(theirs), "--force"])
     assert not (theirs / "history").exists() and len(_read_parts(theirs)) == 20
+
+
+def test_a_row_the_model_refuses_stops_scoring_with_one_line_naming_it(tmp_path, tiny_pyfunc):
+    book = _book(tiny_pyfunc["X"], 30)
+    column = book.columns[0]
+    book.loc[25, column] = np.inf
+    with pytest.raises(StageError) as err:
+        score_rows(book, tiny_pyfunc["model"], chunk_rows=10)
+    message = str(err.value)
+    assert "\n" not in message and repr(column) in message and "row 5" in message, message
+    assert "row 20" in message  # the chunk's first row in the book
