@@ -11,7 +11,10 @@ repo root; the project's packages must be importable there (they are installed e
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
+import json
+import logging
 import math
 import pickle
 import re
@@ -39,6 +42,9 @@ _PICKLE = "pd_model.pkl"
 _SQLITE = "sqlite:///"
 _REQUIREMENTS = ("mlflow", "lightgbm", "numba", "numpy", "pandas", "scikit-learn", "cloudpickle")
 _BAD_KEY_CHARS = re.compile(r"[^\w\-. /]")
+FINGERPRINT_TAG = "registration.fingerprint"  # run tag: registration_fingerprint()
+
+log = logging.getLogger("pipelines.modelstore")
 
 
 class PDPyfunc(mlflow.pyfunc.PythonModel):
@@ -102,6 +108,10 @@ def log_and_register(
 ) -> dict:
     """Log ``model`` as a pyfunc in a new run, register it and point ``alias`` at the version.
 
+    A version already registered with the same model, tags, parameters and metrics (a repeated
+    run, or one killed before its tags or alias were set) is completed and reused, not
+    registered again (:func:`registration_fingerprint`).
+
     Args:
         model: The PD model to log.
         tracking_uri: MLflow tracking (and registry) URI, e.g. ``sqlite:///mlflow.db``.
@@ -126,16 +136,24 @@ def log_and_register(
     }
     client = _client(tracking_uri, write=True)
     experiment_id = _ensure_experiment(client, experiment, tracking_uri)
-    with mlflow.start_run(experiment_id=experiment_id, tags=all_tags) as run:
-        mlflow.log_params(_flatten(params))
-        mlflow.log_metrics(_numeric(_flatten(metrics)))
-        for path in map(Path, artifacts):
-            if path.is_dir():
-                mlflow.log_artifacts(str(path), artifact_path=path.name)
-            elif path.is_file():
-                mlflow.log_artifact(str(path))
-        info = _log_pyfunc(model, model_name, input_example)
-    version = int(info.registered_model_version)
+    pickled = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+    fingerprint = registration_fingerprint(pickled, all_tags, params, metrics)
+    found = _registered_before(client, model_name, experiment_id, fingerprint)
+    if found is not None:  # a repeated or interrupted run's version: finish it, add none
+        version, run_id = found
+        log.info("version %d already holds this model and record: completing it", version)
+    else:
+        run_tags = {**all_tags, FINGERPRINT_TAG: fingerprint}
+        with mlflow.start_run(experiment_id=experiment_id, tags=run_tags) as run:
+            mlflow.log_params(_flatten(params))
+            mlflow.log_metrics(_numeric(_flatten(metrics)))
+            for path in map(Path, artifacts):
+                if path.is_dir():
+                    mlflow.log_artifacts(str(path), artifact_path=path.name)
+                elif path.is_file():
+                    mlflow.log_artifact(str(path))
+            info = _log_pyfunc(pickled, model, model_name, input_example)
+        version, run_id = int(info.registered_model_version), run.info.run_id
     # the tags first, the alias last: a crash in between leaves no alias on an untagged version
     for key, value in all_tags.items():
         client.set_model_version_tag(model_name, str(version), key, value)
@@ -143,12 +161,41 @@ def log_and_register(
         client.set_registered_model_alias(model_name, alias, str(version))
     return {
         "tracking_uri": tracking_uri,
-        "run_id": run.info.run_id,
+        "run_id": run_id,
         "model_name": model_name,
         "model_version": version,
         "model_uri": f"models:/{model_name}/{version}",
         "alias": alias,
     }
+
+
+def registration_fingerprint(
+    pickled_model: bytes, tags: Mapping[str, str], params: Mapping, metrics: Mapping
+) -> str:
+    """SHA-256 of what a registration records: the model, its tags, parameters and metrics.
+
+    The git state is left out: the same model and record registered from another commit is the
+    same version. Stored as a tag of the run, which exists before the version does.
+    """
+    record = {k: v for k, v in tags.items() if k not in ("git_commit", "git_dirty")}
+    text = json.dumps([record, _flatten(params), _flatten(metrics)], sort_keys=True, default=str)
+    return hashlib.sha256(pickled_model + text.encode()).hexdigest()
+
+
+def _registered_before(
+    client: MlflowClient, model_name: str, experiment_id: str, fingerprint: str
+) -> tuple[int, str] | None:
+    """The oldest version whose run carries ``fingerprint``, with the run id; ``None``: none."""
+    runs = client.search_runs(
+        [experiment_id], filter_string=f"tags.`{FINGERPRINT_TAG}` = '{fingerprint}'"
+    )
+    versions = [
+        (int(v.version), v.run_id)
+        for run in runs
+        for v in client.search_model_versions(f"run_id = '{run.info.run_id}'")
+        if v.name == model_name
+    ]
+    return min(versions) if versions else None
 
 
 def load_model(model_uri: str, tracking_uri: str) -> mlflow.pyfunc.PyFuncModel:
@@ -317,11 +364,12 @@ def _local_path(uri: str) -> Path | None:
     return None
 
 
-def _log_pyfunc(model: PDModel, model_name: str, input_example: pd.DataFrame) -> Any:
+def _log_pyfunc(
+    pickled_model: bytes, model: PDModel, model_name: str, input_example: pd.DataFrame
+) -> Any:
     with tempfile.TemporaryDirectory() as tmp:
         pickled = Path(tmp) / _PICKLE
-        with open(pickled, "wb") as fh:
-            pickle.dump(model, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        pickled.write_bytes(pickled_model)
         return mlflow.pyfunc.log_model(
             name=MODEL_NAME_IN_RUN,
             python_model=PDPyfunc(),

@@ -82,11 +82,16 @@ def project(tmp_path, monkeypatch, models):
         }
     )
 
-    def register(which: str) -> int:
-        """Register ``which`` model and write its record, as the register stage does."""
+    def register(which: str, retrained: int = 0) -> int:
+        """Register ``which`` model and write its record, as the register stage does.
+
+        ``retrained``: the same model trained again (the same model and record would be the
+        same version).
+        """
         record = registry.log_and_register(
             models[which], tracking_uri=uri, experiment="tiny", model_name=NAME,
-            alias="challenger", params={}, metrics={}, artifacts=[], tags=REGISTER_TAGS,
+            alias="challenger", params={"retrained": retrained}, metrics={}, artifacts=[],
+            tags=REGISTER_TAGS,
             input_example=models["example"],
         )  # fmt: skip
         paths.registry_record.write_text(json.dumps(record))
@@ -134,7 +139,7 @@ def test_a_new_good_challenger_replaces_the_champion_and_rollback_restores_it(pr
     cfg, paths = project["cfg"], project["paths"]
     first = project["register"]("good")
     promote.run(cfg, paths)
-    second = project["register"]("good")
+    second = project["register"]("good", retrained=1)
     assert promote.run(cfg, paths)["decision"] == "promoted"  # the same AUC is not worse
     assert champion(project) == second
     assert tags(project, first)["promotion.replaced_by"] == str(second)

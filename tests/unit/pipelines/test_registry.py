@@ -128,7 +128,8 @@ def test_a_new_version_takes_the_alias_and_set_alias_moves_it(tmp_path, monkeypa
     monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     model, X = tiny_pd_model(FEATURES)
-    first, second = register(model, X, uri), register(model, X, uri)
+    first = register(model, X, uri)
+    second = register(model, X, uri, metrics={"test": {"auc": 0.72}})
     assert (first["model_version"], second["model_version"]) == (1, 2)
     assert registry.get_version_by_alias(NAME, "challenger", uri) == 2
     registry.set_alias(NAME, "challenger", 1, uri)
@@ -189,7 +190,7 @@ def test_aliases_and_version_tags(tmp_path, monkeypatch, tiny_pd_model):
         registry.aliases(NAME, uri)
     model, X = tiny_pd_model(FEATURES)
     register(model, X, uri)
-    register(model, X, uri)
+    register(model, X, uri, tags={"data_md5.customers": "def456"})
     registry.set_alias(NAME, "champion", 1, uri)
     assert registry.aliases(NAME, uri) == {"challenger": 2, "champion": 1}
     registry.set_version_tags(NAME, 1, {"promotion.decision": "promoted", "n": 3}, uri)
@@ -230,3 +231,26 @@ def test_register_tags_metrics_and_validation(tmp_path):
         "validation.rules_failed": "1",
         "validation.rows_rejected": "2",
     }
+
+
+def test_a_repeated_or_interrupted_registration_completes_its_version(
+    tmp_path, monkeypatch, tiny_pd_model
+):
+    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    model, X = tiny_pd_model(FEATURES)
+    first = register(model, X, uri)
+    # as a kill between the version's creation and its tags leaves it: no tags, no alias
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    for key in registry.version_tags(NAME, 1, uri):
+        client.delete_model_version_tag(NAME, "1", key)
+    client.delete_registered_model_alias(NAME, "challenger")
+    again = register(model, X, uri)
+    assert again["model_version"] == first["model_version"] == 1
+    assert again["run_id"] == first["run_id"]
+    assert registry.version_tags(NAME, 1, uri)["data_md5.customers"] == "abc123"
+    assert registry.get_version_by_alias(NAME, "challenger", uri) == 1
+    assert register(model, X, uri)["model_version"] == 1  # and a plain repeat adds none
+    assert len(client.search_model_versions(f"name = '{NAME}'")) == 1
+    # another record of the same model is another registration
+    assert register(model, X, uri, tags={"data_md5.customers": "def456"})["model_version"] == 2
