@@ -8,6 +8,7 @@ with the first rule it broke (the result types are in ``pipelines.checks.results
 
 from __future__ import annotations
 
+import html
 import logging
 import os
 from pathlib import Path
@@ -254,6 +255,30 @@ def build_data_docs(report: ValidationReport, directory: Path) -> Path:
         },
         "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
     }
+    _escape_stored_results(report.context.validation_results_store)
     report.context.add_data_docs_site(DOCS_SITE, site)
     report.context.build_data_docs(site_names=[DOCS_SITE])
     return Path(directory) / "index.html"
+
+
+def _escape_stored_results(store: Any) -> None:
+    """HTML-escape every value the stored results quote, before GX renders them.
+
+    GX writes the offending values of a rule (cells, unknown column names) into the pages as
+    they are: a cell ``<img src=x onerror=...>`` would run in whoever opens the Data Docs.
+    """
+    for key in store.list_keys():
+        suite_result = store.get(key)
+        for result in suite_result.results:
+            result.result = _escaped(result.result)
+        store.set(key, suite_result)
+
+
+def _escaped(value: Any) -> Any:
+    if isinstance(value, str):
+        return html.escape(value)
+    if isinstance(value, list | tuple):
+        return [_escaped(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _escaped(v) for k, v in value.items()}
+    return value

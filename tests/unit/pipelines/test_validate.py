@@ -1,3 +1,4 @@
+import html
 import json
 import re
 
@@ -201,3 +202,15 @@ def test_rejects_files_are_safe_to_open_in_a_spreadsheet(tmp_path, command_at, l
         validate.main(["--config", str(tmp_path / "params.yaml")])
     rejects = pd.read_csv(paths.validation_rejects("invoices"))
     assert rejects["invoice_id"].tolist() == ["'" + payload] * 2
+
+
+def test_data_docs_show_a_hostile_cell_as_text(tmp_path, ledger):
+    payload = "<img src=x onerror=alert(3)>"
+    tables = ledger()
+    tables["invoices"]["currency"] = tables["invoices"]["currency"].astype(object)
+    tables["invoices"].loc[1, "currency"] = payload  # breaks the allowed set: quoted in the docs
+    paths = write_raw(tmp_path, tables, mode="quarantine")
+    validate.run(params(paths), paths)
+    pages = [p.read_text(encoding="utf-8") for p in paths.data_docs.rglob("*.html")]
+    assert any(html.escape(payload) in page for page in pages)  # shown, as text
+    assert not any(payload in page for page in pages)
