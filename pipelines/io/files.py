@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import logging
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -16,6 +18,8 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
+
+from pipelines.runtime.watch import stop_with_dvc
 
 log = logging.getLogger("pipelines")
 
@@ -31,12 +35,57 @@ def setup_logging() -> None:
     )
 
 
+def _staging_prefix(path: Path) -> str:
+    """Prefix of the temporary files and folders writing ``path`` (the writer's pid in it)."""
+    return f".{path.name}.{os.getpid()}."
+
+
+def clear_leftovers(path: Path) -> list[Path]:
+    """Remove what earlier writes of ``path`` left when killed: their temporary files/folders.
+
+    Only this module's staging names (``.<name>.<pid>.<random>.tmp``) of writers that are no
+    longer running are removed; a write in progress in another process is left alone.
+
+    Returns:
+        The removed paths.
+    """
+    path = Path(path)
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.(\d+)\.[^./]+\.tmp")
+    removed = []
+    for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        found = pattern.fullmatch(leftover.name)
+        if found is None or _running(int(found[1])):
+            continue
+        if leftover.is_dir() and not leftover.is_symlink():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)
+        removed.append(leftover)
+    if removed:
+        log.info("removed %d leftover(s) of an interrupted write of %s", len(removed), path)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
 @contextmanager
 def atomic_path(path: Path) -> Any:
-    """Yield a temporary path beside ``path``; rename it onto ``path`` only on success."""
+    """Yield a temporary path beside ``path``; rename it onto ``path`` only on success.
+
+    Leftovers of earlier killed writes of ``path`` are removed first (:func:`clear_leftovers`).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    clear_leftovers(path)
+    fd, tmp = tempfile.mkstemp(prefix=_staging_prefix(path), suffix=".tmp", dir=path.parent)
     os.close(fd)
     mask = os.umask(0)
     os.umask(mask)
@@ -52,10 +101,14 @@ def atomic_path(path: Path) -> Any:
 
 @contextmanager
 def atomic_folder(path: Path) -> Any:
-    """Yield a staging folder beside ``path``; it replaces ``path`` whole only on success."""
+    """Yield a staging folder beside ``path``; it replaces ``path`` whole only on success.
+
+    Leftovers of earlier killed writes of ``path`` are removed first (:func:`clear_leftovers`).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    clear_leftovers(path)
+    staging = Path(tempfile.mkdtemp(prefix=_staging_prefix(path), suffix=".tmp", dir=path.parent))
     mask = os.umask(0)
     os.umask(mask)
     os.chmod(staging, 0o777 & ~mask)  # mkdtemp makes 0700
@@ -149,13 +202,22 @@ def read_json(path: Path) -> Any:
 
 
 def run_stage(main_body: Callable[[], None]) -> None:
-    """Run a stage body: log setup, and a one-line error plus exit 1 for a ``StageError``."""
+    """Run a stage body: log setup, and a one-line error plus exit 1 for a ``StageError``.
+
+    Under ``dvc repro`` the stage stops when the dvc process that runs it dies
+    (``pipelines.runtime.watch``); an interrupt ends it with one line and status 130, its
+    staged writes discarded.
+    """
     setup_logging()
+    stop_with_dvc()
     try:
         main_body()
     except StageError as err:
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(1) from None
+    except KeyboardInterrupt:
+        print("error: interrupted; the outputs are as they were", file=sys.stderr)
+        raise SystemExit(130) from None
 
 
 # what a spreadsheet may run as a formula: a cell starting with these, after any whitespace

@@ -16,6 +16,7 @@ from contextlib import ExitStack, contextmanager, nullcontext
 from typing import Any, TypeVar
 
 from distributed import Client, LocalCluster, as_completed
+from distributed.security import Security
 
 from pipelines.runtime.config import Config, DaskConfig
 
@@ -53,7 +54,7 @@ def dask_client(settings: DaskConfig) -> Iterator[Client]:
             client = stack.enter_context(Client(cluster))
             where = f"a LocalCluster on this machine ({cluster.scheduler_address})"
         else:
-            client = stack.enter_context(Client(settings.scheduler))
+            client = stack.enter_context(Client(settings.scheduler, security=security(settings)))
             where = settings.scheduler
         workers = client.nthreads()
         log.info(
@@ -66,6 +67,18 @@ def dask_client(settings: DaskConfig) -> Iterator[Client]:
         if not workers:
             log.warning("dask: the scheduler has no workers yet; tasks wait until some connect")
         yield client
+
+
+def security(settings: DaskConfig) -> Security | None:
+    """TLS with this client's certificate where the settings give one; ``None``: plain."""
+    if not settings.tls_cert:
+        return None
+    return Security(
+        tls_ca_file=settings.tls_ca_file,
+        tls_client_cert=settings.tls_cert,
+        tls_client_key=settings.tls_key,
+        require_encryption=True,
+    )
 
 
 def n_partitions(settings: DaskConfig, client: Client) -> int:

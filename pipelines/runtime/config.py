@@ -238,12 +238,41 @@ class ReportConfig(_Section):
 
 
 class DaskConfig(_Section):
-    """Where ``engine: dask`` runs: a scheduler address, or a LocalCluster on this machine."""
+    """Where ``engine: dask`` runs: a scheduler address, or a LocalCluster on this machine.
 
-    scheduler: str | None = None  # e.g. "tcp://10.0.0.5:8786"; null: a LocalCluster here
+    A scheduler elsewhere runs whatever its clients send on the workers, so the client talks to
+    it over TLS with a certificate (``tls://`` and the three files, README "Scaling out"); plain
+    ``tcp://`` only to this machine (``localhost``, ``127.0.0.1``), or with
+    ``allow_unencrypted: true`` on a network the team trusts.
+    """
+
+    scheduler: str | None = None  # e.g. "tls://10.0.0.5:8786"; null: a LocalCluster here
     n_workers: int = Field(2, ge=1)  # LocalCluster only
     threads_per_worker: int = Field(1, ge=1)  # LocalCluster only
     partitions: int | None = Field(None, ge=1)  # customer partitions; null: 4 per worker
+    tls_ca_file: str | None = None  # the CA that signed the scheduler's and workers' certificates
+    tls_cert: str | None = None  # this client's certificate (PEM)
+    tls_key: str | None = None  # its private key (PEM)
+    allow_unencrypted: bool = False  # tcp:// to another machine: only on a trusted network
+
+    @model_validator(mode="after")
+    def _secure(self) -> DaskConfig:
+        files = (self.tls_ca_file, self.tls_cert, self.tls_key)
+        if any(files) and not all(files):
+            raise ValueError("dask: give all of tls_ca_file, tls_cert and tls_key, or none")
+        address = self.scheduler or ""
+        if address.startswith("tls://") and not all(files):
+            raise ValueError(f"dask.scheduler {address} is TLS: set tls_ca_file, tls_cert, tls_key")
+        host = address.split("://", 1)[-1].rsplit(":", 1)[0].strip("[]")
+        local = host in ("localhost", "127.0.0.1", "::1")
+        if address and not address.startswith("tls://") and not local:
+            if not self.allow_unencrypted:
+                raise ValueError(
+                    f"dask.scheduler {address} is not encrypted: anyone who reaches it runs code "
+                    "on the workers; use tls:// with certificates (README 'Scaling out'), or set "
+                    "dask.allow_unencrypted: true on a network you trust"
+                )
+        return self
 
 
 class Config(_Section):

@@ -34,6 +34,9 @@ def test_the_shipped_params_file_loads():
         ({"ingest": {"source": "folder"}}, "ingest.path is not set"),
         ({"ingest": {"source": "ftp"}}, "ingest.source"),
         ({"train": {"learning_rate": 0}}, "train.learning_rate"),
+        ({"dask": {"scheduler": "tcp://10.0.0.5:8786"}}, "is not encrypted"),
+        ({"dask": {"scheduler": "tls://10.0.0.5:8786"}}, "is TLS: set tls_ca_file"),
+        ({"dask": {"tls_cert": "c.pem"}}, "give all of tls_ca_file, tls_cert and tls_key"),
     ],
 )
 def test_bad_params_fail_with_the_key_named(tmp_path, params, message):
@@ -61,3 +64,17 @@ def test_the_searchable_settings_are_the_recipe_s_booster_settings():
     from pipelines.runtime.config import TUNABLE
 
     assert get_args(TUNABLE) == tuple(k for k in LGB_SETTINGS if k != "seed")
+
+
+@pytest.mark.parametrize(
+    "dask",
+    [
+        {"scheduler": "tcp://127.0.0.1:8786"},  # this machine
+        {"scheduler": "tcp://localhost:8786"},
+        {"scheduler": "tcp://10.0.0.5:8786", "allow_unencrypted": True},  # a trusted network
+        {"scheduler": "tls://10.0.0.5:8786", "tls_ca_file": "ca.pem", "tls_cert": "c.pem",
+         "tls_key": "k.pem"},
+    ],
+)  # fmt: skip
+def test_a_scheduler_is_reached_over_tls_or_knowingly_not(tmp_path, dask):
+    assert load_config(write(tmp_path, {"dask": dask})).dask.scheduler == dask["scheduler"]

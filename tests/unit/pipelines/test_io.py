@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pandas as pd
 import pytest
 
@@ -70,3 +74,40 @@ def test_a_failed_folder_write_names_the_folder(tmp_path):
             (staging / "a.parquet").write_text("x")
             raise OSError(28, "No space left on device")
     assert list(tmp_path.iterdir()) == []
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid  # finished and reaped: no process has it (until the pid wraps round)
+
+
+def test_a_write_clears_what_killed_writes_of_the_same_file_left(tmp_path):
+    dead, alive = _dead_pid(), os.getpid()
+    left_file = tmp_path / f".scores.csv.{dead}.k1ll3d00.tmp"
+    left_folder = tmp_path / f".raw.{dead}.k1ll3d00.tmp"
+    in_progress = tmp_path / f".scores.csv.{alive}.wr1t1ng0.tmp"  # another write, still running
+    someone_elses = tmp_path / ".scores.csv.notes.tmp"
+    for path in (left_file, in_progress, someone_elses):
+        path.write_text("x")
+    left_folder.mkdir()
+    (left_folder / "customers.parquet").write_text("x")
+    io.write_json({"a": 1}, tmp_path / "scores.csv")
+    assert not left_file.exists()
+    assert in_progress.exists() and someone_elses.exists()
+    with io.atomic_folder(tmp_path / "raw") as staging:
+        (staging / "customers.parquet").write_text("y")
+    assert not left_folder.exists() and (tmp_path / "raw/customers.parquet").read_text() == "y"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == sorted(
+        [in_progress.name, someone_elses.name]
+    )
+
+
+def test_an_interrupted_stage_ends_with_one_line_and_status_130(capsys):
+    def body() -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(SystemExit) as ended:
+        io.run_stage(body)
+    assert ended.value.code == 130
+    assert capsys.readouterr().err.strip() == "error: interrupted; the outputs are as they were"
