@@ -72,10 +72,32 @@ def test_forced_rerun_gives_identical_metrics_and_scores(tiny_repo, run_command)
     run_command(["dvc", "repro", "--force"], tiny_repo)
     assert (tiny_repo / "data/reports/metrics.json").read_text() == metrics
     again = pd.read_csv(tiny_repo / "data/scored/scores.csv")
-    assert (again["model_version"] == scores["model_version"] + 1).all()
-    pd.testing.assert_frame_equal(
-        again.drop(columns="model_version"), scores.drop(columns="model_version")
-    )
+    # the same model and record: register reuses its version rather than adding one
+    pd.testing.assert_frame_equal(again, scores)
+
+
+PEOPLE_FILES = [
+    "data/scored/scores.csv", "data/scored/defaulted.csv", "data/scored/rejects.csv",
+    "data/scored/alerts.csv", "data/scored/summary.json", "data/reports/portfolio.html",
+]  # fmt: skip
+
+
+def test_a_score_run_that_fails_leaves_last_run_s_files(tiny_repo, run_command):
+    repo = tiny_repo
+    kept = {name: (repo / name).read_bytes() for name in PEOPLE_FILES}
+    settings = (repo / "configs/params.yaml").read_text()
+    params = yaml.safe_load(settings)
+    params["score"]["as_of_date"] = "2031-01-31"  # no such month end in the book
+    (repo / "configs/params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    try:
+        failed = run_command(["dvc", "repro"], repo, check=False)
+    finally:
+        (repo / "configs/params.yaml").write_text(settings)
+    assert failed.returncode != 0 and "2031-01-31" in failed.stderr, failed.stderr[-2000:]
+    # DVC deletes a stage's outputs before it runs, unless they persist: these do
+    assert {name: (repo / name).read_bytes() for name in PEOPLE_FILES} == kept
+    again = run_command(["dvc", "repro"], repo).stdout
+    assert "Running stage" not in again  # the files are those dvc.lock records
 
 
 def test_a_challenger_the_gate_refuses_changes_no_score(tiny_repo, run_command):
@@ -85,9 +107,10 @@ def test_a_challenger_the_gate_refuses_changes_no_score(tiny_repo, run_command):
     history = _fingerprint(repo / "data/scored/history")
     params = yaml.safe_load((repo / "configs/params.yaml").read_text())
     params["promote"]["min_auc"] = 0.99  # no model of this book reaches it
+    # a new record (the calibration figures): a new version, the challenger
+    params["evaluate"]["calibration_bins"] += 1
     (repo / "configs/params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    run_command(["dvc", "repro", "--force", "--single-item", "register"], repo)
-    run_command(["dvc", "repro"], repo)  # the gate, the card, the scores, the report
+    run_command(["dvc", "repro"], repo)  # register, the gate, the card, the scores, the report
     gate = json.loads((repo / "data/reports/promotion.json").read_text())
     assert gate["decision"] == "refused" and gate["version"] == champion + 1, gate
     assert any("below the floor 0.99" in r for r in gate["reasons"]), gate
