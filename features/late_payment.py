@@ -1,7 +1,8 @@
 """Late-payment features from the receivables ledger, strictly as known at each snapshot.
 
 At a month end ``t`` an invoice paid after ``t`` is still open, and an invoice past due and
-unpaid at ``t`` counts as late by ``t - due_date`` days, however it was settled later.
+unpaid at ``t`` counts as late by ``t - due_date`` days, however it was settled later. The sums
+over invoices are compiled passes over the ledger (``features.ledger_kernel``).
 """
 
 from __future__ import annotations
@@ -9,95 +10,84 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from features.ledger_kernel import HISTORY, LATE_THRESHOLDS, history_grids, open_grids
 from features.timeline import Grid, month_end, month_index, trailing_sum
 
-WINDOW = 12  # months of invoices due that the payment-history features look at
-LATE_THRESHOLDS = (30, 45, 60, 90)
 _EPOCH = pd.Timestamp("1970-01-01")
+NS_PER_DAY_INT = 86_400 * 10**9
 
 
-def _explode_due(invoices: pd.DataFrame, grid: Grid) -> pd.DataFrame:
-    """One row per (invoice, month end within WINDOW months of its due month)."""
-    due_m = month_index(invoices["due_date"])
-    age = np.tile(np.arange(WINDOW), len(invoices))
-    rows = np.repeat(np.arange(len(invoices)), WINDOW)
-    month = due_m[rows] + age
-    cells = grid.cell(grid.rows(invoices["customer_id"])[rows], month)  # ids looked up once
-    keep = cells >= 0
-    rows, month, age, cells = rows[keep], month[keep], age[keep], cells[keep]
-    t = month_end(month).to_numpy()
-    due = invoices["due_date"].to_numpy()[rows]
-    paid = invoices["paid_date"].to_numpy()[rows]
-    settled = ~pd.isna(paid) & (paid <= t)
-    until = np.where(settled, paid, t)
-    days_late = np.maximum(0, (until - due) / np.timedelta64(1, "D"))
-    return pd.DataFrame(
-        {
-            "cell": cells,
-            "age": age,
-            "amount": invoices["amount"].to_numpy()[rows],
-            "disputed": invoices["disputed"].to_numpy()[rows].astype(float),
-            "days_late": days_late,
-        }
+def _ns(dates: pd.Series) -> np.ndarray:
+    """Dates as int64 nanoseconds since the epoch (``NaT``: the smallest int64)."""
+    return np.asarray(dates, dtype="datetime64[ns]").view(np.int64)
+
+
+def _history_features(
+    invoices: pd.DataFrame, rows: np.ndarray, grid: Grid
+) -> dict[str, np.ndarray]:
+    """Payment history over the invoices due in the last ``ledger_kernel.WINDOW`` months."""
+    ends = _ns(month_end(np.arange(grid.n_months) + grid.first))
+    g = dict(
+        zip(
+            HISTORY,
+            history_grids(
+                rows,
+                month_index(invoices["due_date"]) - grid.first,
+                _ns(invoices["due_date"]),
+                _ns(invoices["paid_date"]),
+                invoices["amount"].to_numpy(dtype=float),
+                invoices["disputed"].to_numpy().astype(float),
+                ends,
+                grid.shape[0],
+            ),
+            strict=True,
+        )
     )
 
-
-def _history_features(rows: pd.DataFrame, grid: Grid) -> dict[str, np.ndarray]:
-    cell, age = rows["cell"].to_numpy(), rows["age"].to_numpy()
-    amt, late = rows["amount"].to_numpy(), rows["days_late"].to_numpy()
-
-    def share(num_mask: np.ndarray, within: int) -> np.ndarray:
-        den = grid.total(cell[age < within])
-        num = grid.total(cell[(age < within) & num_mask])
+    def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
         return np.divide(num, den, out=np.full(den.shape, np.nan), where=den > 0)
 
-    def wavg(mask: np.ndarray) -> np.ndarray:
-        den = grid.total(cell[mask], amt[mask])
-        num = grid.total(cell[mask], (amt * late)[mask])
-        return np.divide(num, den, out=np.full(den.shape, np.nan), where=den > 0)
-
-    out = {f"on_time_rate_{w}m": share(late == 0, w) for w in (3, 6, 12)}
-    everything = np.ones(len(rows), dtype=bool)
-    out["days_late_wavg_12m"] = wavg(everything)
-    out["days_late_wavg_3m"] = wavg(age < 3)
-    out["days_late_max_12m"] = grid.maximum(cell, late)
+    out = {f"on_time_rate_{w}m": ratio(g[f"on_time_{w}"], g[f"n_{w}"]) for w in (3, 6, 12)}
+    out["days_late_wavg_12m"] = ratio(g["amount_late"], g["amount"])
+    out["days_late_wavg_3m"] = ratio(g["amount_late_3"], g["amount_3"])
+    out["days_late_max_12m"] = np.where(np.isneginf(g["max_late"]), np.nan, g["max_late"])
     for k in LATE_THRESHOLDS:
-        out[f"n_late_{k}_12m"] = grid.total(cell[late > k])
-    late45 = [grid.total(cell[(late > 45) & (age // 3 == q)]) > 0 for q in range(4)]
-    streak = np.cumprod(np.stack(late45), axis=0).sum(axis=0)
-    out["consecutive_quarters_late_45"] = streak.astype(float)
-    out["days_late_trend_3m"] = wavg(age < 3) - wavg((age >= 3) & (age < 6))
-    den = grid.total(cell, amt)
-    num = grid.total(cell, amt * rows["disputed"].to_numpy())
-    out["dispute_share_12m"] = np.divide(num, den, out=np.full(den.shape, np.nan), where=den > 0)
+        out[f"n_late_{k}_12m"] = g[f"late_{k}"]
+    late45 = np.stack([g[f"late45_q{q}"] > 0 for q in range(4)])
+    out["consecutive_quarters_late_45"] = np.cumprod(late45, axis=0).sum(axis=0).astype(float)
+    out["days_late_trend_3m"] = out["days_late_wavg_3m"] - ratio(
+        g["amount_late_36"], g["amount_36"]
+    )
+    out["dispute_share_12m"] = ratio(g["amount_disputed"], g["amount"])
     return out
 
 
 def _balance_features(
-    invoices: pd.DataFrame, credit_limit: pd.Series, grid: Grid
+    invoices: pd.DataFrame, rows: np.ndarray, credit_limit: pd.Series, grid: Grid
 ) -> dict[str, np.ndarray]:
     """Open balance, overdue share, utilisation and DSO at each month end."""
     issue_m = month_index(invoices["issue_date"])
     paid_m = month_index(invoices["paid_date"])
     last = grid.first + grid.n_months - 1
     stop = np.where(paid_m < 0, last + 1, paid_m)  # open at month ends issue_m .. paid_m - 1
-    span = np.maximum(stop - issue_m, 0)
-    rows = np.repeat(np.arange(len(invoices)), span)
-    offset = np.arange(len(rows)) - np.repeat(np.cumsum(span) - span, span)
-    month = issue_m[rows] + offset
-    cells = grid.cell(grid.rows(invoices["customer_id"])[rows], month)
-    amount = invoices["amount"].to_numpy()[rows]
-    overdue = invoices["due_date"].to_numpy()[rows] < month_end(month).to_numpy()
-    open_amt = grid.total(cells, amount)
-    overdue_amt = grid.total(cells[overdue], amount[overdue])
-    issued = grid.total(grid.position(invoices["customer_id"], issue_m), invoices["amount"])
+    ends = _ns(month_end(np.arange(grid.n_months) + grid.first))
+    open_amt, overdue_amt = open_grids(
+        rows,
+        issue_m - grid.first,
+        stop - grid.first,
+        _ns(invoices["due_date"]),
+        invoices["amount"].to_numpy(dtype=float),
+        ends,
+        grid.shape[0],
+    )
+    issued = grid.total(grid.cell(rows, issue_m), invoices["amount"])
     sales_3m = trailing_sum(issued, 3)
     limit = credit_limit.reindex(grid.customers).to_numpy()[:, None]
     paid = invoices["paid_date"].notna().to_numpy()
     paid_day = (invoices.loc[paid, "paid_date"] - _EPOCH).dt.days.to_numpy()
-    paid_cells = grid.position(invoices.loc[paid, "customer_id"], paid_m[paid])
+    paid_cells = grid.cell(rows[paid], paid_m[paid])
     last_paid = np.fmax.accumulate(grid.maximum(paid_cells, paid_day), axis=1)
-    ends = (month_end(np.arange(grid.n_months) + grid.first) - _EPOCH).days.to_numpy()[None, :]
+    end_days = (ends // NS_PER_DAY_INT)[None, :]
     return {
         "overdue_share": np.divide(
             overdue_amt, open_amt, out=np.zeros(open_amt.shape), where=open_amt > 0
@@ -108,7 +98,7 @@ def _balance_features(
         "dso_days": np.divide(
             open_amt * 91, sales_3m, out=np.full(open_amt.shape, np.nan), where=sales_3m > 0
         ),
-        "days_since_last_payment": np.where(np.isfinite(last_paid), ends - last_paid, np.nan),
+        "days_since_last_payment": np.where(np.isfinite(last_paid), end_days - last_paid, np.nan),
     }
 
 
@@ -133,8 +123,9 @@ def add_late_payment_features(
     )
     grid = Grid(snapshots["customer_id"].unique(), first, int(snapshots["month"].max()))
     limits = customers.set_index("customer_id")["credit_limit"]
-    feats = _history_features(_explode_due(invoices, grid), grid)
-    feats |= _balance_features(invoices, limits, grid)
+    rows = grid.rows(invoices["customer_id"])  # each invoice's customer, looked up once
+    feats = _history_features(invoices, rows, grid)
+    feats |= _balance_features(invoices, rows, limits, grid)
     out = snapshots.copy()
     cells = grid.position(snapshots["customer_id"], snapshots["month"].to_numpy())
     for name, values in feats.items():
