@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import logging
+import time
 
 import lightgbm as lgb
 import numpy as np
@@ -10,6 +12,9 @@ import pandas as pd
 
 from features.catalogue import monotone_constraints, spec_for
 from models.stability import feature_stability
+
+log = logging.getLogger("models.train")
+PROGRESS_ROUNDS = 100  # a progress line every this many boosting rounds
 
 
 def lgb_params(
@@ -87,6 +92,7 @@ def train_booster(
         callbacks=[
             lgb.early_stopping(early_stopping_rounds, verbose=False),
             lgb.record_evaluation(history),
+            _progress,
         ],
     )
     best = booster.best_iteration or num_boost_round
@@ -221,21 +227,40 @@ def tune_booster(
     unknown = set(grid) - set(settings)
     if unknown:
         raise ValueError(f"search grid keys {sorted(unknown)} are not training settings")
-    results, boosters = [], []
-    for point in search_grid(grid):
+    results, boosters, points = [], [], search_grid(grid)
+    for number, point in enumerate(points, start=1):
         trial = {**settings, **point}
         params = lgb_params(**trial, feature_names=feature_names)
+        started = time.perf_counter()
         booster, record = train_booster(
             train, valid, feature_names, params, num_boost_round, early_stopping_rounds
         )
         boosters.append((booster, {**record, "settings": trial}))
         shown = {k: v for k, v in trial.items() if k not in ("seed", "num_threads")}
         results.append({**shown, **_trial_scores(record)})
+        best = max(r["valid_auc"] for r in results)
+        log.info(
+            "trial %d of %d (%s): %d trees, early-stopping AUC %.4f (best so far %.4f), %.0f s",
+            number, len(points), ", ".join(f"{k} {v}" for k, v in point.items()),
+            record["best_iteration"], record["valid_auc"], best, time.perf_counter() - started,
+        )  # fmt: skip
     trials = pd.DataFrame(results)
     chosen = choose_trial(trials, auc_tolerance)
     trials["chosen"] = trials.index == chosen
     booster, record = boosters[chosen]
     return booster, record, trials
+
+
+def _progress(env: lgb.callback.CallbackEnv) -> None:
+    """Log the early-stopping scores every :data:`PROGRESS_ROUNDS` rounds."""
+    if (env.iteration + 1) % PROGRESS_ROUNDS:
+        return
+    scores = {name: value for _, name, value, *_ in env.evaluation_result_list}
+    log.info(
+        "round %d: early-stopping AUC %.4f, log-loss %.4f",
+        env.iteration + 1, scores.get("auc", float("nan")),
+        scores.get("binary_logloss", float("nan")),
+    )  # fmt: skip
 
 
 def _trial_scores(record: dict) -> dict:

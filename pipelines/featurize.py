@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
@@ -130,10 +131,15 @@ def build_in_partitions(
 def _one_by_one(
     func: Callable[..., Any], parts: list, shared: dict[str, Any], what: str
 ) -> list[Any]:
-    results = []
+    results, customers, started = [], 0, time.perf_counter()
     for done, part in enumerate(parts, start=1):
         results.append(func(part, **shared))
-        log.info("%s: %d of %d done", what, done, len(parts))
+        customers += len(part["customers"])
+        elapsed = time.perf_counter() - started
+        log.info(
+            "%s: %d of %d done, %d customers in %.0f s (%.0f a second)",
+            what, done, len(parts), customers, elapsed, customers / max(elapsed, 1e-9),
+        )  # fmt: skip
     return results
 
 

@@ -231,3 +231,16 @@ def test_gain_importance_lists_every_feature_by_gain(fitted):
     assert list(table.columns) == ["feature", "family", "gain", "splits"]
     assert table["gain"].is_monotonic_decreasing
     assert table.set_index("feature").loc["debt_ratio", "family"] == spec_for("debt_ratio").family
+
+
+def test_training_reports_its_progress(caplog, monkeypatch):
+    monkeypatch.setattr("models.train.PROGRESS_ROUNDS", 5)
+    grid = {"max_depth": [1, 2]}
+    settings = {**SETTINGS, "num_leaves": 4, "learning_rate": 0.1, "max_depth": 1}
+    with caplog.at_level("INFO", logger="models.train"):
+        tune_booster(TRAIN, VALID, NAMES, settings, grid, 20, 20, auc_tolerance=0.0)
+    lines = [r.getMessage() for r in caplog.records]
+    assert any(line.startswith("trial 1 of 2 (max_depth 1): ") for line in lines), lines
+    assert any(line.startswith("trial 2 of 2 (max_depth 2): ") and "best so far" in line
+               for line in lines), lines  # fmt: skip
+    assert any(line.startswith("round 5: early-stopping AUC ") for line in lines), lines
