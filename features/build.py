@@ -57,19 +57,28 @@ class FeatureSettings:
     snapshot_dates: tuple[pd.Timestamp, ...] = ()  # only these month ends (one-date data sets)
 
 
+# what dates the data: the first month any table of the first group with rows has data starts
+# the snapshots; a book with none of them (customers, attributes and defaults only) is dated by
+# its attributes' known dates and its default dates
+DATED_FACTS = (
+    (("invoices", "issue_date"), ("events", "event_date"), ("financials", "period_end")),
+    (("attributes", "known_date"), ("defaults", "default_date")),
+)
+
+
 def first_snapshot_month(tables: dict[str, pd.DataFrame], warmup_months: int) -> int:
     """Month index of the first snapshot: the first month with data plus the warm-up."""
-    starts = [
-        month_index(tables[name][col]).min()
-        for name, col in (
-            ("invoices", "issue_date"),
-            ("events", "event_date"),
-            ("financials", "period_end"),
-        )
-        if name in tables and len(tables[name])
-    ]
-    if not starts:
-        raise ValueError("no dated table (invoices, events or financials) to build snapshots from")
+    for facts in DATED_FACTS:
+        starts = [
+            month_index(tables[name][col]).min()
+            for name, col in facts
+            if name in tables and len(tables[name])
+        ]
+        if starts:
+            break
+    else:
+        names = ", ".join(name for facts in DATED_FACTS for name, _ in facts)
+        raise ValueError(f"no dated table ({names}) to build snapshots from")
     return int(min(starts)) + warmup_months
 
 

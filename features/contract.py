@@ -8,6 +8,7 @@ documents it, rendered by :mod:`features.contract_doc`.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -37,6 +38,12 @@ CURRENCIES = tuple(
 )
 # Spreadsheet "zero dates" (1899-12-30, 1900-01-00) and typos land before this.
 MIN_DATE = pd.Timestamp("1900-01-01")
+# characters a text cell never means: zero-width and byte-order marks (an id with one looks like
+# another id), and control characters other than tab and line breaks (a NUL byte). Parsing
+# removes them; ingest says where (``strip_invisible``).
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+_INVISIBLE = re.compile(f"[{INVISIBLE}\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MAX_TEXT = 1000  # characters of a text cell (a name, an id); longer: the row is rejected
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,7 @@ class Column:
         required: Whether a file must have the column (optional columns are added empty).
         past: For dates of things that happened: never after the data's as-of date.
         single: All rows must share one value (currencies: there is no FX table to convert).
+        max_length: Most characters, for text (longer: a corrupt or hostile cell).
     """
 
     name: str
@@ -64,6 +72,7 @@ class Column:
     required: bool = True
     past: bool = False
     single: bool = False
+    max_length: int = MAX_TEXT
 
 
 @dataclass(frozen=True)
@@ -300,6 +309,18 @@ def expected_text(kind: Kind, fmt: TextFormat = TextFormat()) -> str:
     return "yes/no, true/false or 1/0" if kind == "bool" else "text"
 
 
+def strip_invisible(values: pd.Series) -> pd.Series:
+    """Text cells without :data:`INVISIBLE` characters and control characters (others as given)."""
+    if values.dtype != object and not isinstance(values.dtype, pd.StringDtype):
+        return values
+    return values.map(lambda v: _INVISIBLE.sub("", v) if isinstance(v, str) else v)
+
+
+def has_invisible(values: pd.Series) -> pd.Series:
+    """Whether each cell holds a character :func:`strip_invisible` removes."""
+    return values.map(lambda v: isinstance(v, str) and _INVISIBLE.search(v) is not None)
+
+
 def _blank_to_missing(values: pd.Series) -> pd.Series:
     if values.dtype == object or isinstance(values.dtype, pd.StringDtype):
         return values.where(values.astype("string").str.strip() != "", None)
@@ -310,8 +331,11 @@ def _parse(values: pd.Series, col: Column, fmt: TextFormat) -> tuple[pd.Series, 
     """The typed column and the mask of given values that did not parse."""
     given = values.notna()
     if col.kind == "str":
-        text = values.astype("string").str.strip().astype(object)
-        return text.where(given, None), given & False
+        text = strip_invisible(values).astype("string").str.strip()
+        if col.allowed:  # "eur", " EUR": the contract's spelling where only case differs
+            canonical = {a.casefold(): a for a in col.allowed}
+            text = text.map(lambda v: canonical.get(v.casefold(), v), na_action="ignore")
+        return text.astype(object).where(given, None), given & False
     if col.kind == "bool":
         if pd.api.types.is_bool_dtype(values):
             return values.fillna(False).astype(bool), given & False

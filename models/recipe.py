@@ -8,6 +8,8 @@ frozen dataclasses; the stages fill them from the params file.
 from __future__ import annotations
 
 import json
+import logging
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -34,6 +36,8 @@ LGB_SETTINGS = (
     "bagging_fraction",
 )
 SMALL_FIT_ROWS = 20_000
+MIN_LEAF_ROWS = 5
+log = logging.getLogger("models.recipe")
 SEARCH_RULE = "highest early-stopping AUC; within the tolerance, the shallowest trees"
 
 
@@ -61,6 +65,9 @@ class BoosterSettings:
         search_auc_tolerance: Early-stopping AUC a shallower trial may give up.
         screen_kinds: Catalogue kinds (``features.catalogue.KINDS``) the screen judges; a
             feature of another kind stays in whatever its PSI.
+        leaf_reference_rows: Fitting rows the leaf sizes (``min_child_samples``, searched or
+            not) are set for; a smaller window scales them (:func:`scale_leaf_sizes`);
+            ``None``: as given.
     """
 
     seed: int
@@ -82,6 +89,7 @@ class BoosterSettings:
     # a relative feature (a change, a position against its own history) moves with the cycle
     # by design and means the same in every phase: its shift is no sign of a level out of range
     screen_kinds: Sequence[str] = ("customer", "level")
+    leaf_reference_rows: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -143,6 +151,29 @@ def screen_features(
     return [n for n in names if n not in excluded], excluded
 
 
+def scale_leaf_sizes(leaf: int, grid: dict[str, list], n_rows: int, reference: int | None):
+    """Leaf sizes for ``n_rows`` fitting rows, given sizes set for ``reference`` rows.
+
+    A leaf of 300 rows suits tens of thousands of rows; on 450 it leaves trees that cannot
+    split. Below ``reference`` rows every ``min_child_samples`` (the setting and the searched
+    values) shrinks with the square root of the row ratio, to at least :data:`MIN_LEAF_ROWS`;
+    at or above it, nothing changes.
+
+    Returns:
+        ``(min_child_samples, grid)``, the grid's values sorted and distinct.
+    """
+    if reference is None or n_rows >= reference:
+        return leaf, grid
+    factor = math.sqrt(n_rows / reference)
+
+    def scaled(value: float) -> int:
+        return max(MIN_LEAF_ROWS, round(value * factor))
+
+    if "min_child_samples" in grid:
+        grid = {**grid, "min_child_samples": sorted({scaled(v) for v in grid["min_child_samples"]})}
+    return scaled(leaf), grid
+
+
 def fit_threads(n_rows: int) -> int:
     """LightGBM threads for fitting ``n_rows``: one for small data, else every core (0)."""
     # on small data, starting and synchronising threads costs more than the work (and a busy
@@ -188,7 +219,13 @@ def fit_booster(
         fit, valid, features, s.max_feature_psi, s.psi_bins, s.screen_kinds
     )
     lgb_settings = {k: getattr(s, k) for k in LGB_SETTINGS} | {"num_threads": fit_threads(len(fit))}
-    grid = {k: list(v) for k, v in s.search.items()}
+    leaf, grid = scale_leaf_sizes(
+        s.min_child_samples, {k: list(v) for k, v in s.search.items()}, len(fit),
+        s.leaf_reference_rows,
+    )  # fmt: skip
+    if leaf != s.min_child_samples or grid != s.search:
+        log.info("leaf sizes scaled to %d fitting rows: %s", len(fit), grid or leaf)
+    lgb_settings["min_child_samples"] = leaf
     booster, record, trials = tune_booster(
         fit,
         valid,

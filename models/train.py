@@ -238,6 +238,11 @@ def tune_booster(
         boosters.append((booster, {**record, "settings": trial}))
         shown = {k: v for k, v in trial.items() if k not in ("seed", "num_threads")}
         results.append({**shown, **_trial_scores(record)})
+        if not any(t["num_leaves"] > 1 for t in booster.dump_model()["tree_info"]):
+            log.warning(
+                "trial %d (%s) made no split: its leaves need more rows than the data gives",
+                number, point,
+            )  # fmt: skip
         best = max(r["valid_auc"] for r in results)
         log.info(
             "trial %d of %d (%s): %d trees, early-stopping AUC %.4f (best so far %.4f), %.0f s",

@@ -147,6 +147,22 @@ def stop_message(report: ValidationReport, paths: Paths) -> str:
     return text
 
 
+def reject_share_message(report: ValidationReport, max_share: float) -> str | None:
+    """Why quarantine stops: the first table whose rejected share is above ``max_share``."""
+    for name, result in report.tables.items():
+        rejected = len(result.rejected)
+        if not rejected or rejected <= max_share * result.rows_in:
+            continue
+        rule, count = max(result.rejected_by_rule().items(), key=lambda kv: kv[1])
+        return (
+            f"validate: {name}: {rejected} of {result.rows_in} rows "
+            f"({rejected / result.rows_in:.0%}) would be set aside, more than "
+            f"validate.max_reject_share {max_share:.0%}; most by {rule} ({count} rows): fix the "
+            "data or its ingest settings, or raise validate.max_reject_share"
+        )
+    return None
+
+
 def run(cfg: Config, paths: Paths) -> ValidationReport:
     """Validate the raw tables; write reports, then the kept rows (or stop on broken rules)."""
     raw = load_tables(paths)
@@ -164,6 +180,9 @@ def run(cfg: Config, paths: Paths) -> ValidationReport:
     log.info("validate: wrote %s", paths.validation)
     if report.blocking:
         raise StageError(stop_message(report, paths))
+    too_many = reject_share_message(report, settings.max_reject_share)
+    if too_many:
+        raise StageError(too_many)
     if report.tables["customers"].rows_kept == 0:
         rejects = paths.validation_rejects("customers")
         raise StageError(f"no customer passed validation: see {rejects}")

@@ -114,7 +114,7 @@ def _adder(rules: list[Rule]) -> Callable[..., None]:
 def _column_rules(
     table: Table, present: set[str], as_of_date: pd.Timestamp, currency: str | None
 ) -> list[Rule]:
-    """Not-null, range, allowed-set, date-range and single-value rules of present columns."""
+    """Not-null, range, length, allowed-set, date-range and single-value rules of columns."""
     rules: list[Rule] = []
     add = _adder(rules)
     for col in (c for c in table.columns if c.name in present):
@@ -130,6 +130,15 @@ def _column_rules(
                 column=name,
                 min_value=col.min,
                 max_value=col.max,
+            )
+        if col.kind == "str":
+            add(
+                "ColumnValueLengthsToBeBetween",
+                "length",
+                f"at most {col.max_length} characters",
+                one,
+                column=name,
+                max_value=col.max_length,
             )
         if col.allowed:
             add(

@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from features.contract import INVISIBLE
 from pipelines.runtime.watch import stop_with_dvc
 
 log = logging.getLogger("pipelines")
@@ -224,7 +225,6 @@ def run_stage(main_body: Callable[[], None]) -> None:
 # (spaces, tabs, line breaks, no-break spaces: Excel and LibreOffice skip them) or invisible
 # characters; fullwidth forms too, which some spreadsheets read as the ASCII ones
 FORMULA_START = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:

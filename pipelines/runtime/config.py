@@ -71,6 +71,9 @@ class ValidateConfig(_Section):
 
     sample_rows: int = Field(5, ge=1)
     on_bad_rows: Literal["fail", "quarantine"] = "fail"  # quarantine: rejects file, rest go on
+    # quarantine that would set aside more of a table's rows stops: a format problem (a lower-case
+    # currency, a date format) rejects whole tables, and the run must not go on without them
+    max_reject_share: float = Field(0.05, ge=0, le=1)
 
 
 class FeaturesConfig(_Section):
@@ -139,6 +142,8 @@ class TrainConfig(_Section):
     screen_kinds: list[Literal["customer", "level", "relative"]] = ["customer", "level"]
     search: dict[TUNABLE, list[int | float]] = {}
     search_auc_tolerance: float = Field(0.005, ge=0, le=0.1)
+    # the leaf sizes above are for this many fitting rows; fewer scale them by the square root
+    leaf_reference_rows: int | None = Field(40_000, ge=1)
 
     @model_validator(mode="after")
     def _search_is_bounded(self) -> TrainConfig:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import logging
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +17,7 @@ from features.contract import (
     UNPARSED_COLUMNS,
     Table,
     TextFormat,
+    has_invisible,
     parse_table,
 )
 from pipelines.io.files import StageError
@@ -30,6 +32,8 @@ DATE_SOURCES = {
     "defaults": ("default_date",),
 }
 DELIMITERS = (",", ";", "\t", "|")
+UNSAFE_NAME = re.compile(r'[:,\[\]{}"\\\s]+')  # JSON's specials and blanks
+EUROPEAN_NUMBER = re.compile(r"-?\d{1,3}(\.\d{3})+(,\d+)?")  # 1.234,56
 
 
 def read_folder(folder: Path, options: IngestConfig | None = None) -> dict[str, pd.DataFrame]:
@@ -73,6 +77,11 @@ def _table_file(folder: Path, name: str, fmt: TableFormat | None) -> Path | None
     """The file of table ``name``: as configured, else ``<name>.parquet`` or ``<name>.csv``."""
     if fmt is not None and fmt.file:
         path = folder / fmt.file
+        if not path.resolve().is_relative_to(folder.resolve()):
+            raise StageError(
+                f"ingest.tables.{name}.file: {fmt.file} is outside the ingest folder {folder}; "
+                "name a file in it"
+            )
         if not path.is_file():
             raise StageError(f"ingest.tables.{name}.file: {path} does not exist")
         return path
@@ -108,11 +117,25 @@ def _read_table(
         )
     if table.name in REQUIRED_TABLES and frame.empty:
         raise StageError(f"{path}: no rows, only a header: the {table.name} table is required")
+    _report_invisible(path, frame)
     typed, cells = parse_table(frame, table, text)
     _check_columns_parse(path, table.name, frame, cells, text)
     if len(cells):
         log.warning("%s: %d cells do not parse; validation rejects their rows", path, len(cells))
     return typed, cells
+
+
+def _report_invisible(path: Path, frame: pd.DataFrame) -> None:
+    """Name the columns whose cells carry characters parsing removes (zero-width, NUL, ...)."""
+    for column in frame.columns:
+        hidden = has_invisible(frame[column])
+        if hidden.any():
+            first = hidden.idxmax()
+            log.warning(
+                "%s: column %r: invisible or control characters removed from %d value(s), "
+                "e.g. row %s: %r",
+                path, column, int(hidden.sum()), first, frame.at[first, column],
+            )  # fmt: skip
 
 
 def _read_file(
@@ -181,7 +204,31 @@ def _rename(frame: pd.DataFrame, path: Path, table: Table, mapping: dict[str, st
     if extra and not table.open_columns:
         log.info("%s: columns not in the contract, not used: %s", path, extra)
         frame = frame.drop(columns=extra)
+    elif extra:
+        frame = frame.rename(columns=_safe_names(path, table, extra))
     return frame
+
+
+def _safe_names(path: Path, table: Table, columns: list[str]) -> dict[str, str]:
+    """New names for the user's own columns that a model cannot take (``: , [ ] { } "``).
+
+    Such a column becomes a feature; LightGBM refuses JSON's special characters in a feature
+    name. Each is replaced by ``_`` (named in a warning); two columns that would then share a
+    name stop ingest.
+    """
+    renamed = {c: UNSAFE_NAME.sub("_", c).strip("_") or "column" for c in columns}
+    renamed = {old: new for old, new in renamed.items() if old != new}
+    for old, new in renamed.items():
+        log.warning("%s: column %r is named %r (a model feature cannot hold %s)",
+                    path, old, new, "".join(sorted(set(UNSAFE_NAME.findall(old)))))  # fmt: skip
+    final = [renamed.get(c, c) for c in [*table.column_names, *columns]]
+    clash = sorted({c for c in final if final.count(c) > 1})
+    if clash:
+        raise StageError(
+            f"{path}: columns {clash} would appear twice once made safe as feature names; "
+            f"rename them with ingest.tables.{table.name}.columns"
+        )
+    return renamed
 
 
 def _check_columns_parse(
@@ -195,6 +242,11 @@ def _check_columns_parse(
         sample = bad["value"].head(3).tolist()
         if bad["expected"].iloc[0].startswith("a date"):
             hint = f"set ingest.date_format (or ingest.tables.{name}.date_format), e.g. '%d.%m.%Y'"
+        elif text.decimal == "." and any(EUROPEAN_NUMBER.fullmatch(v) for v in sample):
+            hint = (
+                f"for numbers written 1.234,56 set ingest.decimal: ',' and ingest.thousands: '.' "
+                f"(or the same under ingest.tables.{name})"
+            )
         elif text.decimal == "." and any("," in v for v in sample):
             hint = f"for decimal commas set ingest.decimal (or ingest.tables.{name}.decimal): ','"
         else:
@@ -217,19 +269,19 @@ def _check_tables(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
 
 
 def data_as_of(tables: dict[str, pd.DataFrame], configured: str | None) -> pd.Timestamp:
-    """The configured as-of date, or the latest date in the dated tables but not after today.
+    """The configured as-of date, or the latest date in the dated tables not after today.
 
-    A date after today cannot have happened: validation rejects it instead of letting it
-    move the as-of date into the future.
+    A date after today cannot have happened: validation rejects its row, and it does not
+    move the as-of date (to today, or anywhere).
     """
     if configured:
         return pd.Timestamp(configured)
-    latest = [tables[t][c].max() for t, cols in DATE_SOURCES.items() if t in tables for c in cols]
-    latest = [d for d in latest if pd.notna(d)]
+    today = pd.Timestamp.today().normalize()
+    dates = [tables[t][c] for t, cols in DATE_SOURCES.items() if t in tables for c in cols]
+    future = [d[d > today].max() for d in dates if (d > today).any()]
+    latest = [d[d <= today].max() for d in dates if (d <= today).any()]
+    if future:  # their rows are rejected by validation: their dates must not set the as-of
+        log.warning("dates after today (latest %s) are not used for the as-of date", max(future))
     if not latest:
         raise StageError("cannot infer the as-of date: set ingest.as_of_date")
-    as_of, today = pd.Timestamp(max(latest)).normalize(), pd.Timestamp.today().normalize()
-    if as_of > today:
-        log.warning("dates after today (latest %s): as-of date set to today", as_of.date())
-        return today
-    return as_of
+    return pd.Timestamp(max(latest)).normalize()

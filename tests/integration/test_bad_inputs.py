@@ -24,6 +24,7 @@ import pytest
 import yaml
 
 from pipelines import ingest, validate
+from pipelines.io.files import StageError
 from pipelines.io.paths import Paths
 from pipelines.runtime.config import Config
 
@@ -293,6 +294,22 @@ ROWS: dict[str, tuple[list[dict[str, str]], Case]] = {
         [{"customer_id": "C3", "known_date": "2024-03-31", "bureau_score": "high"}],
         Case("attributes", "known_date", "2024-03-31", "bureau_score: type"),
     ),
+    "lower-case currency with blanks (accepted)": (
+        [invoice("I-LOWER", currency=" eur ")],
+        Case("invoices", "invoice_id", "I-LOWER", ""),
+    ),
+    "zero-width space: a look-alike id": (
+        [customer("CZW"), customer("CZ\u200bW", name="Look-alike")],
+        Case("customers", "customer_id", "CZW", "customer_id: unique key", 2),
+    ),
+    "NUL byte in a name (removed, accepted)": (
+        [customer("CNUL", name="Firm\x00 NUL")],
+        Case("customers", "customer_id", "CNUL", ""),
+    ),
+    "a 1 MB name": (
+        [customer("CLONG", name="x" * 1_000_000)],
+        Case("customers", "customer_id", "CLONG", "name: length"),
+    ),
     "attribute of an unknown customer": (
         [{"customer_id": "C404", "known_date": "2024-04-30", "bureau_score": "500"}],
         Case("attributes", "known_date", "2024-04-30", "customer_id: foreign key"),
@@ -340,11 +357,18 @@ def write_folder(folder: Path, rows: dict[str, list[dict[str, str]]]) -> None:
         pd.DataFrame(table).to_csv(folder / f"{name}.csv", index=False, encoding=encoding)
 
 
-def config(root: Path, folder: Path, mode: str = "quarantine", **ingest_keys) -> Config:
-    """The config, also written to ``root/params.yaml`` for the command-line runs."""
+def config(
+    root: Path, folder: Path, mode: str = "quarantine", max_reject_share: float = 1.0,
+    **ingest_keys,
+) -> Config:  # fmt: skip
+    """The config, also written to ``root/params.yaml`` for the command-line runs.
+
+    ``max_reject_share`` is 1 unless a test sets it: the row cases' folder rejects most of some
+    tables on purpose.
+    """
     raw = {
         "ingest": {"source": "folder", "path": str(folder), "as_of_date": AS_OF} | ingest_keys,
-        "validate": {"on_bad_rows": mode, "sample_rows": 3},
+        "validate": {"on_bad_rows": mode, "sample_rows": 3, "max_reject_share": max_reject_share},
     }
     (root / "params.yaml").write_text(yaml.safe_dump(raw))
     return Config.model_validate(raw)
@@ -426,9 +450,12 @@ def test_no_row_disappears(quarantined: Paths) -> None:
 def test_accepted_quirks(quarantined: Paths) -> None:
     customers = _read(quarantined, "kept", "customers")
     assert list(customers.columns)[0] == "customer_id"  # the byte-order mark is gone
-    assert sorted(customers["customer_id"]) == ["C1", "C2", "C3", "C4", "C7"]  # " C7 " stripped
+    # " C7 " stripped; CNUL's name lost its NUL byte
+    assert sorted(customers["customer_id"]) == ["C1", "C2", "C3", "C4", "C7", "CNUL"]
+    assert customers.set_index("customer_id").loc["CNUL", "name"] == "Firm NUL"
     invoices = _read(quarantined, "kept", "invoices")
-    assert sorted(invoices["invoice_id"]) == ["I1", "I2", "I3", "I4", "I5", "I6", "I7"]
+    assert sorted(invoices["invoice_id"]) == ["I-LOWER", *[f"I{i}" for i in range(1, 8)]]
+    assert set(invoices["currency"]) == {"EUR"}  # " eur " read as the contract's EUR
     rejects = _read(quarantined, "rejects", "invoices").set_index("invoice_id")
     assert rejects.loc["I-TEXT", "amount"] == "twelve"  # the value as given, not a blank
     assert (quarantined.data_docs / "index.html").is_file()
@@ -530,6 +557,11 @@ FILE_ERRORS = {
         r"invoices.csv: column 'issue_date': none of its 6 values is a date, ISO 8601 "
         r"\(2024-01-31\) \(e.g. \['05.01.2024', .*\]\); set ingest.date_format",
     ),
+    "numbers written 1.234,56": (
+        _edit("invoices", "amount", "1.234,56"),
+        r"invoices.csv: column 'amount': none of its 6 values is .*\(e.g. \['1.234,56', .*\]\); "
+        r"for numbers written 1.234,56 set ingest.decimal: ',' and ingest.thousands: '.'",
+    ),
     "corrupt Parquet": (
         lambda f: [(f / "invoices.csv").unlink(), (f / "invoices.parquet").write_bytes(b"PAR1x")],
         r"invoices.parquet: not a readable Parquet file",
@@ -574,3 +606,73 @@ def test_files_that_need_a_setting_are_read_with_it(tmp_path) -> None:
     assert set(pd.read_parquet(paths.raw_table("invoices"))["currency"]) == {"EUR"}
     manifest = json.loads(paths.manifest.read_text())
     assert manifest["tables"]["events"] == 0 and manifest["currency"] == "EUR"
+
+
+def test_a_file_outside_the_ingest_folder_is_not_opened(tmp_path, commands, capsys) -> None:
+    folder = _ledger(tmp_path)
+    (tmp_path / "secret.csv").write_text("customer_id\nCX\n")
+    config(tmp_path, folder, tables={"customers": {"file": "../secret.csv"}})
+    with pytest.raises(SystemExit):
+        ingest.main(["--config", str(tmp_path / "params.yaml")])
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err == (
+        f"error: ingest.tables.customers.file: ../secret.csv is outside the ingest folder "
+        f"{folder}; name a file in it"
+    )
+
+
+def test_quarantine_that_would_set_most_of_a_table_aside_stops(tmp_path, commands, capsys):
+    folder = _ledger(tmp_path)
+    _edit("invoices", "currency", "EURO")(folder)  # every invoice breaks the allowed set
+    config(tmp_path, folder, max_reject_share=0.05)
+    ingest.main(["--config", str(tmp_path / "params.yaml")])
+    with pytest.raises(SystemExit):
+        validate.main(["--config", str(tmp_path / "params.yaml")])
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err == (
+        "error: validate: invoices: 6 of 6 rows (100%) would be set aside, more than "
+        "validate.max_reject_share 5%; most by currency: allowed set (6 rows): fix the data or "
+        "its ingest settings, or raise validate.max_reject_share"
+    )
+    assert not commands.validated.exists()  # nothing goes on without the invoices
+
+
+def test_a_date_after_today_does_not_set_the_as_of_date(tmp_path, commands) -> None:
+    folder = _ledger(tmp_path)
+    invoices = pd.read_csv(folder / "invoices.csv", dtype=str, keep_default_na=False)
+    invoices.loc[0, "paid_date"] = "2205-03-01"  # a typo for 2025
+    invoices.to_csv(folder / "invoices.csv", index=False)
+    dates = pd.concat([invoices["issue_date"], invoices["paid_date"]])
+    latest = dates[(dates != "") & (dates < "2200")].max()
+    config(tmp_path, folder, as_of_date=None)
+    ingest.main(["--config", str(tmp_path / "params.yaml")])
+    assert json.loads(commands.manifest.read_text())["as_of_date"] == latest
+
+
+def test_invisible_characters_are_named_where_they_are_removed(tmp_path, caplog) -> None:
+    folder = _ledger(tmp_path)
+    _edit("customers", "name", "Firm\u200b One")(folder)
+    cfg = config(tmp_path, folder)
+    with caplog.at_level("WARNING"):
+        ingest.run(cfg, Paths(tmp_path))
+    assert any(
+        "customers.csv: column 'name': invisible or control characters removed from" in m
+        for m in caplog.messages
+    ), caplog.messages
+    names = pd.read_parquet(Paths(tmp_path).raw_table("customers"))["name"]
+    assert (names == "Firm One").all()
+
+
+def test_attribute_names_a_model_cannot_take_are_made_safe_and_named(tmp_path, caplog):
+    folder = _ledger(tmp_path)
+    attributes = {"customer_id": ["C1"], "known_date": ["2024-01-31"], 'risk: "A" [1-5]': ["3"]}
+    pd.DataFrame(attributes).to_csv(folder / "attributes.csv", index=False)
+    cfg = config(tmp_path, folder)
+    with caplog.at_level("WARNING"):
+        ingest.run(cfg, Paths(tmp_path))
+    assert any("column 'risk: \"A\" [1-5]' is named 'risk_A_1-5'" in m for m in caplog.messages)
+    assert "risk_A_1-5" in pd.read_parquet(Paths(tmp_path).raw_table("attributes"))
+    attributes["risk A [1-5]"] = ["4"]  # the same name once made safe
+    pd.DataFrame(attributes).to_csv(folder / "attributes.csv", index=False)
+    with pytest.raises(StageError, match=r"columns \['risk_A_1-5'\] would appear twice"):
+        ingest.run(cfg, Paths(tmp_path / "again"))

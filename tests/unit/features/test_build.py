@@ -139,3 +139,26 @@ def test_combine_needs_partitions():
 def test_build_features_needs_customers(tiny):
     with pytest.raises(ValueError, match="customers table"):
         build_features({"invoices": tiny["invoices"]}, AS_OF, SETTINGS)
+
+
+def test_a_book_of_customers_attributes_and_defaults_is_dated_by_them(tiny):
+    """No ledger, statements or events: the attributes' known dates start the snapshots."""
+    tables = {"customers": tiny["customers"]}
+    tables["attributes"] = pd.DataFrame(
+        {
+            "customer_id": ["C1", "C2", "C3"] * 2,
+            "known_date": us(*["2022-01-31"] * 3, *["2022-07-31"] * 3),
+            "bureau_score": [610.0, 700.0, 540.0, 600.0, 720.0, 500.0],
+        }
+    )
+    tables["defaults"] = pd.DataFrame(
+        {"customer_id": ["C3"], "default_date": us("2022-11-30"), "default_type": ["other"]}
+    )
+    snaps, defaults, _ = build_features(tables, AS_OF, FeatureSettings(warmup_months=0))
+    assert snaps["as_of_date"].min() == pd.Timestamp("2022-01-31")
+    first = snaps[snaps["as_of_date"] == pd.Timestamp("2022-01-31")].set_index("customer_id")
+    assert first.loc["C3", "attr_bureau_score"] == 540.0
+    labelled = snaps.dropna(subset=["label"]).set_index(["customer_id", "as_of_date"])
+    assert labelled.loc[("C3", pd.Timestamp("2022-01-31")), "label"] == 1  # defaults in 10 months
+    assert labelled.loc[("C1", pd.Timestamp("2022-01-31")), "label"] == 0
+    assert len(defaults) == 1

@@ -17,6 +17,7 @@ from models.recipe import (
     fit_pd_model,
     fit_threads,
     model_features,
+    scale_leaf_sizes,
     screen_features,
 )
 
@@ -259,3 +260,21 @@ def test_the_screen_judges_only_the_kinds_asked_for(kinds, excluded):
 
 def test_the_record_names_the_kinds_the_screen_judged(fitted):
     assert fitted[1]["screen_kinds"] == list(SETTINGS.screen_kinds) == ["customer", "level"]
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        (450, (32, [16, 32, 64])),  # a small book: leaves it can fill
+        (10_000, (150, [75, 150, 300])),
+        (40_000, (300, [150, 300, 600])),  # the reference: as configured
+        (75_000, (300, [150, 300, 600])),  # larger books keep them
+        (1, (5, [5])),  # never below 5 rows
+    ],
+)
+def test_leaf_sizes_shrink_with_the_square_root_of_the_rows_below_the_reference(rows, expected):
+    grid = {"max_depth": [2, 3], "min_child_samples": [150, 300, 600]}
+    leaf, scaled = scale_leaf_sizes(300, grid, rows, 40_000)
+    assert (leaf, scaled["min_child_samples"]) == expected
+    assert scaled["max_depth"] == [2, 3]
+    assert scale_leaf_sizes(300, grid, rows, None) == (300, grid)

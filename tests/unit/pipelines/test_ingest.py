@@ -261,8 +261,9 @@ def test_as_of_date_is_configured_or_latest_but_not_after_today():
     }
     assert data_as_of(tables, None) == pd.Timestamp("2024-02-10")
     assert data_as_of(tables, "2024-01-31") == pd.Timestamp("2024-01-31")
-    tables["invoices"].loc[0, "issue_date"] = pd.Timestamp("2205-01-05")  # a typo
-    assert data_as_of(tables, None) == pd.Timestamp.today().normalize()
+    tables["invoices"].loc[0, "paid_date"] = pd.Timestamp("2205-03-01")  # a typo
+    # validation rejects its row: the date moves the as-of neither to 2205 nor to today
+    assert data_as_of(tables, None) == pd.Timestamp("2024-01-05")
     with pytest.raises(StageError, match="set ingest.as_of_date"):
         data_as_of({"customers": pd.DataFrame()}, None)
 
