@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from mlflow import MlflowClient
 
 from pipelines import promote
 from pipelines.io.paths import Paths
@@ -206,3 +207,16 @@ def test_decide_lists_every_reason():
     assert any("floor" in r for r in reasons) and any("champion's" in r for r in reasons)
     assert any("calibration error" in r for r in reasons) and any("-40.0%" in r for r in reasons)
     assert any("grades 4" in r for r in reasons) and any("5>6" in r for r in reasons)
+
+
+def test_a_version_an_interrupted_register_left_incomplete_is_never_promoted(project):
+    version = project["register"]("good")
+    # as a kill between the version's creation and its last tags leaves it
+    client = MlflowClient(tracking_uri=project["uri"], registry_uri=project["uri"])
+    for key in ("validation.success", "backtest.passed"):
+        assert key in tags(project, version)
+        client.delete_model_version_tag(NAME, str(version), key)
+    outcome = promote.run(project["cfg"], project["paths"])
+    assert outcome["decision"] == "refused"
+    assert any("lacks the governance tags" in r for r in outcome["reasons"]), outcome["reasons"]
+    assert champion(project) is None
