@@ -25,10 +25,11 @@ from features.build import FAMILY_TABLE
 from features.contract import TABLES
 from pipelines.io.files import atomic_folder, run_stage, write_json
 from pipelines.io.paths import Paths, staged
+from pipelines.modelstore.tags import file_md5
 from pipelines.runtime.config import Config, IngestConfig, load_config, parse_args
 from pipelines.sources.adapters import Adapted
 from pipelines.sources.folder import data_as_of, read_folder
-from pipelines.sources.public import read_adapter, real_industry_index
+from pipelines.sources.public import read_adapter, real_industry_index, source_file
 from pipelines.sources.synthetic import generate
 
 log = logging.getLogger("pipelines")
@@ -42,9 +43,14 @@ def skipped_line(name: str) -> str:
     return f"no {name} table in the source"
 
 
-def load_source(cfg: Config) -> Adapted:
-    """Tables, as-of date and snapshot facts of the configured source."""
+def load_source(cfg: Config) -> tuple[Adapted, Path | None]:
+    """Tables, as-of date and snapshot facts of the configured source, and its file.
+
+    The file is the public data set's (:func:`source_file`); ``None`` for the synthetic book
+    and a folder.
+    """
     src: IngestConfig = cfg.ingest
+    path = None
     if src.source == "synthetic":
         syn = cfg.synthetic
         log.info(
@@ -56,10 +62,11 @@ def load_source(cfg: Config) -> Adapted:
         tables = read_folder(Path(src.path), src)
         source = Adapted(tables, data_as_of(tables, src.as_of_date))
     else:
-        source = read_adapter(src.source, Path(src.path) if src.path else None)
+        path = source_file(src.source, Path(src.path) if src.path else None, src.file)
+        source = read_adapter(src.source, path)
     if src.industry_index == "industry_cycle":
         source = with_real_industry_index(source, src.industry_cycle_path)
-    return source
+    return source, path
 
 
 def with_real_industry_index(source: Adapted, folder: str | None) -> Adapted:
@@ -75,7 +82,7 @@ def with_real_industry_index(source: Adapted, folder: str | None) -> Adapted:
 
 def run(cfg: Config, paths: Paths) -> None:
     """Write the canonical tables and the manifest; replace data/raw as a whole."""
-    source = load_source(cfg)
+    source, path = load_source(cfg)
     tables, as_of = source.tables, source.as_of_date
     skipped = sorted(set(TABLES) - set(tables))
     manifest = {
@@ -88,6 +95,8 @@ def run(cfg: Config, paths: Paths) -> None:
         "horizon_months": source.horizon_months,
         "notes": source.notes,
     }
+    if path is not None:  # which file of the public data set, exactly
+        manifest |= {"source_file": path.name, "source_md5": file_md5(path)}
     with atomic_folder(paths.raw) as staging:
         place = partial(staged, folder=paths.raw, staging=staging)
         for name, frame in tables.items():

@@ -53,8 +53,13 @@ def header(d: dict, tags: dict[str, str], cfg: Config) -> list[str]:
             else "- Git commit: the version's `git_commit` tag in MLflow, and the copy of this "
             "card logged to its run"
         ),
-        f"- Data: source `{manifest.get('source', 'unknown')}`, as of "
-        f"{manifest.get('as_of_date', 'unknown')}",
+        f"- Data: source `{manifest.get('source', 'unknown')}`"
+        + (
+            f" (file `{manifest['source_file']}`, MD5 `{manifest.get('source_md5', '?')}`)"
+            if "source_file" in manifest
+            else ""
+        )
+        + f", as of {manifest.get('as_of_date', 'unknown')}",
         "",
         "## Purpose and intended use",
         "",

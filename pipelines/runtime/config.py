@@ -38,6 +38,7 @@ class IngestConfig(_Section):
         "synthetic", "folder", "taiwan_credit_default", "polish_bankruptcy", "ibm_ar_late_payment"
     ] = "synthetic"
     path: str | None = None  # folder source: required; public data sets: ../shared/data/<name>
+    file: str | None = None  # public data sets: the file in path (default e.g. 5year.arff)
     industry_index: Literal["source", "industry_cycle"] = "source"  # real FF12/OECD series
     industry_cycle_path: str | None = None  # default ../shared/data/industry_cycle
     as_of_date: str | None = None  # folder data: default is the latest date in the files

@@ -26,9 +26,21 @@ SOURCES = {
 
 def _file(folder: Path, name: str) -> Path:
     path = folder / name
+    if not path.resolve().is_relative_to(folder.resolve()):
+        raise StageError(f"ingest.file: {name} is outside the folder {folder}; name a file in it")
     if not path.is_file():
         raise StageError(f"{path} not found: set ingest.path to the folder holding {name}")
     return path
+
+
+def source_file(source: str, folder: Path | None, name: str | None = None) -> Path:
+    """The file a public data set is read from.
+
+    ``name`` (``ingest.file``; default the set's usual file, e.g. ``5year.arff`` of the Polish
+    data, whose other years are ``1year.arff`` .. ``4year.arff``) in ``folder`` (default
+    ``../shared/data/<source>``), never outside it.
+    """
+    return _file(Path(folder) if folder else SHARED / source, name or SOURCES[source])
 
 
 def read_arff(path: Path) -> pd.DataFrame:
@@ -46,10 +58,8 @@ def read_arff(path: Path) -> pd.DataFrame:
     return frame.apply(pd.to_numeric, errors="raise")
 
 
-def read_adapter(source: str, folder: Path | None) -> Adapted:
-    """Read and adapt one of the public data sets."""
-    folder = Path(folder) if folder else SHARED / source
-    path = _file(folder, SOURCES[source])
+def read_adapter(source: str, path: Path) -> Adapted:
+    """Read and adapt one of the public data sets from its file (:func:`source_file`)."""
     if source == "taiwan_credit_default":
         raw = pd.read_csv(path)
         if "X1" not in raw:  # the same data set is also distributed with UCI's long names

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -290,3 +293,27 @@ def test_synthetic_source_writes_every_table_and_the_truth(tmp_path):
     manifest = json.loads(paths.manifest.read_text())
     assert "truth" not in manifest["tables"]
     assert manifest["as_of_date"] == "2022-12-31"
+
+
+POLISH = Path(__file__).resolve().parents[3] / "../shared/data/polish_bankruptcy/5year.arff"
+
+
+@pytest.mark.skipif(not POLISH.is_file(), reason="../shared/data/polish_bankruptcy is absent")
+def test_a_public_data_set_is_read_from_the_file_named_and_the_manifest_records_it(tmp_path):
+    folder = tmp_path / "polish"
+    folder.mkdir()
+    shutil.copyfile(POLISH, folder / "3year.arff")  # another year's file, its own name
+    cfg = Config(
+        ingest=IngestConfig(source="polish_bankruptcy", path=str(folder), file="3year.arff")
+    )
+    ingest.run(cfg, Paths(tmp_path))
+    manifest = json.loads(Paths(tmp_path).manifest.read_text())
+    assert manifest["source_file"] == "3year.arff"
+    assert manifest["source_md5"] == hashlib.md5(POLISH.read_bytes()).hexdigest()
+    outside = Config(ingest=IngestConfig(source="polish_bankruptcy", path=str(folder),
+                                         file="../polish/../../x.arff"))  # fmt: skip
+    with pytest.raises(StageError, match="is outside the folder"):
+        ingest.run(outside, Paths(tmp_path / "again"))
+    absent = IngestConfig(source="polish_bankruptcy", path=str(folder), file="4year.arff")
+    with pytest.raises(StageError, match="4year.arff not found: set ingest.path"):
+        ingest.run(Config(ingest=absent), Paths(tmp_path / "b"))
