@@ -23,9 +23,8 @@ import pandas as pd
 
 from features.build import FAMILY_TABLE
 from features.contract import TABLES
-from pipelines.io.files import atomic_folder, run_stage, write_json
+from pipelines.io.files import atomic_folder, file_md5, run_stage, write_json
 from pipelines.io.paths import Paths, staged
-from pipelines.modelstore.tags import file_md5
 from pipelines.runtime.config import Config, IngestConfig, load_config, parse_args
 from pipelines.sources.adapters import Adapted
 from pipelines.sources.folder import data_as_of, read_folder

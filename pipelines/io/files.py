@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import hashlib
 import json
 import logging
 import os
@@ -184,6 +185,15 @@ def write_bytes(data: bytes, path: Path) -> None:
     """Write raw bytes atomically."""
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
+
+
+def file_md5(path: Path) -> str:
+    """Return the MD5 hex digest of a file, read in 1 MiB blocks."""
+    digest = hashlib.md5()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def read_parquet(path: Path) -> pd.DataFrame:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import subprocess
 from pathlib import Path
 
-from pipelines.io.files import StageError, read_json
+from pipelines.io.files import StageError, file_md5, read_json
 
 HEADLINE = ("auc", "auc_ci_low", "auc_ci_high", "gini", "ks", "brier", "ece", "mean_pd")
 # what a version must carry before the gate judges it (register writes them all, alias last)
@@ -90,12 +89,3 @@ def git_dirty() -> str:
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return str(bool(out.stdout.strip())).lower()
-
-
-def file_md5(path: Path) -> str:
-    """Return the MD5 hex digest of a file, read in 1 MiB blocks."""
-    digest = hashlib.md5()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

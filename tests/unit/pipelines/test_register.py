@@ -8,8 +8,8 @@ import pytest
 from mlflow import MlflowClient
 
 from pipelines import register
+from pipelines.io.files import file_md5
 from pipelines.modelstore.registry import ARTIFACT_DIR
-from pipelines.modelstore.tags import file_md5
 from pipelines.runtime.config import Config
 
 FEATURES = ["days_late_wavg_12m", "n_late_30_12m", "debt_ratio", "current_ratio", "dso_days"]
