@@ -60,12 +60,53 @@ def load_source(cfg: Config) -> tuple[Adapted, Path | None]:
     elif src.source == "folder":
         tables = read_folder(Path(src.path), src)
         source = Adapted(tables, data_as_of(tables, src.as_of_date))
+        known = single_date(tables)
+        if known is not None:
+            source = one_date_source(tables, known, src.as_of_date, cfg.features.horizon_months)
     else:
         path = source_file(src.source, Path(src.path) if src.path else None, src.file)
         source = read_adapter(src.source, path)
     if src.industry_index == "industry_cycle":
         source = with_real_industry_index(source, src.industry_cycle_path)
     return source, path
+
+
+# the tables whose rows date a book month by month; without them, attributes known at one
+# date make a one-date data set (a loan book, company ratios at one date)
+HISTORY_TABLES = ("invoices", "events", "financials")
+
+
+def single_date(tables: dict[str, pd.DataFrame]) -> pd.Timestamp | None:
+    """The one date every attribute is known at, when that is all that dates the book.
+
+    ``None`` unless the book has no ledger, events or statements, and its attributes all share
+    one ``known_date``.
+    """
+    if any(len(tables.get(name, ())) for name in HISTORY_TABLES):
+        return None
+    attributes = tables.get("attributes")
+    if attributes is None or attributes.empty:
+        return None
+    dates = attributes["known_date"].dropna().unique()
+    return pd.Timestamp(dates[0]) if len(dates) == 1 else None
+
+
+def one_date_source(
+    tables: dict[str, pd.DataFrame], known: pd.Timestamp, as_of: str | None, horizon: int
+) -> Adapted:
+    """One snapshot at the month end of ``known``; its label window the ``horizon`` after it.
+
+    The defaults table is read as complete up to the end of that window (the as-of date),
+    unless ``ingest.as_of_date`` says otherwise.
+    """
+    snapshot = known + pd.offsets.MonthEnd(0)
+    as_of_date = pd.Timestamp(as_of) if as_of else snapshot + pd.offsets.MonthEnd(horizon)
+    note = (
+        f"one-date data: every attribute is known at {known.date()}: one snapshot at "
+        f"{snapshot.date()}, labelled by the defaults up to {as_of_date.date()}"
+    )
+    log.info(note)
+    return Adapted(tables, as_of_date, snapshot_dates=[snapshot], notes=[note])
 
 
 def with_real_industry_index(source: Adapted, folder: str | None) -> Adapted:
