@@ -10,7 +10,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.ledger_kernel import HISTORY, LATE_THRESHOLDS, history_grids, open_grids
+from features.ledger_kernel import (
+    HISTORY,
+    LATE_THRESHOLDS,
+    ON_TIME_WINDOWS,
+    history_grids,
+    open_grids,
+)
 from features.timeline import Grid, month_end, month_index, trailing_sum
 
 _EPOCH = pd.Timestamp("1970-01-01")
@@ -23,10 +29,9 @@ def _ns(dates: pd.Series) -> np.ndarray:
 
 
 def _history_features(
-    invoices: pd.DataFrame, rows: np.ndarray, grid: Grid
+    invoices: pd.DataFrame, rows: np.ndarray, ends: np.ndarray, grid: Grid
 ) -> dict[str, np.ndarray]:
     """Payment history over the invoices due in the last ``ledger_kernel.WINDOW`` months."""
-    ends = _ns(month_end(np.arange(grid.n_months) + grid.first))
     g = dict(
         zip(
             HISTORY,
@@ -47,7 +52,7 @@ def _history_features(
     def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
         return np.divide(num, den, out=np.full(den.shape, np.nan), where=den > 0)
 
-    out = {f"on_time_rate_{w}m": ratio(g[f"on_time_{w}"], g[f"n_{w}"]) for w in (3, 6, 12)}
+    out = {f"on_time_rate_{w}m": ratio(g[f"on_time_{w}"], g[f"n_{w}"]) for w in ON_TIME_WINDOWS}
     out["days_late_wavg_12m"] = ratio(g["amount_late"], g["amount"])
     out["days_late_wavg_3m"] = ratio(g["amount_late_3"], g["amount_3"])
     out["days_late_max_12m"] = np.where(np.isneginf(g["max_late"]), np.nan, g["max_late"])
@@ -63,14 +68,13 @@ def _history_features(
 
 
 def _balance_features(
-    invoices: pd.DataFrame, rows: np.ndarray, credit_limit: pd.Series, grid: Grid
+    invoices: pd.DataFrame, rows: np.ndarray, ends: np.ndarray, credit_limit: pd.Series, grid: Grid
 ) -> dict[str, np.ndarray]:
     """Open balance, overdue share, utilisation and DSO at each month end."""
     issue_m = month_index(invoices["issue_date"])
     paid_m = month_index(invoices["paid_date"])
     last = grid.first + grid.n_months - 1
     stop = np.where(paid_m < 0, last + 1, paid_m)  # open at month ends issue_m .. paid_m - 1
-    ends = _ns(month_end(np.arange(grid.n_months) + grid.first))
     open_amt, overdue_amt = open_grids(
         rows,
         issue_m - grid.first,
@@ -124,8 +128,9 @@ def add_late_payment_features(
     grid = Grid(snapshots["customer_id"].unique(), first, int(snapshots["month"].max()))
     limits = customers.set_index("customer_id")["credit_limit"]
     rows = grid.rows(invoices["customer_id"])  # each invoice's customer, looked up once
-    feats = _history_features(invoices, rows, grid)
-    feats |= _balance_features(invoices, rows, limits, grid)
+    ends = _ns(month_end(np.arange(grid.n_months) + grid.first))  # each grid column's month end
+    feats = _history_features(invoices, rows, ends, grid)
+    feats |= _balance_features(invoices, rows, ends, limits, grid)
     out = snapshots.copy()
     cells = grid.position(snapshots["customer_id"], snapshots["month"].to_numpy())
     for name, values in feats.items():

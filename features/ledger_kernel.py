@@ -18,6 +18,7 @@ import numba
 import numpy as np
 
 WINDOW = 12  # months of invoices due that the payment-history features look at
+ON_TIME_WINDOWS = (3, 6, 12)  # months of on-time rates
 LATE_THRESHOLDS = (30, 45, 60, 90)
 NAT = np.iinfo(np.int64).min
 NS_PER_DAY = 86_400e9
@@ -64,7 +65,7 @@ def history_grids(row, due_month, due, paid, amount, disputed, ends, n_rows):  #
             until = paid[i] if paid[i] != NAT and paid[i] <= t else t
             late = max(0.0, (until - due[i]) / NS_PER_DAY)
             amt = amount[i]
-            for k, within in enumerate((3, 6, 12)):
+            for k, within in enumerate(ON_TIME_WINDOWS):
                 if age < within:
                     out[k, r, c] += 1.0
                     if late == 0:
@@ -77,7 +78,7 @@ def history_grids(row, due_month, due, paid, amount, disputed, ends, n_rows):  #
             elif age < 6:
                 out[10, r, c] += amt
                 out[11, r, c] += amt * late
-            for k, threshold in enumerate((30, 45, 60, 90)):
+            for k, threshold in enumerate(LATE_THRESHOLDS):
                 if late > threshold:
                     out[12 + k, r, c] += 1.0
             if late > 45:

@@ -238,7 +238,7 @@ def tune_booster(
         boosters.append((booster, {**record, "settings": trial}))
         shown = {k: v for k, v in trial.items() if k not in ("seed", "num_threads")}
         results.append({**shown, **_trial_scores(record)})
-        if not any(t["num_leaves"] > 1 for t in booster.dump_model()["tree_info"]):
+        if not booster.feature_importance("split").any():  # no tree split on anything
             log.warning(
                 "trial %d (%s) made no split: its leaves need more rows than the data gives",
                 number, point,

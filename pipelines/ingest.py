@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from features.build import FAMILY_TABLE
+from features.build import DATED_FACTS, FAMILY_TABLE
 from features.contract import TABLES
 from pipelines.io.files import atomic_folder, file_md5, run_stage, write_json
 from pipelines.io.paths import Paths, staged
@@ -71,18 +71,14 @@ def load_source(cfg: Config) -> tuple[Adapted, Path | None]:
     return source, path
 
 
-# the tables whose rows date a book month by month; without them, attributes known at one
-# date make a one-date data set (a loan book, company ratios at one date)
-HISTORY_TABLES = ("invoices", "events", "financials")
-
-
 def single_date(tables: dict[str, pd.DataFrame]) -> pd.Timestamp | None:
     """The one date every attribute is known at, when that is all that dates the book.
 
     ``None`` unless the book has no ledger, events or statements, and its attributes all share
     one ``known_date``.
     """
-    if any(len(tables.get(name, ())) for name in HISTORY_TABLES):
+    history = [name for name, _ in DATED_FACTS[0]]  # the tables that date a book month by month
+    if any(len(tables.get(name, ())) for name in history):
         return None
     attributes = tables.get("attributes")
     if attributes is None or attributes.empty:
