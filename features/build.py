@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from features.attributes import PREFIX as ATTRIBUTE_PREFIX
-from features.attributes import add_attribute_features
+from features.attributes import add_attribute_features, is_text
 from features.catalogue import CATALOGUE
 from features.events import add_event_features
 from features.financials import add_financial_features
@@ -164,13 +164,14 @@ def add_cross_sectional_features(
 
     Returns:
         A new frame: ID_COLUMNS, then the features in catalogue order as float64, then the
-        attribute features by name.
+        attribute features by name (float64, or text for a categorical one).
     """
     snaps = add_peer_features(add_sector_default_rate(snapshots, defaults, customers))
     features = [spec.name for spec in CATALOGUE if spec.name in snaps]
-    features += sorted(c for c in snaps.columns if c.startswith(ATTRIBUTE_PREFIX))
-    snaps[features] = snaps[features].astype(np.float64)
-    return snaps[ID_COLUMNS + features]
+    attributes = sorted(c for c in snaps.columns if c.startswith(ATTRIBUTE_PREFIX))
+    numeric = features + [c for c in attributes if not is_text(snaps[c])]
+    snaps[numeric] = snaps[numeric].astype(np.float64)
+    return snaps[ID_COLUMNS + features + attributes]
 
 
 def build_features(

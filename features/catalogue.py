@@ -11,6 +11,7 @@ translate. How a template is filled in (value format, trend words, sector median
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +41,10 @@ class FeatureSpec:
             phase of the cycle: the training stability screen judges it) or ``relative`` (a
             change, or a position against its own history, the sector or the book: it means
             the same in every phase, and moves with the cycle by design).
+        categorical: Whether the value is a category (a user's attribute), not a number: its
+            sentence shows the category's text.
+        levels: A categorical feature's categories as the model codes them (position = code);
+            set by the model that learned them (``models.pd_model.PDModel``).
     """
 
     name: str
@@ -54,6 +59,8 @@ class FeatureSpec:
     missing_text_zh: str = ""
     missing_value: float | None = None
     kind: str = "customer"
+    categorical: bool = False
+    levels: tuple[str, ...] = ()
 
     def texts(self, language: str = "en") -> tuple[str, str]:
         """Return ``(template, missing_text)`` in ``language`` (:func:`features.wording.texts`)."""
@@ -616,14 +623,17 @@ def feature_names(families: tuple[str, ...] | list[str] | None = None) -> list[s
 ATTRIBUTE_PREFIX = "attr_"
 
 
-def spec_for(name: str) -> FeatureSpec:
+def spec_for(name: str, attributes: Mapping[str, FeatureSpec] | None = None) -> FeatureSpec:
     """The catalogue entry of a feature.
 
-    ``attr_<field>`` columns (supplied attributes) get an unconstrained entry of family
-    ``attributes`` with their own reason code.
+    ``attr_<field>`` columns (supplied attributes) take their entry from ``attributes`` (the
+    user's schema, ``features.attributes.attribute_specs``); without one, an unconstrained
+    entry of family ``attributes`` with their own reason code.
     """
     if name in FEATURES:
         return FEATURES[name]
+    if attributes and name in attributes:
+        return attributes[name]
     if not name.startswith(ATTRIBUTE_PREFIX):
         raise KeyError(f"feature {name!r} is not in the catalogue")
     field = name.removeprefix(ATTRIBUTE_PREFIX)
@@ -656,8 +666,12 @@ UNIT_RANGES: dict[str, tuple[float, float]] = {
 
 
 def valid_range(name: str) -> tuple[float, float]:
-    """``(lowest, highest)`` value a feature can take (:data:`UNIT_RANGES` of its unit)."""
-    return UNIT_RANGES.get(spec_for(name).unit, (-MAX_MAGNITUDE, MAX_MAGNITUDE))
+    """``(lowest, highest)`` value a feature can take (:data:`UNIT_RANGES` of its unit).
+
+    A user's attribute is taken as supplied: any finite number.
+    """
+    unit = FEATURES[name].unit if name in FEATURES else ""
+    return UNIT_RANGES.get(unit, (-MAX_MAGNITUDE, MAX_MAGNITUDE))
 
 
 def is_model_feature(name: str) -> bool:
@@ -665,9 +679,15 @@ def is_model_feature(name: str) -> bool:
     return name in FEATURES or name.startswith(ATTRIBUTE_PREFIX)
 
 
-def monotone_constraints(names: list[str]) -> list[int]:
-    """Return the expected risk direction of each named feature, for LightGBM."""
+def monotone_constraints(
+    names: list[str], attributes: Mapping[str, FeatureSpec] | None = None
+) -> list[int]:
+    """Return the expected risk direction of each named feature, for LightGBM.
+
+    ``attributes``: the user's attribute entries (their declared directions); an attribute
+    without one is unconstrained.
+    """
     missing = [n for n in names if not is_model_feature(n)]
     if missing:
         raise KeyError(f"features not in the catalogue: {missing}")
-    return [spec_for(n).direction for n in names]
+    return [spec_for(n, attributes).direction for n in names]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -44,6 +45,7 @@ MIN_DATE = pd.Timestamp("1900-01-01")
 INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 _INVISIBLE = re.compile(f"[{INVISIBLE}\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_TEXT = 1000  # characters of a text cell (a name, an id); longer: the row is rejected
+NUMBER_SHARE = 0.9  # an extra column this much of which parses as numbers is a numeric one
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,7 @@ class Table:
         date_order: Pairs ``(earlier, later)`` where ``earlier <= later`` must hold when both set.
         max_days: ``(earlier, later, days)``: ``later`` at most ``days`` after ``earlier``.
         not_above: Pairs ``(part, whole)`` where ``part <= whole`` must hold when both set.
-        open_columns: Whether extra numeric columns are kept (the ``attributes`` table).
+        open_columns: Whether extra columns are kept, as numbers or text (``attributes``).
     """
 
     name: str
@@ -237,18 +239,28 @@ class TextFormat:
 
 
 def parse_table(
-    frame: pd.DataFrame, table: Table, fmt: TextFormat = TextFormat()
+    frame: pd.DataFrame,
+    table: Table,
+    fmt: TextFormat = TextFormat(),
+    kinds: Mapping[str, Kind] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Parse ``frame`` into the contract types, keeping every row.
 
     A cell that does not parse becomes missing and is listed in the second frame, so that
     validation can reject its row under the ``type`` rule instead of losing it.
 
+    Args:
+        frame: The table as read (text for CSV).
+        table: Its contract table.
+        fmt: How text cells spell numbers and dates.
+        kinds: Kind of each extra column of an ``open_columns`` table (``float`` or ``str``);
+            one not named is text when :func:`open_column_kind` says so, else a number.
+
     Returns:
         ``(typed, unparsed)``: the contract columns in contract order (optional columns that
-        are absent added empty, extra columns of an ``open_columns`` table kept as numbers;
-        index reset), and one row per unparsed cell: ``row`` (the input frame's index label),
-        ``column``, ``value`` (as given, text) and ``expected``.
+        are absent added empty, extra columns of an ``open_columns`` table kept as numbers
+        or text; index reset), and one row per unparsed cell: ``row`` (the input frame's
+        index label), ``column``, ``value`` (as given, text) and ``expected``.
 
     Raises:
         ValueError: A required column is missing.
@@ -259,7 +271,11 @@ def parse_table(
     columns = list(table.columns)
     if table.open_columns:
         extra = frame.columns.difference(table.column_names, sort=False)
-        columns += [Column(name, "float", nullable=True) for name in extra]
+        kinds = kinds or {}
+        columns += [
+            Column(name, kinds.get(name) or open_column_kind(frame[name], fmt), nullable=True)
+            for name in extra
+        ]
     typed, unparsed = {}, []
     for col in columns:
         given = frame[col.name] if col.name in frame else pd.Series(None, frame.index, object)
@@ -296,6 +312,25 @@ def cast_table(frame: pd.DataFrame, table: Table, fmt: TextFormat = TextFormat()
             f"{bad['value'].head(5).tolist()} (rows {bad['row'].head(5).tolist()})"
         )
     return typed
+
+
+def open_column_kind(values: pd.Series, fmt: TextFormat = TextFormat()) -> Kind:
+    """``float`` for a column of numbers, ``str`` for text (a categorical attribute).
+
+    A column is numbers when its type is numeric or when at least :data:`NUMBER_SHARE` of
+    its given cells parse as numbers (the rest are then bad cells, rejected by validation,
+    not a reason to read the whole column as categories).
+    """
+    types = pd.api.types
+    if types.is_bool_dtype(values) or (
+        types.is_numeric_dtype(values) and not isinstance(values.dtype, pd.CategoricalDtype)
+    ):
+        return "float"
+    given = _blank_to_missing(values).dropna()
+    if given.empty:
+        return "float"
+    parsed = _parse_numbers(given, fmt)
+    return "float" if parsed.notna().mean() >= NUMBER_SHARE else "str"
 
 
 def expected_text(kind: Kind, fmt: TextFormat = TextFormat()) -> str:
@@ -368,7 +403,7 @@ def _parse_dates(values: pd.Series, date_format: str | None) -> pd.Series:
 
 
 def _parse_numbers(values: pd.Series, fmt: TextFormat) -> pd.Series:
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+    if pd.api.types.is_numeric_dtype(values):  # a yes/no column counts 1/0
         return values.astype("float64")
     text = values.astype("string").str.strip()
     if fmt.thousands:

@@ -95,6 +95,11 @@ def sentences(
     number, unit = _quantity_format(spec, language)
     clause = _PEER_CLAUSE[language]
     for i in np.flatnonzero(~np.isnan(values)):
+        if spec.categorical:  # the value is the category's code: the sentence shows its text
+            code = int(values[i])
+            level = spec.levels[code] if 0 <= code < len(spec.levels) else format(values[i], "g")
+            out[i] = template.format(value=level)
+            continue
         text = _fill(template, float(values[i]), language)
         if with_median and not math.isnan(medians[i]):
             text += clause.format(median=format(float(medians[i]), number) + unit)

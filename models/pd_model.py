@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
+
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from features.catalogue import valid_range
+from features.attributes import level_codes
+from features.catalogue import FeatureSpec, spec_for, valid_range
 from features.wording import check_language
 from models.calibration import PDCalibrator
 from models.master_scale import MasterScale
 from models.reasons import MEDIAN_PREFIX, MIN_REASON_LOGODDS, reason_columns, top_reasons
+from models.train import booster_levels
 from models.treeshap import TreeTables, contributions, tabulate
 
 
@@ -25,6 +30,8 @@ class PDModel:
         min_reason_logodds: A reason must raise the log-odds by more than this
             (:func:`models.reasons.top_reasons`); stored with the model, so that the served
             model and the batch give the same reasons.
+        attributes: The user's attribute entries (``features.attributes.attribute_specs``):
+            their labels and sentences word the reasons; stored with the model.
 
     Attributes:
         reference_: Each feature's population reference (its median over the training rows,
@@ -39,6 +46,7 @@ class PDModel:
         scale: MasterScale,
         n_reasons: int = 3,
         min_reason_logodds: float = MIN_REASON_LOGODDS,
+        attributes: Mapping[str, FeatureSpec] | None = None,
     ) -> None:
         self.booster = booster
         self.calibrator = calibrator
@@ -48,6 +56,9 @@ class PDModel:
             raise ValueError(f"min_reason_logodds must be >= 0, found {min_reason_logodds}")
         self.min_reason_logodds = min_reason_logodds
         self.feature_names: list[str] = booster.feature_name()
+        # a categorical attribute's levels, as the booster codes them (learned in training)
+        self.levels: dict[str, list[str]] = booster_levels(booster)
+        self.specs = feature_specs(self.feature_names, attributes or {}, self.levels)
         self.reference_: dict[str, float] | None = None
         self._tables: TreeTables | None | bool = False  # False: not tabulated yet
 
@@ -59,6 +70,9 @@ class PDModel:
         # a model pickled before reasons had a minimum and a reference gets the defaults
         defaults = {"min_reason_logodds": MIN_REASON_LOGODDS, "reference_": None}
         self.__dict__.update({"_tables": False, **defaults, **state})
+        if "specs" not in state:  # pickled before attributes had a schema
+            self.levels = booster_levels(self.booster)
+            self.specs = feature_specs(self.feature_names, {}, self.levels)
 
     def fit_reference(self, X: pd.DataFrame) -> PDModel:
         """Learn each feature's population reference: its median over ``X``, missing left out.
@@ -89,11 +103,14 @@ class PDModel:
 
     @property
     def median_columns(self) -> list[str]:
-        """Optional input columns of :meth:`predict`: each feature's sector median."""
-        return [MEDIAN_PREFIX + name for name in self.feature_names]
+        """Optional input columns of :meth:`predict`: each numeric feature's sector median."""
+        return [MEDIAN_PREFIX + name for name in self.feature_names if name not in self.levels]
 
     def feature_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Return the model's feature columns of ``frame`` as floats, in training order.
+
+        A categorical attribute becomes its level's code (:attr:`levels`); a level the model
+        never saw, like a missing value, takes the missing-value branch.
 
         Raises:
             ValueError: A feature column is missing or not numeric, or a value is infinite or
@@ -104,10 +121,7 @@ class PDModel:
         missing = [c for c in self.feature_names if c not in frame.columns]
         if missing:
             raise ValueError(f"input lacks model feature columns: {missing}")
-        try:
-            X = frame[self.feature_names].astype(float)
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"model feature columns must be numeric: {err}") from err
+        X = level_codes(frame, self.feature_names, self.levels)
         _check_ranges(X)
         return X
 
@@ -125,7 +139,7 @@ class PDModel:
     def predict_pd(self, frame: pd.DataFrame) -> np.ndarray:
         """Return calibrated 12-month PDs."""
         X = self.feature_frame(frame)
-        return self.calibrator.predict(self.booster.predict(X, raw_score=True))
+        return self.calibrator.predict(self.booster.predict(X.to_numpy(), raw_score=True))
 
     def predict(self, frame: pd.DataFrame, language: str = "en") -> pd.DataFrame:
         """Return PD, grade and reasons for each row of ``frame``.
@@ -156,7 +170,7 @@ class PDModel:
         scale = self.pd_logodds_scale(raw, contrib[0, -1] if len(raw) else 0.0)
         reasons = top_reasons(
             contrib[:, :-1] * scale[:, None], X, self.n_reasons, language, medians,
-            self.reference_, self.min_reason_logodds,
+            self.reference_, self.min_reason_logodds, self.specs,
         )  # fmt: skip
         return pd.concat([result, reasons], axis=1)
 
@@ -179,6 +193,22 @@ class PDModel:
         near = np.abs(step) < 1e-6
         rise = _logit(self.calibrator.predict(raw)) - _logit(ends[1])
         return np.where(near, at_base, rise / np.where(near, 1.0, step))
+
+
+def feature_specs(
+    names: list[str], attributes: Mapping[str, FeatureSpec], levels: Mapping[str, list[str]]
+) -> dict[str, FeatureSpec]:
+    """The catalogue entry of each feature; a categorical one with its levels."""
+    specs = {}
+    for name in names:
+        spec = spec_for(name, attributes)
+        if name in levels:  # a sentence without a schema shows the level as it is
+            words = {"template": spec.template, "template_zh": spec.template_zh}
+            if name not in attributes:
+                words = {k: v.replace("{value:.4g}", "{value}") for k, v in words.items()}
+            spec = replace(spec, categorical=True, levels=tuple(levels[name]), **words)
+        specs[name] = spec
+    return specs
 
 
 def _check_ranges(X: pd.DataFrame) -> None:

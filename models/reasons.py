@@ -55,6 +55,7 @@ def top_reasons(
     medians: pd.DataFrame | None = None,
     reference: Mapping[str, float] | None = None,
     min_logodds: float = MIN_REASON_LOGODDS,
+    specs: Mapping[str, FeatureSpec] | None = None,
 ) -> pd.DataFrame:
     """Return up to ``n_reasons`` material adverse reasons of each row, strongest first.
 
@@ -70,6 +71,8 @@ def top_reasons(
         reference: Population reference of each feature (the training median), for sentences
             that quote no median and word no change; a feature without one cannot speak.
         min_logodds: A group must raise the log-odds by more than this (>= 0).
+        specs: Catalogue entries of the features the catalogue does not hold (the user's
+            attributes, with a categorical one's levels); default: ``spec_for``'s.
 
     Returns:
         Frame with ``reason_k_code``, ``reason_k`` (sentence with the customer's value and its
@@ -83,10 +86,10 @@ def top_reasons(
         )
     if not (np.isfinite(min_logodds) and min_logodds >= 0):
         raise ValueError(f"min_logodds must be a finite number >= 0, found {min_logodds}")
-    codes = np.array([_spec(n).reason_code for n in names])
+    codes = np.array([_spec(n, specs).reason_code for n in names])
     groups = list(dict.fromkeys(codes))
     member = np.array([[c == g for g in groups] for c in codes], dtype=float)
-    adverse = adverse_values(values, medians, reference)
+    adverse = adverse_values(values, medians, reference, specs)
     speaking = np.where(adverse & (contributions > 0), contributions, 0.0)
     strength = np.minimum(contributions @ member, speaking @ member)
     # within each group, the adverse feature that adds most speaks for it
@@ -103,7 +106,7 @@ def top_reasons(
         out[f"reason_{k + 1}_code"][rows] = [groups[j] for j in g[rows]]
         out[f"reason_{k + 1}_feature"][rows] = [names[f] for f in feats]
     frame = pd.DataFrame(out, index=values.index)
-    sentences = render_reasons(frame, values, medians, language)
+    sentences = render_reasons(frame, values, medians, language, specs)
     return frame.assign(**{c: sentences[c] for c in sentences.columns})
 
 
@@ -111,6 +114,7 @@ def adverse_values(
     values: pd.DataFrame,
     medians: pd.DataFrame | None = None,
     reference: Mapping[str, float] | None = None,
+    specs: Mapping[str, FeatureSpec] | None = None,
 ) -> np.ndarray:
     """Whether each value is worse than every reference its sentence compares it with.
 
@@ -126,12 +130,14 @@ def adverse_values(
     ("No financial statement available"), a fact that is adverse when the model says it raises
     the risk. A feature without a direction (0) compares with nothing: its contribution decides.
 
+    ``specs``: entries of features outside the catalogue (see :func:`top_reasons`).
+
     Returns:
         Boolean array shaped as ``values``.
     """
     out = np.ones(values.shape, dtype=bool)
     for j, name in enumerate(values.columns):
-        spec = _spec(name)
+        spec = _spec(name, specs)
         if spec.direction == 0:
             continue
         value = values[name].to_numpy(dtype=float)
@@ -163,6 +169,7 @@ def render_reasons(
     values: pd.DataFrame,
     medians: pd.DataFrame | None = None,
     language: str = "en",
+    specs: Mapping[str, FeatureSpec] | None = None,
 ) -> pd.DataFrame:
     """Word each row's reasons from the speaking feature's value and its sector median.
 
@@ -173,6 +180,7 @@ def render_reasons(
         medians: Sector medians at the same date, aligned likewise (``features.peers``);
             ``None`` or a missing column: no median clause.
         language: Language of the sentences.
+        specs: Entries of features outside the catalogue (see :func:`top_reasons`).
 
     Returns:
         Frame with a ``reason_k`` sentence column for each ``reason_k_feature``.
@@ -199,13 +207,13 @@ def render_reasons(
         for name in speaking & set(feats):
             rows = np.flatnonzero(feats == name)
             median = median_of[name][rows] if name in median_of else None
-            texts[rows] = _spec(name).sentences(value_of[name][rows], language, median)
+            texts[rows] = _spec(name, specs).sentences(value_of[name][rows], language, median)
         out[col.removesuffix("_feature")] = texts
     return pd.DataFrame(out, index=reasons.index)
 
 
-def _spec(name: str) -> FeatureSpec:
-    return spec_for(name)
+def _spec(name: str, specs: Mapping[str, FeatureSpec] | None = None) -> FeatureSpec:
+    return specs[name] if specs and name in specs else spec_for(name)
 
 
 def _column(frame: pd.DataFrame | None, name: str) -> np.ndarray | None:

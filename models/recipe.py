@@ -17,12 +17,19 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from features.catalogue import ATTRIBUTE_PREFIX, FEATURE_NAMES, spec_for
+from features.attributes import as_categories, categorical_levels, level_codes
+from features.catalogue import ATTRIBUTE_PREFIX, FEATURE_NAMES, FeatureSpec, spec_for
 from models import metrics
 from models.calibration import METHODS, PDCalibrator, choose_method
 from models.master_scale import MasterScale
 from models.pd_model import PDModel
-from models.train import early_stopping_split, lgb_params, tune_booster, unstable_features
+from models.train import (
+    booster_levels,
+    early_stopping_split,
+    lgb_params,
+    tune_booster,
+    unstable_features,
+)
 
 # the settings lgb_params takes, in its order (the trials table lists them in this order)
 LGB_SETTINGS = (
@@ -182,7 +189,10 @@ def fit_threads(n_rows: int) -> int:
 
 
 def fit_booster(
-    rows: pd.DataFrame, features: list[str], settings: BoosterSettings
+    rows: pd.DataFrame,
+    features: list[str],
+    settings: BoosterSettings,
+    attributes: Mapping[str, FeatureSpec] | None = None,
 ) -> tuple[lgb.Booster, dict]:
     """Screen, search and early-stop a booster on the training window ``rows``.
 
@@ -195,8 +205,11 @@ def fit_booster(
     Args:
         rows: Training-window rows with the features, ``customer_id``, ``month`` and a 0/1
             ``label``. Not modified.
-        features: Candidate features, in order (see :func:`model_features`).
+        features: Candidate features, in order (see :func:`model_features`); a text attribute
+            is categorical (its levels: those of ``rows``, kept in the booster).
         settings: The recipe's settings.
+        attributes: The user's attribute entries (``features.attributes.attribute_specs``):
+            their directions constrain the trees.
 
     Returns:
         The booster and its record: best iteration, early-stopping scores, row counts and
@@ -209,6 +222,8 @@ def fit_booster(
             or non-defaults, or the search has keys that are not settings.
     """
     s = settings
+    # categorical attributes: their levels in the training window, split on natively
+    rows = as_categories(rows, categorical_levels(rows, features))
     fit, valid = early_stopping_split(rows, s.validation_months, s.validation_share, s.seed)
     if fit.empty or valid.empty:
         raise ValueError(
@@ -235,6 +250,7 @@ def fit_booster(
         s.num_boost_round,
         s.early_stopping_rounds,
         s.search_auc_tolerance,
+        attributes,
     )
     chosen = record["settings"]
     search = {
@@ -248,7 +264,7 @@ def fit_booster(
         "features": names,
         "excluded_features": excluded,
         "screen_kinds": list(s.screen_kinds),
-        "params": lgb_params(**chosen, feature_names=names),
+        "params": lgb_params(**chosen, feature_names=names, attributes=attributes),
         "search": search,
     }
 
@@ -279,7 +295,8 @@ def fit_calibrator(
     y = rows["label"].to_numpy()
     if len(np.unique(y)) < 2:
         raise ValueError("the calibration window needs both defaults and non-defaults")
-    raw = booster.predict(rows[booster.feature_name()], raw_score=True)
+    X = level_codes(rows, booster.feature_name(), booster_levels(booster))
+    raw = booster.predict(X.to_numpy(), raw_score=True)
     best, cv = choose_method(raw, y, s.cv_folds, s.seed, s.criterion, s.pd_floor, s.min_step_events)
     method = best if s.method == "auto" else s.method
     calibrator = PDCalibrator(method, s.pd_floor, s.min_step_events).fit(raw, y)
@@ -309,15 +326,16 @@ def fit_pd_model(
     calibrator_settings: CalibratorSettings,
     scale: MasterScale,
     n_reasons: int = 3,
+    attributes: Mapping[str, FeatureSpec] | None = None,
 ) -> tuple[PDModel, dict]:
     """:func:`fit_booster` on the training window, then :func:`fit_calibrator` on the next.
 
     Returns:
         The PD model and ``{"train": booster record, "calibration": calibration report}``.
     """
-    booster, record = fit_booster(train_rows, features, booster_settings)
+    booster, record = fit_booster(train_rows, features, booster_settings, attributes)
     calibrator, report = fit_calibrator(booster, calibration_rows, calibrator_settings)
-    model = PDModel(booster, calibrator, scale, n_reasons)
+    model = PDModel(booster, calibrator, scale, n_reasons, attributes=attributes)
     return model, {"train": record, "calibration": report}
 
 

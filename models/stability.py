@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from features.attributes import is_text
+
 PSI_BANDS = ((0.1, "stable"), (0.25, "watch"))
 _PSI_FLOOR = 1e-4  # share given to an empty bin, so that the log stays finite
 
@@ -64,6 +66,16 @@ def population_stability(expected: np.ndarray, actual: np.ndarray, n_bins: int =
     return float(np.sum((a - e) * np.log(a / e)))
 
 
+def _as_numbers(expected: pd.Series, actual: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Both columns as numbers; categories as their position among the levels of both."""
+    if not (is_text(expected) or is_text(actual)):
+        return expected.to_numpy(dtype=float), actual.to_numpy(dtype=float)
+    text = [c.astype(object).where(c.notna(), None) for c in (expected, actual)]
+    levels = sorted({str(v) for c in text for v in c.dropna()})
+    codes = [pd.Categorical(c.map(str, na_action="ignore"), categories=levels).codes for c in text]
+    return tuple(np.where(c < 0, np.nan, c.astype(float)) for c in codes)
+
+
 def feature_stability(
     expected: pd.DataFrame, actual: pd.DataFrame, n_bins: int = 10
 ) -> pd.DataFrame:
@@ -83,8 +95,7 @@ def feature_stability(
         raise ValueError(f"actual lacks columns {missing}")
     rows = []
     for name in expected.columns:
-        e = expected[name].to_numpy(dtype=float)
-        a = actual[name].to_numpy(dtype=float)
+        e, a = _as_numbers(expected[name], actual[name])
         psi = population_stability(e, a, n_bins)
         rows.append((name, psi, stability_band(psi), np.isnan(e).mean(), np.isnan(a).mean()))
     columns = ["feature", "psi", "band", "expected_missing", "actual_missing"]

@@ -5,12 +5,13 @@ from __future__ import annotations
 import itertools
 import logging
 import time
+from collections.abc import Mapping
 
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from features.catalogue import monotone_constraints, spec_for
+from features.catalogue import FeatureSpec, monotone_constraints, spec_for
 from models.stability import feature_stability
 
 log = logging.getLogger("models.train")
@@ -29,10 +30,14 @@ def lgb_params(
     bagging_fraction: float,
     feature_names: list[str],
     num_threads: int = 0,
+    attributes: Mapping[str, FeatureSpec] | None = None,
 ) -> dict:
     """LightGBM parameters for a deterministic, monotone-constrained binary model.
 
     ``num_threads`` 0 lets LightGBM use every core; the model does not depend on it.
+    ``attributes``: the user's attribute entries (their directions constrain the trees). A
+    categorical attribute's level needs as many rows as a leaf to be split off
+    (``min_data_per_group``), not LightGBM's fixed 100, which a small book never reaches.
     """
     return {
         "objective": "binary",
@@ -40,11 +45,12 @@ def lgb_params(
         "num_leaves": num_leaves,
         "max_depth": max_depth,
         "min_data_in_leaf": min_child_samples,
+        "min_data_per_group": min_child_samples,
         "lambda_l2": reg_lambda,
         "feature_fraction": feature_fraction,
         "bagging_fraction": bagging_fraction,
         "bagging_freq": 1 if bagging_fraction < 1 else 0,
-        "monotone_constraints": monotone_constraints(feature_names),
+        "monotone_constraints": monotone_constraints(feature_names, attributes),
         "monotone_constraints_method": "intermediate",
         "seed": seed,
         "deterministic": True,
@@ -203,6 +209,7 @@ def tune_booster(
     num_boost_round: int,
     early_stopping_rounds: int,
     auc_tolerance: float,
+    attributes: Mapping[str, FeatureSpec] | None = None,
 ) -> tuple[lgb.Booster, dict, pd.DataFrame]:
     """Train one booster per grid point on ``train``, keep the one :func:`choose_trial` picks.
 
@@ -219,6 +226,7 @@ def tune_booster(
         num_boost_round: Most trees.
         early_stopping_rounds: Stop after this many rounds without improvement.
         auc_tolerance: How much early-stopping AUC a simpler trial may give up.
+        attributes: The user's attribute entries (:func:`lgb_params`).
 
     Returns:
         The chosen booster, its fit record (with its ``settings``) and one row per trial
@@ -230,7 +238,7 @@ def tune_booster(
     results, boosters, points = [], [], search_grid(grid)
     for number, point in enumerate(points, start=1):
         trial = {**settings, **point}
-        params = lgb_params(**trial, feature_names=feature_names)
+        params = lgb_params(**trial, feature_names=feature_names, attributes=attributes)
         started = time.perf_counter()
         booster, record = train_booster(
             train, valid, feature_names, params, num_boost_round, early_stopping_rounds
@@ -271,6 +279,27 @@ def _progress(env: lgb.callback.CallbackEnv) -> None:
 def _trial_scores(record: dict) -> dict:
     keys = ("best_iteration", "valid_auc", "valid_logloss")
     return {k: record[k] for k in keys}
+
+
+def booster_levels(booster: lgb.Booster) -> dict[str, list[str]]:
+    """The levels of each categorical feature of ``booster``, as it codes them (position).
+
+    LightGBM keeps them in the model (``pandas_categorical``) in the order of its categorical
+    features; which features those are is in its parameters once loaded, else in its dump.
+    """
+    levels = booster.pandas_categorical or []
+    if not levels:
+        return {}
+    names = booster.feature_name()
+    index = booster.params.get("categorical_feature")
+    if index is None:
+        infos = booster.dump_model()["feature_infos"]
+        index = [i for i, name in enumerate(names) if infos[name].get("values")]
+    elif isinstance(index, str):
+        index = [int(i) for i in index.split(",") if i.strip()]
+    elif isinstance(index, int):
+        index = [index]
+    return {names[i]: list(cats) for i, cats in zip(sorted(index), levels, strict=True)}
 
 
 def gain_importance(booster: lgb.Booster) -> pd.DataFrame:

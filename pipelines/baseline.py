@@ -8,6 +8,7 @@ Inputs:
     data/features/snapshots.parquet, data/splits/split.parquet: the training and calibration
         windows.
     data/models/train.json: the model's features (after the stability screen).
+    data/features/summary.json: the user's attributes (their declared risk directions).
 Outputs:
     data/models/baseline.json: the scorecard (bins, WoE, coefficients) and its calibrator.
     data/models/scorecard.csv: the scorecard as a table, one row per bin of each feature.
@@ -19,9 +20,11 @@ from __future__ import annotations
 
 import logging
 
+from features.attributes import is_text
 from features.catalogue import monotone_constraints
 from models.baseline import WoEScorecard
 from models.calibration import PDCalibrator
+from pipelines.io.artifacts import load_attribute_specs
 from pipelines.io.files import StageError, read_json, run_stage, write_csv, write_json
 from pipelines.io.paths import Paths
 from pipelines.io.windows import window_rows
@@ -37,7 +40,13 @@ def run(cfg: Config, paths: Paths) -> WoEScorecard:
         raise StageError(f"{paths.train_record} names no features: re-run the train stage")
     train = window_rows(paths, ["train"])
     calibration = window_rows(paths, ["calibration"])
-    directions = dict(zip(features, monotone_constraints(features), strict=True))
+    numeric = [name for name in features if not is_text(train[name])]
+    if len(numeric) < len(features):
+        log.info("baseline scorecard: categorical attributes not binned: %s",
+                 ", ".join(sorted(set(features) - set(numeric))))  # fmt: skip
+    directions = dict(
+        zip(numeric, monotone_constraints(numeric, load_attribute_specs(paths)), strict=True)
+    )
     try:
         card = WoEScorecard(directions, **cfg.baseline.model_dump())
         card.fit(train, train["label"].to_numpy(float))

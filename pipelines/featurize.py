@@ -7,7 +7,8 @@ Outputs:
     data/features/snapshots.parquet: one row per (customer, month end) in the book and not in
         default, with ``label`` (default within the horizon; empty where not yet observed).
     data/features/default_dates.parquet: first default date and trigger per customer.
-    data/features/summary.json: rows, labelled rows, default rate, families skipped.
+    data/features/summary.json: rows, labelled rows, default rate, families skipped, and the
+        user's attributes as the schema describes them (``attributes``).
 Params:
     features (``engine`` and ``dask`` choose where the build runs; the result is the same)
 """
@@ -191,6 +192,8 @@ def run(cfg: Config, paths: Paths) -> None:
         "features": [c for c in snapshots.columns if c not in ID_COLUMNS],
         "horizon_months": settings.horizon_months,  # what every later stage labels and names
         "skipped": skipped,
+        # each attribute's label, type, unit, direction and sentences, as ingest resolved them
+        "attributes": manifest.get("attributes", {}),
     }
     log.info(
         "%d snapshots, %d labelled, default rate %.4f",

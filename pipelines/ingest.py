@@ -7,7 +7,8 @@ Inputs:
 Outputs:
     data/raw/<table>.parquet for each table present, data/raw/truth.parquet (synthetic only:
     true 12-month PDs), data/raw/unparsed.parquet (folder only: cells that did not parse, for
-    validation), data/raw/manifest.json (source, as-of date, rows, skipped tables, currency).
+    validation), data/raw/manifest.json (source, as-of date, rows, skipped tables, currency,
+    and every attribute's label, type, unit, direction and sentences: ``attributes``).
 Params:
     ingest, synthetic
 """
@@ -21,13 +22,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from features.attributes import resolve_schema
 from features.build import DATED_FACTS, FAMILY_TABLE
 from features.contract import TABLES
-from pipelines.io.files import atomic_folder, file_md5, run_stage, write_json
+from pipelines.io.files import StageError, atomic_folder, file_md5, run_stage, write_json
 from pipelines.io.paths import Paths, staged
 from pipelines.runtime.config import Config, IngestConfig, load_config, parse_args
 from pipelines.sources.adapters import Adapted
-from pipelines.sources.folder import data_as_of, read_folder
+from pipelines.sources.folder import data_as_of, read_folder, read_schema
 from pipelines.sources.public import read_adapter, real_industry_index, source_file
 from pipelines.sources.synthetic import generate
 
@@ -58,11 +60,13 @@ def load_source(cfg: Config) -> tuple[Adapted, Path | None]:
         tables = generate(syn.n_customers, syn.n_months, syn.start, syn.seed)
         source = Adapted(tables, tables["industry_index"]["month"].max())
     elif src.source == "folder":
-        tables = read_folder(Path(src.path), src)
+        schema = read_schema(Path(src.path), src)
+        tables = read_folder(Path(src.path), src, schema)
         source = Adapted(tables, data_as_of(tables, src.as_of_date))
         known = single_date(tables)
         if known is not None:
             source = one_date_source(tables, known, src.as_of_date, cfg.features.horizon_months)
+        source = replace(source, attribute_schema=schema)
     else:
         path = source_file(src.source, Path(src.path) if src.path else None, src.file)
         source = read_adapter(src.source, path)
@@ -105,6 +109,16 @@ def one_date_source(
     return Adapted(tables, as_of_date, snapshot_dates=[snapshot], notes=[note])
 
 
+def attribute_schema(source: Adapted) -> dict:
+    """Every attribute's label, type, unit, direction and sentences (declared or default)."""
+    if "attributes" not in source.tables:
+        return {}
+    try:
+        return resolve_schema(source.attribute_schema, source.tables["attributes"])
+    except ValueError as err:
+        raise StageError(f"attributes schema: {err}") from None
+
+
 def with_real_industry_index(source: Adapted, folder: str | None) -> Adapted:
     """Replace the source's industry index by the real Fama-French / OECD series."""
     tables = source.tables
@@ -130,6 +144,7 @@ def run(cfg: Config, paths: Paths) -> None:
         "snapshot_dates": [d.date().isoformat() for d in source.snapshot_dates],
         "horizon_months": source.horizon_months,
         "notes": source.notes,
+        "attributes": attribute_schema(source),
     }
     if path is not None:  # which file of the public data set, exactly
         manifest |= {"source_file": path.name, "source_md5": file_md5(path)}

@@ -31,6 +31,7 @@ import os
 
 import pandas as pd
 
+from features.attributes import as_model_input
 from pipelines.io.artifacts import load_pd_model
 from pipelines.io.files import StageError, read_json, run_stage, write_json
 from pipelines.io.paths import Paths
@@ -47,12 +48,15 @@ log = logging.getLogger("pipelines.register")
 
 
 def input_example(paths: Paths, feature_names: list[str]) -> pd.DataFrame:
-    """Return the feature columns of the first two test-window rows (by key), as floats."""
+    """Return the feature columns of the first two test-window rows (by key).
+
+    Numbers as floats; a categorical attribute as its text (missing: ``None``).
+    """
     test = window_rows(paths, ["test"])
     missing = [c for c in feature_names if c not in test.columns]
     if missing:
         raise StageError(f"{paths.snapshots} lacks columns {missing}; rerun the pipeline")
-    return test.sort_values(KEYS).head(EXAMPLE_ROWS)[feature_names].astype(float)
+    return as_model_input(test.sort_values(KEYS).head(EXAMPLE_ROWS)[feature_names])
 
 
 def run(cfg: Config, paths: Paths, experiment: str | None = None) -> dict:

@@ -8,7 +8,8 @@ its early-stopping AUC. The shallowest trial within ``search_auc_tolerance`` of 
 The recipe is :func:`models.recipe.fit_booster`.
 
 Inputs:
-    data/features/snapshots.parquet, data/splits/split.parquet
+    data/features/snapshots.parquet, data/splits/split.parquet, data/features/summary.json
+    (the user's attributes: their declared risk directions constrain the trees)
 Outputs:
     data/models/booster.txt: the LightGBM model (raw score = log-odds).
     data/models/train.json: features, the features left out with their PSI, parameters, best
@@ -24,6 +25,7 @@ import logging
 
 from models.recipe import BoosterSettings, fit_booster, model_features
 from models.train import gain_importance
+from pipelines.io.artifacts import load_attribute_specs
 from pipelines.io.files import StageError, atomic_path, run_stage, write_csv, write_json
 from pipelines.io.paths import Paths
 from pipelines.io.windows import window_rows
@@ -36,7 +38,9 @@ def run(cfg: Config, paths: Paths) -> None:
     """Screen, tune, train and write the booster."""
     rows = window_rows(paths, ["train"])
     try:
-        booster, record = fit_booster(rows, model_features(rows), booster_settings(cfg))
+        booster, record = fit_booster(
+            rows, model_features(rows), booster_settings(cfg), load_attribute_specs(paths)
+        )
     except ValueError as err:
         raise StageError(f"cannot train: {err}") from None
     log_fit(record)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from features.attributes import as_model_input
 from features.peers import sector_medians
 from models.alert_text import word_trigger
 from models.monitoring import IN_DEFAULT
@@ -88,9 +89,8 @@ def score_rows(
 
 def predict_frame(frame: pd.DataFrame, model: Any, language: str = "en") -> pd.DataFrame:
     """The pyfunc's output for ``frame`` (its input columns), on ``frame``'s index."""
-    # counts may be stored as integers; the signature wants doubles
     try:
-        out = predict(model, frame.astype(float), {"language": language})
+        out = predict(model, as_model_input(frame), {"language": language})
     except StageError as err:  # its rows count from the chunk's first: name that one
         raise StageError(f"{err} (rows counted from the book's row {frame.index[0]!r})") from None
     return pd.DataFrame(out).set_axis(frame.index)

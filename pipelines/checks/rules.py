@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 
+from features.attributes import is_text
 from features.contract import MIN_DATE, Table
 
 HELPER = "__"  # prefix of the columns added to the GX batch only (unparsed text, day spans)
@@ -250,7 +251,9 @@ def dtype_mismatches(table: Table, frame: pd.DataFrame) -> list[tuple[str, str, 
     """``(column, kind, dtype)`` of each present column whose dtype does not hold its kind."""
     kinds = {c.name: c.kind for c in table.columns if c.name in frame}
     if table.open_columns:
-        kinds |= {c: "float" for c in frame.columns if c not in table.column_names}
+        # the user's own columns: numbers, or text for a categorical attribute
+        extra = [c for c in frame.columns if c not in table.column_names]
+        kinds |= {c: "str" if is_text(frame[c]) else "float" for c in extra}
     return [
         (name, kind, str(frame[name].dtype))
         for name, kind in kinds.items()

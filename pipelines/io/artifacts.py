@@ -7,6 +7,8 @@ from pathlib import Path
 import lightgbm as lgb
 import yaml
 
+from features.attributes import attribute_specs
+from features.catalogue import FeatureSpec
 from models.baseline import BaselinePD, WoEScorecard
 from models.calibration import PDCalibrator
 from models.master_scale import MasterScale
@@ -42,6 +44,16 @@ def load_booster(path: Path) -> lgb.Booster:
     return lgb.Booster(model_file=str(path))
 
 
+def load_attribute_specs(paths: Paths) -> dict[str, FeatureSpec]:
+    """The user's attributes as catalogue entries (labels, directions, sentences).
+
+    From the feature build's summary, where ingest's resolved schema is recorded.
+    """
+    if not Path(paths.features_summary).is_file():
+        raise StageError(f"missing input {paths.features_summary}: run the features stage first")
+    return attribute_specs(read_json(paths.features_summary).get("attributes", {}))
+
+
 def load_pd_model(
     paths: Paths, n_reasons: int = 3, min_reason_logodds: float = MIN_REASON_LOGODDS
 ) -> PDModel:
@@ -54,7 +66,8 @@ def load_pd_model(
     calibrator = PDCalibrator.from_dict(read_json(paths.calibrator))
     scale = load_master_scale(paths.master_scale)
     booster = load_booster(paths.booster)
-    model = PDModel(booster, calibrator, scale, n_reasons, min_reason_logodds)
+    attributes = load_attribute_specs(paths)
+    model = PDModel(booster, calibrator, scale, n_reasons, min_reason_logodds, attributes)
     split = read_parquet(paths.split)
     windows = [w for w in REFERENCE_WINDOWS if (split["window"] == w).any()]
     if not windows:

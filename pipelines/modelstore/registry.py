@@ -29,7 +29,7 @@ import pandas as pd
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature
-from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
+from mlflow.types import ColSpec, DataType, ParamSchema, ParamSpec, Schema
 
 from models.pd_model import PDModel
 from pipelines.io.files import StageError
@@ -82,10 +82,14 @@ class PDPyfunc(mlflow.pyfunc.PythonModel):
 def model_signature(model: PDModel) -> ModelSignature:
     """Signature: features, sector medians, the ``language`` param; PD, grade, reason texts.
 
-    Every feature is a required double (NaN allowed); each feature's ``median__<feature>`` is an
-    optional double; ``language`` is a string param, ``en`` unless given.
+    Every feature is a required double (NaN allowed), a categorical attribute a required string
+    (its level); each feature's ``median__<feature>`` is an optional double; ``language`` is a
+    string param, ``en`` unless given.
     """
-    features = [ColSpec("double", name) for name in model.feature_names]
+    features = [
+        ColSpec("string" if name in model.levels else "double", name)
+        for name in model.feature_names
+    ]
     medians = [ColSpec("double", name, required=False) for name in model.median_columns]
     types = {"pd_12m": "double", "grade": "long"}
     outputs = Schema([ColSpec(types.get(c, "string"), c) for c in model.output_columns])
@@ -220,6 +224,11 @@ def input_names(pyfunc: mlflow.pyfunc.PyFuncModel) -> list[str]:
 def optional_input_names(pyfunc: mlflow.pyfunc.PyFuncModel) -> list[str]:
     """Return the optional input columns of a loaded pyfunc (the sector medians), in order."""
     return _input_schema(pyfunc).optional_input_names()
+
+
+def text_input_names(pyfunc: mlflow.pyfunc.PyFuncModel) -> list[str]:
+    """Return the input columns of a loaded pyfunc that take text (categorical attributes)."""
+    return [spec.name for spec in _input_schema(pyfunc).inputs if spec.type == DataType.string]
 
 
 def _input_schema(pyfunc: mlflow.pyfunc.PyFuncModel) -> Schema:

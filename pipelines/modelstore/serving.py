@@ -16,7 +16,7 @@ import mlflow
 from fastapi import FastAPI, Request, Response
 from mlflow.pyfunc import scoring_server
 
-from pipelines.modelstore.registry import input_names, optional_input_names
+from pipelines.modelstore.registry import input_names, optional_input_names, text_input_names
 from pipelines.modelstore.strict_input import BadRequest, check_body
 
 JSON = "application/json"
@@ -26,6 +26,7 @@ def strict_app(model: mlflow.pyfunc.PyFuncModel) -> FastAPI:
     """MLflow's scoring app for ``model`` with the request contract checked first."""
     app = scoring_server.init(model)
     required, optional = input_names(model), optional_input_names(model)
+    text = text_input_names(model)
 
     @app.middleware("http")
     async def strict(request: Request, call_next: Callable[[Request], Awaitable[Response]]):
@@ -36,7 +37,7 @@ def strict_app(model: mlflow.pyfunc.PyFuncModel) -> FastAPI:
             return _refuse(415, f"send {JSON}, not {mime or 'no content type'}")
         body = await request.body()
         try:  # parsing a large body takes a while: off the event loop, as MLflow predicts
-            await asyncio.to_thread(check_body, body, required, optional)
+            await asyncio.to_thread(check_body, body, required, optional, text)
         except BadRequest as err:
             return _refuse(400, str(err))
         return await call_next(request)

@@ -9,14 +9,14 @@ model's to judge (``models.pd_model.PDModel.feature_frame``), so batch and HTTP 
 The accepted body is JSON with exactly one of ``dataframe_split`` (``columns`` and ``data``,
 optionally ``index``) and ``dataframe_records``, and optionally ``params`` (string values).
 Every required column (a model feature) must be in every row; optional columns are the sector
-medians; a value is a number or ``null`` (a missing value).
+medians; a value is a number or ``null`` (a missing value), text for a categorical attribute.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 FORMATS = ("dataframe_split", "dataframe_records")
@@ -27,13 +27,16 @@ class BadRequest(ValueError):
     """A request the served model refuses: the message says what to send instead."""
 
 
-def check_body(body: bytes, required: Sequence[str], optional: Sequence[str]) -> None:
+def check_body(
+    body: bytes, required: Sequence[str], optional: Sequence[str], text: Collection[str] = ()
+) -> None:
     """Refuse a request body that breaks the contract (module docstring).
 
     Args:
         body: The raw request body.
         required: Columns every row must carry (the model's features).
         optional: Columns a row may carry (the sector medians).
+        text: Columns whose values are text, not numbers (categorical attributes).
 
     Raises:
         BadRequest: What is wrong, naming the row (0-based) and column.
@@ -51,9 +54,9 @@ def check_body(body: bytes, required: Sequence[str], optional: Sequence[str]) ->
     _check_params(request.get("params"))
     known = set(required) | set(optional)
     if formats[0] == "dataframe_split":
-        _check_split(request["dataframe_split"], required, known)
+        _check_split(request["dataframe_split"], required, known, set(text))
     else:
-        _check_records(request["dataframe_records"], required, known)
+        _check_records(request["dataframe_records"], required, known, set(text))
 
 
 def _parse(body: bytes) -> Any:
@@ -75,7 +78,7 @@ def _check_params(params: Any) -> None:
         raise BadRequest('params must be an object of strings, e.g. {"language": "en"}')
 
 
-def _check_split(split: Any, required: Sequence[str], known: set[str]) -> None:
+def _check_split(split: Any, required: Sequence[str], known: set[str], text: set[str]) -> None:
     if not isinstance(split, dict) or set(split) - {"columns", "data", "index"}:
         raise BadRequest("dataframe_split must be an object with 'columns' and 'data'")
     columns, data = split.get("columns"), split.get("data")
@@ -91,17 +94,17 @@ def _check_split(split: Any, required: Sequence[str], known: set[str]) -> None:
                 "column, null for a missing value"
             )
         for column, value in zip(columns, row, strict=True):
-            _check_value(value, i, column)
+            _check_value(value, i, column, column in text)
 
 
-def _check_records(records: Any, required: Sequence[str], known: set[str]) -> None:
+def _check_records(records: Any, required: Sequence[str], known: set[str], text: set[str]) -> None:
     rows = _rows(records, "dataframe_records")
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
             raise BadRequest(f"row {i} of dataframe_records must be an object of column: value")
         _check_columns(list(row), required, known, f"row {i}")
         for column, value in row.items():
-            _check_value(value, i, column)
+            _check_value(value, i, column, column in text)
 
 
 def _rows(rows: Any, where: str) -> list:
@@ -127,8 +130,15 @@ def _check_columns(columns: list[str], required: Sequence[str], known: set[str],
         )
 
 
-def _check_value(value: Any, row: int, column: str) -> None:
+def _check_value(value: Any, row: int, column: str, text: bool = False) -> None:
     if value is None:
+        return
+    if text:
+        if not isinstance(value, str):
+            raise BadRequest(
+                f"row {row}, column {column!r}: {json.dumps(value)[:40]} is not text: the "
+                "attribute is categorical (null for a missing value)"
+            )
         return
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise BadRequest(

@@ -49,6 +49,7 @@ class IngestConfig(_Section):
     delimiter: str = Field(",", min_length=1, max_length=1)  # ";" or "\t" for some exports
     encoding: str = "utf-8"  # a UTF-8 byte-order mark is accepted; e.g. gbk, cp1252
     currency: str | None = Field(None, pattern="^[A-Z]{3}$")  # invoices without a currency column
+    attributes_schema: str = "attributes.yaml"  # folder source: your attributes' labels, types
     tables: dict[str, TableFormat] = {}
 
     @model_validator(mode="after")

@@ -23,6 +23,7 @@ class Adapted:
         snapshot_dates: Month ends to build snapshots at; empty means every month end.
         horizon_months: Label horizon the data set defines; ``None`` means the configured one.
         notes: What the adapter assumed, for the manifest.
+        attribute_schema: What the user's schema declares per attribute (folder data).
     """
 
     tables: dict[str, pd.DataFrame]
@@ -30,6 +31,7 @@ class Adapted:
     snapshot_dates: list[pd.Timestamp] = field(default_factory=list)
     horizon_months: int | None = None
     notes: list[str] = field(default_factory=list)
+    attribute_schema: dict = field(default_factory=dict)
 
 
 def _book(

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import yaml
 
+from features.attributes import check_schema, is_text
 from features.contract import (
     OUTCOME_TABLES,
     REQUIRED_TABLES,
@@ -34,15 +36,51 @@ DATE_SOURCES = {
 DELIMITERS = (",", ";", "\t", "|")
 UNSAFE_NAME = re.compile(r'[:,\[\]{}"\\\s]+')  # JSON's specials and blanks
 EUROPEAN_NUMBER = re.compile(r"-?\d{1,3}(\.\d{3})+(,\d+)?")  # 1.234,56
+MAX_LEVELS = 200  # a categorical attribute with more distinct values is named in a warning
 
 
-def read_folder(folder: Path, options: IngestConfig | None = None) -> dict[str, pd.DataFrame]:
+def read_schema(folder: Path, options: IngestConfig | None = None) -> dict:
+    """The attributes schema beside the files (``ingest.attributes_schema``), as written.
+
+    Its keys are the attribute columns, as in the file or as made safe (:func:`_safe_names`).
+
+    Returns:
+        ``{column: entry}`` (see ``features.attributes.check_schema``); ``{}`` without a file.
+
+    Raises:
+        StageError: The file is not YAML or not a schema, naming it.
+    """
+    name = options.attributes_schema if options else "attributes.yaml"
+    path = folder / name
+    if not path.resolve().is_relative_to(folder.resolve()):
+        raise StageError(f"ingest.attributes_schema: {name} is outside the ingest folder {folder}")
+    if not path.is_file():
+        return {}
+    try:
+        with open(path, encoding="utf-8") as fh:
+            schema = yaml.safe_load(fh)
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        raise StageError(f"{path}: not a YAML file ({str(err).splitlines()[0]})") from None
+    entries = schema.get("attributes") if isinstance(schema, dict) else None
+    if (
+        not isinstance(schema, dict)
+        or set(schema) != {"attributes"}
+        or not isinstance(entries, dict | None)
+    ):
+        raise StageError(f"{path}: must hold one key, 'attributes', mapping columns to entries")
+    return {_safe_name(str(k)): v for k, v in (entries or {}).items()}
+
+
+def read_folder(
+    folder: Path, options: IngestConfig | None = None, schema: dict | None = None
+) -> dict[str, pd.DataFrame]:
     """Read, rename and type every contract table found in ``folder``.
 
     Args:
         folder: The folder with ``<table>.csv`` or ``<table>.parquet`` files.
         options: The ingest section: column names, date format, decimal separator, delimiter,
             encoding and default currency, globally or per table (default: all defaults).
+        schema: The attributes schema (:func:`read_schema`): which attributes are categorical.
 
     Returns:
         The contract tables found, plus ``unparsed``: one row per cell that did not parse
@@ -57,12 +95,12 @@ def read_folder(folder: Path, options: IngestConfig | None = None) -> dict[str, 
     unknown = sorted(set(options.tables) - set(TABLES))
     if unknown:
         raise StageError(f"ingest.tables: {unknown} are not contract tables ({list(TABLES)})")
-    tables, unparsed, used = {}, [], set()
+    tables, unparsed, used = {}, [], {options.attributes_schema}
     for name, table in TABLES.items():
         path = _table_file(folder, name, options.tables.get(name))
         if path is not None:
             used.add(path.name)
-            tables[name], cells = _read_table(path, table, options)
+            tables[name], cells = _read_table(path, table, options, schema or {})
             unparsed.append(cells.assign(table=name))
     for path in sorted(folder.iterdir()):
         if path.is_file() and path.name not in used and not path.name.startswith("."):
@@ -93,7 +131,7 @@ def _table_file(folder: Path, name: str, fmt: TableFormat | None) -> Path | None
 
 
 def _read_table(
-    path: Path, table: Table, options: IngestConfig
+    path: Path, table: Table, options: IngestConfig, schema: dict
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One file as a typed contract table, and its unparsed cells."""
     fmt = options.tables.get(table.name) or TableFormat()
@@ -118,11 +156,48 @@ def _read_table(
     if table.name in REQUIRED_TABLES and frame.empty:
         raise StageError(f"{path}: no rows, only a header: the {table.name} table is required")
     _report_invisible(path, frame)
-    typed, cells = parse_table(frame, table, text)
+    kinds = _declared_kinds(path, frame, table, schema, options) if table.open_columns else {}
+    typed, cells = parse_table(frame, table, text, kinds)
+    if table.open_columns:
+        _report_kinds(path, typed, table)
     _check_columns_parse(path, table.name, frame, cells, text)
     if len(cells):
         log.warning("%s: %d cells do not parse; validation rejects their rows", path, len(cells))
     return typed, cells
+
+
+def _declared_kinds(
+    path: Path, frame: pd.DataFrame, table: Table, schema: dict, options: IngestConfig
+) -> dict[str, str]:
+    """The parse kind of each attribute the schema types (categorical: text)."""
+    extra = [c for c in frame.columns if c not in table.column_names]
+    try:
+        entries = check_schema({"attributes": schema}, extra)
+    except ValueError as err:
+        raise StageError(f"{path.parent / options.attributes_schema}: {err}") from None
+    return {
+        name: "str" if entry.get("type") == "categorical" else "float"
+        for name, entry in entries.items()
+        if "type" in entry
+    }
+
+
+def _report_kinds(path: Path, typed: pd.DataFrame, table: Table) -> None:
+    """Say which attributes are read as categories and which as numbers."""
+    extra = [c for c in typed.columns if c not in table.column_names]
+    text = [c for c in extra if is_text(typed[c])]
+    if text:
+        log.info(
+            "%s: categorical (text) attributes: %s; numeric: %d (declare types in the schema)",
+            path, ", ".join(text), len(extra) - len(text),
+        )  # fmt: skip
+    for name in text:
+        levels = typed[name].nunique()
+        if levels > MAX_LEVELS:
+            log.warning(
+                "%s: categorical attribute %r has %d distinct values: an identifier or free "
+                "text? drop it or declare it numeric in the schema", path, name, levels,
+            )  # fmt: skip
 
 
 def _report_invisible(path: Path, frame: pd.DataFrame) -> None:
@@ -216,7 +291,7 @@ def _safe_names(path: Path, table: Table, columns: list[str]) -> dict[str, str]:
     name. Each is replaced by ``_`` (named in a warning); two columns that would then share a
     name stop ingest.
     """
-    renamed = {c: UNSAFE_NAME.sub("_", c).strip("_") or "column" for c in columns}
+    renamed = {c: _safe_name(c) for c in columns}
     renamed = {old: new for old, new in renamed.items() if old != new}
     for old, new in renamed.items():
         log.warning("%s: column %r is named %r (a model feature cannot hold %s)",
@@ -229,6 +304,10 @@ def _safe_names(path: Path, table: Table, columns: list[str]) -> dict[str, str]:
             f"rename them with ingest.tables.{table.name}.columns"
         )
     return renamed
+
+
+def _safe_name(column: str) -> str:
+    return UNSAFE_NAME.sub("_", column).strip("_") or "column"
 
 
 def _check_columns_parse(

@@ -183,10 +183,30 @@ def test_open_columns_are_kept_as_numbers():
     assert got["paydex"].dtype == "float64"
 
 
-def test_a_non_numeric_open_column_is_an_error():
-    frame = pd.DataFrame({"customer_id": ["C1"], "known_date": ["2024-01-31"], "tier": ["gold"]})
-    with pytest.raises(ValueError, match=r"attributes\.tier: 1 values are not float.*'gold'"):
+def test_a_text_open_column_is_categorical_and_a_mostly_numeric_one_numeric():
+    frame = pd.DataFrame(
+        {
+            "customer_id": [f"C{i}" for i in range(10)], "known_date": "2024-01-31",
+            "tier": ["gold", "silver", "3"] + ["gold"] * 7,  # text: categories, "3" included
+            "score": ["1.5"] * 9 + ["n/a"],  # 9 of 10 numbers: numeric, "n/a" a bad cell
+        }
+    )  # fmt: skip
+    typed, unparsed = parse_table(frame, TABLES["attributes"])
+    assert typed["tier"].tolist()[:3] == ["gold", "silver", "3"]
+    assert typed["score"].dtype == "float64" and typed["score"].isna().sum() == 1
+    assert unparsed[["column", "value"]].values.tolist() == [["score", "n/a"]]
+    with pytest.raises(ValueError, match=r"attributes\.score: 1 values are not float.*'n/a'"):
         cast_table(frame, TABLES["attributes"])
+
+
+def test_a_declared_kind_overrides_the_inference():
+    frame = pd.DataFrame({"customer_id": ["C1", "C2"], "known_date": "2024-01-31",
+                          "zip": ["01067", "80331"], "tier": ["gold", "1"]})  # fmt: skip
+    typed, unparsed = parse_table(
+        frame, TABLES["attributes"], kinds={"zip": "str", "tier": "float"}
+    )
+    assert typed["zip"].tolist() == ["01067", "80331"]  # codes, not numbers: leading 0 kept
+    assert typed["tier"].tolist()[1] == 1.0 and unparsed["value"].tolist() == ["gold"]
 
 
 def test_a_closed_table_drops_extra_columns():

@@ -57,6 +57,7 @@ def write_setup(paths: Paths, build_model, with_truth: bool = True) -> None:
     for path in (paths.snapshots, paths.split, paths.truth, paths.booster):
         path.parent.mkdir(parents=True, exist_ok=True)
     snapshots.to_parquet(paths.snapshots, index=False)
+    paths.features_summary.write_text(json.dumps({"horizon_months": 12, "attributes": {}}))
     split.to_parquet(paths.split, index=False)
     if with_truth:
         truth.to_parquet(paths.truth, index=False)

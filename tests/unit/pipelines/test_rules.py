@@ -97,13 +97,15 @@ def test_dtype_mismatches(column, values, ok):
     assert (dtype_mismatches(INVOICES, pd.DataFrame({column: values})) == []) is ok
 
 
-def test_int_columns_may_be_integral_floats_and_open_columns_numeric():
+def test_int_columns_may_be_integral_floats_and_open_columns_numbers_or_text():
     customers = pd.DataFrame({"payment_terms_days": [30.0, None]})
     assert dtype_mismatches(TABLES["customers"], customers) == []
     customers["payment_terms_days"] = [30.5, None]
     assert dtype_mismatches(TABLES["customers"], customers)[0][:2] == ("payment_terms_days", "int")
-    attributes = pd.DataFrame({"customer_id": ["C1"], "tier": ["gold"]})
-    assert dtype_mismatches(TABLES["attributes"], attributes) == [("tier", "float", "str")]
+    attributes = pd.DataFrame({"customer_id": ["C1", "C2"], "tier": ["gold", "silver"]})
+    assert dtype_mismatches(TABLES["attributes"], attributes) == []  # a categorical attribute
+    attributes["tier"] = pd.Series(["gold", 3], dtype=object)  # neither numbers nor text
+    assert dtype_mismatches(TABLES["attributes"], attributes) == [("tier", "str", "object")]
 
 
 @pytest.mark.parametrize(
