@@ -21,7 +21,7 @@ import pandas as pd
 
 from features.attributes import PREFIX as ATTRIBUTE_PREFIX
 from features.attributes import add_attribute_features, is_text
-from features.catalogue import CATALOGUE
+from features.catalogue import CATALOGUE, is_model_feature
 from features.events import add_event_features
 from features.financials import add_financial_features
 from features.industry import add_industry_features, add_sector_default_rate
@@ -40,6 +40,8 @@ FAMILY_TABLE = {
     "attributes": "attributes",
 }
 # tables split by customer for a partitioned build; every partition gets the shared ones whole
+GROUPS = ("industry", "region")  # what customers are grouped by (sector medians, the report)
+NOT_GIVEN = "(not given)"  # the group of customers whose book row leaves it blank
 CUSTOMER_TABLES = ("customers", "invoices", "financials", "events", "attributes", "defaults")
 SHARED_TABLES = ("industry_index",)
 
@@ -64,6 +66,31 @@ DATED_FACTS = (
     (("invoices", "issue_date"), ("events", "event_date"), ("financials", "period_end")),
     (("attributes", "known_date"), ("defaults", "default_date")),
 )
+
+
+def with_relationship_start(tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, int]:
+    """The customers, a blank ``relationship_start`` taken as the customer's first dated fact.
+
+    The first invoice, event, statement, attribute row (or default) on record: a customer is
+    in the book from when the data first knows it, not from the first month of the data.
+
+    Returns:
+        ``(customers, filled)``: the book and how many starts were filled in.
+    """
+    customers = tables["customers"]
+    blank = customers["relationship_start"].isna()
+    if not blank.any():
+        return customers, 0
+    dates = [
+        tables[name][["customer_id", column]].set_axis(["customer_id", "date"], axis=1)
+        for facts in DATED_FACTS
+        for name, column in facts
+        if name in tables and len(tables[name])
+    ]
+    first = pd.concat(dates).groupby("customer_id")["date"].min() if dates else pd.Series()
+    start = customers["relationship_start"].fillna(customers["customer_id"].map(first))
+    filled = int((blank & start.notna()).sum())
+    return customers.assign(relationship_start=start.astype("datetime64[ns]")), filled
 
 
 def first_snapshot_month(tables: dict[str, pd.DataFrame], warmup_months: int) -> int:
@@ -124,7 +151,7 @@ def build_customer_features(
         ``(snapshots, defaults)``: the snapshots in book order then month, with the per-customer
         features, and each defaulted customer's default date and trigger.
     """
-    customers = tables["customers"]
+    customers = with_groups(tables["customers"])
     defaults = default_dates(
         tables.get("invoices"), tables.get("events"), tables.get("defaults"), as_of_date,
         settings.default_days_past_due, settings.default_materiality,
@@ -133,8 +160,8 @@ def build_customer_features(
     defaults = defaults.astype({"default_date": "datetime64[ns]"})
     snaps = build_snapshots(customers, defaults, months, as_of_date, settings.horizon_months)
     book = customers.set_index("customer_id")
-    snaps["industry"] = snaps["customer_id"].map(book["industry"]).astype(str)
-    snaps["region"] = snaps["customer_id"].map(book["region"]).astype(str)
+    for column in GROUPS:
+        snaps[column] = snaps["customer_id"].map(book[column]).astype(str)
     if snaps.empty:  # all in default or not yet customers: no snapshot to add features to
         return snaps, defaults
     if "invoices" in tables:
@@ -152,6 +179,24 @@ def build_customer_features(
     return add_profile_features(snaps, customers), defaults
 
 
+def with_groups(customers: pd.DataFrame) -> pd.DataFrame:
+    """The book with every customer in a sector and a region: :data:`NOT_GIVEN` where blank.
+
+    Sector comparisons and the report group by them; customers without one form a group.
+    """
+    return customers.assign(**{c: customers[c].fillna(NOT_GIVEN) for c in GROUPS})
+
+
+def drop_empty_features(snapshots: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The snapshots without the features that have no value at all, and those features.
+
+    A feature whose input the data lacks (a book without credit limits has no limit
+    utilisation) says nothing; it is left out rather than carried as an empty column.
+    """
+    empty = [c for c in snapshots.columns if is_model_feature(c) and snapshots[c].isna().all()]
+    return snapshots.drop(columns=empty), empty
+
+
 def add_cross_sectional_features(
     snapshots: pd.DataFrame, defaults: pd.DataFrame, customers: pd.DataFrame
 ) -> pd.DataFrame:
@@ -166,7 +211,8 @@ def add_cross_sectional_features(
         A new frame: ID_COLUMNS, then the features in catalogue order as float64, then the
         attribute features by name (float64, or text for a categorical one).
     """
-    snaps = add_peer_features(add_sector_default_rate(snapshots, defaults, customers))
+    snaps = add_sector_default_rate(snapshots, defaults, with_groups(customers))
+    snaps = add_peer_features(snaps)
     features = [spec.name for spec in CATALOGUE if spec.name in snaps]
     attributes = sorted(c for c in snaps.columns if c.startswith(ATTRIBUTE_PREFIX))
     numeric = features + [c for c in attributes if not is_text(snaps[c])]

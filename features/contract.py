@@ -122,15 +122,22 @@ TABLES: dict[str, Table] = {
         Table(
             "customers",
             (
+                # only the id is required: what a book lacks, the features and policy parts
+                # that need it leave out (features.contract_doc.CUSTOMER_FIELD_USE)
                 Column("customer_id", "str"),
-                Column("name", "str"),
-                Column("country", "str"),
-                Column("region", "str"),
-                Column("industry", "str"),
-                Column("annual_revenue", "float", nullable=True, min=0),
-                Column("relationship_start", "date"),
-                Column("credit_limit", "float", min=0),
-                Column("payment_terms_days", "int", min=0, max=365),
+                *(
+                    Column(name, kind, nullable=True, required=False, **limits)
+                    for name, kind, limits in (
+                        ("name", "str", {}),
+                        ("country", "str", {}),
+                        ("region", "str", {}),
+                        ("industry", "str", {}),
+                        ("annual_revenue", "float", {"min": 0}),
+                        ("relationship_start", "date", {}),
+                        ("credit_limit", "float", {"min": 0}),
+                        ("payment_terms_days", "int", {"min": 0, "max": 365}),
+                    )
+                ),
             ),
             key=("customer_id",),
             foreign_keys={"industry": "industry_index.industry"},

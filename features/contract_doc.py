@@ -72,10 +72,13 @@ TABLE_DOCS: dict[str, tuple[str, str]] = {  # table -> (what it is, what its abs
         "and `features.default_days_past_due` days past due) and insolvency filings",
     ),
     "attributes": (
-        "Your own numeric fields per customer (bureau scores, ratios, ...), each row valid from "
-        "`known_date`. Every column besides the two below is kept as a number and becomes the "
-        "feature `attr_<column>`, joined point in time (the latest row with `known_date` on or "
-        "before the snapshot date).",
+        "Your own fields per customer (bureau scores, ratios, categories, ...), each row valid "
+        "from `known_date`. Every column besides the two below becomes the feature "
+        "`attr_<column>`, joined point in time (the latest row with `known_date` on or before "
+        "the snapshot date): a column of numbers is numeric, a column of text categorical (the "
+        "model splits on its values as they are; no one-hot coding needed). A schema file "
+        "`attributes.yaml` beside it may give each a label, type, unit, risk direction and "
+        "reason sentences (see [Using your own data](#using-your-own-data)).",
         "no `attr_` features",
     ),
 }
@@ -269,8 +272,15 @@ def _when_given(ref: str) -> str:
 
 def _customer_use() -> list[str]:
     lines = [
-        "How the customer fields are used (no field feeds the policy alone: the four it reads",
-        "are model features too):",
+        "Only `customer_id` is required. A field left out (or blank for every customer) is named",
+        "once in the ingest log and `manifest.json` (`blank_customer_fields`), and what it feeds",
+        "is left out: its features, and the policy parts that need it (no recommended limit",
+        "without purchases, no recommended terms without agreed terms, no ledger actions such as",
+        "collection or pausing orders without an invoice ledger). Customers without an `industry`",
+        "or `region` form the group `(not given)`; a blank `relationship_start` is the customer's",
+        "first dated fact (first invoice, event, statement, attribute row or default). How the",
+        "customer fields are used (no field feeds the policy alone: the four it reads are model",
+        "features too):",
         "",
         "| field | model features | also used by |",
         "|---|---|---|",

@@ -132,7 +132,9 @@ def build_snapshots(
         {"customer_id": str, "default_date": "datetime64[ns]"}
     )
     grid = grid.merge(first_default, on="customer_id", how="left", validate="many_to_one")
-    keep = (start <= grid["as_of_date"].to_numpy()) & ~(grid["default_date"] <= grid["as_of_date"])
+    # no relationship start: in the book from the first snapshot month
+    started = pd.isna(start) | (start <= grid["as_of_date"].to_numpy())
+    keep = started & ~(grid["default_date"] <= grid["as_of_date"])
     grid = grid[keep].reset_index(drop=True)
     horizon_end = month_end(grid["month"].to_numpy() + horizon_months)
     label = (grid["default_date"].to_numpy() <= horizon_end.to_numpy()).astype(float)

@@ -18,9 +18,10 @@ def add_profile_features(snapshots: pd.DataFrame, customers: pd.DataFrame) -> pd
     book = customers.set_index("customer_id")
     ids = snapshots["customer_id"]
     revenue = ids.map(book["annual_revenue"]).to_numpy(dtype=float)
-    start = month_index(ids.map(book["relationship_start"]))
+    start = ids.map(book["relationship_start"])
+    months = (snapshots["month"].to_numpy() - month_index(start)).astype(float)
     out = snapshots.copy()
     out["annual_revenue"] = np.where(revenue > 0, revenue, np.nan)
-    out["relationship_months"] = (snapshots["month"].to_numpy() - start).astype(float)
+    out["relationship_months"] = np.where(start.isna(), np.nan, months)
     out["payment_terms_days"] = ids.map(book["payment_terms_days"]).to_numpy(dtype=float)
     return out

@@ -73,6 +73,8 @@ POLICY_COLUMNS = [
     "expected_loss",
 ]
 _DERIVED = ("shorten_terms", "reduce_limit", "require_prepayment")
+# actions on a trade ledger: a book without one (a loan book, a list of companies) gets none
+LEDGER_ACTIONS = ("start_collection_early", "pause_unshipped_orders", "require_prepayment")
 _SEPARATOR = {"en": "; ", "zh": "；"}
 _NEEDED = [
     "grade", "pd_12m", "exposure", "purchases_12m", "relationship_months", "annual_revenue",
@@ -217,18 +219,24 @@ def apply_policy(
     prepay = np.maximum(
         rules["prepayment_pct"], np.where(risky, policy.long_terms.prepayment_pct, 0)
     )
+    # nothing is recommended against what the book does not hold: no terms agreed, no terms
+    # to shorten; no ledger, no orders to pause, invoices to collect or prepay
+    terms = terms.where(book["current_terms_days"].notna())
+    ledger = book["purchases_12m"].notna().to_numpy()
+    prepay = np.where(ledger, prepay, np.nan)
     codes = [
-        _actions(grade_acts, more, shorter, lower, pay > 0)
-        for grade_acts, more, shorter, lower, pay in zip(
-            rules["actions"], extra, terms < book["current_terms_days"],
-            limit < book["current_limit"] * (1 - policy.limit.reduce_tolerance), prepay,
+        _actions(grade_acts, more, shorter, lower, pay > 0, has_ledger)
+        for grade_acts, more, shorter, lower, pay, has_ledger in zip(
+            rules["actions"], extra, terms < book["current_terms_days"].astype(float),
+            limit < book["current_limit"].astype(float) * (1 - policy.limit.reduce_tolerance),
+            prepay, ledger,
             strict=True,
         )
     ]  # fmt: skip
     return pd.DataFrame(
         {
             "recommended_limit": limit,
-            "recommended_terms_days": terms.astype("int64"),
+            "recommended_terms_days": terms.round().astype("Int64"),
             "prepayment_pct": prepay.astype(float),
             "action_codes": ["; ".join(c) for c in codes],
             "actions": [_SEPARATOR[language].join(ACTIONS[a][language] for a in c) for c in codes],
@@ -320,8 +328,11 @@ def _actions(
     shorter: bool,
     lower: bool,
     prepay: bool,
+    ledger: bool = True,
 ) -> list[str]:
     implied = dict(zip(_DERIVED, (shorter, lower, prepay), strict=True))
     chosen = {a for a in (*grade_actions, *deterioration) if a not in _DERIVED}
     chosen |= {a for a, on in implied.items() if on}
+    if not ledger:
+        chosen -= set(LEDGER_ACTIONS)
     return sorted(chosen, key=list(ACTIONS).index, reverse=True)

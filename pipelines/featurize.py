@@ -33,6 +33,7 @@ from features.build import (
     build_customer_features,
     build_features,
     combine_partitions,
+    drop_empty_features,
     partition_tables,
     skipped_families,
     snapshot_months,
@@ -178,6 +179,9 @@ def run(cfg: Config, paths: Paths) -> None:
     settings = feature_settings(cfg, manifest)
     as_of = pd.Timestamp(manifest["as_of_date"])
     snapshots, defaults, skipped = build(cfg, tables, as_of, settings)
+    snapshots, empty = drop_empty_features(snapshots)
+    if empty:
+        skipped = [*skipped, f"no values in the data for {', '.join(empty)}: left out"]
     for line in skipped:
         log.info(line)
     labelled = snapshots["label"].notna()

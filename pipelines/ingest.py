@@ -8,7 +8,9 @@ Outputs:
     data/raw/<table>.parquet for each table present, data/raw/truth.parquet (synthetic only:
     true 12-month PDs), data/raw/unparsed.parquet (folder only: cells that did not parse, for
     validation), data/raw/manifest.json (source, as-of date, rows, skipped tables, currency,
-    and every attribute's label, type, unit, direction and sentences: ``attributes``).
+    every attribute's label, type, unit, direction and sentences: ``attributes``, and the
+    customers fields left blank: ``blank_customer_fields``). A blank ``relationship_start`` is
+    the customer's first dated fact (``relationship_start_filled`` counts them).
 Params:
     ingest, synthetic
 """
@@ -23,8 +25,9 @@ from pathlib import Path
 import pandas as pd
 
 from features.attributes import resolve_schema
-from features.build import DATED_FACTS, FAMILY_TABLE
+from features.build import DATED_FACTS, FAMILY_TABLE, with_relationship_start
 from features.contract import TABLES
+from features.contract_doc import CUSTOMER_FIELD_USE
 from pipelines.io.files import StageError, atomic_folder, file_md5, run_stage, write_json
 from pipelines.io.paths import Paths, staged
 from pipelines.runtime.config import Config, IngestConfig, load_config, parse_args
@@ -42,6 +45,21 @@ def skipped_line(name: str) -> str:
     if families:
         return f"no {name}: {', '.join(families)} features skipped"
     return f"no {name} table in the source"
+
+
+def blank_fields(customers: pd.DataFrame) -> list[str]:
+    """The customers fields the book leaves blank for every customer."""
+    return [c for c in CUSTOMER_FIELD_USE if c in customers and customers[c].isna().all()]
+
+
+def blank_field_lines(blank: list[str]) -> list[str]:
+    """One line per blank customers field: what it would have given, now left out."""
+    lines = []
+    for name in blank:
+        features, use = CUSTOMER_FIELD_USE[name]
+        made = f"features {', '.join(features)}; " if features else ""
+        lines.append(f"customers.{name} not given: left out {made}{use}")
+    return lines
 
 
 def load_source(cfg: Config) -> tuple[Adapted, Path | None]:
@@ -134,6 +152,11 @@ def run(cfg: Config, paths: Paths) -> None:
     """Write the canonical tables and the manifest; replace data/raw as a whole."""
     source, path = load_source(cfg)
     tables, as_of = source.tables, source.as_of_date
+    blank = blank_fields(tables["customers"])
+    customers, filled = with_relationship_start(tables)
+    if filled:
+        tables = tables | {"customers": customers}
+        log.info("relationship_start blank for %d customers: their first dated fact", filled)
     skipped = sorted(set(TABLES) - set(tables))
     manifest = {
         "source": cfg.ingest.source,
@@ -145,6 +168,8 @@ def run(cfg: Config, paths: Paths) -> None:
         "horizon_months": source.horizon_months,
         "notes": source.notes,
         "attributes": attribute_schema(source),
+        "blank_customer_fields": blank,
+        "relationship_start_filled": filled,
     }
     if path is not None:  # which file of the public data set, exactly
         manifest |= {"source_file": path.name, "source_md5": file_md5(path)}
@@ -156,6 +181,8 @@ def run(cfg: Config, paths: Paths) -> None:
         write_json(manifest, place(paths.manifest))
     for name in skipped:
         log.info(skipped_line(name))
+    for line in blank_field_lines(blank):
+        log.info(line)
 
 
 def main(argv: list[str] | None = None) -> None:

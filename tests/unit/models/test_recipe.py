@@ -1,10 +1,12 @@
 import dataclasses
+import pickle
 
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import pytest
 
+from features.attributes import attribute_specs, resolve_schema
 from models.calibration import METHODS, PDCalibrator
 from models.master_scale import MasterScale
 from models.pd_model import PDModel
@@ -20,6 +22,7 @@ from models.recipe import (
     scale_leaf_sizes,
     screen_features,
 )
+from models.train import booster_levels
 
 STABLE = ["days_late_wavg_12m", "on_time_rate_12m", "debt_ratio"]  # directions +1, -1, +1
 DRIFTING = "industry_index"  # moves with the month: unstable inside the window
@@ -278,3 +281,39 @@ def test_leaf_sizes_shrink_with_the_square_root_of_the_rows_below_the_reference(
     assert (leaf, scaled["min_child_samples"]) == expected
     assert scaled["max_depth"] == [2, 3]
     assert scale_leaf_sizes(300, grid, rows, None) == (300, grid)
+
+
+def with_tier(frame: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """A categorical attribute: ``bronze`` customers default far more often."""
+    rng = np.random.default_rng(seed)
+    tier = rng.choice(["gold", "silver", "bronze"], len(frame))
+    bronze = (tier == "bronze") & (rng.random(len(frame)) < 0.5)
+    return frame.assign(attr_tier=tier, label=np.where(bronze, 1.0, frame["label"]))
+
+
+def test_a_categorical_attribute_is_split_on_natively_and_worded_by_its_level(tmp_path):
+    train, calibrate = with_tier(TRAIN, 3), with_tier(CALIBRATE, 4)
+    raw = pd.DataFrame({"customer_id": ["x"], "known_date": [pd.Timestamp("2024-01-31")],
+                        "tier": ["gold"]})  # fmt: skip
+    declared = {"tier": {"label": {"en": "Customer tier", "zh": "客户等级"}}}
+    specs = attribute_specs(resolve_schema(declared, raw))
+    names = [*STABLE, "attr_tier"]
+    model, _ = fit_pd_model(train, calibrate, names, SETTINGS, CALIBRATION, SCALE, 3, specs)
+    assert model.levels == {"attr_tier": ["bronze", "gold", "silver"]}
+    assert model.booster.feature_importance("split")[names.index("attr_tier")] > 0
+    rows = calibrate[names].head(60).reset_index(drop=True)
+    bronze, gold = rows.assign(attr_tier="bronze"), rows.assign(attr_tier="gold")
+    higher = model.predict_pd(bronze) - model.predict_pd(gold)
+    assert (higher > 0).mean() > 0.9 and higher.mean() > 0.1
+    out = model.predict(bronze)
+    assert out["reason_1"].str.fullmatch("Customer tier: bronze").any()
+    assert model.predict(bronze, "zh")["reason_1"].str.fullmatch("客户等级：bronze").any()
+    # a level never seen in training scores as a missing value does
+    unseen, missing = rows.assign(attr_tier="platinum"), rows.assign(attr_tier=None)
+    assert np.array_equal(model.predict_pd(unseen), model.predict_pd(missing))
+    # the levels travel with the booster's file, and the model pickles
+    path = tmp_path / "booster.txt"
+    model.booster.save_model(str(path))
+    assert booster_levels(lgb.Booster(model_file=str(path))) == model.levels
+    again = pickle.loads(pickle.dumps(model))
+    assert again.predict(bronze).equals(out)

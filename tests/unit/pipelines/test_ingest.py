@@ -159,8 +159,8 @@ def test_utf8_bom_and_gbk(tmp_path):
             r"customers.csv: not a ','-separated table: .*Expected 2 fields in line 3, saw 3",
         ),
         (
-            lambda f: CUSTOMERS.drop(columns="credit_limit").to_csv(f / "customers.csv"),
-            r"customers.csv: missing required column\(s\) \['credit_limit'\] \(found \[",
+            lambda f: CUSTOMERS.drop(columns="customer_id").to_csv(f / "customers.csv"),
+            r"customers.csv: missing required column\(s\) \['customer_id'\] \(found \[",
         ),
         (
             lambda f: CUSTOMERS.assign(relationship_start=["01.01.2020", "30.06.2021"]).to_csv(

@@ -51,3 +51,17 @@ def test_a_broken_request_is_refused_with_what_to_send(raw, message):
     with pytest.raises(BadRequest) as err:
         check_body(raw, REQUIRED, OPTIONAL)
     assert message in str(err.value)
+
+
+def test_a_categorical_attribute_takes_text_and_only_text():
+    split = {"columns": ["a", "b"], "data": [[1, "gold"], [2, None]]}
+    check_body(body({"dataframe_split": split}), REQUIRED, OPTIONAL, text=["b"])
+    check_body(body({"dataframe_records": [{"a": 1, "b": "silver"}]}), REQUIRED, OPTIONAL, ["b"])
+    for value in (3, 2.5, True, ["gold"]):
+        split = {"columns": ["a", "b"], "data": [[1, value]]}
+        with pytest.raises(BadRequest, match=r"row 0, column 'b': .* is not text: the attrib"):
+            check_body(body({"dataframe_split": split}), REQUIRED, OPTIONAL, text=["b"])
+    with pytest.raises(BadRequest, match=r"row 0, column 'a': \"x\" is not a number"):
+        check_body(
+            body({"dataframe_records": [{"a": "x", "b": "gold"}]}), REQUIRED, OPTIONAL, ["b"]
+        )
