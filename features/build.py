@@ -57,6 +57,7 @@ class FeatureSettings:
     default_days_past_due: int = 90
     default_materiality: float = 500.0
     snapshot_dates: tuple[pd.Timestamp, ...] = ()  # only these month ends (one-date data sets)
+    max_fact_age_months: int | None = 24  # older last fact: the customer is stale, not scored
 
 
 # what dates the data: the first month any table of the first group with rows has data starts
@@ -91,6 +92,51 @@ def with_relationship_start(tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFra
     start = customers["relationship_start"].fillna(customers["customer_id"].map(first))
     filled = int((blank & start.notna()).sum())
     return customers.assign(relationship_start=start.astype("datetime64[ns]")), filled
+
+
+def last_fact_dates(tables: dict[str, pd.DataFrame], at: pd.DataFrame) -> pd.Series:
+    """The date of each customer's latest dated fact on or before each row's ``as_of_date``.
+
+    Facts: the dates of :data:`DATED_FACTS` (invoices issued, events, statements, attribute
+    rows, defaults) and invoices paid. NaT where the customer has none yet.
+
+    Args:
+        tables: The contract tables.
+        at: ``customer_id`` and ``as_of_date`` rows.
+
+    Returns:
+        Aligned to ``at``.
+    """
+    dated = [(name, column) for facts in DATED_FACTS for name, column in facts]
+    frames = [
+        tables[name][["customer_id", column]].set_axis(["customer_id", "fact"], axis=1)
+        for name, column in [*dated, ("invoices", "paid_date")]
+        if name in tables and len(tables[name])
+    ]
+    keys = at[["customer_id", "as_of_date"]].reset_index(drop=True)
+    keys = keys.assign(
+        customer_id=keys["customer_id"].astype(str),
+        as_of_date=keys["as_of_date"].astype("datetime64[ns]"),
+        row=np.arange(len(keys)),
+    )
+    if not frames:
+        return pd.Series(pd.NaT, index=at.index, dtype="datetime64[ns]")
+    facts = pd.concat(frames).dropna()
+    facts = facts.astype({"customer_id": str, "fact": "datetime64[ns]"}).sort_values("fact")
+    joined = pd.merge_asof(
+        keys.sort_values("as_of_date"), facts, left_on="as_of_date", right_on="fact",
+        by="customer_id",
+    ).sort_values("row")  # fmt: skip
+    return pd.Series(joined["fact"].to_numpy(), index=at.index)
+
+
+def is_stale(as_of: pd.Series, last_fact: pd.Series, max_age_months: int) -> pd.Series:
+    """Whether the latest fact lies more than ``max_age_months`` before the as-of date.
+
+    A customer with no fact yet is not stale (it is new; its features say it has no history).
+    """
+    limit = pd.to_datetime(as_of).astype("datetime64[ns]") - pd.DateOffset(months=max_age_months)
+    return last_fact.notna() & (last_fact < limit)
 
 
 def first_snapshot_month(tables: dict[str, pd.DataFrame], warmup_months: int) -> int:
@@ -159,6 +205,10 @@ def build_customer_features(
     # one unit whatever triggers a partition's customers have (their dates may come in us or ns)
     defaults = defaults.astype({"default_date": "datetime64[ns]"})
     snaps = build_snapshots(customers, defaults, months, as_of_date, settings.horizon_months)
+    if settings.max_fact_age_months is not None:
+        last = last_fact_dates(tables, snaps)
+        snaps = snaps[~is_stale(snaps["as_of_date"], last, settings.max_fact_age_months)]
+        snaps = snaps.reset_index(drop=True)
     book = customers.set_index("customer_id")
     for column in GROUPS:
         snaps[column] = snaps["customer_id"].map(book[column]).astype(str)
@@ -184,7 +234,9 @@ def with_groups(customers: pd.DataFrame) -> pd.DataFrame:
 
     Sector comparisons and the report group by them; customers without one form a group.
     """
-    return customers.assign(**{c: customers[c].fillna(NOT_GIVEN) for c in GROUPS})
+    return customers.assign(
+        **{c: customers[c].fillna(NOT_GIVEN) if c in customers else NOT_GIVEN for c in GROUPS}
+    )
 
 
 def drop_empty_features(snapshots: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:

@@ -45,7 +45,7 @@ MIN_DATE = pd.Timestamp("1900-01-01")
 INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 _INVISIBLE = re.compile(f"[{INVISIBLE}\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_TEXT = 1000  # characters of a text cell (a name, an id); longer: the row is rejected
-NUMBER_SHARE = 0.9  # an extra column this much of which parses as numbers is a numeric one
+NUMBER_SHARE = 0.5  # an extra column most of whose cells parse as numbers is a numeric one
 
 
 @dataclass(frozen=True)
@@ -134,6 +134,7 @@ TABLES: dict[str, Table] = {
                         ("industry", "str", {}),
                         ("annual_revenue", "float", {"min": 0}),
                         ("relationship_start", "date", {}),
+                        ("relationship_end", "date", {}),
                         ("credit_limit", "float", {"min": 0}),
                         ("payment_terms_days", "int", {"min": 0, "max": 365}),
                     )
@@ -141,6 +142,7 @@ TABLES: dict[str, Table] = {
             ),
             key=("customer_id",),
             foreign_keys={"industry": "industry_index.industry"},
+            date_order=(("relationship_start", "relationship_end"),),
         ),
         Table(
             "invoices",

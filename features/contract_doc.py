@@ -92,6 +92,11 @@ COLUMN_DOCS: dict[str, dict[str, tuple[str, str]]] = {  # table -> column -> (un
         "industry": ("", "Sector; the key into `industry_index` and the peer group."),
         "annual_revenue": ("currency", "Annual revenue; 0 or blank means unknown."),
         "relationship_start": ("", "Start of the trading relationship; scored from then on."),
+        "relationship_end": (
+            "",
+            "End of the trading relationship, if it ended: no snapshot after it; the scores "
+            "list the customer as ended.",
+        ),
         "credit_limit": ("currency", "Credit limit granted now (one value for every month)."),
         "payment_terms_days": ("days", "Agreed payment terms."),
     },
@@ -175,6 +180,7 @@ CUSTOMER_FIELD_USE: dict[str, tuple[tuple[str, ...], str]] = {
         ("relationship_months",),
         "the snapshot grid; policy: purchases annualised for the limit",
     ),
+    "relationship_end": ((), "the snapshot grid: no snapshot, so no score, after it"),
     "credit_limit": (("limit_utilisation",), "policy: `current_limit`; the `limit_breach` alert"),
     "payment_terms_days": (("payment_terms_days",), "policy: `current_terms_days`, never exceeded"),
 }

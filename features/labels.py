@@ -102,7 +102,8 @@ def build_snapshots(
     """Month-end snapshots of customers in the book and not in default, with labels.
 
     Args:
-        customers: The book (``customer_id``, ``relationship_start``).
+        customers: The book (``customer_id``, ``relationship_start``, optionally
+            ``relationship_end``: no snapshot after it).
         defaults: Output of :func:`default_dates`.
         months: Month indices of the snapshots; those after ``as_of_date``'s last complete
             month end are dropped.
@@ -132,8 +133,12 @@ def build_snapshots(
         {"customer_id": str, "default_date": "datetime64[ns]"}
     )
     grid = grid.merge(first_default, on="customer_id", how="left", validate="many_to_one")
-    # no relationship start: in the book from the first snapshot month
-    started = pd.isna(start) | (start <= grid["as_of_date"].to_numpy())
+    # no relationship start: in the book from the first snapshot month; after its end: out
+    at = grid["as_of_date"].to_numpy()
+    started = pd.isna(start) | (start <= at)
+    if "relationship_end" in customers:
+        end = np.repeat(customers["relationship_end"].to_numpy(), len(months))
+        started &= ~(end < at)
     keep = started & ~(grid["default_date"] <= grid["as_of_date"])
     grid = grid[keep].reset_index(drop=True)
     horizon_end = month_end(grid["month"].to_numpy() + horizon_months)

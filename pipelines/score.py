@@ -64,7 +64,8 @@ def run(cfg: Config, paths: Paths, experiment: str | None = None) -> None:
     Under ``dvc exp run`` (``experiment``) the outputs are written but the production history
     is left as it is.
     """
-    opts, inputs, policy = cfg.score, read_inputs(paths), load_policy(paths.policy)
+    opts, policy = cfg.score, load_policy(paths.policy)
+    inputs = read_inputs(paths, cfg.features.max_fact_age_months)
     as_of = choose_as_of(inputs.snapshots, opts.as_of_date, inputs.manifest)
     uri = paths.tracking_uri(cfg.register_.tracking_uri)
     record = champion(cfg.register_.model_name, cfg.promote.champion_alias, uri, paths)

@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from features.build import last_fact_dates
 from models.exposure import months_before
 from models.master_scale import MasterScale
 from models.monitoring import (
@@ -52,10 +53,16 @@ class Inputs:
     registry: dict  # the scoring model: model_version, model_uri (the score stage sets it)
     paths: Paths
     scale: MasterScale | None = None  # the grades' scale (alert hysteresis); None: no hysteresis
+    facts: dict[str, pd.DataFrame] | None = None  # the other dated tables (staleness)
+    max_fact_age_months: int | None = None  # features.max_fact_age_months
 
 
-def read_inputs(paths: Paths) -> Inputs:
-    """Read and check the stage's inputs; customer ids become strings everywhere."""
+def read_inputs(paths: Paths, max_fact_age_months: int | None = None) -> Inputs:
+    """Read and check the stage's inputs; customer ids become strings everywhere.
+
+    ``max_fact_age_months``: the features' staleness rule, to say why a stale customer is not
+    scored (its dated tables are read for it).
+    """
     sources = (paths.snapshots, paths.default_dates, paths.raw_table("customers"))
     snapshots, defaults, customers = (read_parquet(p) for p in sources)
     require(snapshots, ["customer_id", "as_of_date", "industry", "region"], sources[0])
@@ -72,9 +79,15 @@ def read_inputs(paths: Paths) -> Inputs:
         for f in (snapshots, defaults, customers, tables["invoices"], tables["events"])
     )
     customers = one_row_per_customer(customers, paths)
+    facts = {
+        name: read_parquet(paths.validated_table(name))
+        for name in FACT_TABLES
+        if paths.validated_table(name).is_file()
+    }
     return Inputs(
         snapshots, defaults, customers, invoices, events,
         read_json(paths.manifest), {}, paths, load_master_scale(paths.master_scale),
+        facts, max_fact_age_months,
     )  # fmt: skip
 
 
@@ -255,9 +268,13 @@ def _unscored(
 ) -> pd.DataFrame:
     """The book's customers not scored: why, sector, region, and when the defaulted defaulted."""
     set_aside = rejected_customers(inputs.paths.validation_rejects("customers"), language)
+    tables = {"invoices": inputs.invoices, "events": inputs.events, **(inputs.facts or {})}
+    at = inputs.customers[["customer_id"]].assign(as_of_date=as_of)
+    last = last_fact_dates({n: t for n, t in tables.items() if t is not None}, at)
     explained = explain_unscored(
-        inputs.customers, scored_ids, inputs.defaults, as_of, set_aside, language
-    )
+        inputs.customers, scored_ids, inputs.defaults, as_of, set_aside, language,
+        last.set_axis(inputs.customers["customer_id"]), inputs.max_fact_age_months,
+    )  # fmt: skip
     first = inputs.defaults.sort_values("default_date").drop_duplicates("customer_id")
     first = first[pd.to_datetime(first["default_date"]) <= as_of].set_index("customer_id")
     book = inputs.customers.set_index("customer_id")
@@ -268,6 +285,7 @@ def _unscored(
     return out.merge(when, on="customer_id", how="left", validate="many_to_one")
 
 
+FACT_TABLES = ("financials", "attributes", "defaults")  # besides invoices and events
 _SKIPPED = {
     "invoices": "exposure, expected loss and overdue alerts left empty",
     "events": "no event alerts",

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from features.attributes import as_model_input
+from features.build import is_stale
 from features.peers import sector_medians
 from models.alert_text import word_trigger
 from models.monitoring import IN_DEFAULT
@@ -119,11 +120,15 @@ def explain_unscored(
     as_of: pd.Timestamp,
     rejected: pd.DataFrame | None = None,
     language: str = "en",
+    last_fact: pd.Series | None = None,
+    max_fact_age_months: int | None = None,
 ) -> pd.DataFrame:
     """Return ``customer_id, name, status, reason`` of each customer of ``book`` not scored.
 
     ``status`` is why, as a code: ``in_default``, ``rejected`` (set aside by validation:
-    ``rejected`` gives ``customer_id, reason``) or ``not_started``; ``reason`` says it in
+    ``rejected`` gives ``customer_id, reason``), ``not_started``, ``ended`` (its
+    ``relationship_end`` is before the as-of date) or ``stale`` (its latest fact, ``last_fact``
+    by customer id, is more than ``max_fact_age_months`` old); ``reason`` says it in
     ``language`` (``en`` or ``zh``).
 
     Raises:
@@ -138,6 +143,19 @@ def explain_unscored(
     rest = book.loc[~book["customer_id"].isin(scored_ids), ["customer_id", "name"]]
     starts = pd.to_datetime(
         rest["customer_id"].map(book.set_index("customer_id")["relationship_start"])
+    )
+    never = pd.Series(pd.NaT, index=rest.index, dtype="datetime64[ns]")
+    ends, lasts = never, never
+    if "relationship_end" in book:
+        ends = pd.to_datetime(
+            rest["customer_id"].map(book.set_index("customer_id")["relationship_end"])
+        )
+    if last_fact is not None:
+        lasts = pd.to_datetime(rest["customer_id"].map(last_fact))
+    stale = (
+        is_stale(pd.Series(as_of, index=rest.index), lasts, max_fact_age_months)
+        if max_fact_age_months is not None
+        else pd.Series(False, index=rest.index)
     )
     reasons = pd.Series(pd.NA, index=rest.index, dtype="object")
     status = pd.Series(pd.NA, index=rest.index, dtype="object")
@@ -156,6 +174,13 @@ def explain_unscored(
         elif starts[i] > as_of:
             status[i] = "not_started"
             reasons[i] = text["not_started"].format(date=f"{starts[i]:%Y-%m-%d}")
+        elif ends[i] < as_of:
+            status[i], reasons[i] = "ended", text["ended"].format(date=f"{ends[i]:%Y-%m-%d}")
+        elif stale[i]:
+            status[i] = "stale"
+            reasons[i] = text["stale"].format(
+                date=f"{lasts[i]:%Y-%m-%d}", months=max_fact_age_months
+            )
     unexplained = rest.loc[reasons.isna(), "customer_id"]
     if not unexplained.empty:
         raise StageError(
@@ -170,10 +195,14 @@ _UNSCORED = {
     "en": {
         IN_DEFAULT: "in default since {date} ({trigger})",
         "not_started": "relationship starts {date}, after the as-of date",
+        "ended": "relationship ended {date}",
+        "stale": "no data since {date}, more than {months} months before the as-of date",
     },
     "zh": {
         IN_DEFAULT: "自 {date} 起违约（{trigger}）",
         "not_started": "合作关系于 {date} 开始，晚于评分基准日",
+        "ended": "合作关系已于 {date} 结束",
+        "stale": "自 {date} 起无新数据，已超过 {months} 个月",
     },
 }
 

@@ -71,7 +71,9 @@ def contract_rules(
         "columns",
         "contract columns present" if table.open_columns else "exactly the contract columns",
         (),
-        column_set=table.column_names + helpers,
+        # an optional column may be absent (ingest adds it empty; a table written otherwise
+        # need not): the required ones and those present make the set
+        column_set=[c.name for c in table.columns if c.required or c.name in present] + helpers,
         exact_match=not table.open_columns,  # only attributes may carry extra columns
     )
     for col, expected in unparsed.items():

@@ -87,6 +87,9 @@ class FeaturesConfig(_Section):
     financials_lag_days: int = Field(120, ge=0)
     default_days_past_due: int = Field(90, ge=1)
     default_materiality: float = Field(500.0, ge=0)
+    # a customer whose latest fact (invoice, payment, statement, event, attribute row) is older
+    # than this at a month end is stale: no snapshot, not scored (listed why); null: no rule
+    max_fact_age_months: int | None = Field(24, ge=1)
     # engine pandas: customers built at a time (peak memory); the result does not depend on it
     block_customers: int = Field(10_000, ge=1)
 

@@ -141,9 +141,13 @@ ROWS: dict[str, tuple[list[dict[str, str]], Case]] = {
         [customer("CIND", industry="space mining")],
         Case("customers", "customer_id", "CIND", "industry: foreign key"),
     ),
-    "missing name": (
-        [customer("CNONAME", name="")],
-        Case("customers", "customer_id", "CNONAME", "name: not null"),
+    "customer without an id": (
+        [customer("", name="Firm NOID")],
+        Case("customers", "name", "Firm NOID", "customer_id: not null"),
+    ),
+    "relationship ending before it starts": (
+        [customer("CEND", relationship_end="2019-06-30")],
+        Case("customers", "customer_id", "CEND", "relationship_start,relationship_end: date order"),
     ),
     "spreadsheet zero date": (
         [customer("CSTART", relationship_start="1899-12-30")],

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import pytest
 
@@ -13,6 +15,7 @@ from features.build import (
     partition_tables,
     snapshot_months,
 )
+from features.contract import TABLES, cast_table
 from pipelines.sources.synthetic import generate
 
 AS_OF = pd.Timestamp("2023-06-30")
@@ -162,3 +165,33 @@ def test_a_book_of_customers_attributes_and_defaults_is_dated_by_them(tiny):
     assert labelled.loc[("C3", pd.Timestamp("2022-01-31")), "label"] == 1  # defaults in 10 months
     assert labelled.loc[("C1", pd.Timestamp("2022-01-31")), "label"] == 0
     assert len(defaults) == 1
+
+
+def test_no_snapshot_after_the_relationship_ends_or_once_the_data_goes_quiet():
+    months = pd.date_range("2021-01-31", "2024-12-31", freq="ME")
+    given = pd.DataFrame(
+        {
+            "customer_id": ["A", "B", "C"],
+            "relationship_start": pd.to_datetime(["2021-01-01"] * 3),
+            "relationship_end": pd.to_datetime([None, "2023-05-15", None]),
+        }
+    )
+    customers = cast_table(given, TABLES["customers"])  # the other fields blank
+    # A and B report every month; C stops after March 2022
+    attributes = pd.DataFrame(
+        {
+            "customer_id": ["A"] * 48 + ["B"] * 48 + ["C"] * 15,
+            "known_date": [*months, *months, *months[:15]],
+            "score": 1.0,
+        }
+    )
+    tables = {"customers": customers, "attributes": attributes}
+    settings = FeatureSettings(warmup_months=0, max_fact_age_months=24)
+    snaps, _, _ = build_features(tables, pd.Timestamp("2024-12-31"), settings)
+    last = snaps.groupby("customer_id")["as_of_date"].max()
+    assert last["A"] == pd.Timestamp("2024-12-31")
+    assert last["B"] == pd.Timestamp("2023-04-30")  # ended 15 May 2023
+    assert last["C"] == pd.Timestamp("2024-03-31")  # its last row is 24 months old then
+    unlimited = replace(settings, max_fact_age_months=None)
+    snaps, _, _ = build_features(tables, pd.Timestamp("2024-12-31"), unlimited)
+    assert snaps.groupby("customer_id")["as_of_date"].max()["C"] == pd.Timestamp("2024-12-31")

@@ -289,3 +289,26 @@ def test_a_broken_policy_is_a_stage_error(tmp_path):
         load_policy(path)
     with pytest.raises(StageError, match="credit policy file not found"):
         load_policy(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize(
+    ("language", "ended", "stale"),
+    [
+        ("en", "relationship ended 2024-06-30",
+         "no data since 2022-03-31, more than 24 months before the as-of date"),
+        ("zh", "合作关系已于 2024-06-30 结束", "自 2022-03-31 起无新数据，已超过 24 个月"),
+    ],
+)  # fmt: skip
+def test_a_customer_that_left_or_went_quiet_is_listed_with_the_reason(language, ended, stale):
+    book = customers().assign(relationship_end=pd.to_datetime([None] * 6 + ["2024-06-30", None]))
+    last = pd.Series(
+        pd.to_datetime(["2024-12-01"] * 5 + ["2022-03-31", None, None]), book["customer_id"]
+    )
+    scored = pd.Series(["C1", "C2", "C3", "C4", "C5"])
+    out = rows.explain_unscored(book, scored, no_defaults(), AS_OF, None, language, last, 24)
+    got = out.set_index("customer_id")
+    assert got.loc["C6", ["status", "reason"]].tolist() == ["stale", stale]
+    assert got.loc["C7", ["status", "reason"]].tolist() == ["ended", ended]
+    assert got.loc["C8", "status"] == "not_started"
+    with pytest.raises(StageError, match=r"neither scored nor explained.*\['C6'\]"):
+        rows.explain_unscored(book, scored, no_defaults(), AS_OF, None, language, last, 36)
