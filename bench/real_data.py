@@ -32,7 +32,10 @@ from pipelines.runtime.config import load_config
 ROOT = Path(__file__).resolve().parents[1]
 PARAMS = Path("configs", "params.yaml")  # the stages' default --config, under a root
 OUT = "real_data.json"  # beside the pipeline's reports; not a pipeline output
+# the team's copies beside the checkout, else those python -m pipelines.fetch_public downloads
 SHARED = ROOT.parent / "shared" / "data"
+if not SHARED.is_dir():
+    SHARED = ROOT / "data" / "public"
 STAGES = tuple(yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"])  # pipeline order
 REFERENCE = {
     "taiwan_credit_default": "gradient boosting ~0.78 AUC (Yeh & Lien 2009 data)",
@@ -163,7 +166,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     missing = [s for s in args.sources if s in FILES and not (SHARED / s / FILES[s]).is_file()]
     if missing:
-        raise SystemExit(f"data sets not found under {SHARED}: {missing}")
+        raise SystemExit(
+            f"data sets not found under {SHARED}: {missing}; download them with "
+            f"python -m pipelines.fetch_public {' '.join(missing)}"
+        )
     logging.basicConfig(level=logging.WARNING)
     results = {source: run_source(source, args.sample) for source in args.sources}
     write_json(results, Path(args.out))

@@ -1,4 +1,4 @@
-"""Readers for the public data sets in ../shared/data, handed to pipelines.sources.adapters."""
+"""Readers for the public data sets (../shared/data or data/public), for sources.adapters."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from pipelines.sources.adapters import (
 )
 
 SHARED = Path("../shared/data")
+PUBLIC = Path("data/public")  # where python -m pipelines.fetch_public puts them
 SOURCES = {
     "taiwan_credit_default": "UCI_Credit_Card.csv",
     "polish_bankruptcy": "5year.arff",
@@ -24,12 +25,25 @@ SOURCES = {
 }
 
 
+def data_folder(source: str) -> Path:
+    """The default folder of a public data set.
+
+    ``../shared/data/<source>`` where that exists, else ``data/public/<source>`` (where
+    ``python -m pipelines.fetch_public <source>`` puts it).
+    """
+    shared = SHARED / source
+    return shared if shared.is_dir() else PUBLIC / source
+
+
 def _file(folder: Path, name: str) -> Path:
     path = folder / name
     if not path.resolve().is_relative_to(folder.resolve()):
         raise StageError(f"ingest.file: {name} is outside the folder {folder}; name a file in it")
     if not path.is_file():
-        raise StageError(f"{path} not found: set ingest.path to the folder holding {name}")
+        raise StageError(
+            f"{path} not found: set ingest.path to the folder holding {name}, or download "
+            f"it: python -m pipelines.fetch_public {folder.name}"
+        )
     return path
 
 
@@ -38,9 +52,9 @@ def source_file(source: str, folder: Path | None, name: str | None = None) -> Pa
 
     ``name`` (``ingest.file``; default the set's usual file, e.g. ``5year.arff`` of the Polish
     data, whose other years are ``1year.arff`` .. ``4year.arff``) in ``folder`` (default
-    ``../shared/data/<source>``), never outside it.
+    :func:`data_folder`), never outside it.
     """
-    return _file(Path(folder) if folder else SHARED / source, name or SOURCES[source])
+    return _file(Path(folder) if folder else data_folder(source), name or SOURCES[source])
 
 
 def read_arff(path: Path) -> pd.DataFrame:
@@ -87,7 +101,7 @@ def real_industry_index(
     folder: Path | None, months: pd.DatetimeIndex, industries: list[str]
 ) -> pd.DataFrame:
     """The ``industry_cycle`` adapter: real industry series on the book's calendar."""
-    folder = Path(folder) if folder else SHARED / "industry_cycle"
+    folder = Path(folder) if folder else data_folder("industry_cycle")
     returns = read_fama_french(_file(folder, "12_Industry_Portfolios.CSV"))
     cli = pd.read_csv(_file(folder, "USALOLITOAASTSAM.csv"), parse_dates=["observation_date"])
     leading = cli.set_index(cli["observation_date"] + pd.offsets.MonthEnd(0))["USALOLITOAASTSAM"]
