@@ -14,14 +14,13 @@ already there with the right checksum is not downloaded again.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import logging
 import shutil
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.io.files import StageError, atomic_path, run_stage
+from pipelines.io.files import StageError, atomic_path, file_digest, run_stage
 from pipelines.sources.public import PUBLIC
 
 log = logging.getLogger("pipelines")
@@ -89,11 +88,7 @@ DATASETS: dict[str, tuple[PublicFile, ...]] = {
 
 def sha256(path: Path) -> str:
     """The file's SHA-256, hex."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return file_digest(path, "sha256")
 
 
 def fetch(name: str, dest: Path = PUBLIC, mirror: str | None = None) -> list[Path]:

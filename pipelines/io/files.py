@@ -188,8 +188,13 @@ def write_bytes(data: bytes, path: Path) -> None:
 
 
 def file_md5(path: Path) -> str:
-    """Return the MD5 hex digest of a file, read in 1 MiB blocks."""
-    digest = hashlib.md5()
+    """Return the MD5 hex digest of a file (what DVC records)."""
+    return file_digest(path, "md5")
+
+
+def file_digest(path: Path, algorithm: str) -> str:
+    """Return the hex digest of a file by ``hashlib`` ``algorithm``, read in 1 MiB blocks."""
+    digest = hashlib.new(algorithm)
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
