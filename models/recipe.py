@@ -64,7 +64,8 @@ class BoosterSettings:
         num_boost_round: Most trees.
         early_stopping_rounds: Stop after this many rounds without improvement.
         validation_months: Latest as-of months of the window that stop early.
-        validation_share: Data of one as-of date: share of the customers that stop early.
+        validation_share: Share of the customers held out of fitting to stop early (their
+            latest ``validation_months``; all their rows for data of one as-of date).
         max_feature_psi: Largest PSI (early-stopping months against fitting months) a feature
             may have and stay in; ``None``: no screen.
         psi_bins: Bins of that PSI.
@@ -196,7 +197,7 @@ def fit_booster(
 ) -> tuple[lgb.Booster, dict]:
     """Screen, search and early-stop a booster on the training window ``rows``.
 
-    The latest months of ``rows`` stop each trial early (see
+    The latest months of customers held out of fitting stop each trial early (see
     :func:`models.train.early_stopping_split`); features of ``settings.screen_kinds`` whose
     distribution shifts between the fitting and those months are left out; every point of
     ``settings.search`` is trained and the shallowest trial within ``search_auc_tolerance`` of

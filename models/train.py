@@ -119,18 +119,16 @@ def early_stopping_split(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split the training window into fitting rows and early-stopping rows.
 
-    The latest ``validation_months`` as-of months stop early, so the booster is stopped on
-    rows later than those it learns from. A window with no more months than that (data
-    observed at one date) holds out a seeded ``validation_share`` of its customers instead,
-    stratified by whether the customer defaults, with all of a customer's rows on one side.
+    A seeded ``validation_share`` of the customers, stratified by whether the customer
+    defaults, stops each booster early, and no row of theirs is fitted: a booster is never
+    stopped on customers it has learnt (a company seen in every month of a panel would score
+    as if known). Where the window has more than ``validation_months`` as-of months, the
+    early-stopping rows are also later than the fitting ones: the held-out customers' latest
+    ``validation_months`` months, the others' earlier months.
 
     Returns:
         ``(fit, valid)``.
     """
-    months = rows["month"]
-    if months.nunique() > validation_months:
-        cut = months.max() - validation_months
-        return rows[months <= cut], rows[months > cut]
     outcome = rows.groupby(rows["customer_id"].astype(str))["label"].max().sort_index()
     rng = np.random.default_rng(seed)
     held: list[str] = []
@@ -138,7 +136,11 @@ def early_stopping_split(
         chosen = rng.permutation(ids.index.to_numpy())
         held += list(chosen[: int(round(validation_share * len(chosen)))])
     valid = rows["customer_id"].astype(str).isin(held).to_numpy()
-    return rows[~valid], rows[valid]
+    months = rows["month"]
+    if months.nunique() <= validation_months:
+        return rows[~valid], rows[valid]
+    later = (months > months.max() - validation_months).to_numpy()
+    return rows[~valid & ~later], rows[valid & later]
 
 
 def unstable_features(

@@ -207,10 +207,13 @@ def windowed(months: list[int], per_month: int = 40) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def test_early_stopping_split_takes_the_latest_months():
-    window = windowed([1, 2, 3, 4, 5])
+def test_early_stopping_takes_the_latest_months_of_customers_never_fitted():
+    window = windowed([1, 2, 3, 4, 5], per_month=100)
     fit, valid = early_stopping_split(window, validation_months=2, validation_share=0.3, seed=0)
     assert sorted(fit["month"].unique()) == [1, 2, 3] and sorted(valid["month"].unique()) == [4, 5]
+    assert not set(fit["customer_id"]) & set(valid["customer_id"])  # a panel's companies too
+    assert valid["customer_id"].nunique() == pytest.approx(30, abs=2)
+    assert fit["customer_id"].nunique() == pytest.approx(70, abs=2)
 
 
 def test_one_date_holds_out_whole_customers_of_both_outcomes():
