@@ -64,8 +64,10 @@ class BoosterSettings:
         num_boost_round: Most trees.
         early_stopping_rounds: Stop after this many rounds without improvement.
         validation_months: Latest as-of months of the window that stop early.
-        validation_share: Share of the customers held out of fitting to stop early (their
-            latest ``validation_months``; all their rows for data of one as-of date).
+        validation_share: Data of one as-of date, or ``validation_customers``: share of the
+            customers held out of fitting to stop early.
+        validation_customers: Also hold customers out of fitting where the window has several
+            months (a panel, whose companies are in every period).
         max_feature_psi: Largest PSI (early-stopping months against fitting months) a feature
             may have and stay in; ``None``: no screen.
         psi_bins: Bins of that PSI.
@@ -98,6 +100,7 @@ class BoosterSettings:
     # by design and means the same in every phase: its shift is no sign of a level out of range
     screen_kinds: Sequence[str] = ("customer", "level")
     leaf_reference_rows: int | None = None
+    validation_customers: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -197,7 +200,8 @@ def fit_booster(
 ) -> tuple[lgb.Booster, dict]:
     """Screen, search and early-stop a booster on the training window ``rows``.
 
-    The latest months of customers held out of fitting stop each trial early (see
+    The latest months of ``rows`` (of customers held out of fitting, with
+    ``validation_customers``) stop each trial early (see
     :func:`models.train.early_stopping_split`); features of ``settings.screen_kinds`` whose
     distribution shifts between the fitting and those months are left out; every point of
     ``settings.search`` is trained and the shallowest trial within ``search_auc_tolerance`` of
@@ -225,7 +229,9 @@ def fit_booster(
     s = settings
     # categorical attributes: their levels in the training window, split on natively
     rows = as_categories(rows, categorical_levels(rows, features))
-    fit, valid = early_stopping_split(rows, s.validation_months, s.validation_share, s.seed)
+    fit, valid = early_stopping_split(
+        rows, s.validation_months, s.validation_share, s.seed, s.validation_customers
+    )
     if fit.empty or valid.empty:
         raise ValueError(
             f"the training window leaves {len(fit)} rows to fit and {len(valid)} to stop early; "

@@ -115,20 +115,30 @@ def train_booster(
 
 
 def early_stopping_split(
-    rows: pd.DataFrame, validation_months: int, validation_share: float, seed: int
+    rows: pd.DataFrame,
+    validation_months: int,
+    validation_share: float,
+    seed: int,
+    hold_out_customers: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split the training window into fitting rows and early-stopping rows.
 
-    A seeded ``validation_share`` of the customers, stratified by whether the customer
-    defaults, stops each booster early, and no row of theirs is fitted: a booster is never
-    stopped on customers it has learnt (a company seen in every month of a panel would score
-    as if known). Where the window has more than ``validation_months`` as-of months, the
-    early-stopping rows are also later than the fitting ones: the held-out customers' latest
-    ``validation_months`` months, the others' earlier months.
+    The latest ``validation_months`` as-of months stop early, so the booster is stopped on
+    rows later than those it learns from. With ``hold_out_customers`` (a panel, whose
+    companies are in every period: a booster would be stopped on companies it has learnt), a
+    seeded ``validation_share`` of the customers, stratified by whether the customer defaults,
+    is also held out of fitting: their latest months stop early, the others' earlier months
+    are fitted. A window with no more months than ``validation_months`` (data observed at one
+    date) holds out that share of its customers, all of a customer's rows on one side.
 
     Returns:
         ``(fit, valid)``.
     """
+    months = rows["month"]
+    several = months.nunique() > validation_months
+    later = (months > months.max() - validation_months).to_numpy()
+    if several and not hold_out_customers:
+        return rows[~later], rows[later]
     outcome = rows.groupby(rows["customer_id"].astype(str))["label"].max().sort_index()
     rng = np.random.default_rng(seed)
     held: list[str] = []
@@ -136,10 +146,8 @@ def early_stopping_split(
         chosen = rng.permutation(ids.index.to_numpy())
         held += list(chosen[: int(round(validation_share * len(chosen)))])
     valid = rows["customer_id"].astype(str).isin(held).to_numpy()
-    months = rows["month"]
-    if months.nunique() <= validation_months:
+    if not several:
         return rows[~valid], rows[valid]
-    later = (months > months.max() - validation_months).to_numpy()
     return rows[~valid & ~later], rows[valid & later]
 
 

@@ -1,8 +1,8 @@
 """Train stage: LightGBM on the training window, tuned and early-stopped on its latest months.
 
-Only the training window is used. ``validation_share`` of its customers are held out of
-fitting, and their latest ``validation_months`` stop each booster early (all their rows in a
-window of one as-of date);
+Only the training window is used. Its latest ``validation_months`` stop each booster early
+(with ``validation_customers``, only those of ``validation_share`` of its customers, held out
+of fitting; a window of one as-of date holds out that share of its customers instead);
 features whose distribution shifts between the earlier and those latest months (PSI above
 ``max_feature_psi``) are left out, and every combination of ``search`` is trained and scored by
 its early-stopping AUC. The shallowest trial within ``search_auc_tolerance`` of the best wins.

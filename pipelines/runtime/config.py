@@ -141,6 +141,8 @@ class TrainConfig(_Section):
     early_stopping_rounds: int = Field(100, ge=1)
     validation_months: int = Field(3, ge=1)
     validation_share: float = Field(0.25, gt=0, lt=1)  # one-date data: customers held out
+    # also hold customers out of fitting to stop early (a panel: every company in every period)
+    validation_customers: bool = False
     max_feature_psi: float | None = Field(0.25, gt=0)  # None: no stability screen
     psi_bins: int = Field(10, ge=2)
     # catalogue kinds the screen judges (features.catalogue.KINDS); the others always stay in

@@ -3,13 +3,15 @@
 Each shape is a folder of small files such as a new user brings: an invoice ledger; a loan or
 application book at one date (text categories and a schema); company ratios at one date (odd
 column names, no schema); a company panel over several years. The config is the README's:
-``ingest.source: folder`` and ``ingest.path``, nothing else. Every stage runs in this process
-(the stage modules' ``run``), in order, up to the scored book.
+``ingest.source: folder`` and ``ingest.path``. Every stage runs in this process
+(the stage modules' ``run``), in order, up to the scored book; the panel sets the one setting
+its recipe names.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 import os
 from pathlib import Path
 
@@ -126,13 +128,16 @@ def _defaults(ids: list[str], bad: np.ndarray, first: str, days: int, rng) -> pd
     )
 
 
-def run_recipe(tmp_path: Path, write) -> Paths:
-    """The README's config (``source: folder``, ``path``) and every stage up to ``report``."""
+def run_recipe(tmp_path: Path, write, **sections: dict) -> Paths:
+    """The README's config (``source: folder``, ``path``, and the shape's ``sections`` where the
+    recipe names one) and every stage up to ``report``."""
     folder = tmp_path / "my-data"
     folder.mkdir()
     write(folder)
     params = yaml.safe_load((ROOT / "configs" / "params.yaml").read_text())
     params["ingest"] = {"source": "folder", "path": str(folder)}
+    for name, values in sections.items():
+        params[name] |= values
     work = tmp_path / "project"
     (work / "configs").mkdir(parents=True)
     for name in ("master_scale.yaml", "policy.yaml"):
@@ -188,7 +193,9 @@ def test_company_ratios_at_one_date_without_a_schema(tmp_path):
 
 
 def test_a_company_panel_over_years(tmp_path):
-    paths = run_recipe(tmp_path, company_panel)
+    # the recipe's one setting for a panel: early stopping on companies held out of fitting
+    paths = run_recipe(tmp_path, company_panel, train={"validation_customers": True})
+    assert json.loads(paths.train_record.read_text())["n_valid"] < 0.3 * 600 * 3
     scores = scored(paths)
     snapshots = pd.read_parquet(paths.snapshots)
     assert snapshots["as_of_date"].nunique() > 12  # month ends over the years

@@ -73,7 +73,7 @@ def window(months: range, customers: int = 80, seed: int = 0) -> pd.DataFrame:
     return frame
 
 
-TRAIN = window(range(1, 7), customers=200)  # a quarter of them stop early
+TRAIN = window(range(1, 7))
 CALIBRATE = window(range(9, 11), customers=200, seed=1)
 
 
@@ -98,9 +98,7 @@ def test_fit_booster_screens_then_fits_the_kept_features(fitted):
     booster, record = fitted
     assert booster.feature_name() == record["features"] == STABLE
     assert list(record["excluded_features"]) == [DRIFTING]
-    # a quarter of the customers, never fitted, stop early on the latest two months
-    held = record["n_valid"] / 2
-    assert held == pytest.approx(50, abs=1) and record["n_train"] == 4 * (200 - held)
+    assert record["n_train"] == 4 * 80 and record["n_valid"] == 2 * 80  # latest two months
     assert booster.num_trees() == record["best_iteration"]
     assert record["params"]["monotone_constraints"] == [1, -1, 1]
     assert record["params"]["num_threads"] == 1  # small data: one thread
@@ -156,7 +154,7 @@ def test_one_date_holds_out_customers_to_stop_early():
 def test_a_window_without_early_stopping_rows_is_an_error():
     one_date = TRAIN[TRAIN["month"] == 1]
     settings = dataclasses.replace(SETTINGS, validation_share=0.001)
-    with pytest.raises(ValueError, match="leaves 200 rows to fit and 0 to stop early"):
+    with pytest.raises(ValueError, match="leaves 80 rows to fit and 0 to stop early"):
         fit_booster(one_date, STABLE, settings)
 
 

@@ -207,11 +207,18 @@ def windowed(months: list[int], per_month: int = 40) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def test_early_stopping_takes_the_latest_months_of_customers_never_fitted():
-    window = windowed([1, 2, 3, 4, 5], per_month=100)
+def test_early_stopping_split_takes_the_latest_months():
+    window = windowed([1, 2, 3, 4, 5])
     fit, valid = early_stopping_split(window, validation_months=2, validation_share=0.3, seed=0)
     assert sorted(fit["month"].unique()) == [1, 2, 3] and sorted(valid["month"].unique()) == [4, 5]
-    assert not set(fit["customer_id"]) & set(valid["customer_id"])  # a panel's companies too
+    assert set(fit["customer_id"]) == set(valid["customer_id"])
+
+
+def test_a_panel_stops_early_on_the_latest_months_of_customers_never_fitted():
+    window = windowed([1, 2, 3, 4, 5], per_month=100)
+    fit, valid = early_stopping_split(window, 2, 0.3, seed=0, hold_out_customers=True)
+    assert sorted(fit["month"].unique()) == [1, 2, 3] and sorted(valid["month"].unique()) == [4, 5]
+    assert not set(fit["customer_id"]) & set(valid["customer_id"])
     assert valid["customer_id"].nunique() == pytest.approx(30, abs=2)
     assert fit["customer_id"].nunique() == pytest.approx(70, abs=2)
 
