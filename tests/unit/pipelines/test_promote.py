@@ -220,3 +220,17 @@ def test_a_version_an_interrupted_register_left_incomplete_is_never_promoted(pro
     assert outcome["decision"] == "refused"
     assert any("lacks the governance tags" in r for r in outcome["reasons"]), outcome["reasons"]
     assert champion(project) is None
+
+
+def test_a_model_that_loses_to_the_baseline_on_the_interval_is_never_champion():
+    passing = {"passed": True, "grades_consistent": True, "monotone": True}
+    good = {"auc": 0.75, "ece": 0.01, "mean_pd_gap": 0.05, "backtest": passing}
+    lead = {
+        "auc_difference": -0.03,
+        "auc_difference_ci_low": -0.05,
+        "auc_difference_ci_high": -0.01,
+    }
+    (reason,) = gate.decide({**good, "baseline": lead}, None, Config())
+    assert reason.startswith("it loses to the transparent baseline scorecard: AUC lead -0.0300")
+    tied = {**lead, "auc_difference_ci_high": 0.001}  # the interval reaches 0: a tie may pass
+    assert gate.decide({**good, "baseline": tied}, None, Config()) == []
