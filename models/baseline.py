@@ -2,7 +2,8 @@
 
 Each feature is cut into a few bins by optbinning's ``OptimalBinning`` (monotone in the
 catalogue's risk direction, each bin holding a minimum share of the rows, missing values in a
-bin of their own) and replaced by its bin's weight of evidence, ``ln(share of non-defaults /
+bin of their own; a categorical attribute gets a bin per level, the rare levels pooled) and
+replaced by its bin's weight of evidence, ``ln(share of non-defaults /
 share of defaults)``: a higher WoE is a safer bin. A logistic regression on the WoE columns
 gives the log-odds of default; the scorecard is the table of bins with their contribution
 ``coef * WoE``. Features with little information value are left out, and so is any feature
@@ -22,6 +23,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
 
+from features.attributes import is_text
 from models.calibration import PDCalibrator
 
 TRENDS = {1: "ascending", -1: "descending", 0: "auto_asc_desc"}
@@ -51,6 +53,36 @@ def _bin_feature(x: np.ndarray, y: np.ndarray, trend: str, max_n_bins: int, min_
         binning.binning_table.build()
         iv = float(binning.binning_table.iv)
     return splits, np.append(woe, woe_missing), iv
+
+
+def _bin_levels(x: pd.Series, y: np.ndarray, min_share: float):
+    """Bins of a categorical feature, then a bin of missing values.
+
+    Each level holding ``min_share`` of the rows has its own bin; the rarer ones share one.
+
+    Returns:
+        ``(level -> bin, bin of an unseen level (-1: none, neutral), woe per bin + missing,
+        information value)``; WoE smoothed by half a row per bin.
+    """
+    text = x.astype(object).where(x.notna(), None)
+    given = text.notna().to_numpy()
+    shares = text[given].astype(str).value_counts(normalize=True).sort_index()
+    common = [level for level, share in shares.items() if share >= min_share]
+    rare = [level for level in shares.index if level not in common]
+    bins = {level: i for i, level in enumerate(common)}
+    other = len(common) if rare else -1
+    bins |= {level: other for level in rare}
+    n_bins = len(common) + bool(rare) + 1  # + missing
+    slot = np.full(len(x), n_bins - 1)
+    slot[given] = text[given].astype(str).map(bins).to_numpy()
+    bad = np.bincount(slot, weights=y, minlength=n_bins) + 0.5
+    good = np.bincount(slot, weights=1 - y, minlength=n_bins) + 0.5
+    good_share, bad_share = good / good.sum(), bad / bad.sum()
+    woe = np.log(good_share / bad_share)
+    if not (~given).any():
+        woe[-1] = 0.0  # no missing value seen: a missing one counts as neutral
+    iv = float(np.sum((good_share - bad_share) * woe))
+    return bins, other, woe, iv
 
 
 class WoEScorecard(BaseEstimator):
@@ -90,8 +122,14 @@ class WoEScorecard(BaseEstimator):
             raise ValueError("y must hold one 0/1 label per row of X, without missing values")
         if len(np.unique(y)) < 2:
             raise ValueError("the scorecard needs both defaults and non-defaults")
-        self.splits_, self.woe_, self.iv_ = {}, {}, {}
+        self.splits_, self.woe_, self.iv_, self.levels_, self.other_ = {}, {}, {}, {}, {}
         for name in names:
+            if is_text(X[name]):  # a categorical attribute: a bin per level
+                self.splits_[name] = np.array([])
+                self.levels_[name], self.other_[name], self.woe_[name], self.iv_[name] = (
+                    _bin_levels(X[name], y, self.min_bin_share)
+                )
+                continue
             trend = TRENDS[int(np.sign(self.directions[name]))]
             x = X[name].to_numpy(dtype=float)
             self.splits_[name], self.woe_[name], self.iv_[name] = _bin_feature(
@@ -133,11 +171,26 @@ class WoEScorecard(BaseEstimator):
         _require(X, self.features_)
         columns = {}
         for name in self.features_:
+            if name in self.levels_:
+                columns[name] = self._level_woe(name, X[name])
+                continue
             x = X[name].to_numpy(dtype=float)
             slot = np.searchsorted(self.splits_[name], x, side="right")
             slot[np.isnan(x)] = len(self.woe_[name]) - 1
             columns[name] = self.woe_[name][slot]
         return pd.DataFrame(columns, index=X.index)
+
+    def _level_woe(self, name: str, values: pd.Series) -> np.ndarray:
+        """WoE of each value of a categorical feature.
+
+        An unseen level takes the rare levels' bin (neutral where there is none); a missing
+        value the missing bin.
+        """
+        woe, levels, other = self.woe_[name], self.levels_[name], self.other_[name]
+        given = values.notna().to_numpy()
+        slot = np.full(len(values), len(woe) - 1)
+        slot[given] = [levels.get(str(v), other) for v in values[given]]
+        return np.where(slot >= 0, woe[np.maximum(slot, 0)], 0.0)
 
     def decision_function(self, X: pd.DataFrame) -> np.ndarray:
         """Return the log-odds of default of each row."""
@@ -155,6 +208,11 @@ class WoEScorecard(BaseEstimator):
         for name in self.features_:
             edges = [-np.inf, *self.splits_[name], np.inf]
             labels = [f"[{lo:.4g}, {hi:.4g})" for lo, hi in zip(edges, edges[1:], strict=False)]
+            if name in self.levels_:
+                groups: dict[int, list[str]] = {}
+                for level, b in self.levels_[name].items():
+                    groups.setdefault(b, []).append(level)
+                labels = [" | ".join(groups[b]) for b in range(len(self.woe_[name]) - 1)]
             for label, woe in zip([*labels, "missing"], self.woe_[name], strict=True):
                 rows.append((name, label, woe, self.coef_[name] * woe))
         return pd.DataFrame(rows, columns=["feature", "bin", "woe", "points"])
@@ -166,6 +224,8 @@ class WoEScorecard(BaseEstimator):
             "features": self.features_,
             "splits": {n: self.splits_[n].tolist() for n in self.splits_},
             "woe": {n: self.woe_[n].tolist() for n in self.woe_},
+            "levels": self.levels_,
+            "other_level_bin": self.other_,
             "iv": self.iv_,
             "coef": self.coef_,
             "intercept": self.intercept_,
@@ -183,6 +243,8 @@ class WoEScorecard(BaseEstimator):
         card.coef_ = {n: float(v) for n, v in state["coef"].items()}
         card.intercept_ = float(state["intercept"])
         card.dropped_sign_ = list(state.get("dropped_sign", []))
+        card.levels_ = {n: dict(v) for n, v in state.get("levels", {}).items()}
+        card.other_ = {n: int(v) for n, v in state.get("other_level_bin", {}).items()}
         return card
 
 

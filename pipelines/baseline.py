@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 
-from features.attributes import is_text
 from features.catalogue import monotone_constraints
 from models.baseline import WoEScorecard
 from models.calibration import PDCalibrator
@@ -40,12 +39,8 @@ def run(cfg: Config, paths: Paths) -> WoEScorecard:
         raise StageError(f"{paths.train_record} names no features: re-run the train stage")
     train = window_rows(paths, ["train"])
     calibration = window_rows(paths, ["calibration"])
-    numeric = [name for name in features if not is_text(train[name])]
-    if len(numeric) < len(features):
-        log.info("baseline scorecard: categorical attributes not binned: %s",
-                 ", ".join(sorted(set(features) - set(numeric))))  # fmt: skip
     directions = dict(
-        zip(numeric, monotone_constraints(numeric, load_attribute_specs(paths)), strict=True)
+        zip(features, monotone_constraints(features, load_attribute_specs(paths)), strict=True)
     )
     try:
         card = WoEScorecard(directions, **cfg.baseline.model_dump())

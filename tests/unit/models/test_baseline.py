@@ -128,3 +128,27 @@ def test_missing_columns_and_bad_labels_are_an_error(card):
         WoEScorecard(DIRECTIONS).fit(X, np.where(Y == 1, 2.0, 0.0))
     with pytest.raises(ValueError, match="both defaults"):
         WoEScorecard(DIRECTIONS).fit(X, np.zeros(len(X)))
+
+
+def test_a_categorical_attribute_gets_a_bin_per_level_rare_ones_pooled():
+    rng = np.random.default_rng(4)
+    n = 4000
+    tier = rng.choice(
+        ["gold", "silver", "bronze", "tin", "lead"], n, p=[0.4, 0.3, 0.26, 0.02, 0.02]
+    )
+    tier = np.where(rng.random(n) < 0.05, None, tier)
+    rate = pd.Series(tier).map({"gold": 0.02, "silver": 0.05, "bronze": 0.2}).fillna(0.1)
+    y = (rng.random(n) < rate.to_numpy()).astype(float)
+    X = pd.DataFrame({"attr_tier": tier, "x": rng.normal(size=n)})
+    card = WoEScorecard({"attr_tier": 0, "x": 0}, min_iv=0.0).fit(X, y)
+    assert card.levels_["attr_tier"] == {"bronze": 0, "gold": 1, "silver": 2, "lead": 3, "tin": 3}
+    woe = card.transform(pd.DataFrame({"attr_tier": ["gold", "bronze", "tin", "platinum", None],
+                                       "x": 0.0}))["attr_tier"]  # fmt: skip
+    assert woe[0] > 0 > woe[1]  # gold safer than the average, bronze riskier
+    assert woe[2] == woe[3]  # an unseen level: the rare levels' bin
+    assert woe[4] == card.woe_["attr_tier"][-1]  # missing: its own bin
+    assert auc(y, card.predict_proba(X)[:, 1]) > 0.7
+    again = WoEScorecard.from_dict(json.loads(json.dumps(card.to_dict())))
+    assert np.array_equal(again.decision_function(X), card.decision_function(X))
+    table = card.scorecard()
+    assert "lead | tin" in set(table.loc[table["feature"] == "attr_tier", "bin"])
