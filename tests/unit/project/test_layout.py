@@ -71,7 +71,7 @@ def test_stage_commands_name_the_stage_modules() -> None:
 
 def test_pipelines_top_level_holds_only_stages_and_commands() -> None:
     stages = set(yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"])
-    commands = {"promote", "batch", "serve"}
+    commands = {"promote", "batch", "serve", "fetch_public"}
     modules = {p.stem for p in (REPO / "pipelines").glob("*.py")} - {"__init__"}
     assert modules == stages | commands, f"not a stage or command: {modules - stages - commands}"
 
