@@ -69,6 +69,21 @@ DATED_FACTS = (
 )
 
 
+def fact_dates(
+    tables: dict[str, pd.DataFrame], more: list[tuple[str, str]] | None = None
+) -> pd.DataFrame:
+    """``customer_id, fact``: every date of :data:`DATED_FACTS` (and ``more``) on record."""
+    dated = [(name, column) for facts in DATED_FACTS for name, column in facts]
+    frames = [
+        tables[name][["customer_id", column]].set_axis(["customer_id", "fact"], axis=1)
+        for name, column in [*dated, *(more or [])]
+        if name in tables and len(tables[name])
+    ]
+    empty = pd.DataFrame({"customer_id": pd.Series(dtype=str), "fact": pd.Series(dtype="M8[ns]")})
+    facts = pd.concat(frames).dropna() if frames else empty
+    return facts.astype({"customer_id": str, "fact": "datetime64[ns]"})
+
+
 def with_relationship_start(tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, int]:
     """The customers, a blank ``relationship_start`` taken as the customer's first dated fact.
 
@@ -82,13 +97,7 @@ def with_relationship_start(tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFra
     blank = customers["relationship_start"].isna()
     if not blank.any():
         return customers, 0
-    dates = [
-        tables[name][["customer_id", column]].set_axis(["customer_id", "date"], axis=1)
-        for facts in DATED_FACTS
-        for name, column in facts
-        if name in tables and len(tables[name])
-    ]
-    first = pd.concat(dates).groupby("customer_id")["date"].min() if dates else pd.Series()
+    first = fact_dates(tables).groupby("customer_id")["fact"].min()
     start = customers["relationship_start"].fillna(customers["customer_id"].map(first))
     filled = int((blank & start.notna()).sum())
     return customers.assign(relationship_start=start.astype("datetime64[ns]")), filled
@@ -107,22 +116,13 @@ def last_fact_dates(tables: dict[str, pd.DataFrame], at: pd.DataFrame) -> pd.Ser
     Returns:
         Aligned to ``at``.
     """
-    dated = [(name, column) for facts in DATED_FACTS for name, column in facts]
-    frames = [
-        tables[name][["customer_id", column]].set_axis(["customer_id", "fact"], axis=1)
-        for name, column in [*dated, ("invoices", "paid_date")]
-        if name in tables and len(tables[name])
-    ]
     keys = at[["customer_id", "as_of_date"]].reset_index(drop=True)
     keys = keys.assign(
         customer_id=keys["customer_id"].astype(str),
         as_of_date=keys["as_of_date"].astype("datetime64[ns]"),
         row=np.arange(len(keys)),
     )
-    if not frames:
-        return pd.Series(pd.NaT, index=at.index, dtype="datetime64[ns]")
-    facts = pd.concat(frames).dropna()
-    facts = facts.astype({"customer_id": str, "fact": "datetime64[ns]"}).sort_values("fact")
+    facts = fact_dates(tables, [("invoices", "paid_date")]).sort_values("fact")
     joined = pd.merge_asof(
         keys.sort_values("as_of_date"), facts, left_on="as_of_date", right_on="fact",
         by="customer_id",

@@ -213,7 +213,7 @@ def render_reasons(
 
 
 def _spec(name: str, specs: Mapping[str, FeatureSpec] | None = None) -> FeatureSpec:
-    return specs[name] if specs and name in specs else spec_for(name)
+    return spec_for(name, specs)
 
 
 def _column(frame: pd.DataFrame | None, name: str) -> np.ndarray | None:
