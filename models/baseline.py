@@ -20,7 +20,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
 from sklearn.linear_model import LogisticRegression
 
 from features.attributes import is_text
@@ -264,6 +264,22 @@ class BaselinePD:
     def predict_pd(self, frame: pd.DataFrame) -> np.ndarray:
         """Return the calibrated 12-month PD of each row."""
         return self.calibrator.predict(self.scorecard.decision_function(frame))
+
+
+def cross_fitted_decisions(
+    card: WoEScorecard, X: pd.DataFrame, y: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]]
+) -> np.ndarray:
+    """Each row's log-odds from a copy of ``card`` fitted on the other folds' rows.
+
+    What a calibrator of a scorecard fitted on every row can learn from (no row is scored by a
+    card that saw it); ``folds`` as :func:`models.train.customer_folds` gives them.
+    """
+    y = np.asarray(y, dtype=float)
+    out = np.empty(len(X))
+    for fit, held in folds:
+        fold_card = clone(card).fit(X.iloc[fit], y[fit])
+        out[held] = fold_card.decision_function(X.iloc[held])
+    return out
 
 
 def _require(X: pd.DataFrame, names: list[str]) -> None:

@@ -25,6 +25,8 @@ from models.master_scale import MasterScale
 from models.pd_model import PDModel
 from models.train import (
     booster_levels,
+    cross_fitted_scores,
+    customer_folds,
     early_stopping_split,
     lgb_params,
     tune_booster,
@@ -197,6 +199,7 @@ def fit_booster(
     features: list[str],
     settings: BoosterSettings,
     attributes: Mapping[str, FeatureSpec] | None = None,
+    cross_fit_folds: int = 0,
 ) -> tuple[lgb.Booster, dict]:
     """Screen, search and early-stop a booster on the training window ``rows``.
 
@@ -207,6 +210,12 @@ def fit_booster(
     ``settings.search`` is trained and the shallowest trial within ``search_auc_tolerance`` of
     the best early-stopping AUC wins.
 
+    With ``cross_fit_folds`` (data of one date split by customer, whose calibration customers
+    are learnt from too), each trial is cross-validated over that many folds of customers
+    (:func:`models.train.customer_folds`; no rows are set aside, nothing to screen) and the
+    chosen one is refitted on every row at its best iteration;
+    :func:`fit_calibrator` then learns from the same folds' cross-fitted scores.
+
     Args:
         rows: Training-window rows with the features, ``customer_id``, ``month`` and a 0/1
             ``label``. Not modified.
@@ -215,6 +224,8 @@ def fit_booster(
         settings: The recipe's settings.
         attributes: The user's attribute entries (``features.attributes.attribute_specs``):
             their directions constrain the trees.
+        cross_fit_folds: Folds of customers to cross-validate over; 0: early stopping on
+            held-out months or customers.
 
     Returns:
         The booster and its record: best iteration, early-stopping scores, row counts and
@@ -229,6 +240,8 @@ def fit_booster(
     s = settings
     # categorical attributes: their levels in the training window, split on natively
     rows = as_categories(rows, categorical_levels(rows, features))
+    if cross_fit_folds:
+        return _cross_fit_booster(rows, features, s, attributes, cross_fit_folds)
     fit, valid = early_stopping_split(
         rows, s.validation_months, s.validation_share, s.seed, s.validation_customers
     )
@@ -240,13 +253,25 @@ def fit_booster(
     names, excluded = screen_features(
         fit, valid, features, s.max_feature_psi, s.psi_bins, s.screen_kinds
     )
-    lgb_settings = {k: getattr(s, k) for k in LGB_SETTINGS} | {"num_threads": fit_threads(len(fit))}
+    return _search(fit, valid, names, s, attributes, len(fit), None, excluded)
+
+
+def _cross_fit_booster(rows, features, s: BoosterSettings, attributes, n_folds: int):
+    folds = customer_folds(rows, n_folds, s.seed)
+    n_fit = len(rows) * (n_folds - 1) // n_folds  # what each fold's booster learns from
+    booster, record = _search(rows, None, features, s, attributes, n_fit, folds, {})
+    return booster, record | {"cross_fit_folds": n_folds}
+
+
+def _search(fit, valid, names, s: BoosterSettings, attributes, n_fit: int, folds, excluded):
+    """The grid search of :func:`fit_booster` on ``names``: the booster and its record."""
+    lgb_settings = {k: getattr(s, k) for k in LGB_SETTINGS} | {"num_threads": fit_threads(n_fit)}
     leaf, grid = scale_leaf_sizes(
-        s.min_child_samples, {k: list(v) for k, v in s.search.items()}, len(fit),
+        s.min_child_samples, {k: list(v) for k, v in s.search.items()}, n_fit,
         s.leaf_reference_rows,
     )  # fmt: skip
     if leaf != s.min_child_samples or grid != s.search:
-        log.info("leaf sizes scaled to %d fitting rows: %s", len(fit), grid or leaf)
+        log.info("leaf sizes scaled to %d fitting rows: %s", n_fit, grid or leaf)
     lgb_settings["min_child_samples"] = leaf
     booster, record, trials = tune_booster(
         fit,
@@ -258,6 +283,7 @@ def fit_booster(
         s.early_stopping_rounds,
         s.search_auc_tolerance,
         attributes,
+        folds,
     )
     chosen = record["settings"]
     search = {
@@ -277,15 +303,22 @@ def fit_booster(
 
 
 def fit_calibrator(
-    booster: lgb.Booster, rows: pd.DataFrame, settings: CalibratorSettings
+    booster: lgb.Booster,
+    rows: pd.DataFrame,
+    settings: CalibratorSettings,
+    train_record: Mapping | None = None,
 ) -> tuple[PDCalibrator, dict]:
     """Fit the map from the booster's raw score to a PD on the calibration window ``rows``.
 
     Args:
         booster: The trained booster (raw score = log-odds).
         rows: Calibration-window rows with the booster's features and a 0/1 ``label``. Not
-            modified.
+            modified. For a cross-fitted booster, the rows it was fitted on.
         settings: The recipe's settings.
+        train_record: :func:`fit_booster`'s record. Where it has ``cross_fit_folds``, the
+            booster learnt from ``rows``; the calibrator learns from their cross-fitted scores
+            (each fold's booster, the chosen settings and iterations, on the other folds;
+            :func:`models.train.cross_fitted_scores`) instead of the booster's own.
 
     Returns:
         The fitted calibrator and its report: method used and requested, the criterion,
@@ -302,8 +335,7 @@ def fit_calibrator(
     y = rows["label"].to_numpy()
     if len(np.unique(y)) < 2:
         raise ValueError("the calibration window needs both defaults and non-defaults")
-    X = level_codes(rows, booster.feature_name(), booster_levels(booster))
-    raw = booster.predict(X.to_numpy(), raw_score=True)
+    raw = calibration_scores(booster, rows, train_record or {}, s.seed)
     best, cv = choose_method(raw, y, s.cv_folds, s.seed, s.criterion, s.pd_floor, s.min_step_events)
     method = best if s.method == "auto" else s.method
     calibrator = PDCalibrator(method, s.pd_floor, s.min_step_events).fit(raw, y)
@@ -321,8 +353,28 @@ def fit_calibrator(
         "observed_rate": float(y.mean()),
         "distinct_scores": len(np.unique(raw)),
         "distinct_pds": len(np.unique(pd_values)),
+        "cross_fit_folds": (train_record or {}).get("cross_fit_folds"),
     }
     return calibrator, report
+
+
+def calibration_scores(
+    booster: lgb.Booster, rows: pd.DataFrame, train_record: Mapping, seed: int
+) -> np.ndarray:
+    """The raw scores a calibrator learns from: the booster's, or cross-fitted ones.
+
+    Cross-fitted (``train_record["cross_fit_folds"]``): the folds of :func:`fit_booster`
+    (same customers, same ``seed``), each scored by a booster of the chosen parameters and
+    iterations fitted on the others.
+    """
+    names, levels = booster.feature_name(), booster_levels(booster)
+    n_folds = train_record.get("cross_fit_folds")
+    if not n_folds:
+        return booster.predict(level_codes(rows, names, levels).to_numpy(), raw_score=True)
+    folds = customer_folds(rows, n_folds, seed)
+    params = dict(train_record["params"])
+    rounds = int(train_record["best_iteration"])
+    return cross_fitted_scores(as_categories(rows, levels), names, params, rounds, folds)
 
 
 def fit_pd_model(
@@ -334,14 +386,21 @@ def fit_pd_model(
     scale: MasterScale,
     n_reasons: int = 3,
     attributes: Mapping[str, FeatureSpec] | None = None,
+    cross_fit_folds: int = 0,
 ) -> tuple[PDModel, dict]:
     """:func:`fit_booster` on the training window, then :func:`fit_calibrator` on the next.
+
+    With ``cross_fit_folds``, both learn from ``train_rows`` (cross-fitted) and
+    ``calibration_rows`` is unused.
 
     Returns:
         The PD model and ``{"train": booster record, "calibration": calibration report}``.
     """
-    booster, record = fit_booster(train_rows, features, booster_settings, attributes)
-    calibrator, report = fit_calibrator(booster, calibration_rows, calibrator_settings)
+    booster, record = fit_booster(
+        train_rows, features, booster_settings, attributes, cross_fit_folds
+    )
+    rows = train_rows if cross_fit_folds else calibration_rows
+    calibrator, report = fit_calibrator(booster, rows, calibrator_settings, record)
     model = PDModel(booster, calibrator, scale, n_reasons, attributes=attributes)
     return model, {"train": record, "calibration": report}
 

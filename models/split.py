@@ -114,16 +114,18 @@ def split_by_customer(
     For data observed at a single as-of date there is no time to split on; splitting by
     customer keeps every customer's rows in one window, so no customer is both learnt from and
     tested on. Customers are stratified by whether any of their labelled rows defaults.
+    ``calibration_share`` 0: no calibration window (the calibrator is cross-fitted on the
+    training customers, :func:`models.recipe.fit_calibrator`).
 
     Returns:
         ``(customer_id, as_of_date, month, window)`` for every snapshot.
     """
     if not (
-        0 < test_share < 1 and 0 < calibration_share < 1 and test_share + calibration_share < 1
+        0 < test_share < 1 and 0 <= calibration_share < 1 and test_share + calibration_share < 1
     ):
         raise ValueError(
-            f"test_share ({test_share}) and calibration_share ({calibration_share}) must be in "
-            "(0, 1) and leave customers for training"
+            f"test_share ({test_share}) must be in (0, 1) and calibration_share "
+            f"({calibration_share}) in [0, 1), leaving customers for training"
         )
     labelled = snapshots[snapshots["label"].notna()]
     if labelled.empty:

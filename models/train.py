@@ -151,6 +151,96 @@ def early_stopping_split(
     return rows[~valid & ~later], rows[valid & later]
 
 
+def customer_folds(
+    rows: pd.DataFrame, n_folds: int, seed: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``n_folds`` cross-fitting folds of ``rows`` by customer, stratified by outcome.
+
+    All of a customer's rows fall in one fold, so no customer is scored by a model that learnt
+    from it; customers are dealt to folds in a seeded order, defaulters and the others apart,
+    so each fold holds its share of both.
+
+    Returns:
+        ``[(fit positions, held-out positions), ...]``, positions into ``rows``.
+    """
+    if n_folds < 2:
+        raise ValueError(f"cross-fitting needs at least 2 folds, got {n_folds}")
+    ids = rows["customer_id"].astype(str)
+    outcome = rows.groupby(ids)["label"].max().sort_index()
+    rng = np.random.default_rng(seed)
+    fold_of: dict[str, int] = {}
+    for _, group in outcome.groupby(outcome):
+        for position, customer in enumerate(rng.permutation(group.index.to_numpy())):
+            fold_of[customer] = position % n_folds
+    fold = ids.map(fold_of).to_numpy()
+    if len(np.unique(fold)) < n_folds:
+        raise ValueError(f"{outcome.size} customers cannot fill {n_folds} folds")
+    return [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(n_folds)]
+
+
+def cross_validate_booster(
+    rows: pd.DataFrame,
+    feature_names: list[str],
+    params: dict,
+    num_boost_round: int,
+    early_stopping_rounds: int,
+    folds: list[tuple[np.ndarray, np.ndarray]],
+) -> tuple[lgb.Booster, dict]:
+    """Boost on every fold's fitting rows, stopping all folds at the best mean held-out score.
+
+    Returns:
+        The first fold's booster and a fit record like :func:`train_booster`'s: the best
+        iteration and the folds' mean held-out AUC and log-loss there (``valid_*``), with
+        ``n_train`` the rows learnt from.
+    """
+    if rows["label"].isna().any() or rows["label"].nunique() < 2:
+        raise ValueError("cross-fitted rows must be labelled, with defaults and non-defaults")
+    data = lgb.Dataset(rows[feature_names], label=rows["label"], free_raw_data=False)
+    history = lgb.cv(
+        {**params, "metric": ["binary_logloss", "auc"]},
+        data,
+        num_boost_round=num_boost_round,
+        folds=folds,
+        callbacks=[lgb.early_stopping(early_stopping_rounds, verbose=False)],
+        return_cvbooster=True,
+    )
+    best = len(history["valid auc-mean"])
+    return history["cvbooster"].boosters[0], {
+        "best_iteration": int(best),
+        "valid_logloss": float(history["valid binary_logloss-mean"][best - 1]),
+        "valid_auc": float(history["valid auc-mean"][best - 1]),
+        "n_train": int(len(rows)),
+        "n_valid": int(len(rows)),
+        "train_default_rate": float(np.mean(rows["label"])),
+    }
+
+
+def fit_rounds(rows: pd.DataFrame, feature_names: list[str], params: dict, rounds: int):
+    """A booster of exactly ``rounds`` trees on all of ``rows`` (no early stopping)."""
+    data = lgb.Dataset(rows[feature_names], label=rows["label"])
+    return lgb.train(params, data, num_boost_round=rounds)
+
+
+def cross_fitted_scores(
+    rows: pd.DataFrame,
+    feature_names: list[str],
+    params: dict,
+    rounds: int,
+    folds: list[tuple[np.ndarray, np.ndarray]],
+) -> np.ndarray:
+    """Each row's raw score from the booster of its fold's other customers (``rounds`` trees).
+
+    The scores a calibrator can learn from when every customer is also learnt from: none is
+    scored by a model that saw it, and each fold's model is the final one's recipe on
+    ``(k-1)/k`` of the rows.
+    """
+    raw = np.empty(len(rows))
+    for fit, held in folds:
+        booster = fit_rounds(rows.iloc[fit], feature_names, params, rounds)
+        raw[held] = booster.predict(rows.iloc[held][feature_names], raw_score=True)
+    return raw
+
+
 def unstable_features(
     earlier: pd.DataFrame, later: pd.DataFrame, names: list[str], max_psi: float, n_bins: int = 10
 ) -> dict[str, float]:
@@ -191,8 +281,9 @@ def choose_trial(trials: pd.DataFrame, auc_tolerance: float) -> int:
     """Index of the simplest trial whose early-stopping AUC is within tolerance of the best.
 
     Simplest: shallowest trees first (``max_depth``, -1 counting as unbounded), then fewest
-    leaves, then most rows per leaf, then the higher AUC. Explanations (SHAP reason codes) cost
-    more with deeper trees, so depth is bought only with accuracy.
+    leaves; among trees of one shape the higher AUC, then most rows per leaf. Explanations
+    (SHAP reason codes) cost more with deeper trees, so depth is bought only with accuracy; the
+    rows per leaf cost nothing, so they are the search's to choose.
     """
     if trials.empty:
         raise ValueError("no trials to choose from")
@@ -203,8 +294,8 @@ def choose_trial(trials: pd.DataFrame, auc_tolerance: float) -> int:
         {
             "depth": depth,
             "leaves": near["num_leaves"],
-            "rows": -near["min_child_samples"],
             "auc": -near["valid_auc"],
+            "rows": -near["min_child_samples"],
         }
     )
     return int(key.sort_values(list(key.columns), kind="stable").index[0])
@@ -220,11 +311,14 @@ def tune_booster(
     early_stopping_rounds: int,
     auc_tolerance: float,
     attributes: Mapping[str, FeatureSpec] | None = None,
+    folds: list[tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> tuple[lgb.Booster, dict, pd.DataFrame]:
     """Train one booster per grid point on ``train``, keep the one :func:`choose_trial` picks.
 
     Only the training window is used: ``valid`` is its latest months, which stop each trial
-    early and score it.
+    early and score it. With ``folds`` (cross-fitting, ``valid`` unused), each trial is
+    cross-validated over them instead (:func:`cross_validate_booster`) and the chosen one is
+    refitted on all of ``train`` at its best iteration.
 
     Args:
         train: Fitting rows with a 0/1 ``label``.
@@ -237,6 +331,7 @@ def tune_booster(
         early_stopping_rounds: Stop after this many rounds without improvement.
         auc_tolerance: How much early-stopping AUC a simpler trial may give up.
         attributes: The user's attribute entries (:func:`lgb_params`).
+        folds: Cross-fitting folds of ``train`` (:func:`customer_folds`), or ``None``.
 
     Returns:
         The chosen booster, its fit record (with its ``settings``) and one row per trial
@@ -250,9 +345,14 @@ def tune_booster(
         trial = {**settings, **point}
         params = lgb_params(**trial, feature_names=feature_names, attributes=attributes)
         started = time.perf_counter()
-        booster, record = train_booster(
-            train, valid, feature_names, params, num_boost_round, early_stopping_rounds
-        )
+        if folds is None:
+            booster, record = train_booster(
+                train, valid, feature_names, params, num_boost_round, early_stopping_rounds
+            )
+        else:
+            booster, record = cross_validate_booster(
+                train, feature_names, params, num_boost_round, early_stopping_rounds, folds
+            )
         boosters.append((booster, {**record, "settings": trial}))
         shown = {k: v for k, v in trial.items() if k not in ("seed", "num_threads")}
         results.append({**shown, **_trial_scores(record)})
@@ -271,6 +371,10 @@ def tune_booster(
     chosen = choose_trial(trials, auc_tolerance)
     trials["chosen"] = trials.index == chosen
     booster, record = boosters[chosen]
+    if folds is not None:  # the folds' recipe on every row
+        settings = record["settings"]
+        params = lgb_params(**settings, feature_names=feature_names, attributes=attributes)
+        booster = fit_rounds(train, feature_names, params, record["best_iteration"])
     return booster, record, trials
 
 

@@ -53,7 +53,7 @@ from pipelines.io.files import (
     write_json,
 )
 from pipelines.io.paths import Paths
-from pipelines.io.windows import window_rows
+from pipelines.io.windows import present_windows, window_rows
 from pipelines.render.figures import render_figures
 from pipelines.runtime.config import Config, EvaluateConfig, load_config, parse_args
 
@@ -174,7 +174,8 @@ def build_report(
     """All metrics and plot tables of both models."""
     e = cfg.evaluate
     n_bins = e.calibration_bins
-    by_window = {w: rows[rows["window"] == w] for w in ("test", "calibration")}
+    # a cross-fitted split has no calibration window
+    by_window = {w: r for w in ("test", "calibration") if len(r := rows[rows["window"] == w])}
     report = {w: window_metrics(r, n_bins) for w, r in by_window.items()}
     report["baseline"] = {
         w: window_metrics(r, n_bins, SCORES["baseline"]) for w, r in by_window.items()
@@ -267,7 +268,7 @@ def run(cfg: Config, paths: Paths) -> dict:
     """Evaluate both models and write the reports."""
     model = load_pd_model(paths)
     baseline = load_baseline(paths.baseline)
-    rows = window_rows(paths, WINDOWS, truth=True)
+    rows = window_rows(paths, present_windows(paths, WINDOWS), truth=True)
     log.info("evaluate: scoring %d rows of the test, calibration and training windows", len(rows))
     try:
         rows["pd_12m"] = model.predict_pd(rows)

@@ -9,7 +9,10 @@ Params:
     split
 
 Strategy ``auto``: out of time, or by customer (stratified) when every labelled snapshot has
-the same as-of date (data observed once, e.g. the Taiwan and Polish data sets). Out of time,
+the same as-of date (data observed once, e.g. the Taiwan and Polish data sets). By customer,
+no calibration customers are set aside unless ``cross_fit_folds`` is 0: the booster learns
+from every non-test customer and the calibrator from their cross-fitted scores
+(``windows.json`` records ``cross_fit_folds``). Out of time,
 the test window starts ``embargo_months`` after the last calibration month and training ends
 ``train_gap_months`` before calibration starts (:func:`models.split.window_bounds`).
 """
@@ -51,8 +54,10 @@ def run(cfg: Config, paths: Paths) -> None:
     if strategy == "auto":
         strategy = "by_customer" if single_as_of(snapshots) else "out_of_time"
     try:
+        folds = s.cross_fit_folds if strategy == "by_customer" else 0
         if strategy == "by_customer":
-            split = split_by_customer(snapshots, s.test_share, s.calibration_share, s.seed)
+            share = 0.0 if folds else s.calibration_share
+            split = split_by_customer(snapshots, s.test_share, share, s.seed)
             windows = {}
         else:
             split, bounds = split_by_time(
@@ -67,6 +72,9 @@ def run(cfg: Config, paths: Paths) -> None:
     out_of_time = strategy == "out_of_time"
     summary["embargo_months"] = s.embargo_months if out_of_time else None
     summary["train_gap_months"] = s.train_gap_months if out_of_time else None
+    # 0: a calibration window; else the calibrator learns from training scores cross-fitted
+    # over this many folds of customers (the train, calibrate and baseline stages read it)
+    summary["cross_fit_folds"] = folds
     for name in ("train", "calibration", "test"):
         w = summary[name]
         log.info(

@@ -15,9 +15,9 @@ from models.master_scale import MasterScale
 from models.pd_model import PDModel
 from models.policy import CreditPolicy
 from models.reasons import MIN_REASON_LOGODDS
-from pipelines.io.files import StageError, read_json, read_parquet
+from pipelines.io.files import StageError, read_json
 from pipelines.io.paths import Paths
-from pipelines.io.windows import window_rows
+from pipelines.io.windows import present_windows, window_rows
 from pipelines.runtime.config import load_yaml_model
 
 # the split's labelled windows: a reason sentence's population reference is taken over them
@@ -68,8 +68,7 @@ def load_pd_model(
     booster = load_booster(paths.booster)
     attributes = load_attribute_specs(paths)
     model = PDModel(booster, calibrator, scale, n_reasons, min_reason_logodds, attributes)
-    split = read_parquet(paths.split)
-    windows = [w for w in REFERENCE_WINDOWS if (split["window"] == w).any()]
+    windows = present_windows(paths, REFERENCE_WINDOWS)
     if not windows:
         raise StageError(f"{paths.split} has no labelled window {list(REFERENCE_WINDOWS)}")
     try:

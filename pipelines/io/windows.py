@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from pipelines.io.files import StageError, read_parquet
+from pipelines.io.files import StageError, read_json, read_parquet
 from pipelines.io.paths import Paths
 
 KEYS = ["customer_id", "as_of_date"]
@@ -54,3 +54,17 @@ def window_rows(paths: Paths, windows: Sequence[str], truth: bool = False) -> pd
                 f"{labels.isna().sum()} unlabelled; it needs labelled rows"
             )
     return rows
+
+
+def cross_fit_folds(paths: Paths) -> int:
+    """Folds the calibrator is cross-fitted over (``windows.json``); 0: a calibration window."""
+    return int(read_json(paths.windows).get("cross_fit_folds") or 0)
+
+
+def present_windows(paths: Paths, windows: Sequence[str]) -> list[str]:
+    """Those of ``windows`` the persisted split has rows in, in the order given.
+
+    A split by customer with cross-fitted calibration has no calibration window.
+    """
+    held = set(read_parquet(paths.split)["window"].unique())
+    return [w for w in windows if w in held]

@@ -91,6 +91,12 @@ def data_section(d: dict, tags: dict[str, str], cfg: Config) -> list[str]:
     ]  # fmt: skip
     if w.get("strategy") == "by_customer":
         how = "Data observed at one as-of date: the windows are disjoint sets of customers."
+        if w.get("cross_fit_folds"):
+            how += (
+                " No calibration customers are set aside: the model learns from every training "
+                f"customer and its calibrator from their scores cross-fitted over "
+                f"{w['cross_fit_folds']} folds of customers."
+            )
     else:
         gap = w.get("train_gap_months")
         how = (
@@ -159,19 +165,30 @@ def training_section(d: dict) -> list[str]:
     ]  # fmt: skip
     lgb_name = {"min_child_samples": "min_data_in_leaf"}  # LightGBM's name of the setting
     chosen = {k: t["params"].get(lgb_name.get(k, k)) for k in TUNED}
+    folds = t.get("cross_fit_folds")
+    if folds:
+        stopped = (
+            f"the iteration of the best AUC cross-validated over {folds} folds of customers, "
+            f"{t['valid_auc']:.4f}; refitted on every training row"
+        )
+        calibrated = f"on the training rows' {folds}-fold cross-fitted scores"
+    else:
+        stopped = f"early stopping, AUC {t['valid_auc']:.4f} on the latest training months"
+        calibrated = "on the calibration window"
     return [
         "## Training and calibration",
         "",
         f"LightGBM with the catalogue's monotone constraints: {chosen}, "
-        f"{t['best_iteration']} trees (early stopping, AUC {t['valid_auc']:.4f} on the latest "
-        "training months).",
+        f"{t['best_iteration']} trees ({stopped}).",
         "",
         f"Search on the training window only: grid {search.get('grid', {})}; rule: "
         f"{search.get('rule', 'n/a')} (tolerance {search.get('auc_tolerance', 'n/a')}).",
         "",
-        *table([*TUNED, "trees", "early-stopping AUC", ""], rows),
+        *table(
+            [*TUNED, "trees", "cross-validated AUC" if folds else "early-stopping AUC", ""], rows
+        ),
         "",
-        f"Calibration on the calibration window: {c['method']}, the lowest cross-validated "
+        f"Calibration {calibrated}: {c['method']}, the lowest cross-validated "
         f"{c.get('criterion', 'brier').replace('_', ' ')} ({_cross_validation(c)}), PD floor "
         f"{d['calibrator'].get('pd_floor', 0):.2%}.",
     ]

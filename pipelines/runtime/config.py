@@ -99,7 +99,11 @@ class SplitConfig(_Section):
 
     strategy: Literal["auto", "out_of_time", "by_customer"] = "auto"
     test_share: float = Field(0.2, gt=0, lt=1)  # by_customer: share of customers in test
-    calibration_share: float = Field(0.2, gt=0, lt=1)
+    calibration_share: float = Field(0.2, gt=0, lt=1)  # by_customer, cross_fit_folds 0 only
+    # by_customer: no calibration customers are set aside; the booster learns from all the
+    # non-test customers and the calibrator from their scores cross-fitted over this many
+    # folds (0: hold out calibration_share of the customers instead)
+    cross_fit_folds: int = Field(5, ge=0)
     seed: int = 42
     test_months: int = Field(6, ge=1)
     calibration_months: int = Field(12, ge=1)  # a whole year: no one phase sets the level

@@ -6,9 +6,10 @@ import pandas as pd
 import pytest
 from optbinning import OptimalBinning
 
-from models.baseline import BaselinePD, WoEScorecard
+from models.baseline import BaselinePD, WoEScorecard, cross_fitted_decisions
 from models.calibration import PDCalibrator
 from models.metrics import auc
+from models.train import customer_folds
 
 DIRECTIONS = {"days_late": 1, "cash_ratio": -1, "noise": 0, "empty": 1}
 
@@ -152,3 +153,14 @@ def test_a_categorical_attribute_gets_a_bin_per_level_rare_ones_pooled():
     assert np.array_equal(again.decision_function(X), card.decision_function(X))
     table = card.scorecard()
     assert "lead | tin" in set(table.loc[table["feature"] == "attr_tier", "bin"])
+
+
+def test_cross_fitted_decisions_come_from_cards_of_the_other_folds(card):
+    ids = pd.Series([f"C{i}" for i in range(len(X))])
+    folds = customer_folds(X.assign(customer_id=ids, label=Y), 3, seed=0)
+    out = cross_fitted_decisions(card, X, Y, folds)
+    fit, held = folds[1]
+    own = WoEScorecard(DIRECTIONS, max_n_bins=5).fit(X.iloc[fit], Y[fit])
+    np.testing.assert_allclose(out[held], own.decision_function(X.iloc[held]))
+    assert not np.allclose(out, card.decision_function(X))  # not the card's own fit
+    assert auc(Y, out) > 0.7

@@ -22,7 +22,7 @@ from models.recipe import (
     scale_leaf_sizes,
     screen_features,
 )
-from models.train import booster_levels
+from models.train import booster_levels, cross_fitted_scores, customer_folds
 
 STABLE = ["days_late_wavg_12m", "on_time_rate_12m", "debt_ratio"]  # directions +1, -1, +1
 DRIFTING = "industry_index"  # moves with the month: unstable inside the window
@@ -317,3 +317,52 @@ def test_a_categorical_attribute_is_split_on_natively_and_worded_by_its_level(tm
     assert booster_levels(lgb.Booster(model_file=str(path))) == model.levels
     again = pickle.loads(pickle.dumps(model))
     assert again.predict(bronze).equals(out)
+
+
+ONE_DATE = window(range(1, 2), customers=600, seed=4)
+
+
+@pytest.fixture(scope="module")
+def cross_fitted() -> tuple[lgb.Booster, dict]:
+    searched = dataclasses.replace(SETTINGS, search={"max_depth": [1, 3]})
+    return fit_booster(ONE_DATE, STABLE, searched, cross_fit_folds=4)
+
+
+def test_a_cross_fitted_booster_learns_from_every_row(cross_fitted):
+    booster, record = cross_fitted
+    assert record["cross_fit_folds"] == 4 and record["excluded_features"] == {}
+    assert record["n_train"] == len(ONE_DATE)  # nothing set aside to stop early
+    assert booster.num_trees() == record["best_iteration"]
+    chosen = next(t for t in record["search"]["trials"] if t["chosen"])
+    assert chosen["best_iteration"] == record["best_iteration"]
+    # the refit is the chosen settings at the chosen iteration, on every row
+    again = lgb.train(record["params"], lgb.Dataset(ONE_DATE[STABLE], ONE_DATE["label"]),
+                      record["best_iteration"])  # fmt: skip
+    np.testing.assert_array_equal(
+        booster.predict(ONE_DATE[STABLE], raw_score=True),
+        again.predict(ONE_DATE[STABLE], raw_score=True),
+    )
+
+
+def test_a_cross_fitted_calibrator_learns_from_out_of_fold_scores(cross_fitted):
+    booster, record = cross_fitted
+    calibrator, report = fit_calibrator(booster, ONE_DATE, CALIBRATION, record)
+    assert report["cross_fit_folds"] == 4 and report["rows"] == len(ONE_DATE)
+    folds = customer_folds(ONE_DATE, 4, CALIBRATION.seed)
+    expected = cross_fitted_scores(ONE_DATE, STABLE, record["params"], record["best_iteration"],
+                                   folds)  # fmt: skip
+    in_sample = booster.predict(ONE_DATE[STABLE], raw_score=True)
+    assert report["distinct_scores"] == len(np.unique(expected))
+    assert report["before"]["mean_pd"] == pytest.approx(np.mean(1 / (1 + np.exp(-expected))))
+    assert not np.allclose(expected, in_sample)
+    plain, _ = fit_calibrator(booster, ONE_DATE, CALIBRATION)  # without the record: own scores
+    assert plain.to_dict() != calibrator.to_dict()
+
+
+def test_fit_pd_model_cross_fits_without_a_calibration_window():
+    model, records = fit_pd_model(
+        ONE_DATE, None, STABLE, SETTINGS, CALIBRATION, SCALE, cross_fit_folds=3
+    )
+    assert records["train"]["cross_fit_folds"] == records["calibration"]["cross_fit_folds"] == 3
+    pd_values = model.predict_pd(ONE_DATE)
+    assert pd_values.mean() == pytest.approx(ONE_DATE["label"].mean(), abs=0.03)

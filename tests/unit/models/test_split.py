@@ -241,7 +241,18 @@ def test_split_by_customer_is_stratified_seeded_and_keeps_customers_whole():
     assert not split_by_customer(snaps, 0.2, 0.2, seed=2)["window"].equals(split["window"])
 
 
-@pytest.mark.parametrize(("test_share", "cal_share"), [(0.0, 0.2), (0.6, 0.5), (1.0, 0.1)])
+def test_split_by_customer_without_calibration_customers():
+    snaps = _one_date_snapshots(80, 20)
+    split = split_by_customer(snaps, 0.2, 0.0, seed=1)
+    window = split.set_index("customer_id")["window"]
+    assert set(window) == {"train", "test", "unlabeled"}  # cross-fitted: no calibration window
+    labels = snaps.set_index("customer_id")["label"]
+    assert (labels[window == "test"] == 1).sum() == 4 and (labels[window == "train"] == 1).sum() == 16
+
+
+@pytest.mark.parametrize(
+    ("test_share", "cal_share"), [(0.0, 0.2), (0.6, 0.5), (1.0, 0.1), (0.2, -0.1)]
+)
 def test_split_by_customer_rejects_bad_shares(test_share, cal_share):
     with pytest.raises(ValueError, match="must be in"):
         split_by_customer(_one_date_snapshots(5, 5), test_share, cal_share, seed=1)

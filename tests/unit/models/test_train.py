@@ -6,6 +6,9 @@ import pytest
 from features.catalogue import monotone_constraints, spec_for
 from models.train import (
     choose_trial,
+    cross_fitted_scores,
+    cross_validate_booster,
+    customer_folds,
     early_stopping_split,
     gain_importance,
     lgb_params,
@@ -163,7 +166,7 @@ def trials(*rows) -> pd.DataFrame:
     [
         (0.0, 2),  # only the best
         (0.005, 1),  # depth 3 is within tolerance and shallower than the best
-        (0.05, 3),  # everything is within: shallowest first, then most rows per leaf
+        (0.05, 3),  # everything is within: shallowest first, then the AUC, then rows per leaf
     ],
 )
 def test_choose_trial_prefers_shallow_trees_within_tolerance(tolerance, expected):
@@ -175,6 +178,11 @@ def test_choose_trial_prefers_shallow_trees_within_tolerance(tolerance, expected
         (2, 7, 100, 0.760),
     )
     assert choose_trial(table, tolerance) == expected
+
+
+def test_among_trees_of_one_shape_the_auc_not_the_leaf_size_decides():
+    table = trials((3, 7, 600, 0.950), (3, 7, 50, 0.954), (4, 7, 50, 0.955))
+    assert choose_trial(table, 0.005) == 1
 
 
 def test_choose_trial_needs_trials():
@@ -205,6 +213,9 @@ def windowed(months: list[int], per_month: int = 40) -> pd.DataFrame:
         for m in months
     ]
     return pd.concat(frames, ignore_index=True)
+
+
+CUSTOMERS = rows(seed=11, n=400).assign(month=1, customer_id=[f"C{i}" for i in range(400)])
 
 
 def test_early_stopping_split_takes_the_latest_months():
@@ -254,3 +265,38 @@ def test_training_reports_its_progress(caplog, monkeypatch):
     assert any(line.startswith("trial 2 of 2 (max_depth 2): ") and "best so far" in line
                for line in lines), lines  # fmt: skip
     assert any(line.startswith("round 5: early-stopping AUC ") for line in lines), lines
+
+
+def test_customer_folds_keep_each_customer_whole_and_spread_both_outcomes():
+    window = windowed([1, 2], per_month=150)
+    folds = customer_folds(window, 5, seed=3)
+    held = np.concatenate([h for _, h in folds])
+    assert sorted(held) == list(range(len(window)))  # every row held out exactly once
+    for fit, out in folds:
+        assert not set(window["customer_id"].iloc[fit]) & set(window["customer_id"].iloc[out])
+        assert window["label"].iloc[out].nunique() == 2
+    again = customer_folds(window, 5, seed=3)
+    assert all((a == b).all() for (a, _), (b, _) in zip(folds, again, strict=True))
+    with pytest.raises(ValueError, match="at least 2 folds"):
+        customer_folds(window, 1, seed=3)
+
+
+def test_cross_validation_scores_a_trial_on_rows_it_did_not_learn():
+    folds = customer_folds(CUSTOMERS, 4, seed=0)
+    first, record = cross_validate_booster(
+        CUSTOMERS, NAMES, {**params(), "num_threads": 1}, 60, 10, folds
+    )
+    assert record["n_train"] == len(CUSTOMERS) and 1 <= record["best_iteration"] <= 60
+    assert 0.6 < record["valid_auc"] < 1  # the signal, held out
+    assert first.num_trees() >= record["best_iteration"]
+
+
+def test_cross_fitted_scores_come_from_the_other_folds():
+    folds = customer_folds(CUSTOMERS, 4, seed=0)
+    p = {**params(), "num_threads": 1}
+    raw = cross_fitted_scores(CUSTOMERS, NAMES, p, 30, folds)
+    fit, held = folds[0]
+    own = lgb.train(p, lgb.Dataset(CUSTOMERS.iloc[fit][NAMES], CUSTOMERS.iloc[fit]["label"]), 30)
+    np.testing.assert_allclose(raw[held], own.predict(CUSTOMERS.iloc[held][NAMES], raw_score=True))
+    everyone = lgb.train(p, lgb.Dataset(CUSTOMERS[NAMES], CUSTOMERS["label"]), 30)
+    assert not np.allclose(raw, everyone.predict(CUSTOMERS[NAMES], raw_score=True))
