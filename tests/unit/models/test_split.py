@@ -247,7 +247,8 @@ def test_split_by_customer_without_calibration_customers():
     window = split.set_index("customer_id")["window"]
     assert set(window) == {"train", "test", "unlabeled"}  # cross-fitted: no calibration window
     labels = snaps.set_index("customer_id")["label"]
-    assert (labels[window == "test"] == 1).sum() == 4 and (labels[window == "train"] == 1).sum() == 16
+    assert (labels[window == "test"] == 1).sum() == 4
+    assert (labels[window == "train"] == 1).sum() == 16
 
 
 @pytest.mark.parametrize(
