@@ -9,7 +9,13 @@ scratch folder with its own MLflow store. Results: ``real_data.json`` beside the
 (``Paths.reports``; one entry per source) and a printed table. Beside the pipeline's test AUC,
 ``plain_auc`` is the anchor: LightGBM's defaults on the same features, fitted on the same
 training rows and scored on the same test rows; ``plain_auc_all`` fits them on the training and
-calibration rows (all the pipeline learns from).
+calibration rows (where a calibration window is held out; else the same rows).
+
+Data of one date (split by customer) is also judged by ``--cv-folds``-fold cross-validation
+stratified by outcome, the protocol of the published figures: the model recipe
+(``models.recipe.fit_pd_model`` with the run's settings) and LightGBM's defaults are fitted on
+the same folds; ``cv_auc`` / ``cv_plain_auc`` are the means of the folds' AUCs (their range in
+``cv_auc_folds``), ``cv_ece`` the calibration error of the pooled out-of-fold PDs.
 """
 
 from __future__ import annotations
@@ -26,15 +32,21 @@ import time
 from pathlib import Path
 
 import lightgbm as lgb
+import numpy as np
 import pandas as pd
 import yaml
 
 from features.attributes import as_categories, categorical_levels
-from models.metrics import auc
-from models.recipe import model_features
+from models.metrics import auc, expected_calibration_error
+from models.recipe import fit_pd_model, model_features
+from models.train import customer_folds
+from pipelines.calibrate import calibrator_settings
+from pipelines.io.artifacts import load_attribute_specs, load_master_scale
 from pipelines.io.files import StageError, write_json
 from pipelines.io.paths import Paths
+from pipelines.io.windows import present_windows, window_rows
 from pipelines.runtime.config import load_config
+from pipelines.train import booster_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 PARAMS = Path("configs", "params.yaml")  # the stages' default --config, under a root
@@ -90,7 +102,7 @@ def params_for(source: str, input_folder: Path | None) -> dict:
     return params
 
 
-def run_source(source: str, sample: int | None) -> dict:
+def run_source(source: str, sample: int | None, cv_folds: int = 0) -> dict:
     """Run every stage on one data set; return its figures."""
     work = Path(tempfile.mkdtemp(prefix=f"bench-{source}-"))
     shutil.copytree(ROOT / "configs", work / "configs")
@@ -111,8 +123,46 @@ def run_source(source: str, sample: int | None) -> dict:
     finally:
         os.chdir(here)
     result = figures(paths, source, time.perf_counter() - start, stopped)
+    if cv_folds and stopped is None and by_customer(paths):
+        started = time.perf_counter()
+        result |= cross_validated(cfg, paths, cv_folds)
+        result["cv_seconds"] = round(time.perf_counter() - started, 1)
     shutil.rmtree(work, ignore_errors=True)
     return result
+
+
+def by_customer(paths: Paths) -> bool:
+    return json.loads(paths.windows.read_text()).get("strategy") == "by_customer"
+
+
+def cross_validated(cfg, paths: Paths, n_folds: int) -> dict:
+    """The recipe and plain LightGBM by ``n_folds``-fold CV over all labelled customers."""
+    rows = window_rows(paths, present_windows(paths, ("train", "calibration", "test")))
+    names = model_features(rows)
+    folds = customer_folds(rows, n_folds, cfg.split.seed)
+    scale, attributes = load_master_scale(paths.master_scale), load_attribute_specs(paths)
+    inner = cfg.split.cross_fit_folds or n_folds
+    out_of_fold = np.empty(len(rows))
+    model_aucs, plain_aucs = [], []
+    for number, (fit, held) in enumerate(folds, start=1):
+        learn, judge = rows.iloc[fit], rows.iloc[held]
+        model, _ = fit_pd_model(
+            learn, None, names, booster_settings(cfg), calibrator_settings(cfg), scale,
+            attributes=attributes, cross_fit_folds=inner,
+        )  # fmt: skip
+        out_of_fold[held] = model.predict_pd(judge)
+        y = judge["label"].to_numpy()
+        model_aucs.append(auc(y, out_of_fold[held]))
+        plain_aucs.append(plain_fit_auc(learn, judge, names))
+        print(f"  fold {number}: model AUC {model_aucs[-1]:.4f}, plain {plain_aucs[-1]:.4f}")
+    y = rows["label"].to_numpy()
+    return {
+        "cv_folds": n_folds,
+        "cv_auc": float(np.mean(model_aucs)),
+        "cv_auc_folds": [round(min(model_aucs), 4), round(max(model_aucs), 4)],
+        "cv_plain_auc": float(np.mean(plain_aucs)),
+        "cv_ece": expected_calibration_error(y, out_of_fold, cfg.evaluate.calibration_bins),
+    }
 
 
 def figures(paths: Paths, source: str, seconds: float, stopped: str | None) -> dict:
@@ -155,14 +205,18 @@ def plain_lightgbm_auc(paths: Paths, windows: tuple[str, ...]) -> float | None:
     keys = ["customer_id", "as_of_date"]
     rows = pd.read_parquet(paths.snapshots).merge(pd.read_parquet(paths.split), on=keys)
     rows = rows[rows["label"].notna()]
-    names = model_features(rows)
-    learn = rows["window"].isin(windows)
-    rows = as_categories(rows, categorical_levels(rows[learn], names))
-    test = rows[rows["window"] == "test"]
-    if test["label"].nunique() < 2 or rows.loc[learn, "label"].nunique() < 2:
+    learn, test = rows[rows["window"].isin(windows)], rows[rows["window"] == "test"]
+    if test["label"].nunique() < 2 or learn["label"].nunique() < 2:
         return None
+    return plain_fit_auc(learn, test, model_features(rows))
+
+
+def plain_fit_auc(learn: pd.DataFrame, test: pd.DataFrame, names: list[str]) -> float:
+    """AUC on ``test`` of LightGBM's defaults fitted on ``learn`` (categoricals as categories)."""
+    levels = categorical_levels(learn, names)
+    learn, test = as_categories(learn, levels), as_categories(test, levels)
     plain = lgb.LGBMClassifier(random_state=0, verbose=-1, n_jobs=1)
-    plain.fit(rows.loc[learn, names], rows.loc[learn, "label"])
+    plain.fit(learn[names], learn["label"])
     return float(auc(test["label"].to_numpy(), plain.predict_proba(test[names])[:, 1]))
 
 
@@ -173,7 +227,8 @@ def _fmt(value: float | None, spec: str) -> str:
 
 COLUMNS = (
     ("rows", "7d"), ("positives", "6d"), ("auc", "6.3f"), ("plain_auc", "9.3f"),
-    ("plain_auc_all", "13.3f"), ("brier", "7.4f"), ("ece", "6.3f"),
+    ("plain_auc_all", "13.3f"), ("brier", "7.4f"), ("ece", "6.3f"), ("cv_auc", "6.3f"),
+    ("cv_plain_auc", "12.3f"), ("cv_ece", "6.3f"),
 )  # fmt: skip
 
 
@@ -181,7 +236,7 @@ def table(results: dict[str, dict]) -> str:
     buf = io.StringIO()
     print(f"{'data set':24s}", *(f"{c:>{s[0]}}" for c, s in COLUMNS), "   sec  reference", file=buf)
     for name, r in results.items():
-        cells = (_fmt(r[c], spec) for c, spec in COLUMNS)
+        cells = (_fmt(r.get(c), spec) for c, spec in COLUMNS)
         print(f"{name:24s}", *cells, f"{r['seconds']:6.1f}", f" {r['reference']}", file=buf)
         if r.get("gate"):
             why = "; ".join(r["gate_reasons"]) if r["gate"] == "refused" else ""
@@ -197,6 +252,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--sample", type=int, default=None, help="records per data set (smoke runs)"
     )
+    parser.add_argument(
+        "--cv-folds", type=int, default=5,
+        help="folds of the cross-validation of data of one date (0: hold-out figures only)",
+    )  # fmt: skip
     parser.add_argument("--out", default=str(Paths(ROOT).reports / OUT))
     args = parser.parse_args(argv)
     missing = [s for s in args.sources if s in FILES and not (SHARED / s / FILES[s]).is_file()]
@@ -206,7 +265,7 @@ def main(argv: list[str] | None = None) -> None:
             f"python -m pipelines.fetch_public {' '.join(missing)}"
         )
     logging.basicConfig(level=logging.WARNING)
-    results = {source: run_source(source, args.sample) for source in args.sources}
+    results = {source: run_source(source, args.sample, args.cv_folds) for source in args.sources}
     write_json(results, Path(args.out))
     print(table(results))
 

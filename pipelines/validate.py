@@ -9,7 +9,8 @@ Inputs:
     data/raw/unparsed.parquet: cells ingest could not parse (optional; rule ``type``).
 Outputs:
     data/reports/validation/summary.json: per table rows in, kept and rejected (per rule), the
-        rules evaluated and failed, each failure with sample rows.
+        rules evaluated and failed, each failure with sample rows; ``flags``: kept rows that
+        contradict another table (``pipelines.checks.flags``), each with sample rows.
     data/reports/validation/rejects_<table>.csv: each rejected row (``row`` = its 1-based data
         row in the file) with the first rule it broke, all rules it broke, and its values.
     data/reports/data_docs/: Great Expectations Data Docs (open ``index.html``); not a DVC
@@ -31,6 +32,7 @@ from typing import Any, NamedTuple
 import pandas as pd
 
 from features.contract import TABLES
+from pipelines.checks.flags import consistency_flags
 from pipelines.checks.gx import build_data_docs, validate_tables
 from pipelines.checks.results import TableResult, ValidationReport, no_cells
 from pipelines.io.files import (
@@ -69,11 +71,12 @@ def write_outputs(
     tables: dict[str, pd.DataFrame],
     paths: Paths,
     unparsed: pd.DataFrame | None = None,
+    flags: list[dict] | None = None,
 ) -> None:
     """Write summary and rejects, then the Data Docs, each folder beside and swapped in whole."""
     with atomic_folder(paths.validation) as staging:
         place = partial(staged, folder=paths.validation, staging=staging)
-        write_json(report.to_dict(), place(paths.validation_summary))
+        write_json(report.to_dict() | {"flags": flags or []}, place(paths.validation_summary))
         for name, result in report.tables.items():
             mine = None if unparsed is None else unparsed[unparsed["table"] == name]
             rejects = rejects_frame(result, tables[name], mine)
@@ -176,8 +179,12 @@ def run(cfg: Config, paths: Paths) -> ValidationReport:
         unparsed=raw.unparsed,
         currency=raw.manifest.get("currency"),
     )
-    write_outputs(report, raw.tables, paths, raw.unparsed)
+    kept = {n: f.drop(index=report.tables[n].rejected.index) for n, f in raw.tables.items()}
+    flags = consistency_flags(kept, settings.sample_rows)
+    write_outputs(report, raw.tables, paths, raw.unparsed, flags)
     log.info("validate: wrote %s", paths.validation)
+    for flag in flags:
+        log.warning("validate: %s", flag["message"])
     if report.blocking:
         raise StageError(stop_message(report, paths))
     too_many = reject_share_message(report, settings.max_reject_share)

@@ -680,3 +680,26 @@ def test_attribute_names_a_model_cannot_take_are_made_safe_and_named(tmp_path, c
     pd.DataFrame(attributes).to_csv(folder / "attributes.csv", index=False)
     with pytest.raises(StageError, match=r"columns \['risk_A_1-5'\] would appear twice"):
         ingest.run(cfg, Paths(tmp_path / "again"))
+
+
+def test_an_invoice_before_the_relationship_start_is_flagged_and_kept(tmp_path, caplog) -> None:
+    folder = _ledger(tmp_path)
+    rows = pd.read_csv(folder / "invoices.csv", dtype=str)
+    rows.loc[2, ["issue_date", "due_date"]] = ["2019-06-01", "2019-07-01"]  # C4 starts 2020-01-31
+    rows.to_csv(folder / "invoices.csv", index=False)
+    cfg, paths = config(tmp_path, folder), Paths(tmp_path)
+    ingest.run(cfg, paths)
+    with caplog.at_level("WARNING"):
+        validate.run(cfg, paths)
+    message = (
+        "invoices: 1 invoice(s) of 1 customer(s) have issue_date before the customer's "
+        "relationship_start (customers), e.g. row 3 (invoice I3, customer C4, issued 2019-06-01, "
+        "relationship_start 2020-01-31); kept: the tenure features count from "
+        "relationship_start, so correct it where the relationship began earlier"
+    )
+    assert f"validate: {message}" in caplog.messages
+    summary = json.loads(paths.validation_summary.read_text())
+    (flag,) = summary["flags"]
+    assert flag["rows"] == 1 and flag["sample"][0]["row"] == 3 and flag["message"] == message
+    assert summary["tables"]["invoices"]["rows_rejected"] == 0
+    assert len(pd.read_parquet(paths.validated_table("invoices"))) == 6
