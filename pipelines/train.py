@@ -80,8 +80,14 @@ def log_fit(record: dict) -> None:
         )
     chosen = next(trial for trial in search["trials"] if trial["chosen"])
     log.info(
-        "chose %s: best iteration %d, early-stopping AUC %.4f",
-        *({k: chosen[k] for k in search["grid"]}, record["best_iteration"], record["valid_auc"]),
+        "chose %s: best iteration %d, %s AUC %.4f%s",
+        {k: chosen[k] for k in search["grid"]},
+        record["best_iteration"],
+        "cross-validated" if record.get("cross_fit_folds") else "early-stopping",
+        record["valid_auc"],
+        f"; refitted on every row with {record['refit_iterations']} trees"
+        if "refit_iterations" in record
+        else "",
     )
 
 

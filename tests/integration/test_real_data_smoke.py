@@ -24,7 +24,8 @@ pytestmark = [
 
 def test_each_adapter_runs_end_to_end_on_a_sample(tmp_path):
     out = tmp_path / "real_data.json"
-    cmd = [sys.executable, "bench/real_data.py", "--sample", "2500", "--out", str(out), "--sources"]
+    cmd = [sys.executable, "bench/real_data.py", "--sample", "2500", "--cv-folds", "2"]
+    cmd += ["--out", str(out), "--sources"]
     cmd += ["taiwan_credit_default", "polish_bankruptcy", "ibm_ar_late_payment"]
     env = dict(os.environ, MLFLOW_DISABLE_TELEMETRY="true")
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
@@ -42,9 +43,14 @@ def test_each_adapter_runs_end_to_end_on_a_sample(tmp_path):
             assert r["stopped"] is None, r
         assert r["rows"] > 1000 and r["positives"] > 50
         assert 0.6 < r["auc"] <= 1 and r["brier"] < 0.25
+        # one date: also judged by cross-validation, the recipe and plain LightGBM alike
+        assert r["cv_folds"] == 2 and 0.6 < r["cv_auc"] <= 1 and 0.6 < r["cv_plain_auc"] <= 1
+        low, high = r["cv_auc_folds"]
+        assert low <= r["cv_auc"] <= high and 0 <= r["cv_ece"] < 0.1
     ibm = results["ibm_ar_late_payment"]
     assert ibm["auc"] is None and ibm["positives"] == 0
     assert ibm["stopped"].startswith("split: no defaults in the labelled snapshots")
+    assert "cv_auc" not in ibm  # nothing to cross-validate
     assert "data set" in done.stdout and "reference" in done.stdout  # the printed table
 
 
