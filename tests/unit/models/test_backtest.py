@@ -82,6 +82,31 @@ def test_a_wrong_pd_fails_its_grade():
     assert backtest.summarize_backtest(table, 0.01)["grades_failed"] == "2"
 
 
+def test_holm_adjustment():
+    p = np.array([0.004, 0.5, 0.02, 0.001])
+    # sorted 0.001, 0.004, 0.02, 0.5 times 4, 3, 2, 1 -> 0.004, 0.012, 0.04, 0.5 (non-decreasing)
+    np.testing.assert_allclose(backtest.holm_adjusted(p), [0.012, 0.5, 0.04, 0.004])
+    np.testing.assert_allclose(backtest.holm_adjusted(np.array([0.3, 0.2])), [0.4, 0.4])
+    assert backtest.holm_adjusted(np.array([0.9, 0.8]))[0] == 1.0  # capped
+
+
+def test_one_grade_at_p_0004_of_eight_is_chance_not_a_failure():
+    # a grade a little off among eight: alone it would fail at 1 %, as one of eight it does not
+    table = pd.DataFrame({"p_value": [0.004, *[0.3] * 7]})
+    adjusted = backtest.holm_adjusted(table["p_value"].to_numpy())
+    assert adjusted[0] == pytest.approx(0.032) and (adjusted >= 0.01).all()
+    assert backtest.holm_adjusted(np.array([0.001, *[0.3] * 7]))[0] < 0.01  # far off still fails
+
+
+def test_the_back_test_judges_the_grades_as_a_family():
+    y, p, customers = case()
+    table = run(y, np.where(p == 0.1, 0.06, p), customers)
+    m = len(table)
+    worst = table["p_value"].idxmin()
+    assert table.loc[worst, "p_adjusted"] == pytest.approx(min(1, m * table.loc[worst, "p_value"]))
+    assert (table["passed"] == (table["p_adjusted"] >= 0.01)).all()
+
+
 def rate_table(rates: list[float], customers: list[int], few: list[bool]) -> pd.DataFrame:
     n = np.array(customers, dtype=float)
     return pd.DataFrame(
