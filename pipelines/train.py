@@ -85,9 +85,7 @@ def log_fit(record: dict) -> None:
         record["best_iteration"],
         "cross-validated" if record.get("cross_fit_folds") else "early-stopping",
         record["valid_auc"],
-        f"; refitted on every row with {record['refit_iterations']} trees"
-        if "refit_iterations" in record
-        else "",
+        "; refitted on every row" if record.get("cross_fit_folds") else "",
     )
 
 

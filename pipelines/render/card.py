@@ -168,9 +168,8 @@ def training_section(d: dict) -> list[str]:
     folds = t.get("cross_fit_folds")
     if folds:
         stopped = (
-            f"refitted on every training row; the folds stopped at the best AUC cross-validated "
-            f"over {folds} folds of customers, {t['valid_auc']:.4f} at {t['best_iteration']} "
-            f"trees, and the refit on {folds}/{folds - 1} of their rows grows as many more"
+            f"the iteration of the best AUC cross-validated over {folds} folds of customers, "
+            f"{t['valid_auc']:.4f}; refitted on every training row"
         )
         calibrated = f"on the training rows' {folds}-fold cross-fitted scores"
     else:
@@ -180,7 +179,7 @@ def training_section(d: dict) -> list[str]:
         "## Training and calibration",
         "",
         f"LightGBM with the catalogue's monotone constraints: {chosen}, "
-        f"{t.get('refit_iterations', t['best_iteration'])} trees ({stopped}).",
+        f"{t['best_iteration']} trees ({stopped}).",
         "",
         f"Search on the training window only: grid {search.get('grid', {})}; rule: "
         f"{search.get('rule', 'n/a')} (tolerance {search.get('auc_tolerance', 'n/a')}).",
