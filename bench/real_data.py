@@ -46,6 +46,7 @@ from pipelines.io.files import StageError, write_json
 from pipelines.io.paths import Paths
 from pipelines.io.windows import present_windows, window_rows
 from pipelines.runtime.config import load_config
+from pipelines.sources.public import PUBLIC
 from pipelines.train import booster_settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,7 +55,7 @@ OUT = "real_data.json"  # beside the pipeline's reports; not a pipeline output
 # the team's copies beside the checkout, else those python -m pipelines.fetch_public downloads
 SHARED = ROOT.parent / "shared" / "data"
 if not SHARED.is_dir():
-    SHARED = ROOT / "data" / "public"
+    SHARED = ROOT / PUBLIC
 STAGES = tuple(yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"])  # pipeline order
 REFERENCE = {
     "taiwan_credit_default": "gradient boosting ~0.78 AUC (Yeh & Lien 2009 data)",
