@@ -636,7 +636,16 @@ def spec_for(name: str, attributes: Mapping[str, FeatureSpec] | None = None) -> 
         return attributes[name]
     if not name.startswith(ATTRIBUTE_PREFIX):
         raise KeyError(f"feature {name!r} is not in the catalogue")
+    return default_attribute_spec(name)
+
+
+def default_attribute_spec(name: str, categorical: bool = False) -> FeatureSpec:
+    """The entry of an attribute without a schema entry: its name, its value as given.
+
+    A number is shown to 4 significant digits, a category (``categorical``) as it is.
+    """
     field = name.removeprefix(ATTRIBUTE_PREFIX)
+    value = "{value}" if categorical else "{value:.4g}"
     return FeatureSpec(
         name=name,
         family="attributes",
@@ -644,9 +653,9 @@ def spec_for(name: str, attributes: Mapping[str, FeatureSpec] | None = None) -> 
         unit="as supplied",
         direction=0,
         reason_code=f"ATTR_{field.upper()}",
-        template=f"{field} is {{value:.4g}}",
+        template=f"{field} is {value}",
         missing_text=f"{field} not available",
-        template_zh=f"{field} 为 {{value:.4g}}",
+        template_zh=f"{field} 为 {value}",
         missing_text_zh=f"{field} 暂无数据",
     )
 

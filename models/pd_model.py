@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from features.attributes import level_codes
-from features.catalogue import FeatureSpec, spec_for, valid_range
+from features.catalogue import FeatureSpec, default_attribute_spec, spec_for, valid_range
 from features.wording import check_language
 from models.calibration import PDCalibrator
 from models.master_scale import MasterScale
@@ -201,13 +201,11 @@ def feature_specs(
     """The catalogue entry of each feature; a categorical one with its levels."""
     specs = {}
     for name in names:
-        spec = spec_for(name, attributes)
         if name in levels:  # a sentence without a schema shows the level as it is
-            words = {"template": spec.template, "template_zh": spec.template_zh}
-            if name not in attributes:
-                words = {k: v.replace("{value:.4g}", "{value}") for k, v in words.items()}
-            spec = replace(spec, categorical=True, levels=tuple(levels[name]), **words)
-        specs[name] = spec
+            given = attributes.get(name) or default_attribute_spec(name, categorical=True)
+            specs[name] = replace(given, categorical=True, levels=tuple(levels[name]))
+        else:
+            specs[name] = spec_for(name, attributes)
     return specs
 
 
