@@ -47,7 +47,10 @@ LGB_SETTINGS = (
 SMALL_FIT_ROWS = 20_000
 MIN_LEAF_ROWS = 5
 log = logging.getLogger("models.recipe")
-SEARCH_RULE = "highest early-stopping AUC; within the tolerance, the shallowest trees"
+SEARCH_RULE = (
+    "highest early-stopping (or cross-validated) AUC; within the tolerance, the shallowest "
+    "trees, then the highest AUC"
+)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -87,7 +87,7 @@ def data_section(d: dict, tags: dict[str, str], cfg: Config) -> list[str]:
         (name, w[name].get("as_of", "-"), w[name]["rows"], w[name].get("customers", "n/a"),
          w[name]["defaults"])
         for name in ("train", "calibration", "test")
-        if name in w
+        if w.get(name, {}).get("rows")  # a cross-fitted split has no calibration window
     ]  # fmt: skip
     if w.get("strategy") == "by_customer":
         how = "Data observed at one as-of date: the windows are disjoint sets of customers."
