@@ -183,6 +183,7 @@ def build_customer_features(
     as_of_date: pd.Timestamp,
     settings: FeatureSettings,
     months: list[int],
+    first_new_month: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Default dates, snapshots and every feature that uses only the customer's own rows.
 
@@ -192,6 +193,10 @@ def build_customer_features(
         as_of_date: The data's as-of date (nothing after it is used).
         settings: Windows, lags and the default definition.
         months: Month indices of the snapshots, from :func:`snapshot_months` of the whole book.
+        first_new_month: Build the snapshots of this month index on only; the earlier ones
+            are returned first, with the id columns alone and no staleness rule applied (an
+            incremental build takes them, with their features, from the last build:
+            :func:`features.incremental.with_cached_rows`).
 
     Returns:
         ``(snapshots, defaults)``: the snapshots in book order then month, with the per-customer
@@ -205,15 +210,32 @@ def build_customer_features(
     # one unit whatever triggers a partition's customers have (their dates may come in us or ns)
     defaults = defaults.astype({"default_date": "datetime64[ns]"})
     snaps = build_snapshots(customers, defaults, months, as_of_date, settings.horizon_months)
+    book = customers.set_index("customer_id")
+    for column in GROUPS:
+        snaps[column] = snaps["customer_id"].map(book[column]).astype(str)
+    earlier = snaps.iloc[:0]
+    if first_new_month is not None:
+        old = (snaps["month"] < first_new_month).to_numpy()
+        earlier, snaps = snaps[old], snaps[~old].reset_index(drop=True)
     if settings.max_fact_age_months is not None:
         last = last_fact_dates(tables, snaps)
         snaps = snaps[~is_stale(snaps["as_of_date"], last, settings.max_fact_age_months)]
         snaps = snaps.reset_index(drop=True)
-    book = customers.set_index("customer_id")
-    for column in GROUPS:
-        snaps[column] = snaps["customer_id"].map(book[column]).astype(str)
-    if snaps.empty:  # all in default or not yet customers: no snapshot to add features to
+    snaps = add_customer_features(snaps, tables, customers, settings)
+    if first_new_month is None:
         return snaps, defaults
+    return _concat([earlier.reset_index(drop=True), snaps]), defaults
+
+
+def add_customer_features(
+    snaps: pd.DataFrame,
+    tables: dict[str, pd.DataFrame],
+    customers: pd.DataFrame,
+    settings: FeatureSettings,
+) -> pd.DataFrame:
+    """``snaps`` with every per-customer feature family its tables allow."""
+    if snaps.empty:  # all in default or not yet customers: no snapshot to add features to
+        return snaps
     if "invoices" in tables:
         snaps = add_late_payment_features(snaps, tables["invoices"], customers)
     if "industry_index" in tables:
@@ -226,7 +248,7 @@ def build_customer_features(
         snaps = add_event_features(snaps, tables["events"])
     if "attributes" in tables:
         snaps = add_attribute_features(snaps, tables["attributes"])
-    return add_profile_features(snaps, customers), defaults
+    return add_profile_features(snaps, customers)
 
 
 def with_groups(customers: pd.DataFrame) -> pd.DataFrame:

@@ -13,6 +13,12 @@ def _ratio(num: pd.Series, den: pd.Series) -> np.ndarray:
     return np.divide(num, den, out=np.full(len(num), np.nan), where=den > 0)
 
 
+def available_dates(financials: pd.DataFrame, lag_days: int) -> pd.Series:
+    """When each statement became known: ``available_date``, else ``period_end + lag_days``."""
+    given = financials.get("available_date", pd.Series(pd.NaT, index=financials.index))
+    return given.fillna(financials["period_end"] + pd.Timedelta(days=lag_days))
+
+
 def statement_ratios(financials: pd.DataFrame, lag_days: int) -> pd.DataFrame:
     """Ratios of each statement, its availability date and the revenue growth against the last one.
 
@@ -20,8 +26,7 @@ def statement_ratios(financials: pd.DataFrame, lag_days: int) -> pd.DataFrame:
     it never uses information unknown when this statement became known.
     """
     fin = financials.sort_values(["customer_id", "period_end"]).reset_index(drop=True)
-    avail = fin["available_date"] if "available_date" in fin else pd.Series(pd.NaT, index=fin.index)
-    avail = avail.fillna(fin["period_end"] + pd.Timedelta(days=lag_days))
+    avail = available_dates(fin, lag_days)
     prev = fin.groupby("customer_id")[["revenue"]].shift(1)
     prev_avail = avail.groupby(fin["customer_id"]).shift(1)
     growth = _ratio(fin["revenue"], prev["revenue"]) - 1

@@ -19,7 +19,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +31,6 @@ from features.build import (
     FeatureSettings,
     add_cross_sectional_features,
     build_customer_features,
-    build_features,
     combine_partitions,
     drop_empty_features,
     partition_tables,
@@ -39,6 +38,15 @@ from features.build import (
     snapshot_months,
 )
 from features.contract import TABLES
+from features.incremental import (
+    cached_features,
+    code_fingerprint,
+    history_fingerprint,
+    last_month_end,
+    settings_record,
+    with_cached_rows,
+)
+from features.timeline import month_index
 from pipelines.io.files import read_json, read_parquet, run_stage, write_json, write_parquet
 from pipelines.io.paths import Paths
 from pipelines.runtime.config import Config, load_config, parse_args
@@ -47,6 +55,7 @@ if TYPE_CHECKING:
     from distributed import Client
 
 log = logging.getLogger("pipelines")
+STATE, CACHED = "state.json", "per_customer.parquet"  # under Paths.features_cache
 # (function, partitions, keyword arguments for every call, what) -> results in partition order
 Mapper = Callable[[Callable[..., Any], list, dict[str, Any], str], list[Any]]
 
@@ -64,7 +73,8 @@ def load_validated(paths: Paths) -> tuple[dict[str, pd.DataFrame], dict]:
 
 def feature_settings(cfg: Config, manifest: dict) -> FeatureSettings:
     """The configured settings, with the snapshot dates and horizon a data set may define."""
-    settings = FeatureSettings(**cfg.features.model_dump(exclude={"block_customers"}))
+    how = {"block_customers", "incremental"}  # how the build runs, not what it gives
+    settings = FeatureSettings(**cfg.features.model_dump(exclude=how))
     horizon = manifest.get("horizon_months")
     if horizon and horizon != settings.horizon_months:
         log.info("the %s data defines its label horizon: %d months", manifest["source"], horizon)
@@ -113,6 +123,24 @@ def build_in_partitions(
     memory is held at a time); the sector comparisons then run once on the combined table.
     The output equals ``build_features``' exactly.
     """
+    per_customer, defaults = customer_parts(tables, as_of_date, settings, partitions, mapper)
+    snapshots = add_cross_sectional_features(per_customer, defaults, tables["customers"])
+    return snapshots, defaults, skipped_families(tables)
+
+
+def customer_parts(
+    tables: dict[str, pd.DataFrame],
+    as_of_date: pd.Timestamp,
+    settings: FeatureSettings,
+    partitions: int,
+    mapper: Mapper | None = None,
+    first_new_month: int | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The per-customer part of :func:`build_in_partitions`: snapshots and default dates.
+
+    With ``first_new_month``, only the snapshots from that month index on get their features
+    (:func:`~features.build.build_customer_features`).
+    """
     if "customers" not in tables:
         raise ValueError("the customers table is required")
     months = snapshot_months(tables, as_of_date, settings)  # from all tables, once
@@ -122,12 +150,11 @@ def build_in_partitions(
         "as_of_date": as_of_date,
         "settings": settings,
         "months": months,
+        "first_new_month": first_new_month,
     }
     log.info("features in %d customer partitions", len(parts))
     results = (mapper or _one_by_one)(_customer_part, parts, shared, "feature partitions")
-    snapshots, defaults = combine_partitions(results)
-    snapshots = add_cross_sectional_features(snapshots, defaults, tables["customers"])
-    return snapshots, defaults, skipped_families(tables)
+    return combine_partitions(results)
 
 
 def _one_by_one(
@@ -151,26 +178,120 @@ def _customer_part(
     as_of_date: pd.Timestamp,
     settings: FeatureSettings,
     months: list[int],
+    first_new_month: int | None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return build_customer_features(part | shared_tables, as_of_date, settings, months)
+    tables = part | shared_tables
+    return build_customer_features(tables, as_of_date, settings, months, first_new_month)
+
+
+def build_per_customer(
+    cfg: Config,
+    tables: dict[str, pd.DataFrame],
+    as_of: pd.Timestamp,
+    settings: FeatureSettings,
+    first_new_month: int | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`customer_parts` with the configured engine (``engine``, ``dask``)."""
+    if cfg.engine == "pandas":
+        blocks = max(1, math.ceil(len(tables["customers"]) / cfg.features.block_customers))
+        log.info("engine: pandas (this process), %d block(s) of customers", blocks)
+        return customer_parts(tables, as_of, settings, blocks, None, first_new_month)
+    from pipelines.runtime.cluster import dask_client, map_partitions, n_partitions
+
+    log.info("engine: dask")
+    with dask_client(cfg.dask) as client:
+        n, mapper = n_partitions(cfg.dask, client), partial(map_partitions, client)
+        return customer_parts(tables, as_of, settings, n, mapper, first_new_month)
 
 
 def build(
     cfg: Config, tables: dict[str, pd.DataFrame], as_of: pd.Timestamp, settings: FeatureSettings
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    """Build the features with the configured engine (``engine``, ``dask``)."""
-    if cfg.engine == "pandas":
-        blocks = math.ceil(len(tables["customers"]) / cfg.features.block_customers)
-        log.info("engine: pandas (this process), %d block(s) of customers", max(blocks, 1))
-        if blocks <= 1:
-            return build_features(tables, as_of, settings)
-        return build_in_partitions(tables, as_of, settings, blocks)
-    from pipelines.runtime.cluster import dask_client, n_partitions
+    """Every feature with the configured engine: what ``build_features`` gives."""
+    per_customer, defaults = build_per_customer(cfg, tables, as_of, settings)
+    snapshots = add_cross_sectional_features(per_customer, defaults, tables["customers"])
+    return snapshots, defaults, skipped_families(tables)
 
-    log.info("engine: dask")
-    with dask_client(cfg.dask) as client:
-        n = n_partitions(cfg.dask, client)
-        return build_features_on_dask(tables, as_of, settings, client, n)
+
+@dataclass(frozen=True)
+class Reuse:
+    """An earlier build whose features are still right up to its last month end."""
+
+    features: pd.DataFrame  # features.incremental.cached_features of that build
+    first_new_month: int  # month index of the first month end to build now
+
+
+def reusable_build(
+    cfg: Config, paths: Paths, tables: dict[str, pd.DataFrame], settings: FeatureSettings
+) -> tuple[Reuse | None, str]:
+    """The last build to extend, or ``None``; and why, in words for the log."""
+    state_path, cached_path = paths.features_cache / STATE, paths.features_cache / CACHED
+    if not cfg.features.incremental:
+        return None, "features.incremental is false"
+    if settings.snapshot_dates:
+        return None, "the data set defines its snapshot dates"
+    if not (state_path.is_file() and cached_path.is_file()):
+        return None, f"no earlier build in {paths.features_cache}"
+    state = read_json(state_path)
+    if state.get("code") != code_fingerprint():
+        return None, "the feature code changed since the last build"
+    if state.get("settings") != settings_record(settings):
+        return None, "the feature settings changed since the last build"
+    last = pd.Timestamp(state["last_month_end"])
+    if history_fingerprint(tables, last, settings) != state["fingerprint"]:
+        return None, f"the data as known at {last.date()} changed since the last build"
+    first_new = int(month_index(pd.DatetimeIndex([last]))[0]) + 1
+    return Reuse(read_parquet(cached_path), first_new), f"the data up to {last.date()} is unchanged"
+
+
+def build_incrementally(
+    cfg: Config,
+    paths: Paths,
+    tables: dict[str, pd.DataFrame],
+    as_of: pd.Timestamp,
+    settings: FeatureSettings,
+) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """:func:`build`, reusing the last build's rows up to its last month end where it can.
+
+    The rows of this build and the state to reuse them go to ``paths.features_cache``; the
+    result equals a full build's.
+    """
+    reuse, why = reusable_build(cfg, paths, tables, settings)
+    snapshots = None
+    if reuse is not None:
+        started, customers = time.perf_counter(), tables["customers"]
+        built, defaults = build_per_customer(cfg, tables, as_of, settings, reuse.first_new_month)
+        new = (built["month"] >= reuse.first_new_month).to_numpy()
+        fresh = built[new]
+        if len(fresh):
+            fresh = add_cross_sectional_features(fresh, defaults, customers)
+        snapshots = with_cached_rows(
+            built, fresh, reuse.features, reuse.first_new_month, customers["customer_id"]
+        )
+        if snapshots is None:
+            why = "the last build's rows or features do not fit this one"
+        else:
+            log.info(
+                "incremental build: %s; built %d rows of the month end(s) after it, reused %d "
+                "(%.1f s)", why, len(fresh), len(snapshots) - len(fresh),
+                time.perf_counter() - started,
+            )  # fmt: skip
+    if snapshots is None:
+        log.info("full build: %s", why)
+        snapshots, defaults, _ = build(cfg, tables, as_of, settings)
+    last = last_month_end(snapshots)
+    if last is not None:  # what the next build may reuse
+        write_parquet(cached_features(snapshots), paths.features_cache / CACHED)
+        write_json(
+            {
+                "last_month_end": str(last.date()),
+                "fingerprint": history_fingerprint(tables, last, settings),
+                "code": code_fingerprint(),
+                "settings": settings_record(settings),
+            },
+            paths.features_cache / STATE,
+        )
+    return snapshots, defaults, skipped_families(tables)
 
 
 def run(cfg: Config, paths: Paths) -> None:
@@ -178,7 +299,7 @@ def run(cfg: Config, paths: Paths) -> None:
     tables, manifest = load_validated(paths)
     settings = feature_settings(cfg, manifest)
     as_of = pd.Timestamp(manifest["as_of_date"])
-    snapshots, defaults, skipped = build(cfg, tables, as_of, settings)
+    snapshots, defaults, skipped = build_incrementally(cfg, paths, tables, as_of, settings)
     snapshots, empty = drop_empty_features(snapshots)
     if empty:
         skipped = [*skipped, f"no values in the data for {', '.join(empty)}: left out"]

@@ -96,6 +96,11 @@ class Paths:
         return self._data("features", "snapshots.parquet")
 
     @property
+    def features_cache(self) -> Path:
+        """The last feature build's per-customer rows and state (not a DVC output)."""
+        return self._data("features", "cache")
+
+    @property
     def default_dates(self) -> Path:
         """Each customer's first default date and what triggered it."""
         return self._data("features", "default_dates.parquet")

@@ -92,6 +92,9 @@ class FeaturesConfig(_Section):
     max_fact_age_months: int | None = Field(24, ge=1)
     # engine pandas: customers built at a time (peak memory); the result does not depend on it
     block_customers: int = Field(10_000, ge=1)
+    # build only the month ends after the last build when the data as known at its last month
+    # end is unchanged (else everything); the result is the same as a full build
+    incremental: bool = True
 
 
 class SplitConfig(_Section):

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from features.build import FeatureSettings, build_features
+from features.incremental import known_at
 from pipelines.batch import score_book
 from pipelines.book.rows import score_rows
-from pipelines.featurize import build_features_on_dask
+from pipelines.featurize import STATE, build_features_on_dask, build_incrementally
+from pipelines.io.paths import Paths
 from pipelines.runtime.cluster import dask_client, map_partitions, n_partitions
-from pipelines.runtime.config import DaskConfig
+from pipelines.runtime.config import Config, DaskConfig
 from pipelines.sources.synthetic import generate
 
 SETTINGS = FeatureSettings()
@@ -113,3 +117,19 @@ def test_map_partitions_keeps_order_and_raises_task_errors(client):
     assert map_partitions(client, int, []) == []
     with pytest.raises(ValueError, match="invalid literal"):
         map_partitions(client, int, ["1", "x"])
+
+
+def test_an_incremental_month_end_on_dask_equals_the_full_build(world, pandas_features, tmp_path):
+    """Last month built here (engine pandas), this month's new month end on the workers."""
+    tables, as_of = world
+    previous = as_of - pd.offsets.MonthEnd(1)
+    paths = Paths(tmp_path)
+    build_incrementally(Config(), paths, known_at(tables, previous, SETTINGS), previous, SETTINGS)
+    on_dask = Config.model_validate(
+        {"engine": "dask", "dask": {"n_workers": 2, "threads_per_worker": 1}}
+    )
+    got = build_incrementally(on_dask, paths, tables, as_of, SETTINGS)
+    assert_same(pandas_features, got)
+    assert json.loads((paths.features_cache / STATE).read_text())["last_month_end"] == str(
+        as_of.date()
+    )
