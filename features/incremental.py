@@ -27,6 +27,7 @@ from features.financials import available_dates
 from features.timeline import month_end, month_index
 
 KEYS = ["customer_id", "month"]
+MONTHS = 1 << 20  # above any month index (year * 12 + month): customer position * MONTHS + month
 # the code whose output the cache holds: a change in it invalidates every cached feature
 CODE = sorted(Path(__file__).resolve().parent.glob("*.py"))
 
@@ -92,14 +93,26 @@ def history_fingerprint(
     """SHA-256 of :func:`known_at` ``t``: equal fingerprints, equal features up to ``t``."""
     digest = hashlib.sha256()
     for name, frame in sorted(known_at(tables, t, settings).items()):
-        table = pa.Table.from_pandas(frame[sorted(frame.columns)], preserve_index=False)
-        table = table.replace_schema_metadata(None).combine_chunks()
-        sink = pa.BufferOutputStream()  # Arrow's own bytes: types, values and validity
-        with pa.ipc.new_stream(sink, table.schema) as stream:
-            stream.write_table(table)
         digest.update(name.encode() + b"\0")
-        digest.update(sink.getvalue())
+        table = pa.Table.from_pandas(frame[sorted(frame.columns)], preserve_index=False)
+        for column, values in zip(table.column_names, table.columns, strict=True):
+            digest.update(f"{column}:{values.type}:{len(values)}\0".encode())
+            for part in _column_bytes(values.combine_chunks()):
+                digest.update(part)
     return digest.hexdigest()
+
+
+def _column_bytes(values: pa.Array) -> list:
+    """A column's nulls and values as bytes (strings: their offsets from 0 and characters)."""
+    parts = [values.is_null().to_numpy(zero_copy_only=False).tobytes()]
+    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+        width = np.int32 if pa.types.is_string(values.type) else np.int64
+        offsets = np.frombuffer(values.buffers()[1], dtype=width)
+        offsets = offsets[values.offset : values.offset + len(values) + 1]
+        characters = values.buffers()[2]
+        text = b"" if characters is None else memoryview(characters)[offsets[0] : offsets[-1]]
+        return [*parts, (offsets - offsets[0]).tobytes(), text]
+    return [*parts, values.to_numpy(zero_copy_only=False).tobytes()]
 
 
 def last_month_end(snapshots: pd.DataFrame) -> pd.Timestamp | None:
@@ -139,15 +152,26 @@ def with_cached_rows(
         cached row the grid no longer has; other features or types): then build everything.
         A grid row that is not in the cache was stale at the last build, as it is now.
     """
+    book = pd.Index(book)
     earlier = built.loc[(built["month"] < first_new_month).to_numpy(), ID_COLUMNS]
-    joined = earlier.merge(cached, on=KEYS, how="inner", validate="one_to_one")
-    if len(joined) != len(cached):
+    keys = _row_keys(cached, book)
+    if (keys < 0).any():  # a cached customer no longer in the book
         return None
+    at = pd.Index(keys).get_indexer(_row_keys(earlier, book))
+    found = at >= 0
+    if found.sum() != len(cached):
+        return None
+    features = cached.drop(columns=KEYS).iloc[at[found]].reset_index(drop=True)
+    joined = pd.concat([earlier[found].reset_index(drop=True), features], axis=1)
     if len(fresh) and not (
         list(fresh.columns) == list(joined.columns) and fresh.dtypes.equals(joined.dtypes)
     ):
         return None
     rows = pd.concat([joined, fresh], ignore_index=True) if len(fresh) else joined
-    position = pd.Index(book).get_indexer(rows["customer_id"])
-    order = np.lexsort((rows["month"].to_numpy(), position))
-    return rows.iloc[order].reset_index(drop=True)
+    return rows.iloc[np.argsort(_row_keys(rows, book), kind="stable")].reset_index(drop=True)
+
+
+def _row_keys(rows: pd.DataFrame, book: pd.Index) -> np.ndarray:
+    """One integer per row, in the order of the book then month (customer position, month)."""
+    position = book.get_indexer(rows["customer_id"]).astype(np.int64)
+    return position * MONTHS + rows["month"].to_numpy(dtype=np.int64)

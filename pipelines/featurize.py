@@ -47,7 +47,14 @@ from features.incremental import (
     with_cached_rows,
 )
 from features.timeline import month_index
-from pipelines.io.files import read_json, read_parquet, run_stage, write_json, write_parquet
+from pipelines.io.files import (
+    read_json,
+    read_parquet,
+    run_stage,
+    write_feather,
+    write_json,
+    write_parquet,
+)
 from pipelines.io.paths import Paths
 from pipelines.runtime.config import Config, load_config, parse_args
 
@@ -55,7 +62,7 @@ if TYPE_CHECKING:
     from distributed import Client
 
 log = logging.getLogger("pipelines")
-STATE, CACHED = "state.json", "per_customer.parquet"  # under Paths.features_cache
+STATE, CACHED = "state.json", "snapshots.arrow"  # under Paths.features_cache
 # (function, partitions, keyword arguments for every call, what) -> results in partition order
 Mapper = Callable[[Callable[..., Any], list, dict[str, Any], str], list[Any]]
 
@@ -241,7 +248,11 @@ def reusable_build(
     if history_fingerprint(tables, last, settings) != state["fingerprint"]:
         return None, f"the data as known at {last.date()} changed since the last build"
     first_new = int(month_index(pd.DatetimeIndex([last]))[0]) + 1
-    return Reuse(read_parquet(cached_path), first_new), f"the data up to {last.date()} is unchanged"
+    try:
+        cached = pd.read_feather(cached_path)
+    except (OSError, ValueError) as err:  # unreadable (another pyarrow wrote it): build all
+        return None, f"the last build's rows cannot be read ({err})"
+    return Reuse(cached, first_new), f"the data up to {last.date()} is unchanged"
 
 
 def build_incrementally(
@@ -281,7 +292,7 @@ def build_incrementally(
         snapshots, defaults, _ = build(cfg, tables, as_of, settings)
     last = last_month_end(snapshots)
     if last is not None:  # what the next build may reuse
-        write_parquet(cached_features(snapshots), paths.features_cache / CACHED)
+        write_feather(cached_features(snapshots), paths.features_cache / CACHED)
         write_json(
             {
                 "last_month_end": str(last.date()),
