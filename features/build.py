@@ -29,7 +29,7 @@ from features.labels import build_snapshots, default_dates
 from features.late_payment import add_late_payment_features
 from features.peers import add_peer_features
 from features.profile import add_profile_features
-from features.timeline import month_index
+from features.timeline import month_index, positions
 
 ID_COLUMNS = ["customer_id", "as_of_date", "month", "industry", "region", "default_date", "label"]
 FAMILY_TABLE = {
@@ -116,18 +116,34 @@ def last_fact_dates(tables: dict[str, pd.DataFrame], at: pd.DataFrame) -> pd.Ser
     Returns:
         Aligned to ``at``.
     """
-    keys = at[["customer_id", "as_of_date"]].reset_index(drop=True)
-    keys = keys.assign(
-        customer_id=keys["customer_id"].astype(str),
-        as_of_date=keys["as_of_date"].astype("datetime64[ns]"),
-        row=np.arange(len(keys)),
-    )
-    facts = fact_dates(tables, [("invoices", "paid_date")]).sort_values("fact")
-    joined = pd.merge_asof(
-        keys.sort_values("as_of_date"), facts, left_on="as_of_date", right_on="fact",
-        by="customer_id",
-    ).sort_values("row")  # fmt: skip
-    return pd.Series(joined["fact"].to_numpy(), index=at.index)
+    facts = fact_dates(tables, [("invoices", "paid_date")])
+    fact_day, row_day = _days(facts["fact"]), _days(at["as_of_date"])
+    base = min(fact_day.min(initial=0), row_day.min(initial=0))
+    # one sorted integer key per fact, customer then day: the latest fact on or before a row's
+    # day is the one just left of the row's own key, where it is the same customer's
+    customers = pd.unique(facts["customer_id"])
+    fact_key = _keys(positions(facts["customer_id"], customers), fact_day - base)
+    order = np.argsort(fact_key, kind="stable")
+    fact_key, fact_date = fact_key[order], facts["fact"].to_numpy(dtype="datetime64[ns]")[order]
+    code = positions(at["customer_id"], customers)
+    left = np.searchsorted(fact_key, _keys(code, row_day - base), side="right") - 1
+    found = (code >= 0) & (left >= 0)
+    found[found] = fact_key[left[found]] >> DAY_BITS == code[found]
+    last = np.full(len(at), np.datetime64("NaT"), dtype="datetime64[ns]")
+    last[found] = fact_date[left[found]]
+    return pd.Series(last, index=at.index)
+
+
+DAY_BITS = 24  # the days of a key (46,000 years from the earliest date); the customer above
+
+
+def _days(dates: pd.Series) -> np.ndarray:
+    return dates.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
+
+
+def _keys(code: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """``code << DAY_BITS | days``: sorts by customer, then day."""
+    return (np.asarray(code, dtype=np.int64) << DAY_BITS) | days
 
 
 def is_stale(as_of: pd.Series, last_fact: pd.Series, max_age_months: int) -> pd.Series:
@@ -194,8 +210,8 @@ def build_customer_features(
         settings: Windows, lags and the default definition.
         months: Month indices of the snapshots, from :func:`snapshot_months` of the whole book.
         first_new_month: Build the snapshots of this month index on only; the earlier ones
-            are returned first, with the id columns alone and no staleness rule applied (an
-            incremental build takes them, with their features, from the last build:
+            keep their place with the id columns, empty features and no staleness rule
+            applied (an incremental build takes their features from the last build:
             :func:`features.incremental.with_cached_rows`).
 
     Returns:
@@ -213,18 +229,32 @@ def build_customer_features(
     book = customers.set_index("customer_id")
     for column in GROUPS:
         snaps[column] = snaps["customer_id"].map(book[column]).astype(str)
-    earlier = snaps.iloc[:0]
+    new = np.ones(len(snaps), dtype=bool)
     if first_new_month is not None:
-        old = (snaps["month"] < first_new_month).to_numpy()
-        earlier, snaps = snaps[old], snaps[~old].reset_index(drop=True)
+        new = (snaps["month"] >= first_new_month).to_numpy()
     if settings.max_fact_age_months is not None:
-        last = last_fact_dates(tables, snaps)
-        snaps = snaps[~is_stale(snaps["as_of_date"], last, settings.max_fact_age_months)]
-        snaps = snaps.reset_index(drop=True)
-    snaps = add_customer_features(snaps, tables, customers, settings)
-    if first_new_month is None:
-        return snaps, defaults
-    return _concat([earlier.reset_index(drop=True), snaps]), defaults
+        last = last_fact_dates(tables, snaps[new])
+        stale = is_stale(snaps.loc[new, "as_of_date"], last, settings.max_fact_age_months)
+        keep = np.ones(len(snaps), dtype=bool)
+        keep[np.flatnonzero(new)[stale.to_numpy()]] = False
+        snaps, new = snaps[keep].reset_index(drop=True), new[keep]
+    if new.all():
+        return add_customer_features(snaps, tables, customers, settings), defaults
+    built = add_customer_features(snaps[new], tables, customers, settings)
+    return _scatter(snaps, new, built), defaults
+
+
+def _scatter(snaps: pd.DataFrame, rows: np.ndarray, built: pd.DataFrame) -> pd.DataFrame:
+    """``snaps`` with ``built``'s new columns, which hold the values of the ``rows`` only."""
+    columns = {}
+    for name in built.columns.difference(snaps.columns, sort=False):
+        values = built[name].to_numpy()
+        full = np.full(len(snaps), np.nan, float) if values.dtype.kind in "biuf" else (
+            np.full(len(snaps), None, object)
+        )  # fmt: skip
+        full[rows] = values
+        columns[name] = full if full.dtype != object else pd.array(full, built[name].dtype)
+    return snaps.assign(**columns)
 
 
 def add_customer_features(
@@ -349,7 +379,7 @@ def partition_tables(
         if name not in tables:
             continue
         table = tables[name]
-        position = book.get_indexer(table["customer_id"])
+        position = positions(table["customer_id"], book)
         block = np.where(position < 0, 0, position * n // max(len(book), 1))
         order = np.argsort(block, kind="stable")
         bounds = np.searchsorted(block[order], np.arange(n + 1))

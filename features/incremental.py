@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from features.build import ID_COLUMNS, FeatureSettings, with_relationship_start
 from features.financials import available_dates
-from features.timeline import month_end, month_index
+from features.timeline import month_end, month_index, positions
 
 KEYS = ["customer_id", "month"]
 MONTHS = 1 << 20  # above any month index (year * 12 + month): customer position * MONTHS + month
@@ -138,40 +138,51 @@ def with_cached_rows(
 
     Args:
         built: An incremental build's per-customer rows
-            (``build_customer_features(..., first_new_month)``): the earlier ones with their
-            id columns (labels as of now) and no staleness rule applied.
-        fresh: The rows from ``first_new_month`` on with every feature (the sector comparisons
-            of a month use only that month's rows).
+            (``build_customer_features(..., first_new_month)``), in the table's order: the
+            earlier ones with their id columns (labels as of now) and no staleness rule applied.
+        fresh: ``built``'s rows from ``first_new_month`` on, in order, with every feature (the
+            sector comparisons of a month use only that month's rows).
         cached: :func:`cached_features` of the last build, whose month ends all come before
             ``first_new_month``.
         first_new_month: Month index of the first month end built now.
-        book: The book's ``customer_id`` in order (the rows' order: book, then month).
+        book: The book's ``customer_id`` (to match rows on integer keys).
 
     Returns:
         The table a full build gives, or ``None`` when the cache does not fit this build (a
         cached row the grid no longer has; other features or types): then build everything.
-        A grid row that is not in the cache was stale at the last build, as it is now.
+        An earlier grid row that is not in the cache was stale at the last build, as it is now.
     """
     book = pd.Index(book)
-    earlier = built.loc[(built["month"] < first_new_month).to_numpy(), ID_COLUMNS]
+    old = (built["month"] < first_new_month).to_numpy()
     keys = _row_keys(cached, book)
     if (keys < 0).any():  # a cached customer no longer in the book
         return None
-    at = pd.Index(keys).get_indexer(_row_keys(earlier, book))
+    at = pd.Index(keys).get_indexer(_row_keys(built[old], book))
     found = at >= 0
     if found.sum() != len(cached):
         return None
-    features = cached.drop(columns=KEYS).iloc[at[found]].reset_index(drop=True)
-    joined = pd.concat([earlier[found].reset_index(drop=True), features], axis=1)
+    features = [c for c in cached.columns if c not in KEYS]
     if len(fresh) and not (
-        list(fresh.columns) == list(joined.columns) and fresh.dtypes.equals(joined.dtypes)
+        list(fresh.columns) == ID_COLUMNS + features
+        and fresh[features].dtypes.equals(cached[features].dtypes)
     ):
         return None
-    rows = pd.concat([joined, fresh], ignore_index=True) if len(fresh) else joined
-    return rows.iloc[np.argsort(_row_keys(rows, book), kind="stable")].reset_index(drop=True)
+    keep = ~old
+    keep[np.flatnonzero(old)[found]] = True
+    rank = np.cumsum(keep) - 1  # each kept row's place in the table
+    reused, made = rank[np.flatnonzero(old)[found]], rank[~old]
+    rows = built.loc[keep, ID_COLUMNS] if not keep.all() else built[ID_COLUMNS]
+    columns = {}
+    for name in features:
+        values = np.empty(len(rows), dtype=cached[name].to_numpy().dtype)
+        values[reused] = cached[name].to_numpy()[at[found]]
+        if len(fresh):
+            values[made] = fresh[name].to_numpy()
+        columns[name] = values if values.dtype != object else pd.array(values, cached[name].dtype)
+    return rows.reset_index(drop=True).assign(**columns)
 
 
 def _row_keys(rows: pd.DataFrame, book: pd.Index) -> np.ndarray:
     """One integer per row, in the order of the book then month (customer position, month)."""
-    position = book.get_indexer(rows["customer_id"]).astype(np.int64)
+    position = positions(rows["customer_id"], book)
     return position * MONTHS + rows["month"].to_numpy(dtype=np.int64)

@@ -6,8 +6,27 @@ so that windows become integer ranges and per-(customer, month) aggregates becom
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+
+def positions(values: Iterable, keys: Iterable) -> np.ndarray:
+    """Position of each of ``values`` among the distinct ``keys`` (ids as text); -1 if absent.
+
+    Arrow's hash look-up: about 10x ``pandas.Index.get_indexer`` on text, which makes a Python
+    string of every value first.
+    """
+    found = pc.index_in(_text(values), value_set=_text(keys))
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _text(values: Iterable) -> pa.Array:
+    text = pa.array(pd.Series(values, copy=False).astype(str)).cast(pa.large_string())
+    return text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
 
 
 def month_index(dates: pd.Series | pd.DatetimeIndex) -> np.ndarray:
@@ -53,7 +72,7 @@ class Grid:
 
     def rows(self, customer_ids: pd.Series | np.ndarray) -> np.ndarray:
         """Grid row of each customer; -1 for a customer not in the grid."""
-        return self.customers.get_indexer(np.asarray(customer_ids))
+        return positions(customer_ids, self.customers)
 
     def cell(self, rows: np.ndarray, months: np.ndarray) -> np.ndarray:
         """Flat cell of each (grid row, month); -1 where the key lies outside the grid."""

@@ -24,6 +24,7 @@ from models.calibration import METHODS, PDCalibrator, choose_method
 from models.master_scale import MasterScale
 from models.pd_model import PDModel
 from models.train import (
+    PLAIN_TREES,
     booster_levels,
     cross_fitted_scores,
     customer_folds,
@@ -48,8 +49,9 @@ SMALL_FIT_ROWS = 20_000
 MIN_LEAF_ROWS = 5
 log = logging.getLogger("models.recipe")
 SEARCH_RULE = (
-    "highest early-stopping (or cross-validated) AUC; within the tolerance, the shallowest "
-    "trees, then the highest AUC"
+    "highest early-stopping (or cross-validated) AUC; within the tolerance (scaled down with "
+    "the fitting rows below leaf_reference_rows), the shallowest trees, then the fewest "
+    "leaves, then the highest AUC"
 )
 
 
@@ -77,7 +79,12 @@ class BoosterSettings:
             may have and stay in; ``None``: no screen.
         psi_bins: Bins of that PSI.
         search: Values to try per setting (every combination); ``{}``: the settings above.
-        search_auc_tolerance: Early-stopping AUC a shallower trial may give up.
+        search_auc_tolerance: Early-stopping AUC a shallower trial may give up (for
+            ``leaf_reference_rows`` fitting rows; a smaller window scales it as the leaf sizes).
+        search_plain: Below ``leaf_reference_rows`` fitting rows, also try LightGBM's default
+            tree shape (:data:`models.train.PLAIN_TREES`), so that the search of a small book
+            never misses what a plain LightGBM finds (on a large one its explanations cost
+            several times more per row, and its AUC must beat the tolerance as any trial's).
         screen_kinds: Catalogue kinds (``features.catalogue.KINDS``) the screen judges; a
             feature of another kind stays in whatever its PSI.
         leaf_reference_rows: Fitting rows the leaf sizes (``min_child_samples``, searched or
@@ -106,6 +113,7 @@ class BoosterSettings:
     screen_kinds: Sequence[str] = ("customer", "level")
     leaf_reference_rows: int | None = None
     validation_customers: bool = False
+    search_plain: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -167,6 +175,16 @@ def screen_features(
     return [n for n in names if n not in excluded], excluded
 
 
+def row_factor(n_rows: int, reference: int | None) -> float:
+    """How far settings made for ``reference`` fitting rows shrink for ``n_rows``: at most 1.
+
+    The square root of the row ratio below ``reference``, else 1 (``None``: 1).
+    """
+    if reference is None or n_rows >= reference:
+        return 1.0
+    return math.sqrt(n_rows / reference)
+
+
 def scale_leaf_sizes(leaf: int, grid: dict[str, list], n_rows: int, reference: int | None):
     """Leaf sizes for ``n_rows`` fitting rows, given sizes set for ``reference`` rows.
 
@@ -178,9 +196,9 @@ def scale_leaf_sizes(leaf: int, grid: dict[str, list], n_rows: int, reference: i
     Returns:
         ``(min_child_samples, grid)``, the grid's values sorted and distinct.
     """
-    if reference is None or n_rows >= reference:
+    factor = row_factor(n_rows, reference)
+    if factor == 1.0:
         return leaf, grid
-    factor = math.sqrt(n_rows / reference)
 
     def scaled(value: float) -> int:
         return max(MIN_LEAF_ROWS, round(value * factor))
@@ -276,6 +294,17 @@ def _search(fit, valid, names, s: BoosterSettings, attributes, n_fit: int, folds
     if leaf != s.min_child_samples or grid != s.search:
         log.info("leaf sizes scaled to %d fitting rows: %s", n_fit, grid or leaf)
     lgb_settings["min_child_samples"] = leaf
+    # the tolerance buys explanation speed, which matters with the book's size: a smaller
+    # window spends less of its AUC on it (scaled as the leaf sizes are), and also tries the
+    # plain tree shape, whose explanations cost several times more per row
+    factor = row_factor(n_fit, s.leaf_reference_rows)
+    tolerance = s.search_auc_tolerance * factor
+    plain = [PLAIN_TREES] if s.search_plain and factor < 1 else []
+    if factor < 1:
+        log.info(
+            "search AUC tolerance scaled to %d fitting rows: %.4f%s", n_fit, tolerance,
+            "; LightGBM's default tree shape tried too" if plain else "",
+        )  # fmt: skip
     booster, record, trials = tune_booster(
         fit,
         valid,
@@ -284,14 +313,16 @@ def _search(fit, valid, names, s: BoosterSettings, attributes, n_fit: int, folds
         grid,
         s.num_boost_round,
         s.early_stopping_rounds,
-        s.search_auc_tolerance,
+        tolerance,
         attributes,
         folds,
+        plain,
     )
     chosen = record["settings"]
     search = {
         "grid": grid,
-        "auc_tolerance": s.search_auc_tolerance,
+        "plain_trial": plain[0] if plain else None,
+        "auc_tolerance": tolerance,
         "rule": SEARCH_RULE,
         "trials": json.loads(trials.to_json(orient="records")),  # plain Python numbers
     }

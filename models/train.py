@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import lightgbm as lgb
 import numpy as np
@@ -266,6 +266,10 @@ def unstable_features(
     return dict(zip(shifted["feature"], shifted["psi"].astype(float), strict=True))
 
 
+# LightGBM's default tree shape: the extra trial of a search with ``train.search_plain``
+PLAIN_TREES = {"num_leaves": 31, "max_depth": -1, "min_child_samples": 20}
+
+
 def search_grid(grid: dict[str, list]) -> list[dict]:
     """Every combination of the grid's values, in a fixed order (the grid's keys, then values)."""
     if not grid:
@@ -312,6 +316,7 @@ def tune_booster(
     auc_tolerance: float,
     attributes: Mapping[str, FeatureSpec] | None = None,
     folds: list[tuple[np.ndarray, np.ndarray]] | None = None,
+    extra_points: Sequence[Mapping] = (),
 ) -> tuple[lgb.Booster, dict, pd.DataFrame]:
     """Train one booster per grid point on ``train``, keep the one :func:`choose_trial` picks.
 
@@ -332,6 +337,8 @@ def tune_booster(
         auc_tolerance: How much early-stopping AUC a simpler trial may give up.
         attributes: The user's attribute entries (:func:`lgb_params`).
         folds: Cross-fitting folds of ``train`` (:func:`customer_folds`), or ``None``.
+        extra_points: Settings to try besides the grid's combinations (e.g.
+            :data:`PLAIN_TREES`), each with the grid's keys it lacks at their ``settings``.
 
     Returns:
         The chosen booster, its fit record (with its ``settings``) and one row per trial
@@ -340,7 +347,11 @@ def tune_booster(
     unknown = set(grid) - set(settings)
     if unknown:
         raise ValueError(f"search grid keys {sorted(unknown)} are not training settings")
-    results, boosters, points = [], [], search_grid(grid)
+    points = search_grid(grid)
+    points += [point for point in extra_points if {**settings, **point} not in (
+        {**settings, **p} for p in points
+    )]  # fmt: skip
+    results, boosters = [], []
     for number, point in enumerate(points, start=1):
         trial = {**settings, **point}
         params = lgb_params(**trial, feature_names=feature_names, attributes=attributes)

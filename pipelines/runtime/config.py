@@ -156,6 +156,8 @@ class TrainConfig(_Section):
     screen_kinds: list[Literal["customer", "level", "relative"]] = ["customer", "level"]
     search: dict[TUNABLE, list[int | float]] = {}
     search_auc_tolerance: float = Field(0.005, ge=0, le=0.1)
+    # below leaf_reference_rows fitting rows, also try LightGBM's default tree shape
+    search_plain: bool = True
     # the leaf sizes above are for this many fitting rows; fewer scale them by the square root
     leaf_reference_rows: int | None = Field(40_000, ge=1)
 

@@ -19,6 +19,7 @@ from models.recipe import (
     fit_pd_model,
     fit_threads,
     model_features,
+    row_factor,
     scale_leaf_sizes,
     screen_features,
 )
@@ -281,6 +282,27 @@ def test_leaf_sizes_shrink_with_the_square_root_of_the_rows_below_the_reference(
     assert (leaf, scaled["min_child_samples"]) == expected
     assert scaled["max_depth"] == [2, 3]
     assert scale_leaf_sizes(300, grid, rows, None) == (300, grid)
+
+
+@pytest.mark.parametrize(("rows", "factor"), [(400, 0.1), (10_000, 0.5), (40_000, 1.0), (9e9, 1.0)])
+def test_settings_for_the_reference_rows_shrink_with_the_square_root_below_it(rows, factor):
+    assert row_factor(rows, 40_000) == pytest.approx(factor)
+    assert row_factor(rows, None) == 1.0
+
+
+def test_a_small_window_spends_less_auc_on_shallow_trees_and_tries_the_plain_shape():
+    settings = dataclasses.replace(
+        SETTINGS, search={"max_depth": [1, 3]}, search_plain=True, leaf_reference_rows=40_000
+    )
+    _, record = fit_booster(TRAIN, FEATURES, settings)
+    search = record["search"]
+    assert search["auc_tolerance"] == pytest.approx(0.005 * row_factor(record["n_train"], 40_000))
+    assert search["plain_trial"] == {"num_leaves": 31, "max_depth": -1, "min_child_samples": 20}
+    assert [t["max_depth"] for t in search["trials"]] == [1, 3, -1]
+    # a book at the reference keeps the shallow grid and the whole tolerance
+    _, record = fit_booster(TRAIN, FEATURES, dataclasses.replace(settings, leaf_reference_rows=50))
+    assert record["search"]["auc_tolerance"] == 0.005 and record["search"]["plain_trial"] is None
+    assert [t["max_depth"] for t in record["search"]["trials"]] == [1, 3]
 
 
 def with_tier(frame: pd.DataFrame, seed: int) -> pd.DataFrame:

@@ -5,6 +5,7 @@ import pytest
 
 from features.catalogue import monotone_constraints, spec_for
 from models.train import (
+    PLAIN_TREES,
     choose_trial,
     cross_fitted_scores,
     cross_validate_booster,
@@ -205,6 +206,19 @@ def test_tune_booster_trains_every_point_and_keeps_the_chosen():
     assert booster.num_trees() == record["best_iteration"]
     with pytest.raises(ValueError, match="not training settings"):
         tune_booster(TRAIN, VALID, NAMES, single, {"colour": [1]}, 10, 5, 0.0)
+
+
+def test_extra_points_are_tried_beside_the_grid_once():
+    settings = {**SETTINGS, "num_leaves": 4, "learning_rate": 0.1, "max_depth": 3}
+    grid = {"max_depth": [1, 3]}
+    plain = {"num_leaves": 31, "max_depth": -1, "min_child_samples": 20}
+    _, _, table = tune_booster(
+        TRAIN, VALID, NAMES, settings, grid, 40, 10, 0.0, extra_points=[plain, {"max_depth": 1}]
+    )
+    assert len(table) == 3  # the grid's two, and the plain shape (max_depth 1 is in the grid)
+    last = table.iloc[-1]
+    assert (last["num_leaves"], last["max_depth"], last["min_child_samples"]) == (31, -1, 20)
+    assert PLAIN_TREES == plain  # LightGBM's defaults
 
 
 def windowed(months: list[int], per_month: int = 40) -> pd.DataFrame:
