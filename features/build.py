@@ -116,25 +116,36 @@ def last_fact_dates(tables: dict[str, pd.DataFrame], at: pd.DataFrame) -> pd.Ser
     Returns:
         Aligned to ``at``.
     """
-    facts = fact_dates(tables, [("invoices", "paid_date")])
-    fact_day, row_day = _days(facts["fact"]), _days(at["as_of_date"])
+    customers = pd.unique(at["customer_id"])
+    dated = [(name, column) for facts in DATED_FACTS for name, column in facts]
+    codes, days = [], []
+    for name, column in [*dated, ("invoices", "paid_date")]:
+        if name in tables and len(tables[name]):  # as integers: no text copied
+            table = tables[name]
+            code, day = positions(table["customer_id"], customers), _days(table[column])
+            known = (code >= 0) & (day != NO_DAY)
+            codes.append(code[known])
+            days.append(day[known])
+    if not codes:
+        return pd.Series(pd.NaT, index=at.index, dtype="datetime64[ns]")
+    code, fact_day, row_day = np.concatenate(codes), np.concatenate(days), _days(at["as_of_date"])
     base = min(fact_day.min(initial=0), row_day.min(initial=0))
     # one sorted integer key per fact, customer then day: the latest fact on or before a row's
     # day is the one just left of the row's own key, where it is the same customer's
-    customers = pd.unique(facts["customer_id"])
-    fact_key = _keys(positions(facts["customer_id"], customers), fact_day - base)
-    order = np.argsort(fact_key, kind="stable")
-    fact_key, fact_date = fact_key[order], facts["fact"].to_numpy(dtype="datetime64[ns]")[order]
-    code = positions(at["customer_id"], customers)
-    left = np.searchsorted(fact_key, _keys(code, row_day - base), side="right") - 1
-    found = (code >= 0) & (left >= 0)
-    found[found] = fact_key[left[found]] >> DAY_BITS == code[found]
-    last = np.full(len(at), np.datetime64("NaT"), dtype="datetime64[ns]")
-    last[found] = fact_date[left[found]]
-    return pd.Series(last, index=at.index)
+    fact_key = np.sort(_keys(code, fact_day - base))
+    row_code = positions(at["customer_id"], customers)
+    left = np.searchsorted(fact_key, _keys(row_code, row_day - base), side="right") - 1
+    found = left >= 0
+    found[found] = fact_key[left[found]] >> DAY_BITS == row_code[found]
+    last = np.full(len(at), NO_DAY, dtype=np.int64)
+    last[found] = (fact_key[left[found]] & ((1 << DAY_BITS) - 1)) + base
+    return pd.Series(last.astype("datetime64[D]").astype("datetime64[ns]"), index=at.index)
 
 
 DAY_BITS = 24  # the days of a key (46,000 years from the earliest date); the customer above
+
+
+NO_DAY = np.iinfo(np.int64).min  # NaT as days
 
 
 def _days(dates: pd.Series) -> np.ndarray:

@@ -62,7 +62,7 @@ if TYPE_CHECKING:
     from distributed import Client
 
 log = logging.getLogger("pipelines")
-STATE, CACHED = "state.json", "snapshots.arrow"  # under Paths.features_cache
+STATE = "state.json"  # under Paths.features_cache, beside the parts it names
 # (function, partitions, keyword arguments for every call, what) -> results in partition order
 Mapper = Callable[[Callable[..., Any], list, dict[str, Any], str], list[Any]]
 
@@ -226,18 +226,19 @@ class Reuse:
 
     features: pd.DataFrame  # features.incremental.cached_features of that build
     first_new_month: int  # month index of the first month end to build now
+    parts: list[str]  # the cache files that hold them (one per build, appended)
 
 
 def reusable_build(
     cfg: Config, paths: Paths, tables: dict[str, pd.DataFrame], settings: FeatureSettings
 ) -> tuple[Reuse | None, str]:
     """The last build to extend, or ``None``; and why, in words for the log."""
-    state_path, cached_path = paths.features_cache / STATE, paths.features_cache / CACHED
+    state_path = paths.features_cache / STATE
     if not cfg.features.incremental:
         return None, "features.incremental is false"
     if settings.snapshot_dates:
         return None, "the data set defines its snapshot dates"
-    if not (state_path.is_file() and cached_path.is_file()):
+    if not state_path.is_file():
         return None, f"no earlier build in {paths.features_cache}"
     state = read_json(state_path)
     if state.get("code") != code_fingerprint():
@@ -247,12 +248,14 @@ def reusable_build(
     last = pd.Timestamp(state["last_month_end"])
     if history_fingerprint(tables, last, settings) != state["fingerprint"]:
         return None, f"the data as known at {last.date()} changed since the last build"
-    first_new = int(month_index(pd.DatetimeIndex([last]))[0]) + 1
     try:
-        cached = pd.read_feather(cached_path)
-    except (OSError, ValueError) as err:  # unreadable (another pyarrow wrote it): build all
+        parts = [pd.read_feather(paths.features_cache / name) for name in state["parts"]]
+    except (OSError, ValueError) as err:  # gone, or another pyarrow wrote it: build all
         return None, f"the last build's rows cannot be read ({err})"
-    return Reuse(cached, first_new), f"the data up to {last.date()} is unchanged"
+    cached = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    first_new = int(month_index(pd.DatetimeIndex([last]))[0]) + 1
+    reuse = Reuse(cached, first_new, state["parts"])
+    return reuse, f"the data up to {last.date()} is unchanged"
 
 
 def build_incrementally(
@@ -264,8 +267,9 @@ def build_incrementally(
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """:func:`build`, reusing the last build's rows up to its last month end where it can.
 
-    The rows of this build and the state to reuse them go to ``paths.features_cache``; the
-    result equals a full build's.
+    The rows of this build and the state to reuse them go to ``paths.features_cache``: a full
+    build writes all its rows as one part, an incremental one appends its new rows as another.
+    The result equals a full build's.
     """
     reuse, why = reusable_build(cfg, paths, tables, settings)
     snapshots = None
@@ -287,22 +291,45 @@ def build_incrementally(
                 "(%.1f s)", why, len(fresh), len(snapshots) - len(fresh),
                 time.perf_counter() - started,
             )  # fmt: skip
+            parts, added = reuse.parts, fresh
     if snapshots is None:
         log.info("full build: %s", why)
         snapshots, defaults, _ = build(cfg, tables, as_of, settings)
+        parts, added = [], snapshots
     last = last_month_end(snapshots)
     if last is not None:  # what the next build may reuse
-        write_feather(cached_features(snapshots), paths.features_cache / CACHED)
-        write_json(
-            {
-                "last_month_end": str(last.date()),
-                "fingerprint": history_fingerprint(tables, last, settings),
-                "code": code_fingerprint(),
-                "settings": settings_record(settings),
-            },
-            paths.features_cache / STATE,
-        )
+        keep_cache(paths, parts, added, last, history_fingerprint(tables, last, settings), settings)
     return snapshots, defaults, skipped_families(tables)
+
+
+def keep_cache(
+    paths: Paths,
+    parts: list[str],
+    added: pd.DataFrame,
+    last: pd.Timestamp,
+    fingerprint: str,
+    settings: FeatureSettings,
+) -> None:
+    """Write ``added``'s rows as one more part beside ``parts``, then the state naming them all.
+
+    With no ``parts`` (a full build) the parts the old state named are removed afterwards.
+    """
+    folder, state_path = paths.features_cache, paths.features_cache / STATE
+    old = read_json(state_path).get("parts", []) if state_path.is_file() and not parts else []
+    if len(added):
+        name = f"rows-{str(added['as_of_date'].min().date())}.arrow"
+        write_feather(cached_features(added), folder / name)
+        parts = [*parts, name]
+    state = {
+        "last_month_end": str(last.date()),
+        "fingerprint": fingerprint,
+        "code": code_fingerprint(),
+        "settings": settings_record(settings),
+        "parts": parts,
+    }
+    write_json(state, state_path)
+    for name in set(old) - set(parts):  # the parts of the build this one replaced
+        (folder / name).unlink(missing_ok=True)
 
 
 def run(cfg: Config, paths: Paths) -> None:

@@ -100,3 +100,18 @@ def test_the_same_data_again_reuses_every_row(tmp_path, world, full, caplog):
         got = build_incrementally(CFG, paths, tables, as_of, SETTINGS)
     assert "built 0 rows" in caplog.text
     same(got, full)
+
+
+def test_month_after_month_appends_a_part_and_a_full_build_replaces_them(tmp_path, world, full):
+    tables, as_of, previous = world
+    paths = Paths(tmp_path)
+    for t in (previous - pd.offsets.MonthEnd(1), previous):  # two months of the data as known
+        build_incrementally(CFG, paths, known_at(tables, t, SETTINGS), t, SETTINGS)
+    same(build_incrementally(CFG, paths, tables, as_of, SETTINGS), full)
+    folder = paths.features_cache
+    parts = json.loads((folder / STATE).read_text())["parts"]
+    assert len(parts) == 3 and sorted(p.name for p in folder.glob("*.arrow")) == sorted(parts)
+    off = Config.model_validate({"features": {"block_customers": 40, "incremental": False}})
+    same(build_incrementally(off, paths, tables, as_of, SETTINGS), full)
+    parts = json.loads((folder / STATE).read_text())["parts"]
+    assert len(parts) == 1 and [p.name for p in folder.glob("*.arrow")] == parts
