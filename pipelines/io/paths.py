@@ -203,6 +203,17 @@ class Paths:
         return self.reports / "portfolio.html"
 
     @property
+    def customer_pages(self) -> Path:
+        """The customer credit reports: one page per customer, ``index.html`` lists them."""
+        return self.reports / "customers"
+
+    def customer_page(self, customer_id: str) -> Path:
+        """One customer's credit report (:func:`pipelines.render.links.page_name`)."""
+        from pipelines.render.links import page_name
+
+        return self.customer_pages / page_name(customer_id)
+
+    @property
     def bench(self) -> Path:
         """The benchmark figures (``make bench``)."""
         return self.reports / "bench.json"
@@ -237,6 +248,11 @@ class Paths:
     def scored_summary(self) -> Path:
         """Dates and totals of the score run."""
         return self.scored / "summary.json"
+
+    @property
+    def workbook(self) -> Path:
+        """The month's tables in one workbook for the risk team."""
+        return self.scored / "book.xlsx"
 
     @property
     def history(self) -> Path:
