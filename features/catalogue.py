@@ -45,6 +45,10 @@ class FeatureSpec:
             sentence shows the category's text.
         levels: A categorical feature's categories as the model codes them (position = code);
             set by the model that learned them (``models.pd_model.PDModel``).
+        actionable: What the customer can change, named in each language of
+            ``features.wording.LANGUAGES`` (``(en, zh)``), for a "what it would take" sentence
+            (``models.counterfactual``); empty: the customer cannot change it (sector, size,
+            age, past events) or it follows another feature (:data:`ACTIONABLE`).
     """
 
     name: str
@@ -61,6 +65,7 @@ class FeatureSpec:
     kind: str = "customer"
     categorical: bool = False
     levels: tuple[str, ...] = ()
+    actionable: tuple[str, ...] = ()
 
     def texts(self, language: str = "en") -> tuple[str, str]:
         """Return ``(template, missing_text)`` in ``language`` (:func:`features.wording.texts`)."""
@@ -92,8 +97,48 @@ def _f(
 ) -> FeatureSpec:
     return FeatureSpec(  # type: ignore[arg-type]
         *args, template=en[0], missing_text=en[1], template_zh=zh[0], missing_text_zh=zh[1],
-        missing_value=missing_value, kind=kind,
+        missing_value=missing_value, kind=kind, actionable=ACTIONABLE.get(str(args[0]), ()),
     )  # fmt: skip
+
+
+# What a customer can change by how it pays and runs its business, named (en, zh) for the
+# "what it would take" sentences; every other catalogue feature is in FIXED. A peer comparison
+# (``features.peers.PEER_FEATURES``) is fixed: it follows its source feature when that changes.
+ACTIONABLE: dict[str, tuple[str, str]] = {
+    "on_time_rate_3m": ("the on-time payment rate (3 months)", "近 3 个月按时付款率"),
+    "on_time_rate_6m": ("the on-time payment rate (6 months)", "近 6 个月按时付款率"),
+    "on_time_rate_12m": ("the on-time payment rate (12 months)", "近 12 个月按时付款率"),
+    "days_late_wavg_12m": ("average days late (12 months)", "近 12 个月平均逾期天数"),
+    "days_late_wavg_3m": ("average days late (3 months)", "近 3 个月平均逾期天数"),
+    "days_late_max_12m": ("the longest delay (12 months)", "近 12 个月最长逾期天数"),
+    "n_late_30_12m": ("invoices over 30 days late (12 months)", "近 12 个月逾期超过 30 天的发票数"),
+    "n_late_45_12m": ("invoices over 45 days late (12 months)", "近 12 个月逾期超过 45 天的发票数"),
+    "n_late_60_12m": ("invoices over 60 days late (12 months)", "近 12 个月逾期超过 60 天的发票数"),
+    "n_late_90_12m": ("invoices over 90 days late (12 months)", "近 12 个月逾期超过 90 天的发票数"),
+    "consecutive_quarters_late_45": (
+        "consecutive quarters over 45 days late", "逾期超过 45 天的连续季度数"
+    ),
+    "days_late_trend_3m": ("the change in days late on the previous quarter", "付款延迟的季度变化"),
+    "overdue_share": ("the overdue share of the open balance", "逾期余额占比"),
+    "limit_utilisation": ("credit limit utilisation", "信用额度使用率"),
+    "days_since_last_payment": ("days since the last payment", "距上次付款天数"),
+    "dispute_share_12m": ("the disputed share of invoicing (12 months)", "近 12 个月争议金额占比"),
+    "dso_days": ("days sales outstanding", "应收账款周转天数"),
+    "debt_ratio": ("the debt ratio", "资产负债率"),
+    "current_ratio": ("the current ratio", "流动比率"),
+    "cash_ratio": ("the cash ratio", "现金比率"),
+    "ocf_to_liabilities": ("operating cash flow to liabilities", "经营现金流与总负债之比"),
+    "ebit_margin": ("the operating margin", "营业利润率"),
+    "interest_coverage": ("interest coverage", "利息保障倍数"),
+}  # fmt: skip
+FIXED: frozenset[str] = frozenset({
+    "industry_index", "industry_index_chg_3m", "industry_index_chg_12m", "industry_index_z",
+    "industry_index_vs_history", "industry_index_pct", "sector_default_rate_12m",
+    "sector_default_rate_vs_book", "revenue_growth", "financials_age_months",
+    "legal_disputes_12m", "months_since_legal_dispute", "ownership_changes_12m",
+    "months_since_ownership_change", "management_changes_12m", "days_late_vs_sector",
+    "debt_ratio_vs_sector", "annual_revenue", "relationship_months", "payment_terms_days",
+})  # fmt: skip
 
 
 _NO_HISTORY = "No invoices due in the period, so no payment history"
