@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 
 from models.exposure import months_before
-from models.monitoring import IN_DEFAULT, SCORED
+from models.monitoring import IN_DEFAULT, SCORED, SEVERITIES
 
 ALL = "All"
+TREND_COLUMNS = ["exposure", "expected_loss", "mean_pd", "high_risk_share", "alerts"]
 
 
 def book_totals(book: pd.DataFrame) -> dict[str, float]:
@@ -103,19 +104,73 @@ def migration_matrix(
 
 
 def loss_by(book: pd.DataFrame, by: str) -> pd.DataFrame:
-    """Customers, exposure, expected loss, loss rate and mean PD per ``by``, largest loss first."""
+    """Exposure, its share of the book, expected loss, loss rate and mean PD per ``by``.
+
+    Exposure and expected loss count the performing and the defaulted customers, as the
+    headline's totals do (the groups add up to them); ``defaulted_exposure`` is the part in
+    default, ``customers`` and ``mean_pd`` are of the scored customers. Largest loss first.
+    """
     scored = _scored(book)
-    grouped = scored.groupby(by)
+    held = book[(book["status"] == SCORED) | (book["status"] == IN_DEFAULT)]
+    grouped = held.groupby(by)
+    in_default = held["exposure"].where(held["status"] == IN_DEFAULT, 0.0)
     out = pd.DataFrame(
         {
-            "customers": grouped.size(),
+            "customers": scored.groupby(by).size(),
             "exposure": grouped["exposure"].sum(),
+            "defaulted_exposure": in_default.groupby(held[by]).sum(),
             "expected_loss": grouped["expected_loss"].sum(),
-            "mean_pd": grouped["pd_12m"].mean(),
+            "mean_pd": scored.groupby(by)["pd_12m"].mean(),
         }
     )
+    out["customers"] = out["customers"].fillna(0).astype(int)
+    total = float(out["exposure"].sum())
+    out["share"] = out["exposure"] / total if total > 0 else np.nan
     out["loss_rate"] = out["expected_loss"] / out["exposure"].where(out["exposure"] > 0)
     return out.sort_values(["expected_loss", "exposure"], ascending=False, kind="stable")
+
+
+def top_exposures(book: pd.DataFrame, n: int) -> pd.DataFrame:
+    """The ``n`` largest exposures, scored or in default, with their share of the book's.
+
+    ``share`` is of the total exposure (performing and in default, as the headline's);
+    ``cumulative_share`` adds the shares down the list.
+    """
+    _scored(book)
+    held = book[book["status"].isin([SCORED, IN_DEFAULT]) & (book["exposure"] > 0)]
+    total = float(held["exposure"].sum())
+    top = held.sort_values(["exposure", "customer_id"], ascending=[False, True], kind="stable")
+    top = top.head(n).assign(share=lambda t: t["exposure"] / total if total > 0 else np.nan)
+    return top.assign(cumulative_share=top["share"].cumsum())
+
+
+def concentration(book: pd.DataFrame, top: tuple[int, ...] = (10, 20)) -> dict[str, float]:
+    """How concentrated the book's exposure is on its customers.
+
+    Returns the number of customers with exposure, the share of the ``top`` largest
+    (``top_10_share``, ...), the Herfindahl-Hirschman index of the customers' shares (``hhi``,
+    1 = one customer holds it all) and its inverse, the number of equal customers that would
+    be as concentrated (``equivalent_customers``).
+    """
+    _scored(book)
+    held = book[book["status"].isin([SCORED, IN_DEFAULT]) & (book["exposure"] > 0)]
+    amounts = np.sort(held["exposure"].to_numpy(dtype=float))[::-1]
+    total = float(amounts.sum())
+    shares = amounts / total if total > 0 else amounts
+    index = hhi(shares)
+    return {
+        "customers": len(amounts),
+        **{f"top_{k}_share": float(shares[:k].sum()) if total > 0 else np.nan for k in top},
+        "hhi": index,
+        "equivalent_customers": 1 / index if index > 0 else np.nan,
+    }
+
+
+def hhi(shares: np.ndarray | pd.Series) -> float:
+    """Herfindahl-Hirschman index: the sum of squared shares (shares summing to 1)."""
+    values = np.asarray(shares, dtype=float)
+    values = values[np.isfinite(values)]
+    return float((values**2).sum()) if values.size else np.nan
 
 
 def risk_map(
@@ -157,6 +212,72 @@ def top_movers(book: pd.DataFrame, n: int) -> pd.DataFrame:
     return rising.sort_values(
         ["pd_change", "customer_id"], ascending=[False, True], kind="stable"
     ).head(n)
+
+
+def trend(books: dict[pd.Timestamp, pd.DataFrame], high_risk_grade: int) -> pd.DataFrame:
+    """The headline's figures per month end (rows, oldest first): :data:`TREND_COLUMNS`.
+
+    ``alerts`` counts the rule codes in each book's ``alerts`` column; missing for a book
+    without alerts recorded (a month re-scored to fill the history, ``source`` ``backfill``).
+    """
+    rows = {}
+    for month in sorted(books):
+        book = books[month]
+        figures = headline(book, high_risk_grade)
+        rows[month] = {**{c: figures[c] for c in TREND_COLUMNS[:-1]}, "alerts": _alerts(book)}
+    return pd.DataFrame.from_dict(rows, orient="index", columns=TREND_COLUMNS)
+
+
+def alert_summary(alerts: pd.DataFrame) -> pd.DataFrame:
+    """Alerts per rule and severity: how many, how many customers, their exposure.
+
+    ``exposure`` counts each alerted customer once per row. Most severe first, then the
+    largest exposure.
+    """
+    columns = ["rule", "severity", "alerts", "customers", "exposure"]
+    if alerts.empty:
+        return pd.DataFrame(columns=columns)
+    once = alerts.drop_duplicates(["rule", "severity", "customer_id"])
+    grouped = once.groupby(["rule", "severity"])
+    out = pd.DataFrame(
+        {
+            "alerts": alerts.groupby(["rule", "severity"]).size(),
+            "customers": grouped["customer_id"].nunique(),
+            "exposure": grouped["exposure"].sum(min_count=1),
+        }
+    ).reset_index()
+    rank = out["severity"].map({s: i for i, s in enumerate(SEVERITIES)}).fillna(len(SEVERITIES))
+    order = out.assign(_rank=rank).sort_values(
+        ["_rank", "exposure", "rule"], ascending=[True, False, True], kind="stable"
+    )
+    return order[columns].reset_index(drop=True)
+
+
+def alerted_customers(alerts: pd.DataFrame, n: int) -> pd.DataFrame:
+    """The ``n`` alerted customers to look at first: most severe alert, then largest exposure.
+
+    One row per customer with its rules (most severe first) and the alert rows' other columns.
+    """
+    if alerts.empty:
+        return alerts.assign(rules=pd.Series(dtype=object)).head(0)
+    rank = alerts["severity"].map({s: i for i, s in enumerate(SEVERITIES)})
+    ordered = alerts.assign(_rank=rank.fillna(len(SEVERITIES))).sort_values(
+        ["_rank", "rule"], kind="stable"
+    )
+    rules = ordered.groupby("customer_id", sort=False)["rule"].agg(list)
+    first = ordered.drop_duplicates("customer_id").set_index("customer_id")
+    first = first.assign(rules=rules).reset_index()
+    first = first.sort_values(
+        ["_rank", "exposure", "customer_id"], ascending=[True, False, True], kind="stable"
+    )
+    return first.drop(columns="_rank").head(n).reset_index(drop=True)
+
+
+def _alerts(book: pd.DataFrame) -> float:
+    if "alerts" not in book or ("source" in book and (book["source"] == "backfill").all()):
+        return np.nan
+    codes = book["alerts"].fillna("").astype(str).str.split(";").explode().str.strip()
+    return float((codes != "").sum())
 
 
 def _with_all(groups: pd.Series, overall: float) -> pd.Series:

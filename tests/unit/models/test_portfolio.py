@@ -99,3 +99,82 @@ def test_top_movers():
 def test_a_book_without_status_is_an_error():
     with pytest.raises(KeyError, match="status"):
         portfolio.headline(december().drop(columns="status"), 3)
+
+
+def test_loss_by_counts_the_defaulted_exposure_and_the_share():
+    frame = december()
+    frame.loc[frame["customer_id"] == "C", ["exposure", "expected_loss"]] = [1000.0, 450.0]
+    got = portfolio.loss_by(frame, "industry")
+    assert list(got.index) == ["energy", "retail"]  # C's loss in recovery counts
+    assert got.loc["energy", "exposure"] == 1600 and got.loc["energy", "defaulted_exposure"] == 1000
+    assert got.loc["energy", "customers"] == 1 and got.loc["energy", "mean_pd"] == 0.001
+    assert got["share"].sum() == pytest.approx(1.0)
+    assert got.loc["retail", "share"] == pytest.approx(400 / 2000)
+    assert got["exposure"].sum() == portfolio.headline(frame, 3)["exposure"]
+
+
+def test_top_exposures_and_their_share():
+    frame = december()
+    frame.loc[frame["customer_id"] == "C", "exposure"] = 1000.0
+    got = portfolio.top_exposures(frame, 2)
+    assert got["customer_id"].tolist() == ["C", "E"]  # in default, still owed
+    assert got["share"].tolist() == pytest.approx([0.5, 0.3])
+    assert got["cumulative_share"].tolist() == pytest.approx([0.5, 0.8])
+
+
+def test_concentration():
+    got = portfolio.concentration(december(), top=(1, 2))
+    assert got["customers"] == 3  # C in default has no exposure
+    assert got["top_1_share"] == pytest.approx(0.6) and got["top_2_share"] == pytest.approx(0.9)
+    assert got["hhi"] == pytest.approx(0.6**2 + 0.3**2 + 0.1**2)
+    assert got["equivalent_customers"] == pytest.approx(1 / got["hhi"])
+
+
+@pytest.mark.parametrize(
+    ("shares", "expected"),
+    [([1.0], 1.0), ([0.5, 0.5], 0.5), ([0.25] * 4, 0.25), ([], np.nan), ([0.5, np.nan], 0.25)],
+)
+def test_hhi(shares, expected):
+    assert portfolio.hhi(np.array(shares)) == pytest.approx(expected, nan_ok=True)
+
+
+def test_trend_per_month_and_alerts_only_where_recorded():
+    nov = november().assign(alerts=["", "", "", ""], source="backfill")
+    dec = december().assign(alerts=["DOWNGRADE; PD_INCREASE", "", "DEFAULTED", ""], source="run")
+    got = portfolio.trend({DEC: dec, NOV: nov}, high_risk_grade=3)
+    assert list(got.index) == [NOV, DEC] and list(got.columns) == portfolio.TREND_COLUMNS
+    assert got.loc[DEC, "exposure"] == 1000 and got.loc[NOV, "exposure"] == 650
+    assert got.loc[NOV, "high_risk_share"] == 0.25 and got.loc[DEC, "mean_pd"] == pytest.approx(
+        (0.2 + 0.004 + 0.001) / 3
+    )
+    assert np.isnan(got.loc[NOV, "alerts"]) and got.loc[DEC, "alerts"] == 3
+
+
+def alerts_table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "customer_id": ["A", "A", "B", "C", "D", "D"],
+            "severity": ["high", "medium", "medium", "high", "low", "medium"],
+            "rule": ["DOWNGRADE", "PD_INCREASE", "PD_INCREASE", "DEFAULTED",
+                     "EVENT_MANAGEMENT_CHANGE", "LIMIT_BREACH"],
+            "exposure": [100.0, 100.0, 300.0, 50.0, 900.0, 900.0],
+        }
+    )  # fmt: skip
+
+
+def test_alert_summary_by_rule_and_severity():
+    got = portfolio.alert_summary(alerts_table())
+    assert got["rule"].tolist() == [
+        "DOWNGRADE", "DEFAULTED", "LIMIT_BREACH", "PD_INCREASE", "EVENT_MANAGEMENT_CHANGE"
+    ]  # fmt: skip
+    increase = got.set_index("rule").loc["PD_INCREASE"]
+    assert increase["alerts"] == 2 and increase["customers"] == 2 and increase["exposure"] == 400
+    assert portfolio.alert_summary(alerts_table().head(0)).empty
+
+
+def test_alerted_customers_most_severe_then_largest():
+    got = portfolio.alerted_customers(alerts_table(), 3)
+    assert got["customer_id"].tolist() == ["A", "C", "D"]
+    assert got.loc[0, "rules"] == ["DOWNGRADE", "PD_INCREASE"] and got.loc[0, "severity"] == "high"
+    assert got.loc[2, "rules"] == ["LIMIT_BREACH", "EVENT_MANAGEMENT_CHANGE"]
+    assert portfolio.alerted_customers(alerts_table().head(0), 3).empty
