@@ -12,6 +12,7 @@ from features.attributes import as_model_input
 from features.build import is_stale
 from features.peers import sector_medians
 from models.alert_text import word_trigger
+from models.counterfactual import plausible_ranges, up_one_grade
 from models.monitoring import IN_DEFAULT
 from models.reasons import MEDIAN_PREFIX
 from pipelines.io.files import StageError
@@ -19,6 +20,7 @@ from pipelines.modelstore.registry import (
     input_names,
     optional_input_names,
     output_names,
+    pd_model,
     predict,
 )
 
@@ -52,6 +54,7 @@ def score_rows(
     client: Any = None,
     language: str = "en",
     with_medians: bool = False,
+    what_it_would_take: bool = False,
 ) -> pd.DataFrame:
     """Return the pyfunc ``model``'s output for ``rows``, predicted ``chunk_rows`` at a time.
 
@@ -66,35 +69,52 @@ def score_rows(
         with_medians: Send each row's sector median of the model's features, taken over
             ``rows`` (by ``industry`` and ``as_of_date``, :func:`features.peers.sector_medians`)
             before chunking: pass a whole month's book.
+        what_it_would_take: Add ``what_it_would_take`` and ``what_it_would_take_code``: the
+            cheapest plausible change that moves each row up one grade
+            (:func:`models.counterfactual.up_one_grade`), plausible within ``rows``' own ranges:
+            pass a whole month's book.
     """
     names = input_names(model)
     require(rows, names, Path("the snapshot rows"))
     if with_medians:
         rows = add_sector_medians(rows, model)
+    ranges = None
+    if what_it_would_take:
+        ranges = plausible_ranges(pd_model(model).feature_frame(as_model_input(rows[names])))
     names += [c for c in optional_input_names(model) if c in rows.columns]
     chunks = [rows.iloc[s : s + chunk_rows][names] for s in range(0, len(rows), chunk_rows)]
     if client is None:
         parts = []
         for chunk in chunks:
-            parts.append(predict_frame(chunk, model, language))
+            parts.append(predict_frame(chunk, model, language, ranges))
             log.info("scored %d of %d rows", sum(map(len, parts)), len(rows))
     else:
         from pipelines.runtime.cluster import map_partitions
 
-        kwargs = {"model": model, "language": language}
+        kwargs = {"model": model, "language": language, "ranges": ranges}
         parts = map_partitions(client, predict_frame, chunks, kwargs, "scoring chunks")
     if not parts:
         return pd.DataFrame(columns=output_names(model))
     return pd.concat(parts)
 
 
-def predict_frame(frame: pd.DataFrame, model: Any, language: str = "en") -> pd.DataFrame:
-    """The pyfunc's output for ``frame`` (its input columns), on ``frame``'s index."""
+def predict_frame(
+    frame: pd.DataFrame, model: Any, language: str = "en", ranges: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """The pyfunc's output for ``frame`` (its input columns), on ``frame``'s index.
+
+    With the book's ``ranges`` (:func:`models.counterfactual.plausible_ranges`), each row's
+    cheapest change up one grade too, found and verified on the model the pyfunc serves.
+    """
     try:
         out = predict(model, as_model_input(frame), {"language": language})
     except StageError as err:  # its rows count from the chunk's first: name that one
         raise StageError(f"{err} (rows counted from the book's row {frame.index[0]!r})") from None
-    return pd.DataFrame(out).set_axis(frame.index)
+    out = pd.DataFrame(out).set_axis(frame.index)
+    if ranges is None:
+        return out
+    took = up_one_grade(pd_model(model), as_model_input(frame), out["grade"], ranges, language)
+    return pd.concat([out, took], axis=1)
 
 
 def add_sector_medians(rows: pd.DataFrame, model: Any) -> pd.DataFrame:

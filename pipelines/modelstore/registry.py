@@ -216,6 +216,11 @@ def predict(pyfunc: mlflow.pyfunc.PyFuncModel, frame: pd.DataFrame, params: dict
         raise StageError(f"the model refused rows: {err.message}") from None
 
 
+def pd_model(pyfunc: mlflow.pyfunc.PyFuncModel) -> PDModel:
+    """The :class:`PDModel` a loaded pyfunc serves (its booster, calibrator and master scale)."""
+    return pyfunc.unwrap_python_model().model
+
+
 def input_names(pyfunc: mlflow.pyfunc.PyFuncModel) -> list[str]:
     """Return the required input columns of a loaded pyfunc's signature (its features), in order."""
     return _input_schema(pyfunc).required_input_names()
