@@ -74,8 +74,8 @@ def test_every_catalogue_feature_is_deliberately_actionable_or_fixed():
         else:
             assert spec.actionable == ()
     # sector, size, age and a peer comparison (it follows its source) are never changed
-    for name in ("industry_index", "annual_revenue", "relationship_months", *PEER_FEATURES.values()):
-        assert name in FIXED
+    never = ("industry_index", "annual_revenue", "relationship_months", *PEER_FEATURES.values())
+    assert set(never) <= FIXED
 
 
 def test_plausible_ranges_are_percentiles_and_iqr():
