@@ -81,7 +81,9 @@ def run(cfg: Config, paths: Paths, experiment: str | None = None) -> None:
             book, _, _ = score_month(inputs, score, policy, month, opts.language, False)
             write_book(book, month, paths.history)
             log.info("back-filled the history with %s", f"{month:%Y-%m-%d}")
-        book, alerts, before = score_month(inputs, score, policy, as_of, opts.language)
+        # the month itself gets each customer's cheapest change up one grade; the back-fill not
+        month_score = partial(score, what_it_would_take=True)
+        book, alerts, before = score_month(inputs, month_score, policy, as_of, opts.language)
     tables = {
         paths.scores: scores_table(book),
         paths.defaulted: defaulted_table(book),

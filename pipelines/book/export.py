@@ -50,6 +50,12 @@ SCORES_SCHEMA: dict[str, str] = {
     "reason_k_code": "k-th strongest material adverse factor: code (reason_1 empty: none)",
     "reason_k": "k-th reason: an adverse fact, the customer's value against its sector's median",
     "adverse_action_reasons": "where recommended_limit < current_limit: the reasons to give",
+    "what_it_would_take": (
+        "the cheapest plausible change of what the customer controls (one feature, else two) "
+        "that moves it up one grade, verified by re-scoring, in score.language (empty: grade 1, "
+        "or no such change within the book's 1st-99th percentiles)"
+    ),
+    "what_it_would_take_code": "the same change as feature:before->after, ';'-separated",
     "model_version": "registered model version that scored the row",
 }
 DEFAULTED_SCHEMA: dict[str, str] = {
