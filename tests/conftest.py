@@ -140,3 +140,55 @@ def command_at(monkeypatch) -> Callable[[ModuleType, Paths], None]:
         monkeypatch.setattr(module, "Paths", lambda: paths)
 
     return point
+
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+
+
+class Chromium:
+    """Headless Chromium on a local page, offline: its DOM, console errors and printed pages."""
+
+    FLAGS = (
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run",
+        "--enable-logging=stderr", "--v=0",
+    )  # fmt: skip
+
+    def __init__(self, executable: str, profile: Path) -> None:
+        self.executable, self.profile = executable, profile
+
+    def run(self, page: Path, *flags: str) -> "subprocess.CompletedProcess[str]":
+        import subprocess
+
+        done = subprocess.run(
+            [self.executable, *self.FLAGS, f"--user-data-dir={self.profile}", *flags, page.as_uri()],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done
+
+    def dom(self, page: Path) -> str:
+        """The page's DOM after loading; fails on any console message (an error, a blocked load)."""
+        done = self.run(page, "--dump-dom")
+        console = [line for line in done.stderr.splitlines() if ":CONSOLE" in line]
+        assert not console, console
+        return done.stdout
+
+    def pdf_pages(self, page: Path) -> int:
+        """How many A4 pages the page prints to (the page's own @page size, no header/footer)."""
+        import re
+
+        pdf = self.profile.with_name(self.profile.name + ".pdf")
+        self.run(page, "--no-pdf-header-footer", f"--print-to-pdf={pdf}")
+        return len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf.read_bytes()))
+
+
+@pytest.fixture
+def chromium(tmp_path) -> Chromium:
+    """Headless Chromium, or a skip saying how to get it (``.ci/run`` installs it)."""
+    import shutil
+
+    found = next((shutil.which(b) for b in BROWSERS if shutil.which(b)), None)
+    if found is None:
+        pytest.skip("no headless Chromium: install Debian's `chromium` package (.ci/run does)")
+    return Chromium(found, tmp_path / "chromium-profile")

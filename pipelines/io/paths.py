@@ -7,8 +7,26 @@ tests). ``dvc.yaml`` names the same files; a test holds its ``outs`` against thi
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def page_name(customer_id: str) -> str:
+    """A customer page's file name: the id where it is a safe file name, else a readable form.
+
+    ``C001897`` -> ``C001897.html``; ``ACME/01 Ltd`` -> ``ACME_01_Ltd-<8 hex>.html`` (the hash
+    keeps two ids that differ only in unsafe characters apart).
+    """
+    text = str(customer_id)
+    safe = _UNSAFE.sub("_", text)
+    if safe == text and not text.startswith("."):
+        return f"{text}.html"
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+    return f"{safe.lstrip('.')[:80]}-{digest}.html"
 
 
 @dataclass(frozen=True)
@@ -208,9 +226,7 @@ class Paths:
         return self.reports / "customers"
 
     def customer_page(self, customer_id: str) -> Path:
-        """One customer's credit report (:func:`pipelines.render.links.page_name`)."""
-        from pipelines.render.links import page_name
-
+        """One customer's credit report (:func:`page_name`)."""
         return self.customer_pages / page_name(customer_id)
 
     @property

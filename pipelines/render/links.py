@@ -1,34 +1,17 @@
-"""Which customers get a credit-report page, and the page's file name: one rule for every link.
+"""Which customers get a credit-report page, and the link to it: one rule for every link.
 
-The monthly run writes a page (``data/reports/customers/<page_name>``) for every scored customer
+The monthly run writes a page (``data/reports/customers/<page_name>``, its file name from
+``pipelines.io.paths.page_name``) for every scored customer
 in the high-risk grades and every customer with an alert this month; the portfolio report and
 the customer index link to exactly those.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
-
 import pandas as pd
 
 from models.monitoring import SCORED
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
-
-
-def page_name(customer_id: str) -> str:
-    """The page's file name: the id where it is a safe file name, else a readable form + hash.
-
-    ``C001897`` -> ``C001897.html``; ``ACME/01 Ltd`` -> ``ACME_01_Ltd-<8 hex>.html`` (the hash
-    keeps two ids that differ only in unsafe characters apart).
-    """
-    text = str(customer_id)
-    safe = _UNSAFE.sub("_", text)
-    if safe == text and not text.startswith("."):
-        return f"{text}.html"
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
-    return f"{safe.lstrip('.')[:80]}-{digest}.html"
+from pipelines.io.paths import page_name
 
 
 def page_href(customer_id: str, folder: str = "customers/") -> str:
