@@ -49,6 +49,7 @@ class FeatureSpec:
             ``features.wording.LANGUAGES`` (``(en, zh)``), for a "what it would take" sentence
             (``models.counterfactual``); empty: the customer cannot change it (sector, size,
             age, past events) or it follows another feature (:data:`ACTIONABLE`).
+        description_zh: The description in Chinese (:data:`DESCRIPTIONS_ZH`); empty: English.
     """
 
     name: str
@@ -66,6 +67,11 @@ class FeatureSpec:
     categorical: bool = False
     levels: tuple[str, ...] = ()
     actionable: tuple[str, ...] = ()
+    description_zh: str = ""
+
+    def label(self, language: str = "en") -> str:
+        """The description in ``language`` (English where it has none)."""
+        return self.description_zh if language == "zh" and self.description_zh else self.description
 
     def texts(self, language: str = "en") -> tuple[str, str]:
         """Return ``(template, missing_text)`` in ``language`` (:func:`features.wording.texts`)."""
@@ -98,6 +104,7 @@ def _f(
     return FeatureSpec(  # type: ignore[arg-type]
         *args, template=en[0], missing_text=en[1], template_zh=zh[0], missing_text_zh=zh[1],
         missing_value=missing_value, kind=kind, actionable=ACTIONABLE.get(str(args[0]), ()),
+        description_zh=DESCRIPTIONS_ZH.get(str(args[0]), ""),
     )  # fmt: skip
 
 
@@ -139,6 +146,54 @@ FIXED: frozenset[str] = frozenset({
     "months_since_ownership_change", "management_changes_12m", "days_late_vs_sector",
     "debt_ratio_vs_sector", "annual_revenue", "relationship_months", "payment_terms_days",
 })  # fmt: skip
+
+
+# Each feature's description in Chinese (the customer report's indicator names in ``zh``).
+DESCRIPTIONS_ZH: dict[str, str] = {
+    "on_time_rate_3m": "近 3 个月到期发票的按时付款比例",
+    "on_time_rate_6m": "近 6 个月到期发票的按时付款比例",
+    "on_time_rate_12m": "近 12 个月到期发票的按时付款比例",
+    "days_late_wavg_12m": "近 12 个月到期发票的金额加权逾期天数（未付发票计至当日）",
+    "days_late_wavg_3m": "近 3 个月到期发票的金额加权逾期天数（未付发票计至当日）",
+    "days_late_max_12m": "近 12 个月到期发票的最长逾期天数",
+    "n_late_30_12m": "近 12 个月到期发票中逾期超过 30 天的张数",
+    "n_late_45_12m": "近 12 个月到期发票中逾期超过 45 天的张数",
+    "n_late_60_12m": "近 12 个月到期发票中逾期超过 60 天的张数",
+    "n_late_90_12m": "近 12 个月到期发票中逾期超过 90 天的张数",
+    "consecutive_quarters_late_45": "自当日起连续有发票逾期超过 45 天的季度数",
+    "days_late_trend_3m": "近 3 个月金额加权逾期天数减去之前 3 个月",
+    "overdue_share": "当日未付余额中已逾期的比例",
+    "limit_utilisation": "未付余额除以信用额度",
+    "days_since_last_payment": "距最近一次收款的天数",
+    "dispute_share_12m": "近 12 个月到期发票金额中有争议的比例",
+    "dso_days": "应收账款周转天数：未付余额除以近 3 个月开票额，乘以 91 天",
+    "industry_index": "客户所在行业最近公布的景气指数",
+    "industry_index_chg_3m": "行业指数 3 个月相对变化",
+    "industry_index_chg_12m": "行业指数 12 个月相对变化",
+    "industry_index_z": "行业指数相对其过去 10 年的标准分",
+    "industry_index_vs_history": "行业指数相对其过去 10 年均值",
+    "industry_index_pct": "过去 10 年中行业指数低于当前值的比例（0 为最低，1 为最高）",
+    "sector_default_rate_12m": "近 12 个月行业客户的违约比例",
+    "sector_default_rate_vs_book": "行业近 12 个月违约率与全账簿违约率之比",
+    "debt_ratio": "总负债除以总资产（最新可用报表）",
+    "current_ratio": "流动资产除以流动负债",
+    "cash_ratio": "现金除以流动负债",
+    "ocf_to_liabilities": "经营现金流除以总负债",
+    "ebit_margin": "息税前利润除以营业收入",
+    "interest_coverage": "息税前利润除以利息支出",
+    "revenue_growth": "营业收入较上一期报表的增长",
+    "financials_age_months": "最新可用报表的期末日距当日的月数",
+    "legal_disputes_12m": "近 12 个月记录的法律纠纷次数",
+    "months_since_legal_dispute": "距最近一次法律纠纷的月数",
+    "ownership_changes_12m": "近 12 个月记录的股权变更次数",
+    "months_since_ownership_change": "距最近一次股权变更的月数",
+    "management_changes_12m": "近 12 个月记录的管理层变更次数",
+    "days_late_vs_sector": "金额加权逾期天数减去同日行业中位数",
+    "debt_ratio_vs_sector": "资产负债率减去同日行业中位数",
+    "annual_revenue": "客户档案中的年营业收入",
+    "relationship_months": "合作关系开始至今的月数",
+    "payment_terms_days": "约定付款期限",
+}
 
 
 _NO_HISTORY = "No invoices due in the period, so no payment history"

@@ -330,7 +330,7 @@ def indicator_groups(
         groups.setdefault(spec.family, []).append(
             {
                 "name": name,
-                "label": spec.description,
+                "label": spec.label(language),
                 "value": _shown(spec, value, language),
                 "median": _shown(spec, medians.get(name), language),
                 "percentile": None if math.isnan(p := _number(percentiles.get(name))) else round(100 * p),

@@ -208,3 +208,11 @@ def test_the_industry_cycle_has_levels_and_relative_features():
     }
     assert FEATURES["industry_index_pct"].direction == -1
     assert FEATURES["sector_default_rate_vs_book"].direction == 1
+
+
+def test_every_feature_is_described_in_chinese_too():
+    from features.catalogue import CATALOGUE, DESCRIPTIONS_ZH
+
+    assert set(DESCRIPTIONS_ZH) == {spec.name for spec in CATALOGUE}
+    assert all(spec.label("zh") == DESCRIPTIONS_ZH[spec.name] for spec in CATALOGUE)
+    assert all(spec.label("en") == spec.description for spec in CATALOGUE)
