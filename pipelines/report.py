@@ -1,13 +1,15 @@
 """Report stage: the portfolio report, one self-contained HTML page for the risk team.
 
-Headline figures, grades now and last month, the migration matrix, expected loss by sector and
-region, a risk map (region x month: mean PD and observed default rate), the largest PD moves,
-the alerts and a model summary.
+Headline figures, their trend over the months of the history, grades now and last month, the
+migration matrix, concentration (top exposures, by customer, sector and region) with expected
+loss, a risk map (region x month: mean PD and observed default rate), the largest PD moves,
+the alerts by rule and severity and a model summary; in ``score.language``, printable on A4,
+linked to the customer pages.
 
 Inputs:
-    data/scored/summary.json (as-of and previous dates; the language of the headline's split),
+    data/scored/summary.json (as-of and previous dates; the language),
     data/scored/history/ (the books of the last ``report.trend_months`` month ends and of the
-    previous run), data/scored/alerts.csv,
+    previous run; the book's currency), data/scored/alerts.csv,
     data/features/snapshots.parquet (labels: observed default rates), configs/policy.yaml
     (high-risk grades), configs/master_scale.yaml (grade labels), data/features/summary.json
     (the label horizon), data/reports/registry.json,
@@ -52,7 +54,7 @@ def run(cfg: Config, paths: Paths) -> None:
         previous=read_book(pd.Timestamp(before), paths.history) if before else None,
         alerts=_read_csv(paths.alerts),
         labels=snapshots[[c for c in LABELS if c in snapshots.columns]],
-        scale_labels={g.grade: g.label for g in load_master_scale(paths.master_scale).grades},
+        scale=load_master_scale(paths.master_scale),
         high_risk_grade=load_policy(paths.policy).high_risk_grade,
         horizon_months=int(read_json(paths.features_summary)["horizon_months"]),
         model=model_summary(paths, summary["model_version"], cfg.promote.champion_alias),

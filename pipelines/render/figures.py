@@ -1,18 +1,25 @@
-"""PNG pictures of the evaluation, for reading offline (DVC's own plots need a CDN).
+"""Pictures for reading offline: evaluation PNGs, the portfolio report's charts and sparklines.
 
-Matplotlib's Agg canvas is used directly: no pyplot, no global backend.
+DVC's own plots need a CDN, so the evaluation's curves are drawn here.
+
+Matplotlib's Agg canvas is used directly: no pyplot, no global backend. The report's charts
+carry no words (numbers, dates and the master scale's labels only): the page says what they
+show in its language, and no CJK font is needed to draw them.
 """
 
 from __future__ import annotations
 
+import base64
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 MODEL, BASELINE = "model", "baseline"
 
@@ -87,3 +94,76 @@ def render_figures(
         ),
         "grades.png": _png(grades_plot, "Grade back-test, test window", "grade", "rate"),
     }
+
+
+def data_uri(png: bytes) -> str:
+    """A PNG as a data URI, for an ``<img>`` that loads nothing."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def grade_chart(share: pd.Series, previous_share: pd.Series, labels: Sequence[str]) -> bytes:
+    """Grouped bars of the share of customers per grade: previous book (grey), now (blue)."""
+    fig, ax = _figure(7.2, 2.8)
+    x = np.arange(len(share))
+    if previous_share.notna().any():
+        ax.bar(x - 0.2, 100 * previous_share.to_numpy(float), 0.4, color="#9ca3af")
+    ax.bar(x + 0.2, 100 * share.to_numpy(float), 0.4, color="#1d4ed8")
+    ax.set_xticks(x, [f"{g}\n{label}" for g, label in zip(share.index, labels, strict=True)])
+    ax.tick_params(axis="x", labelsize=7)
+    ax.yaxis.set_major_formatter("{x:.0f}%")
+    return _save(fig, ax)
+
+
+def pd_chart(mean_pd: pd.Series, observed: pd.Series) -> bytes:
+    """The book's mean PD (blue dots) and observed default rate (red squares) by month."""
+    fig, ax = _figure(7.2, 2.4)
+    x = np.arange(len(mean_pd))
+    ax.plot(x, 100 * mean_pd.to_numpy(float), marker="o", color="#1d4ed8")
+    ax.plot(x, 100 * observed.to_numpy(float), marker="s", color="#dc2626")
+    ax.set_xticks(x, [f"{m:%Y-%m}" for m in mean_pd.index])
+    ax.tick_params(axis="x", labelsize=8)
+    ax.yaxis.set_major_formatter("{x:.1f}%")
+    ax.margins(y=0.25)
+    return _save(fig, ax)
+
+
+def sparkline(values: Sequence[float], width: int = 96, height: int = 22) -> str:
+    """A small inline SVG line of ``values`` (missing ones left out), last point marked.
+
+    The vertical range is at least a tenth of the largest value, so that a change of a few
+    per cent does not fill the box.
+    """
+    y = np.asarray(values, dtype=float)
+    x = np.flatnonzero(np.isfinite(y))
+    if x.size == 0:
+        return ""
+    known = y[x]
+    low, high = float(known.min()), float(known.max())
+    spread = max(high - low, 0.1 * max(abs(high), abs(low)), 1e-12)
+    middle = (high + low) / 2
+    px = 3 + (width - 6) * (x / max(len(y) - 1, 1))
+    py = 3 + (height - 6) * (1 - ((known - middle) / spread + 0.5))
+    points = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(px, py, strict=True))
+    return (
+        f'<svg class="spark" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-hidden="true"><polyline fill="none" stroke="#1d4ed8" '
+        f'stroke-width="1.5" points="{points}"/><circle cx="{px[-1]:.1f}" cy="{py[-1]:.1f}" '
+        f'r="2.2" fill="#1d4ed8"/></svg>'
+    )
+
+
+def _figure(width: float, height: float) -> tuple[Figure, Axes]:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=110, layout="tight")
+    FigureCanvasAgg(fig)
+    return fig, fig.add_subplot()
+
+
+def _save(fig: Figure, ax: Axes) -> bytes:
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.grid(axis="y", alpha=0.3)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()

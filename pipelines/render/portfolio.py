@@ -1,47 +1,31 @@
 """The portfolio report page: figures from ``models.portfolio`` formatted into a Jinja2 template.
 
-Everything the page shows is inside the one HTML file: charts are PNGs embedded as data URIs,
-styles are inline, there is no script and no link to another host.
+Everything the page shows is inside the one HTML file: charts are PNGs embedded as data URIs or
+inline SVG, styles are inline, there is no script and no link to another host (the links to
+the customer pages, the alerts list and the workbook are relative, to files of the same run).
+A PD is coloured by its band on the master scale, the same on every table.
 """
 
 from __future__ import annotations
 
-import base64
-import io
 import math
 from pathlib import Path
 from typing import Any
 
 import jinja2
-import numpy as np
 import pandas as pd
+from markupsafe import Markup
 
 from models import portfolio
+from models.master_scale import MasterScale
+from pipelines.render import figures
+from pipelines.render.links import customers_with_pages, page_href
+from pipelines.render.portfolio_words import WORDS, rule_name
 
 TEMPLATES = Path(__file__).parent / "templates"
 TEMPLATE = "portfolio.html.j2"
-_HEAT = "YlOrRd"
-# the headline's performing / in-default split, in score.language (printf-style for |format)
-HEADLINE_WORDS: dict[str, dict[str, str]] = {
-    "en": {
-        "exposure": "Exposure (total)",
-        "exposure_split": "performing %s + in default %s",
-        "expected_loss": "Expected loss (total)",
-        "loss_split": "performing %s + in default %s; %s of exposure",
-        "defaulted": "In default (recovery)",
-        "defaulted_note": "%s customers; expected loss %s (PD 1 x LGD)",
-        "was": "was %s",
-    },
-    "zh": {
-        "exposure": "敞口合计",
-        "exposure_split": "正常履约 %s + 违约 %s",
-        "expected_loss": "预期损失合计",
-        "loss_split": "正常履约 %s + 违约 %s；占敞口 %s",
-        "defaulted": "违约敞口（回收中）",
-        "defaulted_note": "%s 户；预期损失 %s（违约概率按 1 计 × 违约损失率）",
-        "was": "上期 %s",
-    },
-}
+TOP_EXPOSURES = 20
+_BANDS = "RdYlGn_r"  # green (safest grade) to red (riskiest)
 
 
 def render(context: dict[str, Any]) -> str:
@@ -53,7 +37,17 @@ def render(context: dict[str, Any]) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(money=money, pct=pct, points=points, num=num)
+    bands, currency, language = context["bands"], context["currency"], context["lang"]
+    env.filters.update(
+        money=money,
+        cash=lambda v: f"{money(v)} {currency}".rstrip(),
+        pct=pct,
+        points=points,
+        num=num,
+        count=lambda v: "n/a" if _missing(v) else f"{int(v):,}",
+        pd_style=lambda v: pd_style(v, bands),
+        rules=lambda v: rule_names(v, language),
+    )
     return env.get_template(TEMPLATE).render(**context)
 
 
@@ -81,35 +75,55 @@ def num(value: float, digits: int = 3) -> str:
     return "n/a" if _missing(value) else f"{value:.{digits}f}"
 
 
-def heat(value: float, low: float, high: float) -> str:
-    """Inline style of a heat-map cell: background from the colour map, readable text."""
-    if _missing(value):
-        return "background:#f3f4f6;color:#9ca3af"
+def rule_names(rules: object, language: str) -> str:
+    """Alert rules (a list, or codes joined by ``;`` as in the book) named in ``language``."""
+    if isinstance(rules, str):
+        rules = rules.split(";")
+    if not isinstance(rules, list):
+        return ""
+    return ", ".join(rule_name(r.strip(), language) for r in rules if r.strip())
+
+
+def pd_bands(scale: MasterScale) -> list[dict[str, Any]]:
+    """One colour per grade of the master scale: its PD band, label and cell style.
+
+    Colours run from green (safest grade) to red (riskiest), evenly over the grades; text is
+    white on the dark ends.
+    """
     from matplotlib import colormaps
     from matplotlib.colors import to_hex
 
-    share = 0.0 if high <= low else min(max((value - low) / (high - low), 0.0), 1.0)
-    colour = colormaps[_HEAT](0.05 + 0.8 * share)
-    text = "#ffffff" if share > 0.6 else "#111827"
-    return f"background:{to_hex(colour)};color:{text}"
+    n, lower, out = len(scale.grades), 0.0, []
+    for i, grade in enumerate(scale.grades):
+        red, green, blue, _ = colormaps[_BANDS](0.05 + 0.9 * i / max(n - 1, 1))
+        light = 0.2126 * red + 0.7152 * green + 0.0722 * blue
+        text = "#ffffff" if light < 0.45 else "#111827"
+        style = f"background:{to_hex((red, green, blue))};color:{text}"
+        out.append(
+            {"grade": grade.grade, "lower": lower, "upper": grade.max_pd, "style": style,
+             "label": f"{grade.grade} · {pct(lower, 2)}–{pct(grade.max_pd, 2)}"}
+        )  # fmt: skip
+        lower = grade.max_pd
+    return out
 
 
-def heat_rows(table: pd.DataFrame, fmt: str = "pct") -> list[dict[str, Any]]:
-    """Rows of a heat-map table (index: row label; columns: months) with a trend column."""
-    values = table.to_numpy(dtype=float)
-    finite = values[np.isfinite(values)]
-    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+def pd_style(value: float, bands: list[dict[str, Any]]) -> str:
+    """Inline style of a cell showing a PD (or a default rate): its master-scale band's colour.
+
+    A PD on a band's upper bound belongs to that band, as ``MasterScale.assign`` grades it.
+    """
+    if _missing(value):
+        return "background:#f3f4f6;color:#9ca3af"
+    return next((b["style"] for b in bands if value <= b["upper"]), bands[-1]["style"])
+
+
+def heat_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows of a risk-map table (index: row label; columns: months) with a trend column."""
     rows = []
     for label, row in table.iterrows():
         known = row.dropna()
-        change = known.iloc[-1] - known.iloc[0] if len(known) > 1 else np.nan
-        rows.append(
-            {
-                "label": label,
-                "cells": [{"text": pct(v, 2), "style": heat(v, low, high)} for v in row],
-                "trend": _trend(change),
-            }
-        )
+        change = known.iloc[-1] - known.iloc[0] if len(known) > 1 else math.nan
+        rows.append({"label": label, "cells": row.tolist(), "trend": _trend(change)})
     return rows
 
 
@@ -128,63 +142,27 @@ def migration_rows(matrix: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def bar_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows of a loss table with the bar width of each expected loss (largest = 100%)."""
-    top = float(table["expected_loss"].max()) if len(table) else 0.0
+    """Rows of a loss table with the bar width of each share of exposure (largest = 100%)."""
+    top = float(table["share"].max()) if len(table) else 0.0
     return [
-        {"label": label, **row.to_dict(), "bar": 100 * row["expected_loss"] / top if top else 0}
+        {"label": label, **row.to_dict(), "bar": 100 * row["share"] / top if top > 0 else 0}
         for label, row in table.iterrows()
     ]
 
 
-def grade_chart(grades: pd.DataFrame, labels: dict[int, str], as_of: str, before: str) -> str:
-    """Grouped bars of the share of customers per grade, now and in the previous book."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-
-    x = np.arange(len(grades))
-    fig, ax = plt.subplots(figsize=(7.2, 3.0), dpi=110)
-    if grades["previous_share"].notna().any():
-        ax.bar(x - 0.2, 100 * grades["previous_share"], 0.4, color="#9ca3af", label=before)
-    ax.bar(x + 0.2, 100 * grades["share"], 0.4, color="#1d4ed8", label=as_of)
-    ax.set_xticks(x, [f"{g}\n{labels.get(g, '')}" for g in grades.index], fontsize=7)
-    ax.set_ylabel("% of customers")
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(frameon=False, fontsize=8)
-    fig.tight_layout()
-    return _png(fig)
-
-
-def trend_chart(mean_pd: pd.Series, observed: pd.Series) -> str:
-    """The book's mean PD and observed default rate over the months of the risk map."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-
-    x = np.arange(len(mean_pd))
-    fig, ax = plt.subplots(figsize=(7.2, 2.6), dpi=110)
-    ax.plot(x, 100 * mean_pd.to_numpy(float), marker="o", color="#1d4ed8", label="mean PD")
-    ax.plot(x, 100 * observed.to_numpy(float), marker="s", color="#dc2626",
-            label="observed default rate")  # fmt: skip
-    ax.set_xticks(x, [f"{m:%b %Y}" for m in mean_pd.index])
-    ax.set_ylabel("% of customers")
-    ax.margins(y=0.25)
-    ax.tick_params(axis="x", labelsize=8)
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(frameon=False, fontsize=8)
-    fig.tight_layout()
-    return _png(fig)
-
-
-def _png(fig: Any) -> str:
-    from matplotlib import pyplot as plt
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", metadata={"Software": None})
-    plt.close(fig)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+def trend_rows(trend: pd.DataFrame) -> list[dict[str, Any]]:
+    """One row per figure of ``models.portfolio.trend``: its months, sparkline and change."""
+    rows = []
+    for figure in trend.columns:
+        values = trend[figure]
+        known = values.dropna()
+        change = known.iloc[-1] - known.iloc[0] if len(known) > 1 else math.nan
+        relative = change / abs(known.iloc[0]) if len(known) > 1 and known.iloc[0] else math.nan
+        rows.append(
+            {"figure": figure, "values": values.tolist(), "change": change,
+             "relative": relative, "spark": Markup(figures.sparkline(values.tolist()))}
+        )  # fmt: skip
+    return rows
 
 
 def _move(origin: object, target: object) -> str:
@@ -221,7 +199,7 @@ def page_context(
     previous: pd.DataFrame | None,
     alerts: pd.DataFrame,
     labels: pd.DataFrame,
-    scale_labels: dict[int, str],
+    scale: MasterScale,
     high_risk_grade: int,
     horizon_months: int,
     model: dict[str, Any],
@@ -231,20 +209,33 @@ def page_context(
 ) -> dict[str, Any]:
     """Everything the template shows, computed with ``models.portfolio`` and formatted.
 
-    ``language`` (the score's) words the headline's performing / in-default split.
+    ``language`` (the score's) words the page; the currency is the book's ``currency`` column
+    (none shown where the book has none). Customers with a credit-report page
+    (``pipelines.render.links``) are linked to it.
     """
-    if language not in HEADLINE_WORDS:
-        raise ValueError(f"unknown language {language!r}; known: {list(HEADLINE_WORDS)}")
+    if language not in WORDS:
+        raise ValueError(f"unknown language {language!r}; known: {list(WORDS)}")
     as_of = pd.Timestamp(summary["as_of_date"])
-    current, grades = books[as_of], list(scale_labels)
+    current, grades = books[as_of], [g.grade for g in scale.grades]
     distribution = portfolio.grade_distribution(current, previous, grades)
     mean_pd, observed = portfolio.risk_map(books, labels, horizon_months)
-    before = summary.get("previous_as_of_date") or ""
-    movers = portfolio.top_movers(current, top_movers)
+    pages = set(customers_with_pages(current, alerts, high_risk_grade))
+
+    def linked(rows: pd.DataFrame) -> list[dict[str, Any]]:
+        return [
+            {**r, "href": page_href(r["customer_id"]) if r["customer_id"] in pages else None}
+            for r in rows.to_dict("records")
+        ]
+
+    by = {key: portfolio.loss_by(current, key) for key in ("industry", "region")}
+    trend = portfolio.trend(books, high_risk_grade)
     return {
+        "lang": language,
+        "w": WORDS[language],
+        "currency": _currency(current),
+        "bands": pd_bands(scale),
         "as_of": f"{as_of:%Y-%m-%d}",
-        "words": HEADLINE_WORDS[language],
-        "before": before,
+        "before": summary.get("previous_as_of_date") or "",
         "before_source": _source(previous),
         "headline": portfolio.headline(current, high_risk_grade),
         "previous_headline": (
@@ -254,40 +245,55 @@ def page_context(
         # scored customers given no reason: nothing in their data raises their risk materially
         "no_adverse_factor": summary.get("no_adverse_factor"),
         "no_adverse_factor_share": summary.get("no_adverse_factor_share"),
+        "trend_months": [f"{m:%Y-%m}" for m in sorted(books)],
+        "trends": trend_rows(trend),
+        "trend_alerts_missing": bool(trend["alerts"].isna().any()),
         "grades": [
-            {"grade": g, "label": scale_labels[g], **row.to_dict()}
-            for g, row in distribution.iterrows()
+            {"grade": g, "label": scale_label, **row.to_dict()}
+            for (g, row), scale_label in zip(
+                distribution.iterrows(), [s.label for s in scale.grades], strict=True
+            )
         ],
-        "grade_chart": grade_chart(distribution, scale_labels, f"{as_of:%Y-%m-%d}", before),
+        "grade_chart": figures.data_uri(
+            figures.grade_chart(
+                distribution["share"],
+                distribution["previous_share"],
+                [s.label for s in scale.grades],
+            )
+        ),
         "migration": (
             migration_rows(portfolio.migration_matrix(previous, current, grades))
             if previous is not None
             else None
         ),
         "migration_columns": [*grades, "default", "exited"],
-        "by_sector": bar_rows(portfolio.loss_by(current, "industry")),
-        "by_region": bar_rows(portfolio.loss_by(current, "region")),
-        "months": [f"{m:%b %Y}" for m in mean_pd.columns],
+        "concentration": portfolio.concentration(current),
+        "top_exposures": linked(portfolio.top_exposures(current, TOP_EXPOSURES)),
+        "by_sector": bar_rows(by["industry"]),
+        "by_region": bar_rows(by["region"]),
+        "hhi_sector": portfolio.hhi(by["industry"]["share"]),
+        "hhi_region": portfolio.hhi(by["region"]["share"]),
+        "months": [f"{m:%Y-%m}" for m in mean_pd.columns],
         "pd_map": heat_rows(mean_pd),
         "observed_map": heat_rows(observed),
-        "trend_chart": trend_chart(mean_pd.loc[portfolio.ALL], observed.loc[portfolio.ALL]),
+        "pd_chart": figures.data_uri(
+            figures.pd_chart(mean_pd.loc[portfolio.ALL], observed.loc[portfolio.ALL])
+        ),
         "horizon_months": horizon_months,
-        "movers": movers.to_dict("records"),
-        "alert_counts": _alert_counts(alerts),
-        "alerts": alerts.head(max_alerts).to_dict("records"),
+        "movers": linked(portfolio.top_movers(current, top_movers)),
+        "alert_summary": portfolio.alert_summary(alerts).to_dict("records"),
+        "alerted": linked(portfolio.alerted_customers(alerts, max_alerts)),
         "alerts_total": len(alerts),
+        "alerted_total": int(alerts["customer_id"].nunique()) if len(alerts) else 0,
+        "severity_counts": alerts["severity"].value_counts().to_dict() if len(alerts) else {},
         "model": model,
     }
 
 
-def _alert_counts(alerts: pd.DataFrame) -> list[dict[str, Any]]:
-    if alerts.empty:
-        return []
-    table = pd.crosstab(alerts["rule"], alerts["severity"])
-    table = table.reindex(columns=["high", "medium", "low"], fill_value=0)
-    table["total"] = table.sum(axis=1)
-    table = table.sort_values(["high", "total"], ascending=False)
-    return [{"rule": rule, **row.to_dict()} for rule, row in table.iterrows()]
+def _currency(book: pd.DataFrame) -> str:
+    if "currency" not in book or book["currency"].dropna().empty:
+        return ""
+    return str(book["currency"].dropna().mode().iloc[0])
 
 
 def _source(previous: pd.DataFrame | None) -> str:

@@ -253,9 +253,9 @@ class ScoreConfig(_Section):
 class ReportConfig(_Section):
     """The portfolio report."""
 
-    trend_months: int = Field(6, ge=2, le=24)  # month ends in the risk map, the as-of included
+    trend_months: int = Field(12, ge=2, le=24)  # month ends in the trends and the risk map
     top_movers: int = Field(10, ge=1)  # customers listed among the largest PD moves
-    max_alerts: int = Field(100, ge=1)  # alerts listed (all are in data/scored/alerts.csv)
+    max_alerts: int = Field(15, ge=1)  # alerted customers listed (all in data/scored/alerts.csv)
 
 
 class DaskConfig(_Section):
