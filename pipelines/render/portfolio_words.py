@@ -18,6 +18,7 @@ WORDS: dict[str, dict[str, str]] = {
         "rescored": " (re-scored with this model version: the stored book of that month was "
         "scored by another)",
         "no_previous": "; no previous book to compare with",
+        "stop": ".",
         "amounts_in": "Amounts in {currency}.",
         "customer_pages": "Customer credit reports",
         "headline": "Headline",
@@ -163,6 +164,7 @@ WORDS: dict[str, dict[str, str]] = {
         "backfill": "（以当前模型重新评分：历史中没有更早的运行）",
         "rescored": "（以本模型版本重新评分：该月存档的账簿由其他版本评分）",
         "no_previous": "；没有可对比的上期账簿",
+        "stop": "。",
         "amounts_in": "金额单位：{currency}。",
         "customer_pages": "客户信用报告",
         "headline": "概览",
