@@ -16,6 +16,8 @@ Inputs:
 Outputs:
     data/scored/scores.csv, defaulted.csv, rejects.csv, alerts.csv (for people; columns in
     pipelines/book/export.py; every customer of the book is in one of the first three),
+    data/scored/book.xlsx (the same four tables and a data dictionary, for the risk team;
+    pipelines/book/workbook.py),
     data/scored/summary.json (as-of and previous dates, language, counts, exposure and expected
     loss: performing, defaulted and total),
     data/scored/history/<as_of>.parquet (this book; with an empty history, also the
@@ -47,8 +49,9 @@ from pipelines.book.export import (
 from pipelines.book.history import book_path, months_to_backfill, write_book
 from pipelines.book.month import choose_as_of, read_inputs, score_month
 from pipelines.book.rows import score_rows
+from pipelines.book.workbook import workbook_bytes
 from pipelines.io.artifacts import load_policy
-from pipelines.io.files import StageError, run_stage, write_json
+from pipelines.io.files import StageError, run_stage, write_bytes, write_json
 from pipelines.io.paths import Paths
 from pipelines.modelstore.champion import champion
 from pipelines.modelstore.registry import load_model
@@ -85,14 +88,16 @@ def run(cfg: Config, paths: Paths, experiment: str | None = None) -> None:
         month_score = partial(score, what_it_would_take=True)
         book, alerts, before = score_month(inputs, month_score, policy, as_of, opts.language)
     tables = {
-        paths.scores: scores_table(book),
-        paths.defaulted: defaulted_table(book),
-        paths.rejects: rejects_table(book),
+        "scores": scores_table(book),
+        "alerts": alerts_table(alerts, book, as_of, before),
+        "defaulted": defaulted_table(book),
+        "rejects": rejects_table(book),
     }
-    account_for_everyone(book, list(tables.values()), inputs.customers)
-    for path, table in tables.items():
-        write_people_csv(table, path, opts.csv_bom)
-    write_people_csv(alerts_table(alerts, book, as_of, before), paths.alerts, opts.csv_bom)
+    everyone = [tables[name] for name in ("scores", "defaulted", "rejects")]
+    account_for_everyone(book, everyone, inputs.customers)
+    for name, table in tables.items():
+        write_people_csv(table, getattr(paths, name), opts.csv_bom)
+    write_bytes(workbook_bytes(tables, as_of, inputs.currency), paths.workbook)
     if keep:
         write_book(book, as_of, paths.history)
     totals = summary(book, alerts, as_of, before, paths, opts.language)

@@ -1,11 +1,12 @@
 """The scored CSV files as a product for people: stable columns, rounded, safe to open in Excel.
 
-Columns and their meaning live here (the README's schema section lists the same); numbers are
-rounded for reading; text cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``,
-``@`` after any whitespace or invisible character, or a leading tab or line break; customer
-names come from outside) get a leading apostrophe (``pipelines.io.files.neutralise_formulas``,
-which every CSV for people goes through); a UTF-8 byte-order mark is optional, so that Excel
-reads non-Latin names.
+Columns and their meaning live here (the README's schema section and the workbook's dictionary
+sheet list the same); numbers are rounded for reading; in the CSV, text cells that a spreadsheet
+would run as a formula (``=``, ``+``, ``-``, ``@`` after any whitespace or invisible character,
+or a leading tab or line break; customer names come from outside) get a leading apostrophe
+(``pipelines.io.files.neutralise_formulas``, which every CSV for people goes through, in
+:func:`csv_bytes`); a UTF-8 byte-order mark is optional, so that Excel reads non-Latin names.
+The tables themselves keep the text as it is (the workbook writes it as text cells).
 """
 
 from __future__ import annotations
@@ -36,10 +37,24 @@ SCORES_SCHEMA: dict[str, str] = {
     "grade_change": "grade minus previous_grade (positive: worse)",
     "pd_change": "pd_12m minus the previous month's PD",
     "alerts": "alert rules fired this month for the customer (see alerts.csv), '; '-separated",
+    "currency": "currency of every amount in the row: the book's one currency (ISO 4217)",
     "exposure": "open receivables at the as-of date (invoices issued and not yet paid)",
     "overdue_amount": "part of the exposure past its due date",
+    "days_past_due": (
+        "days past due of the open invoice longest past due at the as-of date "
+        "(0: none past due; empty: no open invoice)"
+    ),
+    "disputed_open_amount": "part of the exposure in invoices flagged as disputed",
     "expected_loss": "pd_12m x LGD (configs/policy.yaml) x exposure",
     "purchases_12m": "invoicing over the last 12 months",
+    "dso_days": (
+        "days sales outstanding at the as-of date: exposure over the last 3 months' invoicing, "
+        "times 91 days (the model's feature dso_days)"
+    ),
+    "days_late_avg_12m": (
+        "average days late of the invoices due in the last 12 months, weighted by amount "
+        "(open ones counted to the as-of date): the model's feature days_late_wavg_12m"
+    ),
     "current_limit": "credit limit in the customer book",
     "recommended_limit": "credit limit the policy recommends",
     "current_terms_days": "agreed payment terms in the customer book",
@@ -68,8 +83,11 @@ DEFAULTED_SCHEMA: dict[str, str] = {
     "default_trigger": "what triggered it: days_past_due, insolvency_filing or defaults_table",
     "default_trigger_text": "the same in score.language",
     "days_in_default": "as_of_date minus default_date, in days",
+    "currency": "currency of every amount in the row: the book's one currency (ISO 4217)",
     "exposure": "open receivables at the as-of date (as in scores.csv), now in recovery",
     "overdue_amount": "part of the exposure past its due date",
+    "days_past_due": "days past due of the open invoice longest past due (as in scores.csv)",
+    "disputed_open_amount": "part of the exposure in invoices flagged as disputed",
     "expected_loss": "LGD (configs/policy.yaml) x exposure: PD 1",
     "recovery_actions": "what to do, in order, in score.language (configs/policy.yaml, recovery)",
     "recovery_action_codes": "the same actions as stable codes, '; '-separated",
@@ -99,19 +117,32 @@ WHOLE = [
     "exposure", "overdue_amount", "expected_loss", "purchases_12m", "current_limit",
     "recommended_limit", "current_terms_days", "recommended_terms_days", "prepayment_pct",
     "grade", "previous_grade", "grade_change", "model_version", "days_in_default",
+    "days_past_due", "disputed_open_amount", "dso_days", "days_late_avg_12m",
 ]  # fmt: skip
 
 
 def schema_columns(schema: dict[str, str], n_reasons: int) -> list[str]:
     """The columns of ``schema`` in order, ``reason_k*`` expanded to ``n_reasons`` reasons."""
-    out: list[str] = []
-    for name in schema:
+    return list(schema_meanings(schema, n_reasons))
+
+
+def schema_meanings(schema: dict[str, str], n_reasons: int) -> dict[str, str]:
+    """Each column of ``schema`` -> its meaning, ``reason_k*`` expanded (``k-th``: ``1st``..)."""
+    out: dict[str, str] = {}
+    for name, meaning in schema.items():
         if name == "reason_k_code":
             for k in range(1, n_reasons + 1):
-                out += [f"reason_{k}_code", f"reason_{k}"]
+                nth = {1: "1st", 2: "2nd", 3: "3rd"}.get(k, f"{k}th")
+                out[f"reason_{k}_code"] = meaning.replace("k-th", nth, 1)
+                out[f"reason_{k}"] = schema["reason_k"].replace("k-th", nth, 1)
         elif name != "reason_k":
-            out.append(name)
+            out[name] = meaning
     return out
+
+
+def is_date(column: str) -> bool:
+    """Whether a people's table ``column`` holds dates (written ``YYYY-MM-DD``)."""
+    return column.endswith("date")
 
 
 def scores_table(book: pd.DataFrame) -> pd.DataFrame:
@@ -156,7 +187,10 @@ def alerts_table(
 
 
 def for_people(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """Return ``frame``'s ``columns``, rounded and with formula-like text neutralised.
+    """Return ``frame``'s ``columns``, rounded, dates as ``YYYY-MM-DD`` text.
+
+    Text is kept as it is: each format makes it inert its own way (:func:`csv_bytes`; the
+    workbook writes text cells).
 
     Raises:
         KeyError: ``frame`` lacks one of ``columns``.
@@ -170,15 +204,19 @@ def for_people(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
             out[col] = out[col].astype(float).round(DECIMALS[col])
         elif col in WHOLE:
             out[col] = np.round(pd.to_numeric(out[col], errors="coerce")).astype("Int64")
-        elif col.endswith("date"):
+        elif is_date(col):
             out[col] = pd.to_datetime(out[col]).dt.strftime("%Y-%m-%d")
-    return neutralise_formulas(out)
+    return out
 
 
 def csv_bytes(frame: pd.DataFrame, bom: bool) -> bytes:
-    """Render ``frame`` as UTF-8 CSV (Arrow's writer), with a byte-order mark if ``bom``."""
+    """Render ``frame`` as UTF-8 CSV (Arrow's writer), with a byte-order mark if ``bom``.
+
+    Formula-like text gets a leading apostrophe (``neutralise_formulas``).
+    """
     sink = io.BytesIO()
-    pacsv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), sink)
+    inert = neutralise_formulas(frame)
+    pacsv.write_csv(pa.Table.from_pandas(inert, preserve_index=False), sink)
     return (BOM if bom else b"") + sink.getvalue()
 
 

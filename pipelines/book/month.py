@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from features.build import last_fact_dates
@@ -33,6 +34,7 @@ from pipelines.book.account import ACCOUNT, positions_at, with_account
 from pipelines.book.history import previous_date, read_book, write_book
 from pipelines.book.rows import explain_unscored, require, rows_at
 from pipelines.checks.rejected import rejected_customers
+from pipelines.checks.rules import book_currency
 from pipelines.io.artifacts import load_master_scale
 from pipelines.io.files import StageError, read_json, read_parquet
 from pipelines.io.paths import Paths
@@ -55,6 +57,7 @@ class Inputs:
     scale: MasterScale | None = None  # the grades' scale (alert hysteresis); None: no hysteresis
     facts: dict[str, pd.DataFrame] | None = None  # the other dated tables (staleness)
     max_fact_age_months: int | None = None  # features.max_fact_age_months
+    currency: str | None = None  # the book's one currency (None: unknown, no ledger)
 
 
 def read_inputs(paths: Paths, max_fact_age_months: int | None = None) -> Inputs:
@@ -84,10 +87,13 @@ def read_inputs(paths: Paths, max_fact_age_months: int | None = None) -> Inputs:
         for name in FACT_TABLES
         if paths.validated_table(name).is_file()
     }
+    manifest = read_json(paths.manifest)
+    # ingest.currency, else the ledger's (validation let only one currency through)
+    configured = manifest.get("currency") if isinstance(manifest, dict) else None
+    currency = book_currency({} if invoices is None else {"invoices": invoices}, configured)
     return Inputs(
-        snapshots, defaults, customers, invoices, events,
-        read_json(paths.manifest), {}, paths, load_master_scale(paths.master_scale),
-        facts, max_fact_age_months,
+        snapshots, defaults, customers, invoices, events, manifest, {}, paths,
+        load_master_scale(paths.master_scale), facts, max_fact_age_months, currency,
     )  # fmt: skip
 
 
@@ -152,10 +158,13 @@ def book_at(
     positions = positions_at(inputs.invoices, valued, as_of, since, days)
     ids = rows[["customer_id", "name", "industry", "region"]]
     scored = with_account(pd.concat([ids, result], axis=1), rows, inputs.customers, positions)
+    # for people to read: the values the model saw, under their book names
+    for feature, column in SHOWN_FEATURES.items():
+        scored[column] = rows.get(feature, np.nan)
     in_default = unscored.join(positions, on="customer_id")  # only the defaulted are in it
     book = pd.concat([scored.assign(status=SCORED), in_default])
     book["grade"] = book["grade"].astype("Int64")
-    return book.assign(as_of_date=as_of).reset_index(drop=True)
+    return book.assign(as_of_date=as_of, currency=inputs.currency).reset_index(drop=True)
 
 
 def assess(
@@ -286,6 +295,8 @@ def _unscored(
 
 
 FACT_TABLES = ("financials", "attributes", "defaults")  # besides invoices and events
+# snapshot feature -> book column (scores.csv): the feature value itself, as the model saw it
+SHOWN_FEATURES = {"dso_days": "dso_days", "days_late_wavg_12m": "days_late_avg_12m"}
 _SKIPPED = {
     "invoices": "exposure, expected loss and overdue alerts left empty",
     "events": "no event alerts",

@@ -51,8 +51,11 @@ def in_default() -> pd.DataFrame:
             "as_of_date": AS_OF,
             "default_date": pd.to_datetime(["2024-12-24", "2024-03-15", "2024-12-01"]),
             "default_trigger": ["days_past_due", "insolvency_filing", "defaults_table"],
+            "currency": "EUR",
             "exposure": [50735.0, 1200.0, np.nan],
             "overdue_amount": [50735.0, 1200.0, np.nan],
+            "days_past_due": [97.0, 40.0, np.nan],
+            "disputed_open_amount": [0.0, 1200.0, np.nan],
         }
     )
 
@@ -127,7 +130,7 @@ def test_rejects_table_holds_only_the_unscorable(policy):
     assert rejects.to_dict("records") == [
         {
             "customer_id": "N1",
-            "name": "'+Firm N1",
+            "name": "+Firm N1",  # as it is: the CSV writer makes it inert
             "reason_code": "not_started",
             "reason": "relationship starts 2025-02-01, after the as-of date",
         }

@@ -2,6 +2,7 @@ import json
 import shutil
 
 import numpy as np
+import openpyxl
 import pandas as pd
 import pytest
 
@@ -124,6 +125,44 @@ def test_formula_names_come_out_inert_and_chinese_survives(staged, read_scored):
     raw = staged["paths"].scores.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     assert b'"=HYPERLINK' not in raw and b'"\'=HYPERLINK(""http://x"",""y"")"' in raw
+
+
+def test_the_account_columns_follow_the_ledger_at_the_as_of_date(staged, read_scored):
+    scores = read_scored("scores").set_index("customer_id")
+    assert (scores["currency"] == "EUR").all()  # the ledger's currency
+    # C1: its open invoice is not due yet; C2: 9,000 due 2024-11-10, open: 51 days past due
+    assert scores.loc["C1", "days_past_due"] == "0" and scores.loc["C2", "days_past_due"] == "51"
+    assert scores.loc["C3", "days_past_due"] == ""  # no invoice: empty, not 0
+    assert (scores["disputed_open_amount"] == 0).all()  # nothing disputed, C3 has no invoice
+    # the features as the model saw them, under their book names
+    snaps = pd.read_parquet(staged["paths"].snapshots).query("as_of_date == @AS_OF")
+    snaps = snaps.set_index("customer_id")
+    for feature, column in (("dso_days", "dso_days"), ("days_late_wavg_12m", "days_late_avg_12m")):
+        assert (scores[column] == snaps.loc[scores.index, feature].round()).all(), column
+    defaulted = read_scored("defaulted").set_index("customer_id")
+    assert defaulted.loc["C9", "days_past_due"] == "91"  # 4,000 due 2024-10-01, never paid
+    assert defaulted.loc["C9", "exposure"] == 4000 and defaulted.loc["C7", "days_past_due"] == ""
+    assert (defaulted["currency"] == "EUR").all()
+
+
+def test_the_workbook_holds_the_tables_typed_and_the_names_inert(staged, read_scored):
+    book = openpyxl.load_workbook(staged["paths"].workbook)
+    assert book.sheetnames == ["scores", "alerts", "defaulted", "rejects", "dictionary"]
+    for name in ("scores", "alerts", "defaulted", "rejects"):
+        sheet, csv = book[name], read_scored(name)
+        assert [c.value for c in sheet[1]] == list(csv.columns), name
+        assert sheet.max_row == len(csv) + 1 and sheet.freeze_panes == "A2", name
+    scores = book["scores"]
+    headers = [c.value for c in scores[1]]
+    rows = {r[0].value: dict(zip(headers, r, strict=True)) for r in scores.iter_rows(min_row=2)}
+    assert rows["C3"]["name"].value == '=HYPERLINK("http://x","y")'
+    assert rows["C3"]["name"].data_type == "s"
+    assert rows["C5"]["name"].value == "+cmd|' /C calc'!A0"
+    assert rows["C4"]["name"].value == "深圳华强电子有限公司"
+    assert rows["C2"]["days_past_due"].value == 51 and rows["C2"]["pd_12m"].number_format == "0.00%"
+    assert rows["C2"]["exposure"].number_format == '#,##0 "EUR"'
+    sheets = ("scores", "alerts", "defaulted", "rejects")
+    assert book["dictionary"].max_row - 1 == sum(len(read_scored(n).columns) for n in sheets)
 
 
 def test_chunks_give_the_same_result(staged):
