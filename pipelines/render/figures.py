@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -127,28 +128,37 @@ def pd_chart(mean_pd: pd.Series, observed: pd.Series) -> bytes:
     return _save(fig, ax)
 
 
-def sparkline(values: Sequence[float], width: int = 96, height: int = 22) -> str:
-    """A small inline SVG line of ``values`` (missing ones left out), last point marked.
+def sparkline(
+    values: Sequence[float], width: int = 96, height: int = 22, min_range: float = 0.1
+) -> Markup:
+    """A small inline SVG line of ``values``: a missing value is a gap, the last point marked.
 
-    The vertical range is at least a tenth of the largest value, so that a change of a few
-    per cent does not fill the box.
+    The vertical range is at least ``min_range`` times the largest absolute value, so that a
+    change of a few per cent does not fill the box (0: the values' own range). Empty markup
+    where no value is known.
     """
     y = np.asarray(values, dtype=float)
-    x = np.flatnonzero(np.isfinite(y))
-    if x.size == 0:
-        return ""
-    known = y[x]
-    low, high = float(known.min()), float(known.max())
-    spread = max(high - low, 0.1 * max(abs(high), abs(low)), 1e-12)
-    middle = (high + low) / 2
-    px = 3 + (width - 6) * (x / max(len(y) - 1, 1))
-    py = 3 + (height - 6) * (1 - ((known - middle) / spread + 0.5))
-    points = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(px, py, strict=True))
-    return (
+    known = np.isfinite(y)
+    if not known.any():
+        return Markup("")
+    low, high = float(y[known].min()), float(y[known].max())
+    spread = max(high - low, min_range * max(abs(high), abs(low)), 1e-12)
+    px = 3 + (width - 6) * np.arange(len(y)) / max(len(y) - 1, 1)
+    py = 3 + (height - 6) * (0.5 - (y - (high + low) / 2) / spread)
+    # one polyline per run of known values
+    breaks = np.flatnonzero(np.diff(known.astype(int)) != 0) + 1
+    runs = [r for r in np.split(np.arange(len(y)), breaks) if known[r[0]]]
+    lines = "".join(
+        '<polyline fill="none" stroke="#1d4ed8" stroke-width="1.5" points="'
+        + " ".join(f"{px[i]:.1f},{py[i]:.1f}" for i in run)
+        + '"/>'
+        for run in runs
+    )
+    last = np.flatnonzero(known)[-1]
+    return Markup(
         f'<svg class="spark" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-        f'role="img" aria-hidden="true"><polyline fill="none" stroke="#1d4ed8" '
-        f'stroke-width="1.5" points="{points}"/><circle cx="{px[-1]:.1f}" cy="{py[-1]:.1f}" '
-        f'r="2.2" fill="#1d4ed8"/></svg>'
+        f'role="img" aria-hidden="true">{lines}<circle cx="{px[last]:.1f}" '
+        f'cy="{py[last]:.1f}" r="2.2" fill="#1d4ed8"/></svg>'
     )
 
 

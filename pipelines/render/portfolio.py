@@ -14,7 +14,6 @@ from typing import Any
 
 import jinja2
 import pandas as pd
-from markupsafe import Markup
 
 from models import portfolio
 from models.master_scale import MasterScale
@@ -160,7 +159,7 @@ def trend_rows(trend: pd.DataFrame) -> list[dict[str, Any]]:
         relative = change / abs(known.iloc[0]) if len(known) > 1 and known.iloc[0] else math.nan
         rows.append(
             {"figure": figure, "values": values.tolist(), "change": change,
-             "relative": relative, "spark": Markup(figures.sparkline(values.tolist()))}
+             "relative": relative, "spark": figures.sparkline(values.tolist())}
         )  # fmt: skip
     return rows
 

@@ -287,14 +287,26 @@ def test_the_words_of_each_language_have_the_same_keys_and_fields():
     assert page.rule_names("DOWNGRADE; PD_INCREASE", "en") == "Downgrade, PD increase"
 
 
-@pytest.mark.parametrize("values", [[1.0, 2.0, 3.0], [5.0, np.nan, 5.0], [np.nan], [7.0]])
-def test_the_sparkline_is_inline_svg(values):
-    svg = figures.sparkline(values)
-    if np.isnan(values).all():
-        assert svg == ""
-    else:
+@pytest.mark.parametrize(
+    ("values", "lines"),
+    [([1.0, 2.0, 3.0], 1), ([5.0, np.nan, 5.0, 6.0], 2), ([np.nan, np.nan], 0), ([7.0], 1)],
+)
+def test_the_sparkline_is_inline_svg_with_gaps(values, lines):
+    svg = str(figures.sparkline(values))
+    assert svg.count("<polyline") == lines
+    if lines:
         assert svg.startswith('<svg class="spark"') and svg.endswith("</svg>")
         assert "script" not in svg and "href" not in svg
+    else:
+        assert svg == ""
+
+
+def test_a_small_change_stays_small_in_the_sparkline():
+    def heights(values, **kw):
+        ys = re.findall(r",([\d.]+)", str(figures.sparkline(values, height=22, **kw)))
+        return max(map(float, ys)) - min(map(float, ys))
+
+    assert heights([100.0, 102.0]) < 0.25 * heights([100.0, 102.0], min_range=0)
 
 
 @pytest.mark.skipif(
