@@ -165,6 +165,20 @@ def test_the_workbook_holds_the_tables_typed_and_the_names_inert(staged, read_sc
     assert book["dictionary"].max_row - 1 == sum(len(read_scored(n).columns) for n in sheets)
 
 
+def test_without_a_ledger_the_account_columns_are_empty(staged_copy, monkeypatch):
+    paths = staged_copy
+    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
+    paths.validated_table("invoices").unlink()
+    score.run(Config(), paths)
+    scores = pd.read_csv(paths.scores, encoding="utf-8-sig", keep_default_na=False)
+    account = ["currency", "exposure", "days_past_due", "disputed_open_amount"]
+    assert (scores[account] == "").all().all()
+    sheet = openpyxl.load_workbook(paths.workbook)["scores"]
+    headers = [c.value for c in sheet[1]]
+    assert sheet.cell(2, headers.index("days_past_due") + 1).value is None
+    assert sheet.cell(2, headers.index("pd_12m") + 1).number_format == "0.00%"
+
+
 def test_chunks_give_the_same_result(staged):
     record = staged["record"]
     pyfunc = load_model(record["model_uri"], record["tracking_uri"])
