@@ -139,6 +139,9 @@ def _write_sheet(
         sheet.set_column(j, j, _width(column, shown))
     sheet.freeze_panes(1, 0)
     sheet.autofilter(0, 0, max(len(table), 1), max(len(table.columns) - 1, 0))
+    sheet.set_landscape()  # printed: A4 across, the header on every page
+    sheet.set_paper(9)
+    sheet.repeat_rows(0)
 
 
 def _writer(sheet: xlsxwriter.worksheet.Worksheet, kind: str) -> Callable[..., object]:

@@ -189,6 +189,7 @@ def test_the_workbook_has_the_sheets_frozen_headers_and_filters():
         sheet = book[name]
         assert sheet.freeze_panes == "A2", name
         assert sheet.auto_filter.ref.startswith("A1:"), name
+        assert sheet.page_setup.orientation == "landscape" and sheet.print_title_rows == "$1:$1"
         table = tables.get(name)
         if table is not None:
             assert [c.value for c in sheet[1]] == list(table.columns)
