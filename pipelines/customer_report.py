@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from features.catalogue import FEATURE_NAMES, is_model_feature, spec_for
+from models.counterfactual import grade_for_limit, limit_at, plausible_ranges, solve, word
 from models.monitoring import IN_DEFAULT, SCORED
 from models.receivables import AGEING_BUCKETS, ageing, days_late_by_month
 from pipelines.book.history import history_dates, read_book
@@ -128,6 +129,7 @@ def build_pages(
     chosen = snapshots[snapshots["customer_id"].isin(ids) & snapshots["as_of_date"].isin(ends)]
     trends = {cid: rows.set_index("as_of_date").reindex(ends) for cid, rows in chosen.groupby("customer_id")}
     effects = indicator_effects(model, month.loc[month.index.intersection(ids)])
+    limits = keep_limits(model, month, book, ids, load_policy(paths.policy), language)
     history = {
         d: read_book(d, paths.history).assign(customer_id=lambda b: b["customer_id"].astype(str))
         .set_index("customer_id")
@@ -167,6 +169,7 @@ def build_pages(
             "ageing": ageing_rows(_of(by_customer["invoices"], cid, invoices), as_of, language),
             "events": event_rows(_of(by_customer["events"], cid, events), as_of),
             "seed": page.SEED_INDICATORS,
+            "keep_limit": limits.get(cid, ""),
         }
         context["shown"] = sum(len(g["rows"]) for g in context["groups"])
         pages[cid] = page.render("customer.html.j2", context)
@@ -181,6 +184,39 @@ def scoring_model(cfg: Config, paths: Paths, book: pd.DataFrame) -> Any:
     uri = paths.tracking_uri(cfg.register_.tracking_uri)
     pyfunc = load_model(f"models:/{cfg.register_.model_name}/{int(versions.max())}", uri)
     return pyfunc.unwrap_python_model().model
+
+
+def keep_limits(
+    model: Any, month: pd.DataFrame, book: pd.DataFrame, ids: list[str], policy: Any,
+    language: str,
+) -> dict[str, str]:  # fmt: skip
+    """What it would take to keep the current limit, for each scored customer of ``ids`` the
+    policy recommends less; solved for all of them in one call (``models.counterfactual``)."""
+    rows = book.set_index("customer_id", drop=False).loc[ids]
+    cut = (rows["status"] == SCORED) & (
+        pd.to_numeric(rows["recommended_limit"], errors="coerce")
+        < pd.to_numeric(rows["current_limit"], errors="coerce")
+    )
+    asked = [c for c in rows.index[cut] if c in month.index]
+    if not asked:
+        return {}
+    targets, shown = {}, {}
+    for cid in asked:
+        row = book[book["customer_id"] == cid]
+        limit = float(row["current_limit"].iloc[0])
+        grade = grade_for_limit(row, policy, limit)
+        targets[cid] = np.nan if grade is None else grade
+        shown[cid] = None if grade is None else limit_at(row, policy, grade)
+    ranges = plausible_ranges(model.feature_frame(month))
+    answers = solve(model, month.loc[asked], np.array([targets[c] for c in asked]), ranges)
+    words = page.WORDS[language]
+    limits = rows["current_limit"].astype(float)
+    return {
+        cid: word(answer, model, language, shown[cid]) if answer
+        else words["no_keep_limit"] if shown[cid] is not None
+        else words["no_grade_for_limit"].format(limit=page.money(limits[cid]))
+        for cid, answer in zip(asked, answers, strict=True)
+    }  # fmt: skip
 
 
 def indicator_names(snapshots: pd.DataFrame, model: Any) -> list[str]:

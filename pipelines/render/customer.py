@@ -22,6 +22,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from features.catalogue import FeatureSpec
+from pipelines.render.figures import sparkline
 
 TEMPLATES = Path(__file__).parent / "templates"
 SEED_INDICATORS = 80  # what the product promises a customer report shows, where data allows
@@ -63,6 +64,12 @@ WORDS: dict[str, dict[str, str]] = {
         "actions": "Actions",
         "what_it_would_take": "What it would take",
         "nothing_to_take": "No plausible change of what the customer controls moves it up a grade.",
+        "keep_limit": "To keep the current limit of {limit}",
+        "no_keep_limit": (
+            "No plausible change of one or two things the customer controls reaches the grade "
+            "this limit needs."
+        ),
+        "no_grade_for_limit": "No grade gives a limit of {limit} under the credit policy.",
         "recovery": "Recovery",
         "default_since": "In default since",
         "reasons": "Why this grade",
@@ -147,6 +154,9 @@ WORDS: dict[str, dict[str, str]] = {
         "actions": "建议措施",
         "what_it_would_take": "提升评级所需改变",
         "nothing_to_take": "客户可控指标在合理范围内的改变都不足以提升一级评级。",
+        "keep_limit": "保持现有额度 {limit} 所需改变",
+        "no_keep_limit": "客户可控的一两项指标在合理范围内的改变都达不到该额度所需的评级。",
+        "no_grade_for_limit": "按信用政策，任何等级的额度都达不到 {limit}。",
         "recovery": "回收措施",
         "default_since": "违约起始日",
         "reasons": "评级原因",
@@ -244,40 +254,6 @@ def sector_view(
     return medians, (ranks / counts).where(spread)
 
 
-def sparkline(values: Sequence[float], width: int = 72, height: int = 16) -> Markup:
-    """An inline SVG line of ``values`` (NaN: a gap); the last point marked. Empty: no value."""
-    y = np.asarray(values, dtype=float)
-    finite = np.isfinite(y)
-    if not finite.any():
-        return Markup("")
-    low, high = float(np.nanmin(y)), float(np.nanmax(y))
-    span = high - low if high > low else 1.0
-    step = (width - 4) / max(len(y) - 1, 1)
-    points = [
-        (2 + i * step, height - 2 - (height - 4) * ((v - low) / span if high > low else 0.5))
-        for i, v in enumerate(y)
-    ]
-    runs, run = [], []
-    for (px, py), ok in zip(points, finite, strict=True):
-        if ok:
-            run.append(f"{px:.1f},{py:.1f}")
-        elif run:
-            runs.append(run)
-            run = []
-    if run:
-        runs.append(run)
-    lines = "".join(
-        f'<polyline points="{" ".join(r)}" fill="none" stroke="#1d4ed8" stroke-width="1.2"/>'
-        for r in runs
-    )
-    last = next(i for i in range(len(y) - 1, -1, -1) if finite[i])
-    dot = f'<circle cx="{points[last][0]:.1f}" cy="{points[last][1]:.1f}" r="1.8" fill="#1d4ed8"/>'
-    return Markup(
-        f'<svg class="spark" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-        f'role="img" aria-hidden="true">{lines}{dot}</svg>'
-    )
-
-
 def bars(values: Sequence[float], width: int = 300, height: int = 46) -> Markup:
     """An inline SVG bar chart of ``values`` (NaN: no bar), scaled to the largest."""
     y = np.nan_to_num(np.asarray(values, dtype=float), nan=0.0)
@@ -334,7 +310,9 @@ def indicator_groups(
                 "value": _shown(spec, value, language),
                 "median": _shown(spec, medians.get(name), language),
                 "percentile": None if math.isnan(p := _number(percentiles.get(name))) else round(100 * p),
-                "trend": sparkline(pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)),
+                "trend": sparkline(
+                    pd.to_numeric(series, errors="coerce").to_numpy(dtype=float), 72, 16, 0
+                ),
                 "effect": sign,
                 "effect_text": words["not_in_model"] if sign == "none" else words[sign],
             }

@@ -12,7 +12,8 @@ from models.receivables import ageing, days_late_by_month
 from pipelines import customer_report
 from pipelines.io.files import StageError
 from pipelines.io.paths import page_name
-from pipelines.render.customer import sector_view, sparkline
+from pipelines.render.customer import sector_view
+from pipelines.render.figures import sparkline
 from pipelines.render.links import customers_with_pages
 from pipelines.runtime.config import Config
 

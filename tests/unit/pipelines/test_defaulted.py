@@ -198,7 +198,7 @@ def test_the_history_and_the_alert_keep_the_defaulted_exposure(staged, read_scor
 
 def test_the_report_headline_splits_the_exposure(staged):
     html = staged["paths"].portfolio.read_text(encoding="utf-8")
-    headline = html[html.index('<section id="headline">') : html.index('<section id="grades">')]
+    headline = html[html.index('<section id="headline"') : html.index('<section id="grades"')]
     assert "Exposure (total)" in headline and "In default (recovery)" in headline
     assert "+ in default 4,000" in headline and "2 customers; expected loss 1,800" in headline
 
