@@ -9,6 +9,7 @@ a slow machine.
     python -m bench.run                      # everything (about 10 minutes on 2 cores)
     python -m bench.run --quick              # smaller sizes, no dvc repro (about 2 minutes)
     python -m bench.run --only scoring memory
+    python -m bench.run --only counterfactual   # what it would take: ms per customer
 """
 
 from __future__ import annotations
@@ -19,18 +20,22 @@ import platform
 import time
 from pathlib import Path
 
-from bench import feature_speed, memory, repro, scoring
+from bench import counterfactual, feature_speed, memory, repro, scoring
 from bench.common import CONFIG, ROOT, Figure, missing, progress, table
 from pipelines.io.files import StageError, run_stage, write_json
 from pipelines.io.paths import Paths
 from pipelines.runtime.config import load_config
 
-SECTIONS = ("features", "scoring", "memory", "repro")
+SECTIONS = ("features", "scoring", "counterfactual", "memory", "repro")
 
 
 def measure(args: argparse.Namespace, paths: Paths) -> None:
     """Run the chosen sections, print the table and write the figures to ``args.out``."""
-    needed = {"scoring": scoring.needed(paths), "memory": memory.needed(paths)}
+    needed = {
+        "scoring": scoring.needed(paths),
+        "counterfactual": counterfactual.needed(paths),
+        "memory": memory.needed(paths),
+    }
     absent = sorted({p for s in args.only for p in missing(needed.get(s, []))})
     if absent:
         raise StageError(
@@ -47,6 +52,8 @@ def measure(args: argparse.Namespace, paths: Paths) -> None:
         figures += feature_speed.run(args.config, sizes, base_customers=base)
     if "scoring" in args.only:
         figures += scoring.run(cfg, paths, n_rows=20_000 if args.quick else 100_000)
+    if "counterfactual" in args.only:
+        figures += counterfactual.run(cfg, paths, n=200 if args.quick else 1000)
     if "memory" in args.only:
         sizes = (20_000, 200_000) if args.quick else (100_000, 1_000_000)
         figures += memory.run(args.config, paths, sizes)

@@ -1,4 +1,4 @@
-"""A customer's receivables as known at a month end: ageing of the open invoices, days late by month.
+"""A customer's receivables as known at a month end: the open invoices' ageing, days late by month.
 
 Only what was known at ``as_of`` counts: an invoice issued after it does not exist yet, and one
 paid after it was still open then. Amounts are the invoices' own (the book's one currency).
@@ -11,7 +11,7 @@ import pandas as pd
 
 # (label, lowest days past due, highest) of the ageing buckets auditors expect
 AGEING_BUCKETS: tuple[tuple[str, int, float], ...] = (
-    ("current", -10**9, 0),
+    ("current", -(10**9), 0),
     ("1-30", 1, 30),
     ("31-60", 31, 60),
     ("61-90", 61, 90),
@@ -48,7 +48,9 @@ def ageing(invoices: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     return table.assign(share=table["amount"] / total if total > 0 else np.nan)
 
 
-def days_late_by_month(invoices: pd.DataFrame, as_of: pd.Timestamp, months: int = 12) -> pd.DataFrame:
+def days_late_by_month(
+    invoices: pd.DataFrame, as_of: pd.Timestamp, months: int = 12
+) -> pd.DataFrame:
     """Per month of the last ``months`` (the as-of month last): the invoices due in it, how late.
 
     An invoice's days late is its payment date (or, still open at ``as_of``, the as-of date)

@@ -1,4 +1,4 @@
-"""Customer credit reports: one self-contained HTML page per customer (``pipelines.render.customer``).
+"""Customer credit reports: one self-contained HTML page per customer (pipelines.render.customer).
 
 ``python -m pipelines.customer_report CUSTOMER_ID [CUSTOMER_ID ...] [--as-of DATE]`` writes the
 named customers' pages (``data/reports/customers/<id>.html``, or ``--out FOLDER``). Without an
@@ -32,15 +32,22 @@ import pandas as pd
 from features.catalogue import FEATURE_NAMES, is_model_feature, spec_for
 from models.counterfactual import grade_for_limit, limit_at, plausible_ranges, solve, word
 from models.monitoring import IN_DEFAULT, SCORED
-from models.receivables import AGEING_BUCKETS, ageing, days_late_by_month
+from models.receivables import ageing, days_late_by_month
 from pipelines.book.history import history_dates, read_book
 from pipelines.io.artifacts import load_policy
-from pipelines.io.files import StageError, atomic_folder, read_json, read_parquet, run_stage
-from pipelines.io.files import write_bytes
-from pipelines.io.paths import Paths
+from pipelines.io.files import (
+    StageError,
+    atomic_folder,
+    read_json,
+    read_parquet,
+    run_stage,
+    write_bytes,
+)
+from pipelines.io.paths import Paths, page_name
 from pipelines.modelstore.registry import load_model
 from pipelines.render import customer as page
-from pipelines.render.links import customers_with_pages, page_name
+from pipelines.render.links import customers_with_pages
+from pipelines.render.portfolio import book_currency
 from pipelines.runtime.config import Config, load_config
 
 log = logging.getLogger("pipelines.customer_report")
@@ -64,9 +71,10 @@ def run(
     date = pd.Timestamp(as_of or summary["as_of_date"])
     dates = [d for d in history_dates(paths.history) if d <= date]
     if date not in dates:
+        scored = ", ".join(f"{d:%Y-%m-%d}" for d in dates) or "none"
         raise StageError(
             f"no scored book of {date:%Y-%m-%d} in {paths.history}: score that month first "
-            f"(score.as_of_date); scored months: {', '.join(f'{d:%Y-%m-%d}' for d in dates) or 'none'}"
+            f"(score.as_of_date); scored months up to it: {scored}"
         )
     book = read_book(date, paths.history).assign(customer_id=lambda b: b["customer_id"].astype(str))
     language = summary.get("language", cfg.score.language)  # the book's reasons are in it
@@ -90,13 +98,20 @@ def run(
             write_bytes(html.encode("utf-8"), written[-1])
             log.info("wrote %s", written[-1])
         return written
-    index = page.render("customers_index.html.j2", index_context(book, chosen, date, high_risk, language))
+    index = page.render(
+        "customers_index.html.j2", index_context(book, chosen, date, high_risk, language)
+    )
     with atomic_folder(Path(out) if out else paths.customer_pages) as staging:
         for cid, html in pages.items():
             (staging / page_name(cid)).write_text(html, encoding="utf-8")
         (staging / "index.html").write_text(index, encoding="utf-8")
     folder = Path(out) if out else paths.customer_pages
-    log.info("wrote %d customer pages and the index in %s (as of %s)", len(pages), folder, f"{date:%Y-%m-%d}")
+    log.info(
+        "wrote %d customer pages and the index in %s (as of %s)",
+        len(pages),
+        folder,
+        f"{date:%Y-%m-%d}",
+    )
     return [folder / page_name(c) for c in pages] + [folder / "index.html"]
 
 
@@ -122,12 +137,17 @@ def build_pages(
     )
     model = scoring_model(cfg, paths, book)
     features = indicator_names(snapshots, model)
-    specs = {n: model.specs[n] if n in getattr(model, "specs", {}) else spec_for(n) for n in features}
+    specs = {
+        n: model.specs[n] if n in getattr(model, "specs", {}) else spec_for(n) for n in features
+    }
     month = snapshots[snapshots["as_of_date"] == as_of].set_index("customer_id")
     medians, percentiles = page.sector_view(month, specs)
     ends = pd.date_range(end=as_of, periods=TREND_MONTHS, freq="ME")
     chosen = snapshots[snapshots["customer_id"].isin(ids) & snapshots["as_of_date"].isin(ends)]
-    trends = {cid: rows.set_index("as_of_date").reindex(ends) for cid, rows in chosen.groupby("customer_id")}
+    trends = {
+        cid: rows.set_index("as_of_date").reindex(ends)
+        for cid, rows in chosen.groupby("customer_id")
+    }
     effects = indicator_effects(model, month.loc[month.index.intersection(ids)])
     limits = keep_limits(model, month, book, ids, load_policy(paths.policy), language)
     history = {
@@ -136,7 +156,7 @@ def build_pages(
         for d in dates[-cfg.report.trend_months :]
     }  # fmt: skip
     invoices, events = (_optional(paths.validated_table(t), ids) for t in ("invoices", "events"))
-    currency = book_currency(book, invoices)
+    currency = book_currency(book)
     by_customer = {
         name: dict(tuple(frame.groupby("customer_id"))) if frame is not None else None
         for name, frame in (("invoices", invoices), ("events", events))
@@ -153,14 +173,21 @@ def build_pages(
             "customer_id": cid,
             "currency": currency,
             "status": row["status"],
-            "reasons": [row.get(f"reason_{k}") for k in range(1, 10) if _text(row.get(f"reason_{k}"))],
+            "reasons": [
+                row.get(f"reason_{k}") for k in range(1, 10) if _text(row.get(f"reason_{k}"))
+            ],
             "alerts": alerts[alerts["customer_id"] == cid].to_dict("records"),
             "earlier_alerts": earlier_alerts(history, cid, as_of),
             "grades": grade_history(history, cid),
             "groups": (
                 page.indicator_groups(
-                    month.loc[cid], medians.loc[cid], percentiles.loc[cid],
-                    trends.get(cid, pd.DataFrame(index=ends)), effects.get(cid, {}), specs, language,
+                    month.loc[cid],
+                    medians.loc[cid],
+                    percentiles.loc[cid],
+                    trends.get(cid, pd.DataFrame(index=ends)),
+                    effects.get(cid, {}),
+                    specs,
+                    language,
                 )  # fmt: skip
                 if cid in month.index
                 else []
@@ -190,8 +217,11 @@ def keep_limits(
     model: Any, month: pd.DataFrame, book: pd.DataFrame, ids: list[str], policy: Any,
     language: str,
 ) -> dict[str, str]:  # fmt: skip
-    """What it would take to keep the current limit, for each scored customer of ``ids`` the
-    policy recommends less; solved for all of them in one call (``models.counterfactual``)."""
+    """What it would take to keep the current limit, per customer of ``ids`` cut below it.
+
+    For the scored customers the policy recommends a lower limit than they have; solved for all
+    of them in one call (``models.counterfactual.solve``).
+    """
     rows = book.set_index("customer_id", drop=False).loc[ids]
     cut = (rows["status"] == SCORED) & (
         pd.to_numeric(rows["recommended_limit"], errors="coerce")
@@ -223,7 +253,11 @@ def indicator_names(snapshots: pd.DataFrame, model: Any) -> list[str]:
     """The snapshot's indicators: catalogue features in its order, then the user's attributes."""
     known = [n for n in FEATURE_NAMES if n in snapshots.columns]
     extra = [c for c in snapshots.columns if is_model_feature(c) and c not in known]
-    return known + sorted(extra) + [n for n in model.feature_names if n not in known and n not in extra and n in snapshots]
+    return (
+        known
+        + sorted(extra)
+        + [n for n in model.feature_names if n not in known and n not in extra and n in snapshots]
+    )
 
 
 def indicator_effects(model: Any, rows: pd.DataFrame) -> dict[str, dict[str, float]]:
@@ -244,11 +278,20 @@ def grade_history(history: dict[pd.Timestamp, pd.DataFrame], cid: str) -> list[d
         if cid not in book.index:
             continue
         row = book.loc[cid]
-        out.append({"month": f"{date:%Y-%m}", "grade": _int(row.get("grade")), "pd": row.get("pd_12m"), "status": row["status"]})
+        out.append(
+            {
+                "month": f"{date:%Y-%m}",
+                "grade": _int(row.get("grade")),
+                "pd": row.get("pd_12m"),
+                "status": row["status"],
+            }
+        )
     return out
 
 
-def earlier_alerts(history: dict[pd.Timestamp, pd.DataFrame], cid: str, as_of: pd.Timestamp) -> list[dict[str, str]]:
+def earlier_alerts(
+    history: dict[pd.Timestamp, pd.DataFrame], cid: str, as_of: pd.Timestamp
+) -> list[dict[str, str]]:
     """The alert rules of the customer in the months before ``as_of`` (latest first)."""
     out = []
     for date in sorted(history, reverse=True):
@@ -267,7 +310,12 @@ def payment_history(invoices: pd.DataFrame | None, as_of: pd.Timestamp) -> dict[
         return None
     table = days_late_by_month(invoices, as_of, TREND_MONTHS)
     months = [
-        {"month": f"{r.month:%Y-%m}", "invoices": r.invoices, "days_late": r.days_late, "on_time": r.on_time_share}
+        {
+            "month": f"{r.month:%Y-%m}",
+            "invoices": r.invoices,
+            "days_late": r.days_late,
+            "on_time": r.on_time_share,
+        }
         for r in table.itertuples()
     ]
     return {"months": months, "chart": page.bars(table["days_late"].to_numpy())}
@@ -291,37 +339,48 @@ def event_rows(events: pd.DataFrame | None, as_of: pd.Timestamp) -> list[dict[st
     mine = events[pd.to_datetime(events["event_date"]) <= as_of]
     mine = mine.sort_values("event_date", ascending=False, kind="stable")
     return [
-        {"date": f"{pd.Timestamp(r.event_date):%Y-%m-%d}", "type": r.event_type, "text": getattr(r, "description", "")}
+        {
+            "date": f"{pd.Timestamp(r.event_date):%Y-%m-%d}",
+            "type": r.event_type,
+            "text": getattr(r, "description", ""),
+        }
         for r in mine.itertuples()
     ]
 
 
-def book_currency(book: pd.DataFrame, invoices: pd.DataFrame | None) -> str:
-    """The book's currency: the scored book's column, else the invoices' (one per book)."""
-    for frame in (book, invoices):
-        if frame is not None and "currency" in frame and frame["currency"].notna().any():
-            return str(frame["currency"].dropna().mode().iloc[0])
-    return ""
-
-
-def index_context(book: pd.DataFrame, ids: list[str], as_of: pd.Timestamp, high_risk: int, language: str) -> dict[str, Any]:
+def index_context(
+    book: pd.DataFrame, ids: list[str], as_of: pd.Timestamp, high_risk: int, language: str
+) -> dict[str, Any]:
     """The index page: the chosen customers, in default first, then by grade and PD."""
-    rows = book[book["customer_id"].isin(ids)].assign(
-        _order=lambda b: (b["status"] == IN_DEFAULT).astype(int),
-        _grade=lambda b: pd.to_numeric(b["grade"], errors="coerce").fillna(0),
-        _pd=lambda b: pd.to_numeric(b["pd_12m"], errors="coerce").fillna(1.0),
-    ).sort_values(["_order", "_grade", "_pd", "customer_id"], ascending=[False, False, False, True], kind="stable")
+    rows = (
+        book[book["customer_id"].isin(ids)]
+        .assign(
+            _order=lambda b: (b["status"] == IN_DEFAULT).astype(int),
+            _grade=lambda b: pd.to_numeric(b["grade"], errors="coerce").fillna(0),
+            _pd=lambda b: pd.to_numeric(b["pd_12m"], errors="coerce").fillna(1.0),
+        )
+        .sort_values(
+            ["_order", "_grade", "_pd", "customer_id"],
+            ascending=[False, False, False, True],
+            kind="stable",
+        )
+    )
     return {
         "lang": language,
         "w": page.WORDS[language],
         "as_of": f"{as_of:%Y-%m-%d}",
         "grade": high_risk,
-        "currency": book_currency(book, None),
-        "rows": [{**_plain(r), "href": page_name(r["customer_id"]), "scored": r["status"] == SCORED} for _, r in rows.iterrows()],
+        "currency": book_currency(book),
+        "rows": [
+            {**_plain(r), "href": page_name(r["customer_id"]), "scored": r["status"] == SCORED}
+            for _, r in rows.iterrows()
+        ],
     }
 
 
-def _of(groups: dict[str, pd.DataFrame] | None, cid: str, table: pd.DataFrame | None) -> pd.DataFrame | None:
+def _of(
+    groups: dict[str, pd.DataFrame] | None, cid: str, table: pd.DataFrame | None
+) -> pd.DataFrame | None:
     """The customer's rows of an optional table (none: the table is absent)."""
     if groups is None or table is None:
         return None
@@ -358,13 +417,19 @@ def _int(value: object) -> int | None:
 def main(argv: list[str] | None = None) -> None:
     """Command line (see the module's docstring)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("customer_ids", nargs="*", help="customers to write (none: the month's pages)")
+    parser.add_argument(
+        "customer_ids", nargs="*", help="customers to write (none: the month's pages)"
+    )
     parser.add_argument("--as-of", help="month end of a scored book (default: the latest run's)")
-    parser.add_argument("--out", type=Path, help="folder to write into (default data/reports/customers)")
+    parser.add_argument(
+        "--out", type=Path, help="folder to write into (default data/reports/customers)"
+    )
     parser.add_argument("--config", default="configs/params.yaml", help="params file")
     args = parser.parse_args(argv)
     run_stage(
-        lambda: run(load_config(args.config), Paths(), args.customer_ids or None, args.as_of, args.out)
+        lambda: run(
+            load_config(args.config), Paths(), args.customer_ids or None, args.as_of, args.out
+        )
     )
 
 

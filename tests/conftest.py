@@ -5,6 +5,9 @@ calibrator + the project's master scale) trained on seeded toy data in well unde
 """
 
 import pickle
+import re
+import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -157,11 +160,10 @@ class Chromium:
     def __init__(self, executable: str, profile: Path) -> None:
         self.executable, self.profile = executable, profile
 
-    def run(self, page: Path, *flags: str) -> "subprocess.CompletedProcess[str]":
-        import subprocess
-
+    def run(self, page: Path, *flags: str) -> subprocess.CompletedProcess[str]:
+        profile = f"--user-data-dir={self.profile}"
         done = subprocess.run(
-            [self.executable, *self.FLAGS, f"--user-data-dir={self.profile}", *flags, page.as_uri()],
+            [self.executable, *self.FLAGS, profile, *flags, page.as_uri()],
             capture_output=True, text=True, timeout=120,
         )  # fmt: skip
         assert done.returncode == 0, done.stderr[-2000:]
@@ -176,8 +178,6 @@ class Chromium:
 
     def pdf_pages(self, page: Path) -> int:
         """How many A4 pages the page prints to (the page's own @page size, no header/footer)."""
-        import re
-
         pdf = self.profile.with_name(self.profile.name + ".pdf")
         self.run(page, "--no-pdf-header-footer", f"--print-to-pdf={pdf}")
         return len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf.read_bytes()))
@@ -186,8 +186,6 @@ class Chromium:
 @pytest.fixture
 def chromium(tmp_path) -> Chromium:
     """Headless Chromium, or a skip saying how to get it (``.ci/run`` installs it)."""
-    import shutil
-
     found = next((shutil.which(b) for b in BROWSERS if shutil.which(b)), None)
     if found is None:
         pytest.skip("no headless Chromium: install Debian's `chromium` package (.ci/run does)")

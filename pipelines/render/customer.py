@@ -33,13 +33,12 @@ WORDS: dict[str, dict[str, str]] = {
     "en": {
         "title": "Credit report",
         "index_title": "Customer credit reports",
+        "portfolio": "Portfolio report",
         "as_of": "as of",
         "grade": "Grade",
         "pd": "PD 12 months",
-        "status_scored": "scored",
         "status_in_default": "in default",
         "status_other": "not scored",
-        "identity": "Customer",
         "customer_id": "Customer id",
         "industry": "Sector",
         "region": "Region",
@@ -54,7 +53,6 @@ WORDS: dict[str, dict[str, str]] = {
         "current_limit": "Credit limit",
         "current_terms_days": "Payment terms",
         "days": "days",
-        "dso_days": "DSO",
         "days_past_due": "Days past due, oldest open invoice",
         "disputed_open_amount": "Disputed, open",
         "policy": "Credit policy",
@@ -111,25 +109,22 @@ WORDS: dict[str, dict[str, str]] = {
         "no_events": "No event on record.",
         "date": "Date",
         "event": "Event",
-        "customers": "Customers",
         "pages_note": (
             "One page per customer in the high-risk grades ({grade}+) and per customer with an "
             "alert this month: {n} pages, riskiest first."
         ),
         "name": "Name",
         "model": "Model version",
-        "families": "",
     },
     "zh": {
         "title": "客户信用报告",
         "index_title": "客户信用报告目录",
+        "portfolio": "组合报告",
         "as_of": "截至",
         "grade": "评级",
         "pd": "12 个月违约概率",
-        "status_scored": "已评分",
         "status_in_default": "违约中",
         "status_other": "未评分",
-        "identity": "客户",
         "customer_id": "客户编号",
         "industry": "行业",
         "region": "地区",
@@ -144,7 +139,6 @@ WORDS: dict[str, dict[str, str]] = {
         "current_limit": "信用额度",
         "current_terms_days": "付款期限",
         "days": "天",
-        "dso_days": "应收账款周转天数",
         "days_past_due": "最早未付发票逾期天数",
         "disputed_open_amount": "争议中未付金额",
         "policy": "信用政策",
@@ -196,11 +190,11 @@ WORDS: dict[str, dict[str, str]] = {
         "no_events": "没有事件记录。",
         "date": "日期",
         "event": "事件",
-        "customers": "客户",
-        "pages_note": "高风险评级（{grade} 级及以上）和本月有预警的客户各一页：共 {n} 页，风险最高者在前。",
+        "pages_note": (
+            "高风险评级（{grade} 级及以上）和本月有预警的客户各一页：共 {n} 页，风险最高者在前。"
+        ),
         "name": "名称",
         "model": "模型版本",
-        "families": "",
     },
 }
 FAMILY_WORDS: dict[str, dict[str, str]] = {
@@ -309,7 +303,9 @@ def indicator_groups(
                 "label": spec.label(language),
                 "value": _shown(spec, value, language),
                 "median": _shown(spec, medians.get(name), language),
-                "percentile": None if math.isnan(p := _number(percentiles.get(name))) else round(100 * p),
+                "percentile": None
+                if math.isnan(p := _number(percentiles.get(name)))
+                else round(100 * p),
                 "trend": sparkline(
                     pd.to_numeric(series, errors="coerce").to_numpy(dtype=float), 72, 16, 0
                 ),

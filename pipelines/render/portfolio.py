@@ -231,7 +231,7 @@ def page_context(
     return {
         "lang": language,
         "w": WORDS[language],
-        "currency": _currency(current),
+        "currency": book_currency(current),
         "bands": pd_bands(scale),
         "as_of": f"{as_of:%Y-%m-%d}",
         "before": summary.get("previous_as_of_date") or "",
@@ -289,7 +289,8 @@ def page_context(
     }
 
 
-def _currency(book: pd.DataFrame) -> str:
+def book_currency(book: pd.DataFrame) -> str:
+    """The book's one currency (the score stage's ``currency`` column); empty: unknown."""
     if "currency" not in book or book["currency"].dropna().empty:
         return ""
     return str(book["currency"].dropna().mode().iloc[0])

@@ -166,3 +166,12 @@ def test_a_page_and_the_index_render_and_print_on_a4(pages, chromium):
     assert 'id="indicators"' in chromium.dom(page)
     assert 1 <= chromium.pdf_pages(page) <= 3
     assert "<table" in chromium.dom(pages / "index.html")
+
+
+def test_both_languages_word_the_same_labels():
+    from pipelines.render.customer import FAMILY_WORDS, WORDS
+
+    assert WORDS["en"].keys() == WORDS["zh"].keys()
+    assert FAMILY_WORDS["en"].keys() == FAMILY_WORDS["zh"].keys()
+    for key, text in WORDS["en"].items():
+        assert re.findall(r"\{\w+\}", text) == re.findall(r"\{\w+\}", WORDS["zh"][key]), key
