@@ -13,18 +13,17 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
-import jinja2
 import numpy as np
 import pandas as pd
+from jinja2 import Environment
 from markupsafe import Markup
 
 from features.catalogue import FeatureSpec
 from pipelines.render.figures import sparkline
+from pipelines.render.jinja import environment
 
-TEMPLATES = Path(__file__).parent / "templates"
 SEED_INDICATORS = 80  # what the product promises a customer report shows, where data allows
 # |SHAP contribution| (log-odds) below which an indicator is shown as neutral
 NEUTRAL_LOGODDS = 0.01
@@ -325,16 +324,8 @@ def render(template: str, context: dict[str, Any]) -> str:
 
 
 @functools.cache
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters.update(money=money, pct=pct, whole=whole)
-    return env
+def _environment() -> Environment:
+    return environment(money=money, pct=pct, whole=whole)
 
 
 def money(value: object, currency: str = "") -> str:

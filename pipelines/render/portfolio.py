@@ -9,19 +9,17 @@ A PD is coloured by its band on the master scale, the same on every table.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
-import jinja2
 import pandas as pd
 
 from models import portfolio
 from models.master_scale import MasterScale
 from pipelines.render import figures
+from pipelines.render.jinja import environment
 from pipelines.render.links import customers_with_pages, page_href
 from pipelines.render.portfolio_words import WORDS, rule_name
 
-TEMPLATES = Path(__file__).parent / "templates"
 TEMPLATE = "portfolio.html.j2"
 TOP_EXPOSURES = 20
 _BANDS = "RdYlGn_r"  # green (safest grade) to red (riskiest)
@@ -29,15 +27,8 @@ _BANDS = "RdYlGn_r"  # green (safest grade) to red (riskiest)
 
 def render(context: dict[str, Any]) -> str:
     """Render the report template with ``context`` (values are escaped)."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
     bands, currency, language = context["bands"], context["currency"], context["lang"]
-    env.filters.update(
+    env = environment(
         money=money,
         cash=lambda v: f"{money(v)} {currency}".rstrip(),
         pct=pct,
