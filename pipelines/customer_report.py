@@ -136,10 +136,9 @@ def build_pages(
         as_of_date=lambda s: pd.to_datetime(s["as_of_date"]),
     )
     model = scoring_model(cfg, paths, book)
-    features = indicator_names(snapshots, model)
-    specs = {
-        n: model.specs[n] if n in getattr(model, "specs", {}) else spec_for(n) for n in features
-    }
+    features = indicator_names(snapshots)
+    # the catalogue's entries (current wording), the model's for the user's attributes
+    specs = {n: spec_for(n, getattr(model, "specs", {})) for n in features}
     month = snapshots[snapshots["as_of_date"] == as_of].set_index("customer_id")
     medians, percentiles = page.sector_view(month, specs)
     ends = pd.date_range(end=as_of, periods=TREND_MONTHS, freq="ME")
@@ -249,15 +248,10 @@ def keep_limits(
     }  # fmt: skip
 
 
-def indicator_names(snapshots: pd.DataFrame, model: Any) -> list[str]:
+def indicator_names(snapshots: pd.DataFrame) -> list[str]:
     """The snapshot's indicators: catalogue features in its order, then the user's attributes."""
     known = [n for n in FEATURE_NAMES if n in snapshots.columns]
-    extra = [c for c in snapshots.columns if is_model_feature(c) and c not in known]
-    return (
-        known
-        + sorted(extra)
-        + [n for n in model.feature_names if n not in known and n not in extra and n in snapshots]
-    )
+    return known + sorted(c for c in snapshots.columns if is_model_feature(c) and c not in known)
 
 
 def indicator_effects(model: Any, rows: pd.DataFrame) -> dict[str, dict[str, float]]:
