@@ -8,6 +8,7 @@ import re
 import pandas as pd
 import pytest
 
+from features.catalogue import DESCRIPTIONS_ZH
 from models.receivables import ageing, days_late_by_month
 from pipelines import customer_report
 from pipelines.io.files import StageError
@@ -85,6 +86,7 @@ def test_chinese_headings_in_chinese_mode(staged_copy, tmp_path):
     customer_report.run(Config(), staged_copy, out=tmp_path)
     html = next(p for p in tmp_path.iterdir() if p.name != "index.html").read_text("utf-8")
     assert '<html lang="zh">' in html and "评级原因" in html and "行业中位数" in html
+    assert DESCRIPTIONS_ZH["dso_days"] in html  # the indicators' names too
     assert "Why this grade" not in html
 
 
