@@ -23,6 +23,10 @@ probability of default within ``horizon`` months after a month end ``t`` is
 * otherwise ``q * P(distress in t+1..t+H) + (1-q) * P(distress in t+1..t+H-2)``, computed by
   Monte Carlo over the future paths of every random driver from the state at ``t``.
 
+The truth table has this for every horizon ``H = 1..12`` (``true_pd_<H>m``), read off the same
+paths month by month; below 12 months a customer already distressed at ``t`` counts as certain
+from the horizon of its insurer's claim (end of the second month after its distress month) on.
+
 Healthy customers' delays are capped below 90 days, so the 90-days-past-due rule never fires
 for a customer that is not distressed, and a distressed one defaults within its distress month
 or the two after. The truth is therefore exact up to Monte Carlo error, except that a customer
@@ -51,7 +55,7 @@ from pipelines.sources.synthetic_world import LATENT_COLUMNS, draw_customers, si
 
 
 def generate(n_customers: int, n_months: int, start: str, seed: int) -> dict[str, pd.DataFrame]:
-    """Generate every contract table plus ``truth`` (true 12-month PD per customer-month).
+    """Generate every contract table plus ``truth`` (true PD per customer-month and horizon).
 
     Args:
         n_customers: Customers in the book.
@@ -61,7 +65,8 @@ def generate(n_customers: int, n_months: int, start: str, seed: int) -> dict[str
 
     Returns:
         Tables ``customers``, ``invoices``, ``financials``, ``events``, ``industry_index``,
-        ``defaults`` and ``truth``.
+        ``defaults`` and ``truth`` (``true_pd_1m`` .. ``true_pd_12m``: the PD within each
+        horizon, from one Monte Carlo; drawing them all moves no other table's random draws).
     """
     if n_customers < 1 or n_months < 24:
         raise ValueError(f"need n_customers >= 1 and n_months >= 24, got {n_customers}, {n_months}")

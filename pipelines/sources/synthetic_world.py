@@ -188,7 +188,15 @@ def true_pd(
     default_date: pd.Series,
     horizon: int,
 ) -> pd.DataFrame:
-    """True PD within ``horizon`` months of each month end for customers not yet in default."""
+    """True cumulative PD within 1..``horizon`` months of each month end, customers not in default.
+
+    Columns ``true_pd_1m`` .. ``true_pd_<horizon>m``, all from the one Monte Carlo (the months
+    of a path are drawn once, the cumulative distress probability read off after each). A
+    customer already distressed at ``m`` (a non-filer: a filer has defaulted) defaults at the
+    latest with the insurer's claim at the end of month ``d + 2``: its PD is 1 from that
+    horizon on and 0 before (an earlier 90-days-past-due crossing counts as outside, as for the
+    not yet distressed).
+    """
     sector_idx, region_idx = _indices(customers)
     mu_at = customers["mu0"].to_numpy()[None, :] + OWNERSHIP_SHOCK * np.cumsum(
         world.ownership, axis=0
@@ -198,10 +206,15 @@ def true_pd(
     for m, month_end in enumerate(world.months):
         alive = (start_month <= m) & ~(default_date.to_numpy() <= month_end.to_datetime64())
         idx = np.flatnonzero(alive)
-        distressed = (world.distress_month[idx] >= 0) & (world.distress_month[idx] <= m)
-        p_all, p_short = _mc_distress(rng, world, m, idx, mu_at[m], sector_idx, region_idx, horizon)
-        truth = np.where(distressed, 1.0, FILER_SHARE * p_all + (1 - FILER_SHARE) * p_short)
-        frames.append(pd.DataFrame({"cust": idx, "as_of_date": month_end, "true_pd_12m": truth}))
+        d = world.distress_month[idx]
+        distressed = (d >= 0) & (d <= m)
+        cum = _mc_distress(rng, world, m, idx, mu_at[m], sector_idx, region_idx, horizon)
+        columns = {"cust": idx, "as_of_date": month_end}
+        for h in range(1, horizon + 1):
+            p_short = cum[h - 3] if h >= 3 else 0.0
+            mc = FILER_SHARE * cum[h - 1] + (1 - FILER_SHARE) * p_short
+            columns[f"true_pd_{h}m"] = np.where(distressed, (d + 2 <= m + h).astype(float), mc)
+        frames.append(pd.DataFrame(columns))
     out = pd.concat(frames, ignore_index=True)
     out.insert(0, "customer_id", customers["customer_id"].to_numpy()[out.pop("cust")])
     return out
@@ -216,8 +229,8 @@ def _mc_distress(
     sector_idx: np.ndarray,
     region_idx: np.ndarray,
     horizon: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """P(distress within ``horizon`` and within ``horizon - 2`` months) from the state at ``m``."""
+) -> np.ndarray:
+    """P(distress within k months) from the state at ``m``, one row per k = 1..``horizon``."""
     p_paths = MC_PATHS
     cyc = np.array([INDUSTRIES[i][0] for i in INDUSTRIES], dtype=np.float32)
     g1 = np.full(p_paths, world.macro[m + 1], np.float32)
@@ -227,8 +240,8 @@ def _mc_distress(
     z = np.tile(world.z[m, idx].astype(np.float32), (p_paths, 1))
     mu_p = np.tile(mu[idx].astype(np.float32), (p_paths, 1))
     surv = np.ones((p_paths, len(idx)), np.float32)
-    hit_all = np.zeros(len(idx), np.float64)
-    hit_short = np.zeros(len(idx), np.float64)
+    hit = np.zeros(len(idx), np.float64)
+    cum = np.empty((horizon, len(idx)), np.float64)
     for k in range(1, horizon + 1):
         g0, g1 = g1, MACRO_AR[0] * g1 + MACRO_AR[1] * g0 + rng.normal(0, MACRO_SD, p_paths)
         s = SECTOR_RHO * s + rng.normal(0, SECTOR_SD, s.shape)
@@ -245,7 +258,6 @@ def _mc_distress(
         p = _hazard(health)
         enter = (surv * p).mean(axis=0)
         surv *= 1 - p
-        hit_all += enter
-        if k <= horizon - 2:
-            hit_short += enter
-    return hit_all, hit_short
+        hit += enter
+        cum[k - 1] = hit
+    return cum
