@@ -1,0 +1,263 @@
+"""PD term structure: a discrete-time hazard model on customer-month rows.
+
+Each snapshot (customer, month end ``t``, features known at ``t``) becomes up to ``horizon``
+*person-period* rows: month at risk ``k = 1..horizon``, event 1 where the customer defaults in
+month ``t + k`` having survived to ``t + k - 1``. Rows after the default month are dropped, and
+so are the months after ``observed_until`` (censored): a default dated after it is unknown, so
+a snapshot of the last 12 months contributes the months observed so far instead of being
+thrown away as unlabelled, and no row looks past the date its fit may know.
+
+One LightGBM (binary, the catalogue's monotone constraints on the features, the month at risk
+unconstrained) learns the monthly hazard ``h_k``; the cumulative PD
+``F(k) = 1 - prod_{j<=k} (1 - h_j)`` is non-decreasing in ``k`` by construction. Non-events may
+be subsampled (``negative_share``); the log-odds are then shifted by ``log(negative_share)``,
+which restores the base rate exactly for a subsample drawn independently of the features.
+
+Calibration per horizon: on a window whose ``horizon``-month outcome is fully observed, one
+:class:`models.calibration.PDCalibrator` per ``k`` maps the log-odds of ``F(k)`` to the
+observed rate of "default within ``k`` months". Separate maps may cross, so the calibrated
+curve is made non-decreasing again by a running maximum over ``k`` (a PD within ``k`` months
+can never be below the PD within fewer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+
+from features.catalogue import monotone_constraints
+from features.timeline import month_index
+from models.calibration import PDCalibrator
+
+MONTH_AT_RISK = "month_at_risk"
+EVENT = "event"
+DAYS_PER_MONTH = 365.25 / 12
+
+
+@dataclass(frozen=True, kw_only=True)
+class HazardSettings:
+    """How :class:`HazardModel` fits (fixed settings: no grid search on the expanded rows).
+
+    Attributes:
+        horizon: Months of the term structure.
+        learning_rate, num_leaves, max_depth, min_child_samples, reg_lambda, feature_fraction,
+            bagging_fraction: LightGBM's.
+        num_boost_round: Most trees; early stopping on ``validation_share`` of the customers.
+        early_stopping_rounds: Stop after this many rounds without improvement.
+        validation_share: Share of the customers (seeded) held out of fitting to stop early.
+        negative_share: Share of the non-event rows kept (1: all); the base rate is restored.
+        calibration: :data:`models.calibration.METHODS` method of the per-horizon maps.
+        pd_floor: Smallest PD the calibrators give.
+        seed: Seed of the subsample, the held-out customers and LightGBM.
+    """
+
+    horizon: int = 12
+    learning_rate: float = 0.05
+    num_leaves: int = 15
+    max_depth: int = 4
+    min_child_samples: int = 300
+    reg_lambda: float = 1.0
+    feature_fraction: float = 0.8
+    bagging_fraction: float = 0.8
+    num_boost_round: int = 1500
+    early_stopping_rounds: int = 100
+    validation_share: float = 0.2
+    negative_share: float = 1.0
+    calibration: str = "platt"
+    pd_floor: float = 0.0003
+    seed: int = 42
+
+
+def default_within(rows: pd.DataFrame, horizon: int, observed_until: pd.Timestamp) -> pd.Series:
+    """1 where the customer defaults within ``horizon`` months of ``as_of_date``, else 0.
+
+    NaN where month ``t + horizon`` ends after ``observed_until`` (the outcome is not known).
+    """
+    t = month_index(rows["as_of_date"])
+    d = month_index(rows["default_date"])
+    label = ((d > t) & (d <= t + horizon)).astype(float)
+    label[t + horizon > month_index(pd.Series([observed_until]))[0]] = np.nan
+    return pd.Series(label, index=rows.index, name=f"default_{horizon}m")
+
+
+def expand_person_periods(
+    rows: pd.DataFrame, features: Sequence[str], horizon: int, observed_until: pd.Timestamp
+) -> pd.DataFrame:
+    """Customer-month rows at risk, none after the default month nor after ``observed_until``.
+
+    Columns: ``customer_id``, ``month`` (as-of month), the features (float32), the month at
+    risk ``k`` (:data:`MONTH_AT_RISK`) and :data:`EVENT` (1: defaults in month ``t + k``).
+
+    Args:
+        rows: Snapshots with ``customer_id``, ``as_of_date``, ``month``, ``default_date`` (NaT:
+            none known) and ``features``. Not modified.
+        features: Feature columns to carry.
+        horizon: Months at risk per snapshot, at most.
+        observed_until: The last month end whose defaults the fit may know.
+    """
+    missing = [c for c in ("customer_id", "as_of_date", "month", "default_date") if c not in rows]
+    if missing:
+        raise KeyError(f"the snapshots lack {missing}")
+    if horizon < 1:
+        raise ValueError(f"horizon must be at least 1, got {horizon}")
+    t = month_index(rows["as_of_date"])
+    cutoff = month_index(pd.Series([observed_until]))[0]
+    d = month_index(rows["default_date"])
+    d = np.where((d < 0) | (d > cutoff), np.iinfo(np.int64).max, d)  # unknown as of the cutoff
+    if (d <= t).any():
+        raise ValueError("a snapshot is dated at or after its customer's default")
+    last = np.minimum.reduce([t + horizon, np.full_like(t, cutoff), d]) - t  # months at risk
+    n = np.clip(last, 0, None)
+    source = np.repeat(np.arange(len(rows)), n)
+    k = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n) + 1
+    out = pd.DataFrame(
+        {
+            "customer_id": rows["customer_id"].to_numpy()[source],
+            "month": rows["month"].to_numpy()[source],
+        }
+    )
+    values = rows[list(features)].to_numpy(np.float32)[source]
+    out = pd.concat([out, pd.DataFrame(values, columns=list(features))], axis=1)
+    out[MONTH_AT_RISK] = k.astype(np.float32)
+    out[EVENT] = (t[source] + k == d[source]).astype(np.int8)
+    return out
+
+
+def interpolate_terms(cumulative: np.ndarray, months: np.ndarray) -> np.ndarray:
+    """PD within ``months`` (fractional) of each row, linear between the month points.
+
+    ``cumulative``: ``(n, H)`` PDs within 1..H months; ``F(0) = 0``; beyond ``H``: ``F(H)``.
+    """
+    cumulative = np.asarray(cumulative, float)
+    months = np.clip(np.asarray(months, float), 0, cumulative.shape[1])
+    curve = np.hstack([np.zeros((len(cumulative), 1)), cumulative])
+    low = np.minimum(np.floor(months).astype(int), cumulative.shape[1] - 1)
+    share = months - low
+    rows = np.arange(len(curve))
+    return curve[rows, low] + share * (curve[rows, low + 1] - curve[rows, low])
+
+
+class HazardModel(BaseEstimator):
+    """Discrete-time hazard model giving the PD within every month 1..``horizon``.
+
+    Args:
+        settings: :class:`HazardSettings`.
+        features: Catalogue features, in order.
+    """
+
+    def __init__(self, settings: HazardSettings, features: Sequence[str]) -> None:
+        self.settings = settings
+        self.features = features
+
+    def fit(self, rows: pd.DataFrame, observed_until: pd.Timestamp) -> HazardModel:
+        """Fit the monthly hazard on ``rows`` with the defaults known by ``observed_until``."""
+        s = self.settings
+        periods = expand_person_periods(rows, self.features, s.horizon, observed_until)
+        rng = np.random.default_rng(s.seed)
+        keep = (periods[EVENT].to_numpy() == 1) | (rng.random(len(periods)) < s.negative_share)
+        periods = periods[keep]
+        customers = periods["customer_id"].unique()
+        held = rng.permutation(customers)[: int(round(s.validation_share * len(customers)))]
+        valid = periods["customer_id"].isin(held).to_numpy()
+        names = [*self.features, MONTH_AT_RISK]
+        fit = lgb.Dataset(periods.loc[~valid, names], label=periods.loc[~valid, EVENT])
+        stop = lgb.Dataset(
+            periods.loc[valid, names], label=periods.loc[valid, EVENT], reference=fit
+        )
+        booster = lgb.train(
+            self._params(names), fit, s.num_boost_round, valid_sets=[stop],
+            callbacks=[lgb.early_stopping(s.early_stopping_rounds, verbose=False)],
+        )  # fmt: skip
+        best = booster.best_iteration or s.num_boost_round
+        self.booster_ = lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
+        self.offset_ = float(np.log(s.negative_share))
+        self.fit_record_ = {
+            "person_periods": int(keep.size),
+            "fitted_rows": int((~valid).sum()),
+            "events": int(periods[EVENT].sum()),
+            "best_iteration": int(best),
+            "observed_until": str(pd.Timestamp(observed_until).date()),
+        }
+        self.calibrators_: list[PDCalibrator] | None = None
+        return self
+
+    def _params(self, names: list[str]) -> dict:
+        s = self.settings
+        return {
+            "objective": "binary",
+            "learning_rate": s.learning_rate,
+            "num_leaves": s.num_leaves,
+            "max_depth": s.max_depth,
+            "min_data_in_leaf": s.min_child_samples,
+            "lambda_l2": s.reg_lambda,
+            "feature_fraction": s.feature_fraction,
+            "bagging_fraction": s.bagging_fraction,
+            "bagging_freq": 1 if s.bagging_fraction < 1 else 0,
+            "monotone_constraints": [*monotone_constraints(list(self.features)), 0],
+            "monotone_constraints_method": "intermediate",
+            "seed": s.seed,
+            "deterministic": True,
+            "force_col_wise": True,
+            "verbosity": -1,
+        }
+
+    def hazards(self, rows: pd.DataFrame) -> np.ndarray:
+        """Monthly hazards ``(n, horizon)`` of each snapshot row (uncalibrated)."""
+        h = self.settings.horizon
+        X = np.repeat(rows[list(self.features)].to_numpy(np.float32), h, axis=0)
+        k = np.tile(np.arange(1, h + 1, dtype=np.float32), len(rows))[:, None]
+        raw = self.booster_.predict(np.hstack([X, k]), raw_score=True) + self.offset_
+        return (1 / (1 + np.exp(-raw))).reshape(len(rows), h)
+
+    def cumulative_raw(self, rows: pd.DataFrame) -> np.ndarray:
+        """Uncalibrated PDs within 1..horizon months, ``(n, horizon)``, non-decreasing."""
+        return 1 - np.cumprod(1 - self.hazards(rows), axis=1)
+
+    def calibrate(self, rows: pd.DataFrame, observed_until: pd.Timestamp) -> HazardModel:
+        """One map per month ``k`` on ``rows`` whose ``k``-month outcome is known."""
+        raw = self.cumulative_raw(rows)
+        self.calibrators_ = []
+        for k in range(1, self.settings.horizon + 1):
+            y = default_within(rows, k, observed_until).to_numpy()
+            known = ~np.isnan(y)
+            calibrator = PDCalibrator(self.settings.calibration, self.settings.pd_floor)
+            self.calibrators_.append(calibrator.fit(_log_odds(raw[known, k - 1]), y[known]))
+        return self
+
+    def predict_cumulative(self, rows: pd.DataFrame) -> np.ndarray:
+        """PDs within 1..horizon months, ``(n, horizon)``: calibrated if calibrated, monotone."""
+        raw = self.cumulative_raw(rows)
+        if self.calibrators_ is None:
+            return raw
+        mapped = [c.predict(_log_odds(raw[:, i])) for i, c in enumerate(self.calibrators_)]
+        return np.maximum.accumulate(np.column_stack(mapped), axis=1)
+
+    def predict_frame(
+        self, rows: pd.DataFrame, grace_days: float, default_terms_days: float = 30.0
+    ) -> pd.DataFrame:
+        """``pd_1m`` .. ``pd_<horizon>m`` and ``pd_terms`` of each row.
+
+        ``pd_terms``: within the row's payment terms plus ``grace_days``
+        (``default_terms_days`` where the terms are unknown).
+        """
+        if "payment_terms_days" not in rows:
+            raise KeyError("pd_terms needs the rows' payment_terms_days")
+        cumulative = self.predict_cumulative(rows)
+        out = pd.DataFrame(
+            cumulative, index=rows.index,
+            columns=[f"pd_{k}m" for k in range(1, self.settings.horizon + 1)],
+        )  # fmt: skip
+        terms = rows["payment_terms_days"].fillna(default_terms_days).to_numpy(float)
+        days = terms + grace_days
+        out["pd_terms"] = interpolate_terms(cumulative, days / DAYS_PER_MONTH)
+        return out
+
+
+def _log_odds(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-9, 1 - 1e-9)
+    return np.log(p / (1 - p))
