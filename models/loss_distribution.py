@@ -146,7 +146,10 @@ def simulate_loss(
         simulated_mean=float(losses.mean() / 100),
         unexpected_loss=float(losses.std() / 100),
         var={q: float(ascending[math.ceil(round(q * n_scenarios, 9)) - 1] / 100) for q in levels},
-        es={q: float(losses[order[:m]].sum() / (100 * m)) for q, m in zip(levels, sizes)},
+        es={
+            q: float(losses[order[:m]].sum() / (100 * m))
+            for q, m in zip(levels, sizes, strict=True)
+        },
         contributions=contributions,
         losses=losses / 100,
     )

@@ -19,12 +19,13 @@ Outputs:
     data/scored/book.xlsx (the same four tables and a data dictionary, for the risk team;
     pipelines/book/workbook.py),
     data/scored/summary.json (as-of and previous dates, language, counts, exposure and expected
-    loss: performing, defaulted and total),
+    loss: performing, defaulted and total; the loss distribution, pipelines/book/loss.py; a
+    DVC metrics file),
     data/scored/history/<as_of>.parquet (this book; with an empty history, also the
     ``score.backfill_months`` month ends before, re-scored, so that there is a comparison).
 Params:
     score.as_of_date, score.language, score.backfill_months, score.csv_bom, score.chunk_rows,
-    engine and dask (score.n_reasons is the registered model's).
+    score.loss_distribution, engine and dask (score.n_reasons is the registered model's).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from pipelines.book.export import (
     write_people_csv,
 )
 from pipelines.book.history import book_path, months_to_backfill, write_book
+from pipelines.book.loss import loss_summary
 from pipelines.book.month import choose_as_of, read_inputs, score_month
 from pipelines.book.rows import score_rows
 from pipelines.book.workbook import workbook_bytes
@@ -101,6 +103,7 @@ def run(cfg: Config, paths: Paths, experiment: str | None = None) -> None:
     if keep:
         write_book(book, as_of, paths.history)
     totals = summary(book, alerts, as_of, before, paths, opts.language)
+    totals["loss_distribution"] = loss_summary(book, policy.lgd, opts.loss_distribution)
     write_json(totals, paths.scored_summary)
     log.info(
         "as of %s (previous %s): %d scored, %d in default (exposure %.0f), %d rejected, %d alerts",

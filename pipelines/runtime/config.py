@@ -225,6 +225,17 @@ class PromoteConfig(_Section):
     max_mean_pd_gap: float = Field(0.25, gt=0, le=1)  # |mean PD / default rate - 1|
 
 
+class LossDistributionConfig(_Section):
+    """The portfolio loss distribution in the score summary (``models.loss_distribution``)."""
+
+    scenarios: int = Field(20_000, ge=100, le=10_000_000)  # Monte Carlo scenarios of one year
+    seed: int = Field(0, ge=0, lt=2**32)
+    # one asset correlation for every customer; null: the Basel corporate formula (0.12-0.24)
+    asset_correlation: float | None = Field(None, ge=0, lt=1)
+    sector_correlation: float = Field(1.0, ge=0, le=1)  # between sector factors; 1: one factor
+    top_contributors: int = Field(10, ge=1)  # customers listed by contribution to the 99.9 % ES
+
+
 class ScoreConfig(_Section):
     """Batch scoring, month-over-month monitoring and the scored CSV."""
 
@@ -237,6 +248,7 @@ class ScoreConfig(_Section):
     backfill_months: int = Field(5, ge=0, le=36)  # months re-scored into an empty history
     csv_bom: bool = True  # UTF-8 byte-order mark, so that Excel reads non-Latin names
     chunk_rows: int = Field(50_000, ge=1)  # rows scored at a time (memory stays bounded)
+    loss_distribution: LossDistributionConfig = LossDistributionConfig()
 
     @model_validator(mode="after")
     def _as_of_is_a_month_end(self) -> ScoreConfig:

@@ -101,6 +101,20 @@ def test_the_history_keeps_both_months_and_the_comparison(staged):
     assert summary["as_of_date"] == "2024-12-31" and summary["previous_as_of_date"] == "2024-11-30"
 
 
+def test_the_summary_has_the_books_loss_distribution(staged, read_scored):
+    """EL as the scored and defaulted tables', tail figures above it, sectors adding up."""
+    loss = json.loads(staged["paths"].scored_summary.read_text())["loss_distribution"]
+    scores, defaulted = read_scored("scores"), read_scored("defaulted")
+    book_el = scores["expected_loss"].sum() + defaulted["expected_loss"].sum()
+    assert loss["expected_loss"] == pytest.approx(book_el, abs=1)
+    assert loss["defaulted_loss"] == pytest.approx(defaulted["expected_loss"].sum(), abs=1)
+    assert loss["expected_loss"] <= loss["es_99"] <= loss["es_99_9"]
+    assert loss["var_99"] <= loss["var_99_9"] <= loss["es_99_9"]
+    assert sum(s["es_99_9"] for s in loss["by_sector"]) == pytest.approx(loss["es_99_9"], abs=1)
+    assert {c["customer_id"] for c in loss["top_contributors"]} <= set(scores["customer_id"])
+    assert loss["limit_cuts"]["after_es_99_9"] <= loss["es_99_9"]
+
+
 def test_alerts_name_the_rule_and_severity(read_scored):
     alerts = read_scored("alerts")
     fired = set(zip(alerts["customer_id"], alerts["rule"], alerts["severity"], strict=True))
