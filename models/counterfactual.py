@@ -28,8 +28,8 @@ source: a change of the source by ``d`` moves it by ``d`` too.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
-from itertools import combinations
 
 import numpy as np
 import pandas as pd
@@ -42,6 +42,8 @@ from models.policy import CreditPolicy, apply_policy
 
 GRID = 6  # candidates per feature in the two-feature search
 CHUNK = 256  # customers per predict call
+# a booster's split thresholds, read once per booster (a customer page asks one row at a time)
+_THRESHOLDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 _WORDS = {
     "en": {1: "reduce {label} from {before} to {after}", -1: "raise {label} from {before} to "
@@ -277,8 +279,8 @@ class _Space:
         return _cheapest(len(X), i[reached], cost[reached], (k[reached],))
 
     def pairs(self, X: np.ndarray, goal: np.ndarray) -> list[tuple | None]:
-        both = [(p, q) for p, q in combinations(self.grid, 2) if self.cols[p] != self.cols[q]]
-        a, b = np.array(both, dtype=int).reshape(-1, 2).T
+        a, b = (self.grid[p] for p in np.triu_indices(len(self.grid), 1))
+        a, b = a[self.cols[a] != self.cols[b]], b[self.cols[a] != self.cols[b]]
         before_a, before_b = X[:, self.cols[a]], X[:, self.cols[b]]
         i, k = np.nonzero(self._safe(a, before_a) & self._safe(b, before_b))
         ka, kb = a[k], b[k]
@@ -384,9 +386,15 @@ def split_thresholds(booster: object) -> dict[int, np.ndarray]:
     """Each feature's distinct split thresholds (by feature position), from the model text.
 
     Read from ``model_to_string`` (a tree's ``split_feature=`` and ``threshold=`` lines): ten
-    times faster than ``trees_to_dataframe``. A categorical split's threshold is not a value;
-    only numeric features are searched.
+    times faster than ``trees_to_dataframe``; kept for the booster's lifetime. A categorical
+    split's threshold is not a value; only numeric features are searched.
     """
+    if booster not in _THRESHOLDS:
+        _THRESHOLDS[booster] = _read_thresholds(booster)
+    return _THRESHOLDS[booster]
+
+
+def _read_thresholds(booster: object) -> dict[int, np.ndarray]:
     features, thresholds = [], []
     for line in booster.model_to_string().splitlines():
         if line.startswith("split_feature="):
