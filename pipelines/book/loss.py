@@ -52,11 +52,12 @@ def loss_summary(book: pd.DataFrame, lgd: float, opts: LossDistributionConfig) -
     after = simulate(exposure=capped)  # the same scenarios: the change is the cuts' alone
     share = _share(result.es[TAIL])
     tail = result.contributions[:, result.levels.index(TAIL)]
-    top = min(opts.top_contributors, int((~in_default).sum()))  # performing: what can be managed
+    managed = np.flatnonzero(~in_default & (tail > 0))  # performing: what can still be managed
+    top = managed[np.argsort(-tail[managed], kind="stable")][: opts.top_contributors]
     return {
         "scenarios": opts.scenarios,
         "seed": opts.seed,
-        "asset_correlation": opts.asset_correlation or "basel",
+        "asset_correlation": "basel" if opts.asset_correlation is None else opts.asset_correlation,
         "sector_correlation": opts.sector_correlation,
         "customers": int((exposure > 0).sum()),
         **_figures(result),
@@ -67,7 +68,7 @@ def loss_summary(book: pd.DataFrame, lgd: float, opts: LossDistributionConfig) -
             {"customer_id": str(held["customer_id"].iloc[i]), "exposure": round(exposure[i], 2),
              "pd_12m": round(float(pds[i]), 6), "es_99_9": round(float(tail[i]), 2),
              "share": share(tail[i])}
-            for i in np.argsort(-np.where(in_default, -np.inf, tail), kind="stable")[:top]
+            for i in top
         ],
         "limit_cuts": {
             "customers": int((capped < exposure).sum()),

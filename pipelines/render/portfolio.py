@@ -9,6 +9,7 @@ A PD is coloured by its band on the master scale, the same on every table.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -22,6 +23,7 @@ from pipelines.render.portfolio_words import WORDS, rule_name
 
 TEMPLATE = "portfolio.html.j2"
 TOP_EXPOSURES = 20
+LOSS_FIGURES = ("expected_loss", "unexpected_loss", "var_99", "es_99", "var_99_9", "es_99_9")
 _BANDS = "RdYlGn_r"  # green (safest grade) to red (riskiest)
 
 
@@ -155,6 +157,44 @@ def trend_rows(trend: pd.DataFrame) -> list[dict[str, Any]]:
     return rows
 
 
+def loss_rows(loss: dict[str, Any]) -> list[dict[str, Any]]:
+    """The loss distribution's figures (``LOSS_FIGURES``), one row each.
+
+    Each: the book's, its certain part (the customers in default: the same loss every year, no
+    spread), the performing part, and for the 99.9 % figures the figure with the policy's
+    limit cuts and the change.
+    """
+    rows = []
+    for key in LOSS_FIGURES:
+        total = loss[key]
+        certain = 0.0 if key == "unexpected_loss" else loss["defaulted_loss"]
+        after = loss["limit_cuts"].get(f"after_{key}")
+        rows.append(
+            {"key": key, "total": total, "certain": certain, "performing": total - certain,
+             "after": after, "change": None if after is None else after - total}
+        )  # fmt: skip
+    return rows
+
+
+def loss_context(
+    loss: dict[str, Any], book: pd.DataFrame, linked: Callable[[pd.DataFrame], list]
+) -> dict[str, Any]:
+    """The summary's ``loss_distribution`` for the page: figures, sectors, top contributors.
+
+    A sector's ``beyond_expected`` is its contribution to the 99.9 % expected shortfall less its
+    expected loss: what it adds in the worst years.
+    """
+    sectors = [
+        {**s, "beyond_expected": s["es_99_9"] - s["expected_loss"]} for s in loss["by_sector"]
+    ]
+    top = pd.DataFrame(
+        loss["top_contributors"], columns=["customer_id", "exposure", "pd_12m", "es_99_9", "share"]
+    )
+    known = [c for c in ("customer_id", "name", "industry", "grade") if c in book]
+    top = top.merge(book[known], on="customer_id", how="left")
+    return {**loss, "rows": loss_rows(loss), "sectors": sectors, "top": linked(top)}
+
+
 def _move(origin: object, target: object) -> str:
     if target in ("default", "exited"):
         return str(target)
@@ -277,6 +317,12 @@ def page_context(
         "alerted_total": int(alerts["customer_id"].nunique()) if len(alerts) else 0,
         "severity_counts": alerts["severity"].value_counts().to_dict() if len(alerts) else {},
         "model": model,
+        # from the score stage (pipelines/book/loss.py); a summary from before it has none
+        "loss": (
+            loss_context(summary["loss_distribution"], current, linked)
+            if summary.get("loss_distribution")
+            else None
+        ),
     }
 
 

@@ -26,6 +26,7 @@ SECTIONS = {
     "migration": "Migration matrix",
     "concentration": "Concentration",
     "losses": "Exposure and expected loss by sector and by region",
+    "loss-distribution": "Loss distribution over the next 12 months",
     "risk-map": "Risk map",
     "movers": "Top movers",
     "alerts": "Alerts",
@@ -193,11 +194,41 @@ def test_the_concentration_lists_the_largest_exposures_with_their_share(staged, 
     assert "<th>Share</th>" in losses and "<th>In default</th>" in losses
 
 
+def test_the_loss_distribution_shows_the_score_summarys_figures(staged, html):
+    loss = json.loads(staged["paths"].scored_summary.read_text())["loss_distribution"]
+    shown = section(html, "loss-distribution")
+    assert "20,000 simulated years" in shown and "Basel corporate formula" in shown
+    for key in page.LOSS_FIGURES:
+        assert f"<td><b>{page.money(loss[key])}</b></td>" in shown, key
+    defaulted = page.money(loss["defaulted_loss"])
+    assert shown.count(f"<td>{defaulted}</td>") >= 5  # every figure but the spread
+    cuts = loss["limit_cuts"]
+    after = f"<td>{page.money(cuts['after_var_99_9'])}</td>"
+    assert after in shown
+    if cuts["customers"]:
+        assert f"the {cuts['customers']} customers the policy asks" in shown
+    else:
+        assert "the limit cuts do not change the loss" in shown
+    sectors = shown[shown.index("by sector</h3>") : shown.index("contributing most")]
+    assert sectors.count('<tr><td class="l">') == len(loss["by_sector"])
+    customers = shown[shown.index("contributing most") :]
+    assert customers.count('<tr><td class="l">') == len(loss["top_contributors"])
+
+
+def test_a_summary_without_a_loss_distribution_leaves_the_section_out(staged_copy):
+    paths = staged_copy
+    summary = json.loads(paths.scored_summary.read_text())
+    del summary["loss_distribution"]
+    paths.scored_summary.write_text(json.dumps(summary))
+    report.run(Config(), paths)
+    assert 'id="loss-distribution"' not in paths.portfolio.read_text(encoding="utf-8")
+
+
 def test_every_amount_carries_the_currency(html):
     assert "Amounts in EUR." in html
     headline = section(html, "headline")
     assert re.search(r'<div class="v">[\d.,]+( M)? EUR</div>', headline)
-    for anchor in ("grades", "concentration", "losses", "movers", "alerts"):
+    for anchor in ("grades", "concentration", "losses", "loss-distribution", "movers", "alerts"):
         assert "Exposure (EUR)</th>" in section(html, anchor), anchor
 
 
