@@ -4,9 +4,8 @@ Headline figures, their trend over the months of the history, grades now and las
 migration matrix, concentration (top exposures, by customer, sector and region) with expected
 loss, the 12-month loss distribution (VaR, expected shortfall and their contributions, as the
 score stage simulated them), a risk map (region x month: mean PD and observed default rate), the
-largest PD moves,
-the alerts by rule and severity and a model summary; in ``score.language``, printable on A4,
-linked to the customer pages.
+largest PD moves, the alerts by rule and severity and a model summary; in ``score.language``,
+printable on A4, linked to the customer pages.
 
 Inputs:
     data/scored/summary.json (as-of and previous dates; the language; the loss distribution),
