@@ -10,6 +10,7 @@ a slow machine.
     python -m bench.run --quick              # smaller sizes, no dvc repro (about 2 minutes)
     python -m bench.run --only scoring memory
     python -m bench.run --only counterfactual   # what it would take: ms per customer
+    python -m bench.run --only loss          # loss distribution: 100k and 1M customers
 """
 
 from __future__ import annotations
@@ -20,13 +21,13 @@ import platform
 import time
 from pathlib import Path
 
-from bench import counterfactual, feature_speed, memory, repro, scoring
+from bench import counterfactual, feature_speed, loss_distribution, memory, repro, scoring
 from bench.common import CONFIG, ROOT, Figure, missing, progress, table
 from pipelines.io.files import StageError, run_stage, write_json
 from pipelines.io.paths import Paths
 from pipelines.runtime.config import load_config
 
-SECTIONS = ("features", "scoring", "counterfactual", "memory", "repro")
+SECTIONS = ("features", "scoring", "counterfactual", "memory", "loss", "repro")
 
 
 def measure(args: argparse.Namespace, paths: Paths) -> None:
@@ -57,6 +58,9 @@ def measure(args: argparse.Namespace, paths: Paths) -> None:
     if "memory" in args.only:
         sizes = (20_000, 200_000) if args.quick else (100_000, 1_000_000)
         figures += memory.run(args.config, paths, sizes)
+    if "loss" in args.only:
+        sizes = (20_000, 200_000) if args.quick else (100_000, 1_000_000)
+        figures += loss_distribution.run(sizes)
     if "repro" in args.only and not args.quick:
         figures += repro.run()
     print(table(figures))

@@ -109,7 +109,7 @@ def simulate_loss(
     if sector is not None:
         if len(sector) != n:
             raise ValueError(f"sector has {len(sector)} rows, pd_12m {n}")
-        groups = pd.factorize(pd.Series(sector).fillna("").astype(str), sort=True)[0]
+        groups = pd.factorize(pd.Series(sector), sort=True, use_na_sentinel=False)[0]
     rho = np.broadcast_to(
         basel_correlation(p) if asset_correlation is None else float(asset_correlation), (n,)
     )
