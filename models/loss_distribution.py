@@ -21,7 +21,9 @@ contributions add up to the expected shortfall).
 Determinism and memory: every random number is a hash (SplitMix64) of the seed, the scenario's
 and the customer's position, so a number does not depend on how the work is cut; losses are
 summed in whole cents (int64, exact), so the result is the same to the byte whatever the chunk
-sizes and on any machine. The work runs over tiles of ``scenario_chunk x customer_chunk`` cells:
+sizes, and needs no random generator's stream (which numpy may change between versions): from
+one machine to another only a last-bit difference of scipy's normal CDF at a default threshold
+could change a number. The work runs over tiles of ``scenario_chunk x customer_chunk`` cells:
 memory is bounded by the tile, never scenarios x customers. A customer with PD 1 (in default)
 loses its amount in every scenario, one with PD 0 or no exposure never; neither is simulated.
 """
