@@ -62,7 +62,8 @@ def loss_summary(book: pd.DataFrame, lgd: float, opts: LossDistributionConfig) -
         "customers": int((exposure > 0).sum()),
         **_figures(result),
         "defaulted_loss": round(float(lgd * exposure[in_default].sum()), 2),
-        "hhi": round(concentration(held)["hhi"], 6),
+        # how concentrated the exposure is (the report's concentration section has the list)
+        **{k: round(v, 6) for k, v in concentration(held).items() if k in ("hhi", "top_10_share")},
         "by_sector": _by_sector(held, exposure, pds * lgd * exposure, result, share),
         "top_contributors": [
             {"customer_id": str(held["customer_id"].iloc[i]), "exposure": round(exposure[i], 2),

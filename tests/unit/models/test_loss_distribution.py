@@ -8,6 +8,7 @@ import pytest
 from scipy.stats import norm
 
 from models.loss_distribution import (
+    _sector_factors,
     basel_correlation,
     capped_exposure,
     contributions_by,
@@ -107,6 +108,21 @@ def test_sector_correlation_below_one_diversifies() -> None:
     apart = simulate_loss(pds, ead, LGD, sectors, n_scenarios=4000, sector_correlation=0.0)
     assert apart.es[0.999] < one.es[0.999]
     assert apart.expected_loss == one.expected_loss
+
+
+def test_sector_factors_are_standard_normal_and_correlated_as_asked() -> None:
+    """Each sector's factor is N(0, 1); two sectors' correlate at ``sector_correlation``.
+
+    With 20,000 scenarios a correlation's standard error is about (1 - w^2) / sqrt(n) < 0.007,
+    a mean's 0.007 and a variance's 0.01: the tolerances are 4 of those.
+    """
+    factors = _sector_factors(seed=3, n_scenarios=20_000, n_groups=3, correlation=0.4)
+    assert factors.shape == (20_000, 3)
+    np.testing.assert_allclose(factors.mean(axis=0), 0, atol=0.03)
+    np.testing.assert_allclose(factors.var(axis=0), 1, atol=0.04)
+    between = np.corrcoef(factors.T)[np.triu_indices(3, 1)]
+    np.testing.assert_allclose(between, 0.4, atol=0.03)
+    assert _sector_factors(3, 10, 3, 1.0).shape == (10, 1)  # one factor for every sector
 
 
 def test_no_customers() -> None:

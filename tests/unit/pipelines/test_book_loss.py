@@ -44,6 +44,8 @@ def test_figures_add_up_and_the_defaulted_loss_is_certain() -> None:
     assert out["var_99"] >= out["defaulted_loss"]
     assert sum(s["es_99_9"] for s in out["by_sector"]) == pytest.approx(out["es_99_9"], abs=0.05)
     assert {s["sector"] for s in out["by_sector"]} == {"retail", "energy"}
+    assert out["hhi"] == pytest.approx((1 + 25 + 64 + 9) / 170**2 * 100, abs=1e-6)
+    assert out["top_10_share"] == 1.0
 
 
 def test_top_contributors_are_performing_customers() -> None:
