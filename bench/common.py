@@ -63,17 +63,30 @@ def _num(x: float) -> str:
     return f"{x:.3g}"
 
 
+def high_water_mb() -> float:
+    """This process's peak resident memory since it started (Linux ``VmHWM``), in MB.
+
+    Not ``ru_maxrss``: on Linux a child started from a large parent reports the parent's
+    resident memory at the fork until it exceeds it (the benchmark's own ~300 MB, or more
+    after an earlier measurement), which hid the smaller figures.
+    """
+    with open("/proc/self/status") as status:
+        line = next(x for x in status if x.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
+
+
 def run_child(code: str, *args: str, timeout: int = 3600) -> dict:
     """Run ``code`` in a fresh Python; it prints one JSON line last. Adds its peak RSS in MB.
 
     A separate process per measurement keeps one measurement's memory out of the next's
-    peak (``ru_maxrss`` of the child itself).
+    peak (:func:`high_water_mb` of the child itself).
     """
     wrapper = (
-        "import json, resource, sys\n"
+        "import json, sys\n"
+        "from bench.common import high_water_mb\n"
         f"{code}\n"
         "out = main(*sys.argv[1:])\n"
-        "out['peak_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "out['peak_mb'] = high_water_mb()\n"
         "print(json.dumps(out))\n"
     )
     env = dict(os.environ, MLFLOW_DISABLE_TELEMETRY="true", PYTHONWARNINGS="ignore")

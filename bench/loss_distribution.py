@@ -19,7 +19,7 @@ SECTION = "portfolio loss distribution (chunked Monte Carlo)"
 SCENARIOS = 500
 CHILD = """
 import time, tracemalloc
-from bench.loss_distribution import high_water_mb, synthetic_book
+from bench.loss_distribution import synthetic_book
 from models.loss_distribution import simulate_loss
 
 def main(n, scenarios):
@@ -41,17 +41,6 @@ def synthetic_book(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.nd
     pds = rng.beta(0.8, 15.0, n)
     exposure = np.round(rng.lognormal(np.log(20_000), 1.0, n), 2)
     return pds, exposure, rng.integers(0, 10, n)
-
-
-def high_water_mb() -> float:
-    """This process's peak resident memory since it started (Linux ``VmHWM``), in MB.
-
-    Not ``ru_maxrss``: on Linux a child started from a large parent reports the parent's peak
-    until it exceeds it.
-    """
-    with open("/proc/self/status") as status:
-        line = next(x for x in status if x.startswith("VmHWM:"))
-    return int(line.split()[1]) / 1024
 
 
 def run(sizes: tuple[int, ...] = (100_000, 1_000_000), scenarios: int = SCENARIOS) -> list[Figure]:
