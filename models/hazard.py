@@ -57,10 +57,10 @@ class HazardSettings:
     """
 
     horizon: int = 12
-    learning_rate: float = 0.05
-    num_leaves: int = 15
-    max_depth: int = 4
-    min_child_samples: int = 300
+    learning_rate: float = 0.03
+    num_leaves: int = 31
+    max_depth: int = -1
+    min_child_samples: int = 100
     reg_lambda: float = 1.0
     feature_fraction: float = 0.8
     bagging_fraction: float = 0.8
