@@ -345,17 +345,18 @@ def event_rows(events: pd.DataFrame | None, as_of: pd.Timestamp) -> list[dict[st
 def index_context(
     book: pd.DataFrame, ids: list[str], as_of: pd.Timestamp, high_risk: int, language: str
 ) -> dict[str, Any]:
-    """The index page: the chosen customers, in default first, then by grade and PD."""
+    """The index page: the chosen customers, in default first, then by grade, PD and exposure."""
     rows = (
         book[book["customer_id"].isin(ids)]
         .assign(
             _order=lambda b: (b["status"] == IN_DEFAULT).astype(int),
             _grade=lambda b: pd.to_numeric(b["grade"], errors="coerce").fillna(0),
             _pd=lambda b: pd.to_numeric(b["pd_12m"], errors="coerce").fillna(1.0),
+            _exposure=lambda b: pd.to_numeric(b["exposure"], errors="coerce").fillna(0.0),
         )
         .sort_values(
-            ["_order", "_grade", "_pd", "customer_id"],
-            ascending=[False, False, False, True],
+            ["_order", "_grade", "_pd", "_exposure", "customer_id"],
+            ascending=[False, False, False, False, True],
             kind="stable",
         )
     )
