@@ -10,6 +10,8 @@ median over the labelled windows (the population reference).
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -52,7 +54,7 @@ def favourable_reasons(
     rows = rows.set_index("customer_id")
     ids = scores["customer_id"].astype(str).to_numpy()
     found = []
-    for k in range(1, 1 + sum(c.endswith("_code") for c in scores.columns)):
+    for k in range(1, 1 + sum(bool(re.fullmatch(r"reason_\d+_code", c)) for c in scores.columns)):
         sentences = scores[f"reason_{k}"].fillna("").to_numpy()
         codes = scores[f"reason_{k}_code"].fillna("").to_numpy()
         for i in np.flatnonzero(sentences != ""):

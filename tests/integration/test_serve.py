@@ -181,7 +181,8 @@ def test_serve_answers_as_batch_scoring_does(served):
 @pytest.mark.parametrize("language", ["en", "zh"])
 def test_a_caller_gets_the_sentences_of_the_scored_csv(served, tmp_path, language):
     inputs = month_inputs(served["X"], tmp_path)
-    score = partial(score_rows, model=served["champion"])  # as the score stage binds it
+    # as the score stage binds it for the month it scores
+    score = partial(score_rows, model=served["champion"], what_it_would_take=True)
     policy = load_policy(Paths(REPO).policy)
     book, _, _ = score_month(inputs, score, policy, AS_OF, language)
     scored = scores_table(book).set_index("customer_id")
