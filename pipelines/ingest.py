@@ -6,11 +6,12 @@ Inputs:
         named, spelled and encoded as ``ingest`` (and ``ingest.tables.<table>``) says.
 Outputs:
     data/raw/<table>.parquet for each table present, data/raw/truth.parquet (synthetic only:
-    true 12-month PDs), data/raw/unparsed.parquet (folder only: cells that did not parse, for
-    validation), data/raw/manifest.json (source, as-of date, rows, skipped tables, currency,
-    every attribute's label, type, unit, direction and sentences: ``attributes``, and the
-    customers fields left blank: ``blank_customer_fields``). A blank ``relationship_start`` is
-    the customer's first dated fact (``relationship_start_filled`` counts them).
+    the true PD within 12 months and within each horizon 1..12), data/raw/unparsed.parquet
+    (folder only: cells that did not parse, for validation), data/raw/manifest.json (source,
+    as-of date, rows, skipped tables, currency, every attribute's label, type, unit, direction
+    and sentences: ``attributes``, and the customers fields left blank:
+    ``blank_customer_fields``). A blank ``relationship_start`` is the customer's first dated
+    fact (``relationship_start_filled`` counts them).
 Params:
     ingest, synthetic
 """
