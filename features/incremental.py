@@ -46,6 +46,14 @@ def settings_record(settings: FeatureSettings) -> dict:
     return record | {"snapshot_dates": [str(d) for d in settings.snapshot_dates]}
 
 
+def invoices_known_at(invoices: pd.DataFrame, t: pd.Timestamp) -> pd.DataFrame:
+    """The invoices issued by ``t``, a payment after it blanked (not yet made then)."""
+    inv = invoices[invoices["issue_date"] <= t]
+    later = ~(inv["paid_date"] <= t)
+    blank = {c: inv[c].mask(later) for c in ("paid_date", "paid_amount") if c in inv}
+    return inv.assign(**blank)
+
+
 def known_at(
     tables: dict[str, pd.DataFrame], t: pd.Timestamp, settings: FeatureSettings
 ) -> dict[str, pd.DataFrame]:
@@ -65,11 +73,7 @@ def known_at(
         customers = customers.assign(relationship_end=end.where(end <= t))
     out["customers"] = customers
     if "invoices" in tables:
-        inv = tables["invoices"]
-        inv = inv[inv["issue_date"] <= t]
-        later = ~(inv["paid_date"] <= t)
-        blank = {c: inv[c].mask(later) for c in ("paid_date", "paid_amount") if c in inv}
-        out["invoices"] = inv.assign(**blank)
+        out["invoices"] = invoices_known_at(tables["invoices"], t)
     dated = {"events": "event_date", "attributes": "known_date", "defaults": "default_date"}
     for name, column in dated.items():
         if name in tables:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from features.incremental import invoices_known_at
+
 # (label, lowest days past due, highest) of the ageing buckets auditors expect
 AGEING_BUCKETS: tuple[tuple[str, int, float], ...] = (
     ("current", -(10**9), 0),
@@ -19,13 +21,6 @@ AGEING_BUCKETS: tuple[tuple[str, int, float], ...] = (
 )
 
 
-def known_at(invoices: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """The invoices issued by ``as_of``, a payment after it blanked (not yet made then)."""
-    issued = invoices[pd.to_datetime(invoices["issue_date"]) <= as_of]
-    later = pd.to_datetime(issued["paid_date"]) > as_of
-    return issued.assign(paid_date=pd.to_datetime(issued["paid_date"]).mask(later))
-
-
 def ageing(invoices: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     """Open amount and count per ageing bucket of days past due at ``as_of``.
 
@@ -33,7 +28,7 @@ def ageing(invoices: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
         One row per bucket of :data:`AGEING_BUCKETS` (all of them, zero where empty):
         ``bucket``, ``invoices``, ``amount``, ``share`` (of the open amount; NaN: nothing open).
     """
-    known = known_at(invoices, as_of)
+    known = invoices_known_at(invoices, as_of)
     known = known[known["paid_date"].isna()]  # an invoice is open until its payment date
     late = (as_of - pd.to_datetime(known["due_date"])).dt.days.to_numpy()
     owed = known["amount"].to_numpy(dtype=float)
@@ -62,7 +57,7 @@ def days_late_by_month(
         due date), ``open`` (still open at ``as_of``).
     """
     ends = pd.date_range(end=as_of, periods=months, freq="ME")
-    known = known_at(invoices, as_of)
+    known = invoices_known_at(invoices, as_of)
     due = pd.to_datetime(known["due_date"])
     known = known[(due > ends[0] - pd.offsets.MonthEnd(1)) & (due <= as_of)]
     due = pd.to_datetime(known["due_date"])

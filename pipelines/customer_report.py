@@ -231,7 +231,7 @@ def keep_limits(
         return {}
     targets, shown = {}, {}
     for cid in asked:
-        row = book[book["customer_id"] == cid]
+        row = rows.loc[[cid]]
         limit = float(row["current_limit"].iloc[0])
         grade = grade_for_limit(row, policy, limit)
         targets[cid] = np.nan if grade is None else grade

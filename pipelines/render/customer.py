@@ -23,6 +23,7 @@ from markupsafe import Markup
 from features.catalogue import FeatureSpec
 from pipelines.render.figures import sparkline
 from pipelines.render.jinja import environment
+from pipelines.render.portfolio import pct
 
 SEED_INDICATORS = 80  # what the product promises a customer report shows, where data allows
 # |SHAP contribution| (log-odds) below which an indicator is shown as neutral
@@ -334,12 +335,6 @@ def money(value: object, currency: str = "") -> str:
     if math.isnan(number):
         return "n/a"
     return f"{number:,.0f}" + (f" {currency}" if currency else "")
-
-
-def pct(value: object, digits: int = 1) -> str:
-    """A share as a percentage; n/a: missing."""
-    number = _number(value)
-    return "n/a" if math.isnan(number) else f"{100 * number:.{digits}f}%"
 
 
 def whole(value: object) -> str:
