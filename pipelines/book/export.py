@@ -145,9 +145,14 @@ def is_date(column: str) -> bool:
     return column.endswith("date")
 
 
+def reason_count(columns: pd.Index) -> int:
+    """How many reasons a table carries: its ``reason_k_code`` columns."""
+    return sum(1 for c in columns if c.startswith("reason_") and c.endswith("_code"))
+
+
 def scores_table(book: pd.DataFrame) -> pd.DataFrame:
     """The scored customers of ``book`` as the scored CSV: riskiest first, for people."""
-    n_reasons = sum(1 for c in book.columns if c.startswith("reason_") and c.endswith("_code"))
+    n_reasons = reason_count(book.columns)
     scored = book[book["status"] == "scored"]
     order = scored.sort_values(["pd_12m", "customer_id"], ascending=[False, True], kind="stable")
     return for_people(order, schema_columns(SCORES_SCHEMA, n_reasons)).reset_index(drop=True)

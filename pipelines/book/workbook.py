@@ -27,6 +27,7 @@ from pipelines.book.export import (
     SCORES_SCHEMA,
     WHOLE,
     is_date,
+    reason_count,
     schema_meanings,
 )
 
@@ -82,8 +83,7 @@ def workbook_bytes(
 
 
 def _meanings(table: pd.DataFrame, schema: dict[str, str], sheet: str) -> dict[str, str]:
-    n_reasons = sum(1 for c in table.columns if c.startswith("reason_") and c.endswith("_code"))
-    meanings = schema_meanings(schema, n_reasons)
+    meanings = schema_meanings(schema, reason_count(table.columns))
     undocumented = [c for c in table.columns if c not in meanings]
     if undocumented:
         raise KeyError(f"the {sheet} sheet has columns its schema lacks: {undocumented}")
