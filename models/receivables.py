@@ -21,6 +21,25 @@ AGEING_BUCKETS: tuple[tuple[str, int, float], ...] = (
 )
 
 
+def open_at(invoices: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The invoices open at ``as_of`` (issued by it, not paid by it), with ``days_past_due``.
+
+    ``days_past_due``: the as-of date minus the due date, in days (negative: not yet due).
+    """
+    known = invoices_known_at(invoices, as_of)
+    known = known[known["paid_date"].isna()]  # an invoice is open until its payment date
+    return known.assign(days_past_due=(as_of - pd.to_datetime(known["due_date"])).dt.days)
+
+
+def ageing_bucket(days_past_due: np.ndarray | pd.Series) -> np.ndarray:
+    """The :data:`AGEING_BUCKETS` label of each number of days past due."""
+    late = np.asarray(days_past_due)
+    labels = np.empty(late.shape, dtype=object)
+    for label, low, high in AGEING_BUCKETS:
+        labels[(late >= low) & (late <= high)] = label
+    return labels
+
+
 def ageing(invoices: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     """Open amount and count per ageing bucket of days past due at ``as_of``.
 
@@ -28,13 +47,12 @@ def ageing(invoices: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
         One row per bucket of :data:`AGEING_BUCKETS` (all of them, zero where empty):
         ``bucket``, ``invoices``, ``amount``, ``share`` (of the open amount; NaN: nothing open).
     """
-    known = invoices_known_at(invoices, as_of)
-    known = known[known["paid_date"].isna()]  # an invoice is open until its payment date
-    late = (as_of - pd.to_datetime(known["due_date"])).dt.days.to_numpy()
+    known = open_at(invoices, as_of)
+    bucket = ageing_bucket(known["days_past_due"])
     owed = known["amount"].to_numpy(dtype=float)
     rows = []
-    for label, low, high in AGEING_BUCKETS:
-        inside = (late >= low) & (late <= high)
+    for label, _, _ in AGEING_BUCKETS:
+        inside = bucket == label
         rows.append(
             {"bucket": label, "invoices": int(inside.sum()), "amount": float(owed[inside].sum())}
         )
