@@ -101,32 +101,14 @@ def simulate_loss(
     """
     p, amount = _check(pd_12m, exposure, lgd, n_scenarios, seed, levels)
     n = len(p)
-    if not 0 <= sector_correlation <= 1:
-        raise ValueError(f"sector_correlation must be in [0, 1], got {sector_correlation}")
     if asset_correlation is not None and not 0 <= asset_correlation < 1:
         raise ValueError(f"asset_correlation must be in [0, 1), got {asset_correlation}")
-    if scenario_chunk < 1 or customer_chunk < 1:
-        raise ValueError("scenario_chunk and customer_chunk must be at least 1")
-    groups = np.zeros(n, dtype=np.int64)
-    if sector is not None:
-        if len(sector) != n:
-            raise ValueError(f"sector has {len(sector)} rows, pd_12m {n}")
-        groups = pd.factorize(pd.Series(sector), sort=True, use_na_sentinel=False)[0]
-    rho = np.broadcast_to(
-        basel_correlation(p) if asset_correlation is None else float(asset_correlation), (n,)
-    )
-    factors = _sector_factors(seed, n_scenarios, int(groups.max(initial=0)) + 1, sector_correlation)
-    certain = (p >= 1) & (amount > 0)
-    live = np.flatnonzero((p > 0) & (p < 1) & (amount > 0))
-    spread = np.sqrt(1 - rho[live])
-    book = _Customers(
-        index=live.astype(np.uint64),
-        group=groups[live],
-        threshold=ndtri(p[live]) / spread,
-        loading=np.sqrt(rho[live]) / spread,
-        amount=amount[live],
-    )
+    rho = basel_correlation(p) if asset_correlation is None else float(asset_correlation)
     chunks = (scenario_chunk, customer_chunk)
+    book, factors, certain = _prepare(
+        p, amount, amount > 0, sector, rho, sector_correlation, n_scenarios, seed, chunks
+    )
+    live = book.index.astype(np.int64)
     losses = np.full(n_scenarios, amount[certain].sum(), dtype=np.int64)
     for rows, cols, lost in _tiles(np.arange(n_scenarios), book, seed, factors, *chunks):
         losses[rows] += lost @ book.amount[cols]
@@ -157,6 +139,59 @@ def simulate_loss(
     )
 
 
+def simulate_counts(
+    pd_h: np.ndarray,
+    members: np.ndarray,
+    sector: np.ndarray | None = None,
+    *,
+    asset_correlation: float | np.ndarray,
+    sector_correlation: float = 1.0,
+    n_scenarios: int = 20_000,
+    seed: int = 0,
+    scenario_chunk: int = 512,
+    customer_chunk: int = 4096,
+) -> np.ndarray:
+    """How many customers of each group default in each scenario, in the loss's copula.
+
+    The same model, random numbers and tiles as :func:`simulate_loss` (a customer's default in
+    a scenario is the one that simulation draws with the same seed, PD and correlation), but
+    counting defaults per group instead of summing losses.
+
+    Args:
+        pd_h: Each customer's PD over the horizon simulated, in [0, 1].
+        members: ``(n, G)`` 0/1: column ``j`` marks the customers of group ``j`` (a customer
+            may be in several: its region, its sector, the whole book).
+        sector: Each customer's sector for the sector factors; None: one factor.
+        asset_correlation: One value, or one per customer, in [0, 1) (e.g.
+            :func:`basel_correlation` of the 12-month PD).
+        sector_correlation: Correlation between two sectors' factors, in [0, 1].
+        n_scenarios: Scenarios simulated.
+        seed: Seed, 0 <= seed < 2**32 (the same as :func:`simulate_loss`'s: the same draws).
+        scenario_chunk: Scenarios per tile.
+        customer_chunk: Customers per tile.
+
+    Returns:
+        ``(n_scenarios, G)`` int64 counts.
+    """
+    p = _check_pds(pd_h, n_scenarios, seed)
+    weights = np.asarray(members)
+    if weights.ndim != 2 or len(weights) != len(p) or not np.isin(weights, (0, 1)).all():
+        raise ValueError(f"members must be 0/1 of shape ({len(p)}, groups), got {weights.shape}")
+    rho = np.broadcast_to(np.asarray(asset_correlation, dtype=float), p.shape)
+    if not np.all((rho >= 0) & (rho < 1)):
+        raise ValueError("asset_correlation must be in [0, 1)")
+    weights = weights.astype(np.int64)
+    book, factors, certain = _prepare(
+        p, weights, weights.any(axis=1), sector, rho, sector_correlation, n_scenarios, seed,
+        (scenario_chunk, customer_chunk),
+    )  # fmt: skip
+    counts = np.tile(weights[certain].sum(axis=0), (n_scenarios, 1))
+    tiles = _tiles(np.arange(n_scenarios), book, seed, factors, scenario_chunk, customer_chunk)
+    for rows, cols, defaulted in tiles:
+        counts[rows] += defaulted.astype(np.int64) @ book.amount[cols]
+    return counts
+
+
 def contributions_by(
     result: LossDistribution, groups: np.ndarray | pd.Series, level: float
 ) -> pd.Series:
@@ -182,13 +217,53 @@ def capped_exposure(
     return np.where(cut, np.minimum(exposure, recommended), exposure)
 
 
+def _prepare(
+    p: np.ndarray,
+    amount: np.ndarray,
+    carries: np.ndarray,
+    sector: np.ndarray | None,
+    rho: float | np.ndarray,
+    sector_correlation: float,
+    n_scenarios: int,
+    seed: int,
+    chunks: tuple[int, int],
+) -> tuple[_Customers, np.ndarray, np.ndarray]:
+    """The simulated customers, each scenario's sector factors and who defaults for certain.
+
+    ``carries``: the customers with something at stake (the others are left out); those with
+    PD 1 default in every scenario (returned as a mask), PD 0 in none: neither is simulated.
+    """
+    n = len(p)
+    if not 0 <= sector_correlation <= 1:
+        raise ValueError(f"sector_correlation must be in [0, 1], got {sector_correlation}")
+    if min(chunks) < 1:
+        raise ValueError("scenario_chunk and customer_chunk must be at least 1")
+    groups = np.zeros(n, dtype=np.int64)
+    if sector is not None:
+        if len(sector) != n:
+            raise ValueError(f"sector has {len(sector)} rows, the PDs {n}")
+        groups = pd.factorize(pd.Series(sector), sort=True, use_na_sentinel=False)[0]
+    rho = np.broadcast_to(rho, (n,))
+    factors = _sector_factors(seed, n_scenarios, int(groups.max(initial=0)) + 1, sector_correlation)
+    live = np.flatnonzero((p > 0) & (p < 1) & carries)
+    spread = np.sqrt(1 - rho[live])
+    book = _Customers(
+        index=live.astype(np.uint64),
+        group=groups[live],
+        threshold=ndtri(p[live]) / spread,
+        loading=np.sqrt(rho[live]) / spread,
+        amount=amount[live],
+    )
+    return book, factors, (p >= 1) & carries
+
+
 @dataclass(frozen=True)
 class _Customers:
     index: np.ndarray  # position in the input: the hash key
     group: np.ndarray
     threshold: np.ndarray  # Phi^-1(PD) / sqrt(1 - rho)
     loading: np.ndarray  # sqrt(rho) / sqrt(1 - rho)
-    amount: np.ndarray  # LGD x EAD in cents
+    amount: np.ndarray  # LGD x EAD in cents (a loss), or 0/1 per group (a count)
 
 
 def _tiles(
@@ -255,23 +330,29 @@ def _check(
     levels: tuple[float, ...],
 ) -> tuple[np.ndarray, np.ndarray]:
     """Validated PDs and each customer's loss if it defaults (LGD x EAD) in whole cents."""
-    p = np.asarray(pd_12m, dtype=float)
+    p = _check_pds(pd_12m, n_scenarios, seed)
     ead = np.nan_to_num(np.asarray(exposure, dtype=float), nan=0.0)
     loss_rate = np.broadcast_to(np.asarray(lgd, dtype=float), p.shape)
     if ead.shape != p.shape:
         raise ValueError(f"exposure has shape {ead.shape}, pd_12m {p.shape}")
-    if p.ndim != 1 or len(p) >= _MAX_CUSTOMERS:
-        raise ValueError(f"pd_12m must be one-dimensional with < 2**32 rows, got {p.shape}")
-    if not np.all((p >= 0) & (p <= 1)):
-        raise ValueError("pd_12m must be in [0, 1] (missing PDs are not allowed)")
     if not np.all(np.isfinite(ead) & (ead >= 0)):
         raise ValueError("exposure must be finite and >= 0")
     if not np.all((loss_rate >= 0) & (loss_rate <= 1)):
         raise ValueError("lgd must be in [0, 1]")
+    if not levels or not all(0 < q < 1 for q in levels):
+        raise ValueError(f"levels must be in (0, 1), got {levels}")
+    return p, np.rint(loss_rate * ead * 100).astype(np.int64)
+
+
+def _check_pds(pds: np.ndarray, n_scenarios: int, seed: int) -> np.ndarray:
+    """Validated PDs (one dimension, in [0, 1]), scenario count and seed."""
+    p = np.asarray(pds, dtype=float)
+    if p.ndim != 1 or len(p) >= _MAX_CUSTOMERS:
+        raise ValueError(f"pd_12m must be one-dimensional with < 2**32 rows, got {p.shape}")
+    if not np.all((p >= 0) & (p <= 1)):
+        raise ValueError("pd_12m must be in [0, 1] (missing PDs are not allowed)")
     if not 1 <= n_scenarios < _MAX_SCENARIOS:
         raise ValueError(f"n_scenarios must be in [1, 2**31), got {n_scenarios}")
     if not 0 <= seed < 2**32:
         raise ValueError(f"seed must be in [0, 2**32), got {seed}")
-    if not levels or not all(0 < q < 1 for q in levels):
-        raise ValueError(f"levels must be in (0, 1), got {levels}")
-    return p, np.rint(loss_rate * ead * 100).astype(np.int64)
+    return p

@@ -1,0 +1,106 @@
+"""The 3- and 6-month outlook by region and sector, back-tested out of time against naive rates.
+
+On the default run's snapshots, split and default dates: :class:`models.hazard.HazardModel`
+fitted as ``bench/horizons.py``'s ``hazard`` (training and embargo rows before the test
+window's first as-of date ``T0``, every default observed by ``T0``; calibrated per horizon on
+the calibration window), on the features the run's 12-month model kept (its stability screen:
+``data/models/booster.txt``). It predicts ``pd_1m`` .. ``pd_12m`` of every snapshot from
+``T0`` on; :func:`models.outlook.backtest_table` compares, at every month end ``t >= T0``
+whose ``h``-month outcome is observed, each region's and sector's mean ``pd_<h>m`` with the
+rate realised in ``(t, t + h]`` and with the naive "last 6 / 12 months' observed rate"
+(every snapshot is the population of the naive rates, so ``T0``'s reach back 12 months).
+No row, label or default date used in fitting or calibrating lies after ``T0``.
+
+    .venv/bin/python -m bench.outlook --out /tmp/outlook.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from bench.horizons import cutoffs
+from models.hazard import HazardModel, HazardSettings
+from models.outlook import BOOK, METHODS, backtest_table, summarize_backtest
+from pipelines.io.artifacts import load_booster
+from pipelines.io.paths import Paths
+
+log = logging.getLogger("bench.outlook")
+
+
+def load_rows(paths: Paths) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every snapshot with its window, and the default dates."""
+    snapshots = pd.read_parquet(paths.snapshots)
+    split = pd.read_parquet(paths.split, columns=["customer_id", "as_of_date", "window"])
+    for frame in (snapshots, split):
+        frame["as_of_date"] = pd.to_datetime(frame["as_of_date"]).astype("datetime64[ns]")
+    rows = snapshots.merge(split, on=["customer_id", "as_of_date"], how="left", validate="1:1")
+    return rows, pd.read_parquet(paths.default_dates, columns=["customer_id", "default_date"])
+
+
+def predict_out_of_time(rows: pd.DataFrame, features: list[str], settings: HazardSettings):
+    """The hazard model as ``bench/horizons.py`` fits it; ``pd_1m..pd_12m`` from ``T0`` on."""
+    cut = cutoffs(rows)
+    before_test = rows["as_of_date"] < cut["test_start"]
+    fit_rows = rows[rows["window"].isin(["train", "embargo"]) & before_test]
+    start = time.perf_counter()
+    model = HazardModel(settings, features).fit(fit_rows, cut["test_start"])
+    model.calibrate(rows[rows["window"] == "calibration"], cut["test_start"])
+    log.info("hazard fitted in %.0f s: %s", time.perf_counter() - start, model.fit_record_)
+    later = rows[rows["as_of_date"] >= cut["test_start"]].reset_index(drop=True)
+    cumulative = model.predict_cumulative(later)
+    terms = pd.DataFrame(cumulative, columns=[f"pd_{k}m" for k in range(1, 13)])
+    keys = later[["customer_id", "as_of_date", "region", "industry"]]
+    return pd.concat([keys, terms], axis=1), cut
+
+
+def print_table(summary: dict) -> None:
+    """MAE (and mean bias) of the model and the two naive rates per horizon and grouping."""
+    print(f"{'horizon':<8}{'grouping':<10}{'cells':>6}" + "".join(f"{m:>11}" for m in METHODS))
+    for h, entry in summary["by_horizon"].items():
+        for grouping in ("region", "industry", BOOK):
+            if grouping in entry:
+                row = entry[grouping]
+                mae = "".join(f"{row['mae'][m]:>11.5f}" for m in METHODS)
+                bias = "".join(f"{row['bias'][m]:>+11.5f}" for m in METHODS)
+                print(f"{h:<8}{grouping:<10}{row['cells']:>6}{mae}   MAE")
+                print(f"{'':<24}{bias}   bias (forecast - realised)")
+    for h, months in summary["book_by_month"].items():
+        print(f"\nwhole book, {h}: as_of  customers  realised  " + "  ".join(METHODS))
+        for r in months:
+            print(
+                f"  {r['as_of_date']} {r['customers']:>6} {r['realised']:.4f} "
+                + " ".join(f"{r[m]:.4f}" for m in METHODS)
+            )
+    print(f"passed (model beats both anchors, every horizon and grouping): {summary['passed']}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line entry."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, required=True, help="JSON report")
+    parser.add_argument("--negative-share", type=float, default=0.3)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    paths = Paths()
+    rows, defaults = load_rows(paths)
+    features = load_booster(paths.booster).feature_name()
+    settings = HazardSettings(negative_share=args.negative_share)
+    predictions, cut = predict_out_of_time(rows, features, settings)
+    table = backtest_table(
+        predictions, defaults, cut["data_end"], population=rows, start=cut["test_start"]
+    )
+    summary = summarize_backtest(table)
+    report = {"cutoffs": {k: str(v.date()) for k, v in cut.items()}, "features": features}
+    args.out.write_text(json.dumps(report | {"outlook_backtest": summary}, indent=2))
+    table.to_csv(args.out.with_suffix(".csv"), index=False)
+    print_table(summary)
+
+
+if __name__ == "__main__":
+    main()
