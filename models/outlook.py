@@ -39,10 +39,8 @@ BOOK = "book"  # the grouping of the whole book; its one group is ALL
 ALL = "All"
 ANCHORS = {"last_6m": 6, "last_12m": 12}
 METHODS = ("model", *ANCHORS)
-OUTLOOK_COLUMNS = [
-    "grouping", "group", "horizon", "customers", "expected_defaults", "expected_rate",
-    "low", "high", "low_rate", "high_rate",
-]  # fmt: skip
+FIGURES = ["expected_defaults", "expected_rate", "low", "high", "low_rate", "high_rate"]
+OUTLOOK_COLUMNS = ["grouping", "group", "horizon", "customers", *FIGURES]
 
 
 def book_outlook(
@@ -114,6 +112,11 @@ def _memberships(book: pd.DataFrame, by: Sequence[str]) -> tuple[pd.DataFrame, n
             columns.append((values == group).astype(np.int64))
     frame = pd.DataFrame(labels, columns=["grouping", "group"])
     return frame, np.column_stack(columns)
+
+
+def to_horizon(monthly_rate: np.ndarray | float, months: int) -> np.ndarray | float:
+    """The default rate over ``months`` months at a constant monthly rate: ``1 - (1 - r)^h``."""
+    return 1 - (1 - monthly_rate) ** months
 
 
 def observed_rates(
@@ -223,8 +226,7 @@ def backtest_table(
         rows = pd.DataFrame({"month": t, "model": pd_h, "realised": realised})[keep]
         cells = _group_means(rows, predictions[keep], by)
         for name, n in ANCHORS.items():
-            rate = _window_rate(at_risk, events, cells, n)
-            cells[name] = 1 - (1 - rate) ** h
+            cells[name] = to_horizon(_window_rate(at_risk, events, cells, n), h)
         frames.append(cells.assign(horizon=h))
     table = pd.concat(frames, ignore_index=True)
     table["as_of_date"] = month_end(table["month"].to_numpy()) if len(table) else pd.NaT

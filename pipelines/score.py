@@ -25,7 +25,8 @@ Outputs:
     ``score.backfill_months`` month ends before, re-scored, so that there is a comparison).
 Params:
     score.as_of_date, score.language, score.backfill_months, score.csv_bom, score.chunk_rows,
-    score.loss_distribution, engine and dask (score.n_reasons is the registered model's).
+    score.loss_distribution, score.outlook, engine and dask (score.n_reasons is the registered
+    model's).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from pipelines.book.export import (
 from pipelines.book.history import book_path, months_to_backfill, write_book
 from pipelines.book.loss import loss_summary
 from pipelines.book.month import choose_as_of, read_inputs, score_month
+from pipelines.book.outlook import outlook_summary
 from pipelines.book.rows import score_rows
 from pipelines.book.workbook import workbook_bytes
 from pipelines.io.artifacts import load_policy
@@ -104,6 +106,9 @@ def run(cfg: Config, paths: Paths, experiment: str | None = None) -> None:
         write_book(book, as_of, paths.history)
     totals = summary(book, alerts, as_of, before, paths, opts.language)
     totals["loss_distribution"] = loss_summary(book, policy.lgd, opts.loss_distribution)
+    totals |= outlook_summary(
+        book, inputs.snapshots, inputs.defaults, as_of, opts.outlook, opts.loss_distribution
+    )
     write_json(totals, paths.scored_summary)
     log.info(
         "as of %s (previous %s): %d scored, %d in default (exposure %.0f), %d rejected, %d alerts",

@@ -236,6 +236,18 @@ class LossDistributionConfig(_Section):
     top_contributors: int = Field(10, ge=1)  # customers listed by contribution to the 99.9 % ES
 
 
+class OutlookConfig(_Section):
+    """The 3- and 6-month outlook by region and sector in the score summary (``models.outlook``).
+
+    Its default correlation is the loss distribution's (``score.loss_distribution``).
+    """
+
+    scenarios: int = Field(10_000, ge=100, le=10_000_000)  # Monte Carlo scenarios of the counts
+    seed: int = Field(0, ge=0, lt=2**32)
+    level: float = Field(0.9, gt=0, lt=1)  # central share of the simulated counts: the interval
+    observed_months: int = Field(6, ge=1, le=60)  # the observed rate shown beside the outlook
+
+
 class ScoreConfig(_Section):
     """Batch scoring, month-over-month monitoring and the scored CSV."""
 
@@ -249,6 +261,7 @@ class ScoreConfig(_Section):
     csv_bom: bool = True  # UTF-8 byte-order mark, so that Excel reads non-Latin names
     chunk_rows: int = Field(50_000, ge=1)  # rows scored at a time (memory stays bounded)
     loss_distribution: LossDistributionConfig = LossDistributionConfig()
+    outlook: OutlookConfig = OutlookConfig()
 
     @model_validator(mode="after")
     def _as_of_is_a_month_end(self) -> ScoreConfig:
