@@ -19,8 +19,9 @@ Outputs:
     data/scored/book.xlsx (the same four tables and a data dictionary, for the risk team;
     pipelines/book/workbook.py),
     data/scored/summary.json (as-of and previous dates, language, counts, exposure and expected
-    loss: performing, defaulted and total; the loss distribution, pipelines/book/loss.py; a
-    DVC metrics file),
+    loss: performing, defaulted and total; the loss distribution, pipelines/book/loss.py; the
+    lifetime expected credit loss and the provision matrix, pipelines/book/ecl.py; a DVC
+    metrics file),
     data/scored/history/<as_of>.parquet (this book; with an empty history, also the
     ``score.backfill_months`` month ends before, re-scored, so that there is a comparison).
 Params:
@@ -41,6 +42,7 @@ import pandas as pd
 from models.monitoring import IN_DEFAULT, SCORED
 from models.portfolio import book_totals
 from models.reasons import no_adverse_factor
+from pipelines.book.ecl import ecl_summary, lifetime_ecl
 from pipelines.book.export import (
     alerts_table,
     defaulted_table,
@@ -91,6 +93,7 @@ def run(cfg: Config, paths: Paths, experiment: str | None = None) -> None:
         # the month itself gets each customer's cheapest change up one grade; the back-fill not
         month_score = partial(score, what_it_would_take=True)
         book, alerts, before = score_month(inputs, month_score, policy, as_of, opts.language)
+    book, open_ecl = lifetime_ecl(book, inputs.invoices, as_of, policy.lgd)
     tables = {
         "scores": scores_table(book),
         "alerts": alerts_table(alerts, book, as_of, before),
@@ -109,6 +112,7 @@ def run(cfg: Config, paths: Paths, experiment: str | None = None) -> None:
     totals |= outlook_summary(
         book, inputs.snapshots, inputs.defaults, as_of, opts.outlook, opts.loss_distribution
     )
+    totals |= ecl_summary(book, open_ecl, inputs.invoices, inputs.defaults, as_of, policy.lgd)
     write_json(totals, paths.scored_summary)
     log.info(
         "as of %s (previous %s): %d scored, %d in default (exposure %.0f), %d rejected, %d alerts",

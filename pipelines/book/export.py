@@ -46,6 +46,12 @@ SCORES_SCHEMA: dict[str, str] = {
     ),
     "disputed_open_amount": "part of the exposure in invoices flagged as disputed",
     "expected_loss": "pd_12m x LGD (configs/policy.yaml) x exposure",
+    "ecl_lifetime": (
+        "lifetime expected credit loss of the open invoices (IFRS 9 simplified approach): each "
+        "invoice's amount x LGD x the PD over its remaining life (days to its due date, 0 when "
+        "overdue, plus the customer's expected delay: days_late_avg_12m, else its sector's "
+        "median), read from the term structure pd_1m..pd_12m; empty: no term structure"
+    ),
     "purchases_12m": "invoicing over the last 12 months",
     "dso_days": (
         "days sales outstanding at the as-of date: exposure over the last 3 months' invoicing, "
@@ -89,6 +95,7 @@ DEFAULTED_SCHEMA: dict[str, str] = {
     "days_past_due": "days past due of the open invoice longest past due (as in scores.csv)",
     "disputed_open_amount": "part of the exposure in invoices flagged as disputed",
     "expected_loss": "LGD (configs/policy.yaml) x exposure: PD 1",
+    "ecl_lifetime": "lifetime expected credit loss: LGD x exposure, as expected_loss (PD 1)",
     "recovery_actions": "what to do, in order, in score.language (configs/policy.yaml, recovery)",
     "recovery_action_codes": "the same actions as stable codes, '; '-separated",
 }
@@ -114,7 +121,7 @@ ALERTS_SCHEMA: dict[str, str] = {
 }
 DECIMALS = {"pd_12m": 4, "pd_change": 4}
 WHOLE = [
-    "exposure", "overdue_amount", "expected_loss", "purchases_12m", "current_limit",
+    "exposure", "overdue_amount", "expected_loss", "ecl_lifetime", "purchases_12m", "current_limit",
     "recommended_limit", "current_terms_days", "recommended_terms_days", "prepayment_pct",
     "grade", "previous_grade", "grade_change", "model_version", "days_in_default",
     "days_past_due", "disputed_open_amount", "dso_days", "days_late_avg_12m",

@@ -40,8 +40,8 @@ SHEETS = {
 }
 DICTIONARY = "dictionary"
 AMOUNTS = {
-    "exposure", "overdue_amount", "disputed_open_amount", "expected_loss", "purchases_12m",
-    "current_limit", "recommended_limit",
+    "exposure", "overdue_amount", "disputed_open_amount", "expected_loss", "ecl_lifetime",
+    "purchases_12m", "current_limit", "recommended_limit",
 }  # fmt: skip
 SIGNED = {"grade_change": "+0;-0;0", "pd_change": "+0.00%;-0.00%;0.00%"}
 MAX_WIDTH, MIN_WIDTH = 60, 6

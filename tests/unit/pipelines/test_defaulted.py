@@ -101,6 +101,7 @@ def test_recovery_requires_its_columns(policy, missing):
 
 def hand_made_book(policy: CreditPolicy) -> pd.DataFrame:
     defaulted = in_default().join(apply_recovery(in_default(), policy))
+    defaulted["ecl_lifetime"] = defaulted["expected_loss"]  # pipelines.book.ecl: LGD x exposure
     others = pd.DataFrame(
         {
             "customer_id": ["S1", "N1"],
