@@ -116,7 +116,12 @@ def _memberships(book: pd.DataFrame, by: Sequence[str]) -> tuple[pd.DataFrame, n
 
 def to_horizon(monthly_rate: np.ndarray | float, months: int) -> np.ndarray | float:
     """The default rate over ``months`` months at a constant monthly rate: ``1 - (1 - r)^h``."""
-    return 1 - (1 - monthly_rate) ** months
+    return rescale_rate(monthly_rate, 1, months)
+
+
+def rescale_rate(rate: np.ndarray | float, months: int, to_months: int) -> np.ndarray | float:
+    """A default rate over ``months`` months as the rate over ``to_months`` at the same pace."""
+    return 1 - (1 - rate) ** (to_months / months)
 
 
 def observed_rates(

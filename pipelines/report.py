@@ -4,8 +4,9 @@ Headline figures, their trend over the months of the history, grades now and las
 migration matrix, concentration (top exposures, by customer, sector and region) with expected
 loss, the 12-month loss distribution (VaR, expected shortfall and their contributions, as the
 score stage simulated them), a risk map (region x month: mean PD and observed default rate), the
-largest PD moves, the alerts by rule and severity and a model summary; in ``score.language``,
-printable on A4, linked to the customer pages.
+outlook 3 and 6 months ahead by region and sector with its back-test, the largest PD moves,
+the alerts by rule and severity and a model summary; in ``score.language``, printable on A4,
+linked to the customer pages.
 
 Inputs:
     data/scored/summary.json (as-of and previous dates; the language; the loss distribution),
@@ -14,7 +15,8 @@ Inputs:
     data/features/snapshots.parquet (labels: observed default rates), configs/policy.yaml
     (high-risk grades), configs/master_scale.yaml (grade labels), data/features/summary.json
     (the label horizon), data/reports/registry.json,
-    data/reports/metrics.json and data/reports/calibration.json (model summary).
+    data/reports/metrics.json and data/reports/calibration.json (model summary; the outlook's
+    back-test).
 Outputs:
     data/reports/portfolio.html.
 Params:
@@ -93,6 +95,8 @@ def model_summary(paths: Paths, version: int, alias: str) -> dict:
             {"grade": int(g), **v} for g, v in sorted(grades.items(), key=lambda i: int(i[0]))
         ],
         "monitoring": monitoring_summary(metrics.get("monitoring")),
+        # the 3- and 6-month outlook's back-test (the report's outlook section)
+        "outlook_backtest": metrics.get("outlook_backtest"),
     }
 
 

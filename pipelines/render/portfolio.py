@@ -19,6 +19,7 @@ from models.master_scale import MasterScale
 from pipelines.render import figures
 from pipelines.render.jinja import environment
 from pipelines.render.links import customers_with_pages, page_href
+from pipelines.render.portfolio_outlook import outlook_context
 from pipelines.render.portfolio_words import WORDS, rule_name
 
 TEMPLATE = "portfolio.html.j2"
@@ -310,6 +311,8 @@ def page_context(
             figures.pd_chart(mean_pd.loc[portfolio.ALL], observed.loc[portfolio.ALL])
         ),
         "horizon_months": horizon_months,
+        # from the score stage (pipelines/book/outlook.py) and the evaluation's back-test
+        "outlook": outlook_context(summary.get("outlook"), model.get("outlook_backtest")),
         "movers": linked(portfolio.top_movers(current, top_movers)),
         "alert_summary": portfolio.alert_summary(alerts).to_dict("records"),
         "alerted": linked(portfolio.alerted_customers(alerts, max_alerts)),

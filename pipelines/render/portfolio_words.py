@@ -133,6 +133,40 @@ WORDS: dict[str, dict[str, str]] = {
         "pd_colours": "Colours: the master scale's PD bands, the same on every table.",
         "observed_rate": "Observed default rate",
         "all_regions": "All regions",
+        "all_sectors": "All sectors",
+        "outlook": "Outlook: the next {short} and {long} months",
+        "outlook_sub": "The expected default rate of the performing customers of each region "
+        "and sector within {short} and {long} months: their PDs within that time (the PD term "
+        "structure) averaged, with the {level} interval of the share that defaults, simulated "
+        "with correlated defaults (the loss distribution's model). Beside it, the rate observed "
+        "over the last {months} months, at the same horizon: the naive forecast the back-test "
+        "below compares with.",
+        "outlook_colours": "Colours: the master-scale band of the rate's 12-month equivalent.",
+        "outlook_months": "{h} months",
+        "outlook_expected": "Expected",
+        "outlook_interval": "{level} interval",
+        "outlook_observed": "Last {months} m",
+        "outlook_defaults": "Defaults",
+        "outlook_none": "No outlook: the scored book has no PD term structure (pd_3m, pd_6m).",
+        "outlook_backtest": "Back-test: mean absolute error of the forecast default rate",
+        "outlook_backtest_sub": "At each past month end out of time for the model, each group's "
+        "forecast default rate against the rate its customers realised within the horizon: the "
+        "mean absolute error over groups and month ends, in percentage points (lower is better; "
+        "the best in bold).",
+        "outlook_month_ends": "Month ends",
+        "outlook_backtest_methods": "Naive forecasts: the group's observed monthly default rate "
+        "over the last 6 or 12 months, r, scaled to h months as 1 - (1 - r)^h.",
+        "outlook_backtest_none": "No back-test in metrics.json yet (the evaluate stage writes it).",
+        "outlook_horizon": "Horizon",
+        "outlook_by": "By",
+        "outlook_cells": "Cells",
+        "outlook_model": "Model",
+        "outlook_last_6m": "Last 6 months' rate",
+        "outlook_last_12m": "Last 12 months' rate",
+        "outlook_beats": "Model beats both",
+        "outlook_yes": "yes",
+        "outlook_no": "no",
+        "outlook_book": "Whole book",
         "movers": "Top movers",
         "movers_sub": "The largest PD increases since {before}.",
         "previous_book": "the previous book",
@@ -301,6 +335,36 @@ WORDS: dict[str, dict[str, str]] = {
         "pd_colours": "颜色：主标尺的违约概率区间，所有表格一致。",
         "observed_rate": "实际违约率",
         "all_regions": "全部地区",
+        "all_sectors": "全部行业",
+        "outlook": "展望：未来 {short} 个月和 {long} 个月",
+        "outlook_sub": "各地区和行业正常履约客户在 {short} 个月和 {long} 个月内的预期违约率："
+        "客户在该期间内的违约概率（违约概率期限结构）的平均值，以及违约比例的 {level} 区间"
+        "（按相关违约模拟，与损失分布同一模型）。旁边为过去 {months} 个月观察到的违约率，"
+        "折算到同一期限：即下方回测所比较的朴素预测。",
+        "outlook_colours": "颜色：违约率折算为 12 个月后所在的主标尺区间。",
+        "outlook_months": "{h} 个月",
+        "outlook_expected": "预期",
+        "outlook_interval": "{level} 区间",
+        "outlook_observed": "过去 {months} 个月",
+        "outlook_defaults": "违约户数",
+        "outlook_none": "无展望：评分账簿没有违约概率期限结构（pd_3m、pd_6m）。",
+        "outlook_backtest": "回测：预测违约率的平均绝对误差",
+        "outlook_backtest_sub": "在模型样本外的每个历史月末，各组的预测违约率对比其客户在该期限内"
+        "的实际违约率：按组和月末计算的平均绝对误差，单位为百分点（越低越好；最佳者加粗）。",
+        "outlook_month_ends": "月末",
+        "outlook_backtest_methods": "朴素预测：该组过去 6 个月或 12 个月观察到的月违约率 r，"
+        "按 1 - (1 - r)^h 折算到 h 个月。",
+        "outlook_backtest_none": "metrics.json 中尚无回测（由 evaluate 阶段写入）。",
+        "outlook_horizon": "期限",
+        "outlook_by": "维度",
+        "outlook_cells": "单元数",
+        "outlook_model": "模型",
+        "outlook_last_6m": "过去 6 个月违约率",
+        "outlook_last_12m": "过去 12 个月违约率",
+        "outlook_beats": "模型优于两者",
+        "outlook_yes": "是",
+        "outlook_no": "否",
+        "outlook_book": "整个账簿",
         "movers": "违约概率上升最多的客户",
         "movers_sub": "自 {before} 以来违约概率上升最多的客户。",
         "previous_book": "上期账簿",

@@ -14,6 +14,8 @@ from models.outlook import (
     backtest_table,
     book_outlook,
     observed_rates,
+    rescale_rate,
+    to_horizon,
 )
 
 
@@ -251,3 +253,9 @@ def test_counts_need_0_1_members_per_customer(members: np.ndarray, message: str)
 def test_counts_need_a_correlation_below_one() -> None:
     with pytest.raises(ValueError, match="asset_correlation"):
         simulate_counts(np.full(4, 0.1), np.ones((4, 1)), asset_correlation=1.0, n_scenarios=10)
+
+
+def test_rates_rescale_at_a_constant_pace() -> None:
+    assert to_horizon(0.01, 3) == pytest.approx(1 - 0.99**3)
+    assert rescale_rate(1 - 0.99**3, 3, 12) == pytest.approx(1 - 0.99**12)
+    assert rescale_rate(0.0, 6, 12) == 0
