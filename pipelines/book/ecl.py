@@ -113,7 +113,8 @@ def _matrix_block(
         "months": len(months),
         "first_month": f"{months[0]:%Y-%m-%d}" if len(months) else None,
         "last_month": f"{months[-1]:%Y-%m-%d}" if len(months) else None,
-        "interval": f"{LEVEL:.0%} percentile, {N_BOOT} resamples of customers (seed {SEED})",
+        # the loss rates' interval: percentile, over resamples of whole customers
+        "interval": {"level": LEVEL, "resamples": N_BOOT, "seed": SEED},
         "buckets": [{"bucket": b, **_record(row)} for b, row in matrix.iterrows()],
         "total": {k: _round(matrix[k].sum(min_count=1), 2) for k in _TOTALS},
     }

@@ -19,6 +19,7 @@ from models.master_scale import MasterScale
 from pipelines.render import figures
 from pipelines.render.jinja import environment
 from pipelines.render.links import customers_with_pages, page_href
+from pipelines.render.portfolio_lifetime import lifetime_context
 from pipelines.render.portfolio_outlook import outlook_context
 from pipelines.render.portfolio_words import WORDS, rule_name
 
@@ -326,6 +327,8 @@ def page_context(
             if summary.get("loss_distribution")
             else None
         ),
+        # from the score stage (pipelines/book/ecl.py); None: no ledger or an older summary
+        "lifetime": lifetime_context(summary.get("lifetime_ecl"), summary.get("provision_matrix")),
     }
 
 

@@ -126,6 +126,44 @@ WORDS: dict[str, dict[str, str]] = {
         "beyond_expected": "Beyond expected",
         "top_contributors": "Performing customers contributing most to the 99.9 % ES",
         "loss_rate": "Loss rate",
+        "lifetime": "Lifetime expected loss and provision matrix",
+        "lifetime_sub": "IFRS 9 simplified approach. Lifetime expected credit loss (ECL) of the "
+        "receivables open at {as_of}: each open invoice's amount × LGD × the PD over its "
+        "remaining life (days to its due date, none once overdue, plus the customer's average "
+        "days late over 12 months, its sector's median where it has none), read from the "
+        "customer's PD term structure; a customer in default loses LGD × exposure. Mean "
+        "remaining life {life} months: an invoice lives less than a year, so its lifetime ECL is "
+        "usually below the 12-month expected loss (PD 12 months × LGD × exposure).",
+        "lifetime_ecl": "Lifetime ECL (total)",
+        "lifetime_split": "performing {performing} + in default {defaulted}",
+        "twelve_month_el": "12-month expected loss (total)",
+        "matrix_total": "Provision matrix (performing)",
+        "matrix_total_note": "{rate} of the open amount; the model's lifetime ECL {model}",
+        "lifetime_none": "The scoring model has no PD term structure: no lifetime ECL this "
+        "month. The provision matrix below needs none.",
+        "matrix": "Provision matrix by ageing bucket (performing customers)",
+        "matrix_sub": "The auditors' view, from the book's own history: at each of {months} "
+        "month ends ({first} to {last}) every open invoice of a customer not yet in default, by "
+        "its ageing bucket then; lost if the customer defaulted within {horizon} months with the "
+        "invoice unpaid. Loss rate = LGD × lost amount / amount; interval: the {level} "
+        "percentile interval over {resamples} resamples of whole customers. The rates applied "
+        "to the performing customers' open invoices now give the provision; beside it, the "
+        "model's lifetime ECL of the same invoices.",
+        "matrix_no_history": "No month end has its {horizon}-month outcome in the history yet: "
+        "no loss rates.",
+        "bucket": "Ageing bucket",
+        "open_invoices": "Invoices",
+        "open_amount": "Open amount",
+        "hist_loss_rate": "Historical loss rate ({level} interval)",
+        "provision": "Provision",
+        "model_ecl": "Model lifetime ECL",
+        "ecl_share": "ECL / amount",
+        "history_count": "History (invoices)",
+        "bucket_current": "Current (not yet due)",
+        "bucket_1-30": "1–30 days past due",
+        "bucket_31-60": "31–60 days past due",
+        "bucket_61-90": "61–90 days past due",
+        "bucket_90+": "> 90 days past due",
         "risk_map": "Risk map",
         "risk_map_sub": "Region × month: the book's mean 12-month PD, and the observed default "
         "rate (share of the customers scored {horizon} months earlier that defaulted by that "
@@ -329,6 +367,39 @@ WORDS: dict[str, dict[str, str]] = {
         "beyond_expected": "超出预期部分",
         "top_contributors": "对 99.9 % 预期亏损贡献最大的正常履约客户",
         "loss_rate": "损失率",
+        "lifetime": "存续期预期损失与拨备矩阵",
+        "lifetime_sub": "IFRS 9 简化方法。{as_of} 未结应收账款的存续期预期信用损失（ECL）："
+        "每张未结发票的金额 × 违约损失率 × 其剩余期限内的违约概率（距到期日的天数，已逾期则为 0，"
+        "加上客户过去 12 个月的平均逾期天数，无记录时取其行业中位数），取自客户的违约概率期限结构；"
+        "违约客户损失违约损失率 × 敞口。平均剩余期限 {life} 个月：发票的存续期短于一年，"
+        "因此其存续期预期损失通常低于 12 个月预期损失（12 个月违约概率 × 违约损失率 × 敞口）。",
+        "lifetime_ecl": "存续期预期损失合计",
+        "lifetime_split": "正常履约 {performing} + 违约 {defaulted}",
+        "twelve_month_el": "12 个月预期损失合计",
+        "matrix_total": "拨备矩阵（正常履约）",
+        "matrix_total_note": "占未结金额 {rate}；模型存续期预期损失 {model}",
+        "lifetime_none": "评分模型没有违约概率期限结构：本月不计算存续期预期损失。"
+        "下方拨备矩阵不需要它。",
+        "matrix": "按账龄分段的拨备矩阵（正常履约客户）",
+        "matrix_sub": "审计视角，取自账簿自身的历史：在 {months} 个月末（{first} 至 {last}），"
+        "尚未违约客户的每张未结发票按当时的账龄分段；若客户在 {horizon} 个月内违约且该发票仍未付，"
+        "则计为损失。损失率 = 违约损失率 × 损失金额 / 金额；区间：按整户重抽样 {resamples} 次的 "
+        "{level} 百分位区间。以这些损失率乘以当前正常履约客户的未结发票得到拨备；旁列为模型对同一批"
+        "发票的存续期预期损失。",
+        "matrix_no_history": "历史中尚无月末的 {horizon} 个月结果已知：没有损失率。",
+        "bucket": "账龄分段",
+        "open_invoices": "发票数",
+        "open_amount": "未结金额",
+        "hist_loss_rate": "历史损失率（{level} 区间）",
+        "provision": "拨备",
+        "model_ecl": "模型存续期预期损失",
+        "ecl_share": "预期损失 / 金额",
+        "history_count": "历史（发票数）",
+        "bucket_current": "未到期",
+        "bucket_1-30": "逾期 1–30 天",
+        "bucket_31-60": "逾期 31–60 天",
+        "bucket_61-90": "逾期 61–90 天",
+        "bucket_90+": "逾期 90 天以上",
         "risk_map": "风险地图",
         "risk_map_sub": "地区 × 月份：账簿的平均 12 个月违约概率，以及实际违约率（{horizon} "
         "个月前评分的客户到该月为止违约的比例）。走势：最后一个月对比第一个月。",

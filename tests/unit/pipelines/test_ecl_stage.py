@@ -9,7 +9,10 @@ import pytest
 
 from models.ecl import BUCKETS
 from models.hazard import DAYS_PER_MONTH
+from pipelines import report
 from pipelines.book.ecl import ecl_summary, lifetime_ecl
+from pipelines.render.portfolio_lifetime import lifetime_context
+from pipelines.runtime.config import Config
 
 AS_OF = pd.Timestamp("2025-06-30")
 LGD = 0.45
@@ -122,3 +125,54 @@ def test_the_staged_run_carries_the_lifetime_ecl(staged, read_scored):
         assert life is None
     else:
         assert life["performing"] == pytest.approx(filled.sum(), abs=len(filled))
+
+
+def test_the_report_context_adds_the_model_share():
+    matrix = {
+        "buckets": [{"bucket": "current", "amount": 200.0, "model_ecl": 2.0},
+                    {"bucket": "90+", "amount": 0.0, "model_ecl": 0.0}],
+        "total": {"amount": 200.0, "provision": 5.0, "model_ecl": None},
+    }  # fmt: skip
+    got = lifetime_context(None, matrix)
+    assert [r["ecl_share"] for r in got["rows"]] == [0.01, None]
+    assert got["total"]["rate"] == 0.025 and got["total"]["ecl_share"] is None
+    assert lifetime_context(None, None) is None
+
+
+LIFE = {
+    "total": 5500.0, "performing": 1500.0, "defaulted": 4000.0, "expected_loss": 9000.0,
+    "performing_expected_loss": 5000.0, "defaulted_expected_loss": 4000.0, "exposure": 1e5,
+    "open_invoices": 7, "mean_life_months": 1.25, "delay_from_sector": 0,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "bucket"),
+    [("en", "Lifetime expected loss and provision matrix", "31–60 days past due"),
+     ("zh", "存续期预期损失与拨备矩阵", "逾期 31–60 天")],
+)  # fmt: skip
+def test_the_report_shows_the_section(staged_copy, language, title, bucket):
+    paths = staged_copy
+    summary = json.loads(paths.scored_summary.read_text())
+    with_life = {**summary, "language": language, "lifetime_ecl": LIFE}
+    paths.scored_summary.write_text(json.dumps(with_life))
+    report.run(Config(), paths)
+    html = paths.portfolio.read_text(encoding="utf-8")
+    shown = html[html.index('<section id="lifetime-ecl"') :]
+    shown = shown[: shown.index("</section>")]
+    assert f"<h2>{title}</h2>" in shown and bucket in shown
+    assert "5,500 EUR" in shown and "9,000 EUR" in shown  # lifetime beside 12-month
+    assert shown.count('<tr><td class="l">') == len(BUCKETS) + 1  # and the total
+
+
+def test_the_report_without_a_term_structure_says_so(staged_copy):
+    paths = staged_copy
+    summary = json.loads(paths.scored_summary.read_text())
+    paths.scored_summary.write_text(json.dumps({**summary, "lifetime_ecl": None}))
+    report.run(Config(), paths)
+    html = paths.portfolio.read_text(encoding="utf-8")
+    assert "no lifetime ECL this month" in html and 'id="lifetime-ecl"' in html
+    del summary["provision_matrix"]  # an older summary: no section
+    paths.scored_summary.write_text(json.dumps(summary))
+    report.run(Config(), paths)
+    assert 'id="lifetime-ecl"' not in paths.portfolio.read_text(encoding="utf-8")
