@@ -3,13 +3,15 @@
 Headline figures, their trend over the months of the history, grades now and last month, the
 migration matrix, concentration (top exposures, by customer, sector and region) with expected
 loss, the 12-month loss distribution (VaR, expected shortfall and their contributions, as the
-score stage simulated them), a risk map (region x month: mean PD and observed default rate), the
+score stage simulated them), the lifetime expected credit loss and the provision matrix by ageing
+bucket, a risk map (region x month: mean PD and observed default rate), the
 outlook 3 and 6 months ahead by region and sector with its back-test, the largest PD moves,
 the alerts by rule and severity and a model summary; in ``score.language``, printable on A4,
 linked to the customer pages.
 
 Inputs:
-    data/scored/summary.json (as-of and previous dates; the language; the loss distribution),
+    data/scored/summary.json (as-of and previous dates; the language; the loss distribution;
+    the lifetime ECL and the provision matrix),
     data/scored/history/ (the books of the last ``report.trend_months`` month ends and of the
     previous run; the book's currency), data/scored/alerts.csv,
     data/features/snapshots.parquet (labels: observed default rates), configs/policy.yaml
