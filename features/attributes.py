@@ -20,6 +20,7 @@ import pandas as pd
 
 from features.catalogue import ATTRIBUTE_PREFIX as PREFIX
 from features.catalogue import FeatureSpec
+from features.timeline import latest_known
 
 KEYS = ("customer_id", "known_date")
 TYPES = ("numeric", "categorical")
@@ -180,23 +181,17 @@ def add_attribute_features(snapshots: pd.DataFrame, attributes: pd.DataFrame) ->
         attributes: ``customer_id``, ``known_date`` and value columns (numbers, or text for a
             categorical attribute, kept as text).
     """
-    values = attribute_columns(attributes)
-    right = attributes.assign(
-        customer_id=attributes["customer_id"].astype(str),
-        known_date=attributes["known_date"].astype("datetime64[ns]"),
-    ).sort_values("known_date")
-    keys = snapshots[["customer_id", "as_of_date"]].reset_index()
-    keys = keys.assign(
-        customer_id=keys["customer_id"].astype(str),
-        as_of_date=keys["as_of_date"].astype("datetime64[ns]"),
-    ).sort_values("as_of_date")
-    joined = (
-        pd.merge_asof(keys, right, left_on="as_of_date", right_on="known_date", by="customer_id")
-        .set_index("index")
-        .reindex(snapshots.index)
-    )
-    out = snapshots.copy()
-    for name in values:
+    return snapshots.assign(**attribute_feature_columns(snapshots, attributes))
+
+
+def attribute_feature_columns(
+    snapshots: pd.DataFrame, attributes: pd.DataFrame
+) -> dict[str, np.ndarray]:
+    """The features of :func:`add_attribute_features`, aligned to ``snapshots``."""
+    right = attributes.assign(known_date=attributes["known_date"].astype("datetime64[ns]"))
+    joined = latest_known(snapshots, right.sort_values("known_date"), "known_date")
+    out = {}
+    for name in attribute_columns(attributes):
         column = joined[name]
         if is_text(attributes[name]):
             out[PREFIX + name] = column.astype(object).where(column.notna(), None).to_numpy()

@@ -20,15 +20,15 @@ import numpy as np
 import pandas as pd
 
 from features.attributes import PREFIX as ATTRIBUTE_PREFIX
-from features.attributes import add_attribute_features, is_text
+from features.attributes import attribute_feature_columns, is_text
 from features.catalogue import CATALOGUE, is_model_feature
-from features.events import add_event_features
-from features.financials import add_financial_features
-from features.industry import add_industry_features, add_sector_default_rate
-from features.labels import build_snapshots, default_dates
-from features.late_payment import add_late_payment_features
-from features.peers import add_peer_features
-from features.profile import add_profile_features
+from features.events import event_columns
+from features.financials import financial_columns
+from features.industry import industry_columns, sector_default_rate_columns
+from features.labels import default_dates, snapshot_grid
+from features.late_payment import late_payment_columns
+from features.peers import peer_columns
+from features.profile import profile_columns
 from features.timeline import month_index, positions
 
 ID_COLUMNS = ["customer_id", "as_of_date", "month", "industry", "region", "default_date", "label"]
@@ -211,7 +211,7 @@ def build_customer_features(
     settings: FeatureSettings,
     months: list[int],
     first_new_month: int | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> tuple[pd.DataFrame, ...]:
     """Default dates, snapshots and every feature that uses only the customer's own rows.
 
     Args:
@@ -220,14 +220,15 @@ def build_customer_features(
         as_of_date: The data's as-of date (nothing after it is used).
         settings: Windows, lags and the default definition.
         months: Month indices of the snapshots, from :func:`snapshot_months` of the whole book.
-        first_new_month: Build the snapshots of this month index on only; the earlier ones
-            keep their place with the id columns, empty features and no staleness rule
-            applied (an incremental build takes their features from the last build:
+        first_new_month: Build the snapshots of this month index on only (an incremental
+            build takes the earlier ones' features from the last build:
             :func:`features.incremental.with_cached_rows`).
 
     Returns:
         ``(snapshots, defaults)``: the snapshots in book order then month, with the per-customer
-        features, and each defaulted customer's default date and trigger.
+        features, and each defaulted customer's default date and trigger. With
+        ``first_new_month``, ``(snapshots, defaults, earlier)``: the snapshots of the new
+        months only, and the earlier ones' :data:`ID_COLUMNS` (no staleness rule applied).
     """
     customers = with_groups(tables["customers"])
     defaults = default_dates(
@@ -236,36 +237,20 @@ def build_customer_features(
     )  # fmt: skip
     # one unit whatever triggers a partition's customers have (their dates may come in us or ns)
     defaults = defaults.astype({"default_date": "datetime64[ns]"})
-    snaps = build_snapshots(customers, defaults, months, as_of_date, settings.horizon_months)
-    book = customers.set_index("customer_id")
-    for column in GROUPS:
-        snaps[column] = snaps["customer_id"].map(book[column]).astype(str)
-    new = np.ones(len(snaps), dtype=bool)
+    snaps, row = snapshot_grid(customers, defaults, months, as_of_date, settings.horizon_months)
+    for column in GROUPS:  # each customer's text once, taken to its rows by position
+        snaps[column] = customers[column].astype(str).array.take(row)
+    snaps = snaps[ID_COLUMNS]
+    earlier = None
     if first_new_month is not None:
         new = (snaps["month"] >= first_new_month).to_numpy()
+        earlier, snaps = snaps[~new].reset_index(drop=True), snaps[new].reset_index(drop=True)
     if settings.max_fact_age_months is not None:
-        last = last_fact_dates(tables, snaps[new])
-        stale = is_stale(snaps.loc[new, "as_of_date"], last, settings.max_fact_age_months)
-        keep = np.ones(len(snaps), dtype=bool)
-        keep[np.flatnonzero(new)[stale.to_numpy()]] = False
-        snaps, new = snaps[keep].reset_index(drop=True), new[keep]
-    if new.all():
-        return add_customer_features(snaps, tables, customers, settings), defaults
-    built = add_customer_features(snaps[new], tables, customers, settings)
-    return _scatter(snaps, new, built), defaults
-
-
-def _scatter(snaps: pd.DataFrame, rows: np.ndarray, built: pd.DataFrame) -> pd.DataFrame:
-    """``snaps`` with ``built``'s new columns, which hold the values of the ``rows`` only."""
-    columns = {}
-    for name in built.columns.difference(snaps.columns, sort=False):
-        values = built[name].to_numpy()
-        full = np.full(len(snaps), np.nan, float) if values.dtype.kind in "biuf" else (
-            np.full(len(snaps), None, object)
-        )  # fmt: skip
-        full[rows] = values
-        columns[name] = full if full.dtype != object else pd.array(full, built[name].dtype)
-    return snaps.assign(**columns)
+        last = last_fact_dates(tables, snaps)
+        stale = is_stale(snaps["as_of_date"], last, settings.max_fact_age_months)
+        snaps = snaps[~stale.to_numpy()].reset_index(drop=True)
+    snaps = add_customer_features(snaps, tables, customers, settings)
+    return (snaps, defaults) if earlier is None else (snaps, defaults, earlier)
 
 
 def add_customer_features(
@@ -274,22 +259,32 @@ def add_customer_features(
     customers: pd.DataFrame,
     settings: FeatureSettings,
 ) -> pd.DataFrame:
-    """``snaps`` with every per-customer feature family its tables allow."""
+    """``snaps`` with every per-customer feature family its tables allow.
+
+    Each family gives its columns as arrays; the frame is assembled once, at the end.
+    """
     if snaps.empty:  # all in default or not yet customers: no snapshot to add features to
         return snaps
+    columns: dict[str, np.ndarray] = {}
     if "invoices" in tables:
-        snaps = add_late_payment_features(snaps, tables["invoices"], customers)
+        columns |= late_payment_columns(snaps, tables["invoices"], customers)
     if "industry_index" in tables:
-        snaps = add_industry_features(
+        columns |= industry_columns(
             snaps, tables["industry_index"], settings.index_publication_lag_months
         )
     if "financials" in tables:
-        snaps = add_financial_features(snaps, tables["financials"], settings.financials_lag_days)
+        columns |= financial_columns(snaps, tables["financials"], settings.financials_lag_days)
     if "events" in tables:
-        snaps = add_event_features(snaps, tables["events"])
+        columns |= event_columns(snaps, tables["events"])
     if "attributes" in tables:
-        snaps = add_attribute_features(snaps, tables["attributes"])
-    return add_profile_features(snaps, customers)
+        columns |= attribute_feature_columns(snaps, tables["attributes"])
+    columns |= profile_columns(snaps, customers)
+    return with_columns(snaps, columns)
+
+
+def with_columns(frame: pd.DataFrame, columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    """``frame`` (a default index) and ``columns`` beside it, in one copy."""
+    return pd.concat([frame, pd.DataFrame(columns, index=frame.index)], axis=1)
 
 
 def with_groups(customers: pd.DataFrame) -> pd.DataFrame:
@@ -326,13 +321,27 @@ def add_cross_sectional_features(
         A new frame: ID_COLUMNS, then the features in catalogue order as float64, then the
         attribute features by name (float64, or text for a categorical one).
     """
-    snaps = add_sector_default_rate(snapshots, defaults, with_groups(customers))
-    snaps = add_peer_features(snaps)
-    features = [spec.name for spec in CATALOGUE if spec.name in snaps]
-    attributes = sorted(c for c in snaps.columns if c.startswith(ATTRIBUTE_PREFIX))
-    numeric = features + [c for c in attributes if not is_text(snaps[c])]
-    snaps[numeric] = snaps[numeric].astype(np.float64)
-    return snaps[ID_COLUMNS + features + attributes]
+    columns = sector_default_rate_columns(snapshots, defaults, with_groups(customers))
+    columns |= peer_columns(snapshots)
+    features = [spec.name for spec in CATALOGUE if spec.name in snapshots or spec.name in columns]
+    attributes = sorted(c for c in snapshots.columns if c.startswith(ATTRIBUTE_PREFIX))
+    names = features + [c for c in attributes if not is_text(snapshots[c])]
+    block = np.empty((len(names), len(snapshots)))  # one float64 block, filled once
+    for i, name in enumerate(names):
+        block[i] = columns[name] if name in columns else snapshots[name].to_numpy(dtype=float)
+    text = {c: snapshots[c].to_numpy() for c in attributes if c not in names}
+    frame = frame_of(snapshots[ID_COLUMNS], names, block, text)
+    return frame[ID_COLUMNS + features + attributes] if text else frame
+
+
+def frame_of(
+    ids: pd.DataFrame, names: list[str], block: np.ndarray, more: dict | None = None
+) -> pd.DataFrame:
+    """``ids``, then a float block's rows as the columns ``names`` (not copied), then ``more``."""
+    parts = [ids.reset_index(drop=True), pd.DataFrame(block.T, columns=names, copy=False)]
+    if more:
+        parts.append(pd.DataFrame(more))
+    return pd.concat(parts, axis=1)
 
 
 def build_features(
@@ -400,22 +409,23 @@ def partition_tables(
 
 
 def combine_partitions(
-    results: list[tuple[pd.DataFrame, pd.DataFrame]],
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+    results: list[tuple[pd.DataFrame, ...]],
+) -> tuple[pd.DataFrame, ...]:
     """Concatenate the outputs of :func:`build_customer_features` on :func:`partition_tables`.
 
     Args:
-        results: ``(snapshots, defaults)`` of each partition, in partition order.
+        results: ``(snapshots, defaults)`` of each partition (``(snapshots, defaults,
+            earlier)`` of an incremental build), in partition order.
 
     Returns:
-        ``(snapshots, defaults)`` as :func:`build_customer_features` gives them on the whole
-        book: snapshots in partition order, defaults sorted by customer.
+        What :func:`build_customer_features` gives on the whole book: snapshots (and earlier
+        rows) in partition order, defaults sorted by customer.
     """
     if not results:
         raise ValueError("no partitions to combine")
-    snapshots = _concat([snaps for snaps, _ in results])
-    defaults = _concat([dflt for _, dflt in results])
-    return snapshots, defaults.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    combined = [_concat([result[k] for result in results]) for k in range(len(results[0]))]
+    defaults = combined[1].sort_values("customer_id", kind="stable").reset_index(drop=True)
+    return combined[0], defaults, *combined[2:]
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:

@@ -35,14 +35,20 @@ def add_event_features(snapshots: pd.DataFrame, events: pd.DataFrame) -> pd.Data
         snapshots: ``customer_id`` and ``month`` (month index).
         events: ``customer_id``, ``event_date``, ``event_type``.
     """
+    return snapshots.assign(**event_columns(snapshots, events))
+
+
+def event_columns(snapshots: pd.DataFrame, events: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The event features of :func:`add_event_features`, aligned to ``snapshots``."""
     ev_month = month_index(events["event_date"])
     first = min(int(snapshots["month"].min()), int(ev_month.min(initial=10**9)))
     grid = Grid(snapshots["customer_id"].unique(), first, int(snapshots["month"].max()))
-    out = snapshots.copy()
-    cells = grid.position(out["customer_id"], out["month"])
+    out = {}
+    cells = grid.position(snapshots["customer_id"], snapshots["month"])
+    event_rows = grid.rows(events["customer_id"])  # each event's customer, looked up once
     for kind in sorted(set(COUNTED) | set(SINCE)):
         mask = (events["event_type"] == kind).to_numpy()
-        hits = grid.total(grid.position(events["customer_id"].to_numpy()[mask], ev_month[mask]))
+        hits = grid.total(grid.cell(event_rows[mask], ev_month[mask]))
         if kind in COUNTED:
             out[COUNTED[kind]] = grid.gather(trailing_sum(hits, 12), cells)
         if kind in SINCE:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.timeline import month_index
+from features.timeline import latest_known, month_index
 
 
 def _ratio(num: pd.Series, den: pd.Series) -> np.ndarray:
@@ -58,26 +58,24 @@ def add_financial_features(
             ``period_end + lag_days``.
         lag_days: Publication lag assumed where ``available_date`` is missing.
     """
+    return snapshots.assign(**financial_columns(snapshots, financials, lag_days))
+
+
+def financial_columns(
+    snapshots: pd.DataFrame, financials: pd.DataFrame, lag_days: int
+) -> dict[str, np.ndarray]:
+    """The features of :func:`add_financial_features`, aligned to ``snapshots``."""
     ratios = statement_ratios(financials, lag_days)
     # among statements available by t, the latest period wins (a late restatement of an older
     # period must not replace a newer statement)
     ratios = ratios.sort_values(["available_date", "period_end"])
     ratios["latest_period"] = ratios.groupby("customer_id")["period_end"].cummax()
     ratios = ratios[ratios["period_end"] == ratios["latest_period"]].drop(columns="latest_period")
-    ratios["customer_id"] = ratios["customer_id"].astype(str)
-    keys = snapshots[["customer_id", "as_of_date"]].reset_index().sort_values("as_of_date")
-    keys["customer_id"] = keys["customer_id"].astype(str)
-    keys["as_of_date"] = keys["as_of_date"].astype("datetime64[ns]")
-    joined = (
-        pd.merge_asof(
-            keys, ratios, left_on="as_of_date", right_on="available_date", by="customer_id"
-        )
-        .set_index("index")
-        .reindex(snapshots.index)
-    )
-    out = snapshots.copy()
-    for col in ratios.columns.drop(["customer_id", "period_end", "available_date"]):
-        out[col] = joined[col].to_numpy()
+    joined = latest_known(snapshots, ratios, "available_date")
+    out = {
+        col: joined[col].to_numpy()
+        for col in ratios.columns.drop(["customer_id", "period_end", "available_date"])
+    }
     age = snapshots["month"].to_numpy() - month_index(joined["period_end"])
     out["financials_age_months"] = np.where(joined["period_end"].isna(), np.nan, age)
     return out

@@ -22,12 +22,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from features.build import ID_COLUMNS, FeatureSettings, with_relationship_start
+from features.build import ID_COLUMNS, FeatureSettings, frame_of, with_relationship_start
 from features.financials import available_dates
-from features.timeline import month_end, month_index, positions
+from features.timeline import MONTHS, month_end, month_index, positions
 
 KEYS = ["customer_id", "month"]
-MONTHS = 1 << 20  # above any month index (year * 12 + month): customer position * MONTHS + month
 # the code whose output the cache holds: a change in it invalidates every cached feature
 CODE = sorted(Path(__file__).resolve().parent.glob("*.py"))
 
@@ -132,36 +131,31 @@ def cached_features(snapshots: pd.DataFrame) -> pd.DataFrame:
 
 
 def with_cached_rows(
-    built: pd.DataFrame,
-    fresh: pd.DataFrame,
-    cached: pd.DataFrame,
-    first_new_month: int,
-    book: pd.Series,
+    earlier: pd.DataFrame, fresh: pd.DataFrame, cached: pd.DataFrame, book: pd.Series
 ) -> pd.DataFrame | None:
     """The whole snapshot table: the earlier rows' features from the cache, the new ones built.
 
     Args:
-        built: An incremental build's per-customer rows
-            (``build_customer_features(..., first_new_month)``), in the table's order: the
-            earlier ones with their id columns (labels as of now) and no staleness rule applied.
-        fresh: ``built``'s rows from ``first_new_month`` on, in order, with every feature (the
-            sector comparisons of a month use only that month's rows).
+        earlier: The :data:`~features.build.ID_COLUMNS` of an incremental build's earlier rows
+            (``build_customer_features(..., first_new_month)``), in the table's order, with
+            their labels as of now and no staleness rule applied.
+        fresh: The rows of the month ends built now, in order, with every feature (the sector
+            comparisons of a month use only that month's rows).
         cached: :func:`cached_features` of the last build, whose month ends all come before
-            ``first_new_month``.
-        first_new_month: Month index of the first month end built now.
+            the ones built now.
         book: The book's ``customer_id`` (to match rows on integer keys).
 
     Returns:
-        The table a full build gives, or ``None`` when the cache does not fit this build (a
-        cached row the grid no longer has; other features or types): then build everything.
-        An earlier grid row that is not in the cache was stale at the last build, as it is now.
+        The table a full build gives (book order, then month), or ``None`` when the cache does
+        not fit this build (a cached row the grid no longer has; other features or types): then
+        build everything. An earlier row that is not in the cache was stale at the last build,
+        as it is now.
     """
     book = pd.Index(book)
-    old = (built["month"] < first_new_month).to_numpy()
     keys = _row_keys(cached, book)
     if (keys < 0).any():  # a cached customer no longer in the book
         return None
-    at = pd.Index(keys).get_indexer(_row_keys(built[old], book))
+    at = pd.Index(keys).get_indexer(_row_keys(earlier, book))
     found = at >= 0
     if found.sum() != len(cached):
         return None
@@ -171,19 +165,28 @@ def with_cached_rows(
         and fresh[features].dtypes.equals(cached[features].dtypes)
     ):
         return None
-    keep = ~old
-    keep[np.flatnonzero(old)[found]] = True
-    rank = np.cumsum(keep) - 1  # each kept row's place in the table
-    reused, made = rank[np.flatnonzero(old)[found]], rank[~old]
-    rows = built.loc[keep, ID_COLUMNS] if not keep.all() else built[ID_COLUMNS]
-    columns = {}
+    kept = earlier[found] if not found.all() else earlier
+    # each row's place in the table: rows sorted by customer (book order), then month
+    order = np.argsort(np.concatenate([keys[at[found]], _row_keys(fresh, book)]), kind="stable")
+    place = np.empty(len(order), dtype=np.int64)
+    place[order] = np.arange(len(order))
+    reused, made = place[: len(kept)], place[len(kept) :]
+    rows = pd.concat([kept, fresh[ID_COLUMNS]], ignore_index=True) if len(fresh) else kept
+    ids = pd.DataFrame({name: rows[name].array.take(order) for name in ID_COLUMNS})
+    floats = [c for c in features if cached[c].dtype == np.float64]
+    block = np.empty((len(floats), len(order)))  # the table's float features, filled once
+    more = {}
     for name in features:
-        values = np.empty(len(rows), dtype=cached[name].to_numpy().dtype)
+        values = block[floats.index(name)] if name in floats else np.empty(
+            len(order), dtype=cached[name].to_numpy().dtype
+        )  # fmt: skip
         values[reused] = cached[name].to_numpy()[at[found]]
         if len(fresh):
             values[made] = fresh[name].to_numpy()
-        columns[name] = values if values.dtype != object else pd.array(values, cached[name].dtype)
-    return rows.reset_index(drop=True).assign(**columns)
+        if name not in floats:
+            more[name] = pd.array(values, cached[name].dtype) if values.dtype == object else values
+    table = frame_of(ids, floats, block, more)
+    return table[ID_COLUMNS + features] if more else table
 
 
 def _row_keys(rows: pd.DataFrame, book: pd.Index) -> np.ndarray:

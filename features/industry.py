@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.timeline import month_index
+from features.timeline import MONTHS, month_index, positions
 
 Z_MIN_HISTORY = 12  # months of index history before a position against it is given
 LONG_RUN_MONTHS = 120  # the sector's own history: the trailing ten years of its index
@@ -82,12 +82,29 @@ def add_industry_features(
         industry_index: ``industry``, ``month``, ``value``.
         publication_lag_months: Months between an index month and its publication.
     """
+    columns = industry_columns(snapshots, industry_index, publication_lag_months)
+    return snapshots.assign(**columns)
+
+
+def industry_columns(
+    snapshots: pd.DataFrame, industry_index: pd.DataFrame, publication_lag_months: int
+) -> dict[str, np.ndarray]:
+    """The features of :func:`add_industry_features`, aligned to ``snapshots``.
+
+    Rows are matched on integer keys (the sector's position, the index month).
+    """
     table = _index_table(industry_index)
-    keys = snapshots[["industry"]].assign(m=snapshots["month"].to_numpy() - publication_lag_months)
-    joined = keys.merge(table, on=["industry", "m"], how="left")
-    out = snapshots.copy()
+    sectors = pd.unique(table["industry"])
+    month = snapshots["month"].to_numpy() - publication_lag_months
+    sector = positions(snapshots["industry"], sectors)
+    at = pd.Index(positions(table["industry"], sectors) * MONTHS + table["m"].to_numpy())
+    at = np.where(sector >= 0, at.get_indexer(sector * MONTHS + month), -1)
+    found = at >= 0
+    out = {}
     for col in INDEX_FEATURES:
-        out[col] = joined[col].to_numpy()
+        values = np.full(len(snapshots), np.nan)
+        values[found] = table[col].to_numpy(dtype=float)[at[found]]
+        out[col] = values
     return out
 
 
@@ -137,24 +154,51 @@ def add_sector_default_rate(
     defaults), per sector (``sector_default_rate_12m``) and over every customer; their ratio is
     ``sector_default_rate_vs_book`` (missing when the book had no default in the 12 months).
     """
-    sector = customers.set_index("customer_id")["industry"]
-    d = defaults.assign(
-        industry=defaults["customer_id"].map(sector), m=month_index(defaults["default_date"])
-    )
-    per_month = d.groupby(["industry", "m"]).size()
-    active = snapshots.groupby(["industry", "month"]).size()
-    book_defaults, book_active = d["m"].to_numpy(), active.groupby(level="month").sum()
-    rates, book_rates = {}, {}
-    for (industry, month), n_active in active.items():
-        recent = per_month.get(industry, pd.Series(dtype=float))
-        n_def = recent[(recent.index > month - 12) & (recent.index <= month)].sum()
-        rates[(industry, month)] = n_def / (n_active + n_def)
-    for month, n_active in book_active.items():
-        n_def = int(((book_defaults > month - 12) & (book_defaults <= month)).sum())
-        book_rates[month] = n_def / (n_active + n_def) if n_def else np.nan
-    keys = list(zip(snapshots["industry"], snapshots["month"], strict=True))
-    out = snapshots.copy()
-    out["sector_default_rate_12m"] = [rates[k] for k in keys]
-    book = np.array([book_rates[m] for _, m in keys], dtype=float)
-    out["sector_default_rate_vs_book"] = out["sector_default_rate_12m"].to_numpy() / book
-    return out
+    return snapshots.assign(**sector_default_rate_columns(snapshots, defaults, customers))
+
+
+def sector_default_rate_columns(
+    snapshots: pd.DataFrame, defaults: pd.DataFrame, customers: pd.DataFrame
+) -> dict[str, np.ndarray]:
+    """The features of :func:`add_sector_default_rate`, aligned to ``snapshots``.
+
+    Counted on (sector, month) grids of integers: snapshots in the book and defaults dated
+    in each month, summed over the trailing 12 months.
+    """
+    if snapshots.empty:
+        empty = np.array([], dtype=float)
+        return {"sector_default_rate_12m": empty, "sector_default_rate_vs_book": empty}
+    sectors = pd.unique(snapshots["industry"])
+    row_sector = positions(snapshots["industry"], sectors)
+    first, month = int(snapshots["month"].min()), snapshots["month"].to_numpy()
+    n_months = int(month.max()) - first + 1
+    default_month = month_index(defaults["default_date"])
+    where = positions(defaults["customer_id"], customers["customer_id"])
+    default_sector = np.full(len(defaults), -1)
+    known = where >= 0
+    default_sector[known] = positions(customers["industry"].to_numpy()[where[known]], sectors)
+    # defaults by (sector, month) from 11 months before the first snapshot month on
+    col = default_month - (first - 11)
+    dated = (default_month >= 0) & (col >= 0) & (col < n_months + 11)
+    in_sector = dated & (default_sector >= 0)
+    per_sector = np.zeros((len(sectors), n_months + 11), dtype=np.int64)
+    np.add.at(per_sector, (default_sector[in_sector], col[in_sector]), 1)
+    per_book = np.bincount(col[dated], minlength=n_months + 11)
+    active = np.zeros((len(sectors), n_months), dtype=np.int64)
+    np.add.at(active, (row_sector, month - first), 1)
+    sector_recent = _trailing_12(per_sector)
+    book_recent, book_active = _trailing_12(per_book[None, :])[0], active.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = sector_recent / (active + sector_recent)
+        book = np.where(book_recent > 0, book_recent / (book_active + book_recent), np.nan)
+    rows = rate[row_sector, month - first]
+    return {
+        "sector_default_rate_12m": rows,
+        "sector_default_rate_vs_book": rows / book[month - first],
+    }
+
+
+def _trailing_12(counts: np.ndarray) -> np.ndarray:
+    """Sums over 12 consecutive columns: column ``j`` of the result sums ``j .. j + 11``."""
+    total = np.cumsum(counts, axis=1)
+    return total[:, 11:] - np.pad(total, ((0, 0), (1, 0)))[:, :-12]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.timeline import month_end, month_index
+from features.timeline import month_end, month_index, positions
 
 TRIGGERS = ("days_past_due", "insolvency_filing", "defaults_table")
 
@@ -114,6 +114,17 @@ def build_snapshots(
         Frame with ``customer_id``, ``as_of_date``, ``month`` (index), ``default_date`` and
         ``label`` (1.0 / 0.0, NaN where t + H lies after ``as_of_date``).
     """
+    return snapshot_grid(customers, defaults, months, as_of_date, horizon_months)[0]
+
+
+def snapshot_grid(
+    customers: pd.DataFrame,
+    defaults: pd.DataFrame,
+    months: list[int],
+    as_of_date: pd.Timestamp,
+    horizon_months: int,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """:func:`build_snapshots`, and each snapshot's row in ``customers`` (an integer code)."""
     last_month = int(month_index(pd.DatetimeIndex([as_of_date]))[0])
     if month_end(last_month)[0] != as_of_date.normalize():
         last_month -= 1  # a mid-month as-of date: the last complete month end
@@ -121,28 +132,37 @@ def build_snapshots(
     if len(months) == 0:
         raise ValueError("no snapshot months: as-of date is before the first snapshot month")
     ends = month_end(months)
+    row = np.repeat(np.arange(len(customers)), len(months))
+    at = np.tile(ends.to_numpy(), len(customers))
+    default_date = _first_default(customers, defaults)[row]
+    start = customers["relationship_start"].to_numpy()[row]
+    # no relationship start: in the book from the first snapshot month; after its end: out
+    keep = pd.isna(start) | (start <= at)
+    if "relationship_end" in customers:
+        keep &= ~(customers["relationship_end"].to_numpy()[row] < at)
+    keep &= ~(default_date <= at)
+    row, month = row[keep], np.tile(months, len(customers))[keep]
     grid = pd.DataFrame(
         {
-            "customer_id": np.repeat(customers["customer_id"].to_numpy(), len(months)),
-            "month": np.tile(months, len(customers)),
-            "as_of_date": np.tile(ends.to_numpy(), len(customers)),
+            "customer_id": customers["customer_id"].to_numpy()[row],
+            "month": month,
+            "as_of_date": at[keep],
+            "default_date": default_date[keep],
         }
     )
-    start = np.repeat(customers["relationship_start"].to_numpy(), len(months))
-    first_default = defaults[["customer_id", "default_date"]].astype(
-        {"customer_id": str, "default_date": "datetime64[ns]"}
-    )
-    grid = grid.merge(first_default, on="customer_id", how="left", validate="many_to_one")
-    # no relationship start: in the book from the first snapshot month; after its end: out
-    at = grid["as_of_date"].to_numpy()
-    started = pd.isna(start) | (start <= at)
-    if "relationship_end" in customers:
-        end = np.repeat(customers["relationship_end"].to_numpy(), len(months))
-        started &= ~(end < at)
-    keep = started & ~(grid["default_date"] <= grid["as_of_date"])
-    grid = grid[keep].reset_index(drop=True)
-    horizon_end = month_end(grid["month"].to_numpy() + horizon_months)
+    horizon_end = month_end(month + horizon_months)
     label = (grid["default_date"].to_numpy() <= horizon_end.to_numpy()).astype(float)
     label[horizon_end > as_of_date] = np.nan
     grid["label"] = label
-    return grid
+    return grid, row
+
+
+def _first_default(customers: pd.DataFrame, defaults: pd.DataFrame) -> np.ndarray:
+    """Each customer's default date (``datetime64[ns]``, NaT where none), by position."""
+    if defaults["customer_id"].duplicated().any():
+        raise ValueError("defaults must hold one row per customer (default_dates gives that)")
+    found = positions(defaults["customer_id"], customers["customer_id"])
+    dates = np.full(len(customers), np.datetime64("NaT"), dtype="datetime64[ns]")
+    known = found >= 0
+    dates[found[known]] = defaults["default_date"].to_numpy(dtype="datetime64[ns]")[known]
+    return dates

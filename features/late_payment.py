@@ -68,29 +68,39 @@ def _history_features(
 
 
 def _balance_features(
-    invoices: pd.DataFrame, rows: np.ndarray, ends: np.ndarray, credit_limit: pd.Series, grid: Grid
+    invoices: pd.DataFrame,
+    rows: np.ndarray,
+    ends: np.ndarray,
+    credit_limit: pd.Series,
+    grid: Grid,
+    window: Grid,
 ) -> dict[str, np.ndarray]:
-    """Open balance, overdue share, utilisation and DSO at each month end."""
+    """Open balance, overdue share, utilisation and DSO at each month end of ``window``.
+
+    ``window`` is the month ends to give (``ends``); ``grid`` reaches back to the first invoice,
+    for the running sums and maxima that start there.
+    """
     issue_m = month_index(invoices["issue_date"])
     paid_m = month_index(invoices["paid_date"])
-    last = grid.first + grid.n_months - 1
+    last = window.first + window.n_months - 1
     stop = np.where(paid_m < 0, last + 1, paid_m)  # open at month ends issue_m .. paid_m - 1
     open_amt, overdue_amt = open_grids(
         rows,
-        issue_m - grid.first,
-        stop - grid.first,
+        issue_m - window.first,
+        stop - window.first,
         _ns(invoices["due_date"]),
         invoices["amount"].to_numpy(dtype=float),
         ends,
-        grid.shape[0],
+        window.shape[0],
     )
+    skip = window.first - grid.first  # the grid's columns before the window's
     issued = grid.total(grid.cell(rows, issue_m), invoices["amount"])
-    sales_3m = trailing_sum(issued, 3)
+    sales_3m = trailing_sum(issued, 3)[:, skip:]
     limit = credit_limit.reindex(grid.customers).to_numpy()[:, None]
     paid = invoices["paid_date"].notna().to_numpy()
     paid_day = (invoices.loc[paid, "paid_date"] - _EPOCH).dt.days.to_numpy()
     paid_cells = grid.cell(rows[paid], paid_m[paid])
-    last_paid = np.fmax.accumulate(grid.maximum(paid_cells, paid_day), axis=1)
+    last_paid = np.fmax.accumulate(grid.maximum(paid_cells, paid_day), axis=1)[:, skip:]
     end_days = (ends // NS_PER_DAY_INT)[None, :]
     return {
         "overdue_share": np.divide(
@@ -119,20 +129,27 @@ def add_late_payment_features(
     Returns:
         A new frame; the input is not modified.
     """
+    return snapshots.assign(**late_payment_columns(snapshots, invoices, customers))
+
+
+def late_payment_columns(
+    snapshots: pd.DataFrame, invoices: pd.DataFrame, customers: pd.DataFrame
+) -> dict[str, np.ndarray]:
+    """The late-payment features of :func:`add_late_payment_features`, aligned to ``snapshots``."""
     for col in ("customer_id", "month"):
         if col not in snapshots:
             raise KeyError(f"snapshots lack column {col!r}")
     first = min(
         int(snapshots["month"].min()), int(month_index(invoices["issue_date"]).min(initial=10**9))
     )
-    grid = Grid(snapshots["customer_id"].unique(), first, int(snapshots["month"].max()))
+    customer_ids, snapshot_months = snapshots["customer_id"].unique(), snapshots["month"]
+    grid = Grid(customer_ids, first, int(snapshot_months.max()))
+    # the month ends with snapshots: the kernels fill these columns only
+    window = Grid(customer_ids, int(snapshot_months.min()), grid.first + grid.n_months - 1)
     limits = customers.set_index("customer_id")["credit_limit"]
     rows = grid.rows(invoices["customer_id"])  # each invoice's customer, looked up once
-    ends = _ns(month_end(np.arange(grid.n_months) + grid.first))  # each grid column's month end
-    feats = _history_features(invoices, rows, ends, grid)
-    feats |= _balance_features(invoices, rows, ends, limits, grid)
-    out = snapshots.copy()
-    cells = grid.position(snapshots["customer_id"], snapshots["month"].to_numpy())
-    for name, values in feats.items():
-        out[name] = grid.gather(values, cells)
-    return out
+    ends = _ns(month_end(np.arange(window.n_months) + window.first))  # each column's month end
+    feats = _history_features(invoices, rows, ends, window)
+    feats |= _balance_features(invoices, rows, ends, limits, grid, window)
+    cells = window.position(snapshots["customer_id"], snapshot_months.to_numpy())
+    return {name: window.gather(values, cells) for name, values in feats.items()}

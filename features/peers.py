@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+
+from features.timeline import MONTHS, month_index
 
 PEER_FEATURES = {"days_late_wavg_12m": "days_late_vs_sector", "debt_ratio": "debt_ratio_vs_sector"}
 PEER_KEYS = ["industry", "as_of_date"]
@@ -14,11 +17,26 @@ def add_peer_features(snapshots: pd.DataFrame) -> pd.DataFrame:
     Only the snapshots of the same date enter a median, so it is known at that date. Features
     whose source column is absent (its table was not supplied) are skipped.
     """
-    out = snapshots.copy()
-    for source, name in PEER_FEATURES.items():
-        if source in out:
-            median = out.groupby(PEER_KEYS)[source].transform("median")
-            out[name] = out[source] - median
+    return snapshots.assign(**peer_columns(snapshots))
+
+
+def peer_columns(snapshots: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The features of :func:`add_peer_features`, aligned to ``snapshots``.
+
+    The groups are integer keys (sector position, month index), not text and dates.
+    """
+    sources = [source for source in PEER_FEATURES if source in snapshots]
+    if not sources:
+        return {}
+    sector, _ = pd.factorize(snapshots["industry"])
+    month = month_index(snapshots["as_of_date"])
+    # float keys, NaN where the sector or the date is missing: no group, as with the text keys
+    key = np.where((sector >= 0) & (month >= 0), sector * float(MONTHS) + month, np.nan)
+    out = {}
+    for source in sources:
+        values = snapshots[source].to_numpy(dtype=float)
+        median = pd.Series(values).groupby(key).transform("median").to_numpy()
+        out[PEER_FEATURES[source]] = values - median
     return out
 
 

@@ -13,6 +13,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+NAT = np.iinfo(np.int64).min  # NaT as an integer
+MONTHS = 1 << 20  # above any month index: ``code * MONTHS + month`` keys (customer or sector, month)
+
 
 def positions(values: Iterable, keys: Iterable) -> np.ndarray:
     """Position of each of ``values`` among the distinct ``keys`` (ids as text); -1 if absent.
@@ -31,9 +34,9 @@ def _text(values: Iterable) -> pa.Array:
 
 def month_index(dates: pd.Series | pd.DatetimeIndex) -> np.ndarray:
     """Integer month index of each date (NaT gives -1)."""
-    dates = pd.DatetimeIndex(dates)
-    idx = dates.year * 12 + dates.month - 1
-    return np.where(dates.isna(), -1, idx).astype(np.int64)
+    months = pd.DatetimeIndex(dates).to_numpy().astype("datetime64[M]").view(np.int64)
+    # numpy counts months from 1970-01: year * 12 + month - 1 is 1970 * 12 more
+    return np.where(months == NAT, -1, months + 1970 * 12)
 
 
 def month_end(index: np.ndarray | int) -> pd.DatetimeIndex:
@@ -116,3 +119,32 @@ def trailing_sum(grid: np.ndarray, window: int) -> np.ndarray:
     out = csum.copy()
     out[:, window:] -= csum[:, :-window]
     return out
+
+
+def latest_known(snapshots: pd.DataFrame, facts: pd.DataFrame, known: str) -> pd.DataFrame:
+    """Each snapshot's latest row of ``facts`` (same customer) with ``known <= as_of_date``.
+
+    ``facts`` sorted by ``known``; among rows known on the same date the last one wins. The
+    customers are matched on integer codes (their position among the snapshots' customers),
+    not on text.
+
+    Returns:
+        ``facts``' columns, one row per snapshot in its order (missing where none is known).
+    """
+    customers = pd.unique(snapshots["customer_id"])
+    right = facts.assign(
+        customer_id=positions(facts["customer_id"], customers),
+        **{known: facts[known].astype("datetime64[ns]")},
+    )
+    right = right[right["customer_id"].to_numpy() >= 0]
+    keys = pd.DataFrame(
+        {
+            "customer_id": positions(snapshots["customer_id"], customers),
+            "as_of_date": snapshots["as_of_date"].to_numpy().astype("datetime64[ns]"),
+            "index": np.arange(len(snapshots)),
+        }
+    ).sort_values("as_of_date", kind="stable")
+    joined = pd.merge_asof(keys, right, left_on="as_of_date", right_on=known, by="customer_id")
+    order = np.empty(len(joined), dtype=np.int64)
+    order[joined["index"].to_numpy()] = np.arange(len(joined))
+    return joined.iloc[order].reset_index(drop=True)

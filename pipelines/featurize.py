@@ -142,11 +142,11 @@ def customer_parts(
     partitions: int,
     mapper: Mapper | None = None,
     first_new_month: int | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> tuple[pd.DataFrame, ...]:
     """The per-customer part of :func:`build_in_partitions`: snapshots and default dates.
 
-    With ``first_new_month``, only the snapshots from that month index on get their features
-    (:func:`~features.build.build_customer_features`).
+    With ``first_new_month``, only the snapshots from that month index on are built, and the
+    earlier ones' id columns come third (:func:`~features.build.build_customer_features`).
     """
     if "customers" not in tables:
         raise ValueError("the customers table is required")
@@ -186,7 +186,7 @@ def _customer_part(
     settings: FeatureSettings,
     months: list[int],
     first_new_month: int | None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> tuple[pd.DataFrame, ...]:
     tables = part | shared_tables
     return build_customer_features(tables, as_of_date, settings, months, first_new_month)
 
@@ -197,7 +197,7 @@ def build_per_customer(
     as_of: pd.Timestamp,
     settings: FeatureSettings,
     first_new_month: int | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> tuple[pd.DataFrame, ...]:
     """:func:`customer_parts` with the configured engine (``engine``, ``dask``)."""
     if cfg.engine == "pandas":
         blocks = max(1, math.ceil(len(tables["customers"]) / cfg.features.block_customers))
@@ -275,14 +275,12 @@ def build_incrementally(
     snapshots = None
     if reuse is not None:
         started, customers = time.perf_counter(), tables["customers"]
-        built, defaults = build_per_customer(cfg, tables, as_of, settings, reuse.first_new_month)
-        new = (built["month"] >= reuse.first_new_month).to_numpy()
-        fresh = built[new]
+        fresh, defaults, earlier = build_per_customer(
+            cfg, tables, as_of, settings, reuse.first_new_month
+        )
         if len(fresh):
             fresh = add_cross_sectional_features(fresh, defaults, customers)
-        snapshots = with_cached_rows(
-            built, fresh, reuse.features, reuse.first_new_month, customers["customer_id"]
-        )
+        snapshots = with_cached_rows(earlier, fresh, reuse.features, customers["customer_id"])
         if snapshots is None:
             why = "the last build's rows or features do not fit this one"
         else:
