@@ -43,8 +43,8 @@ def lifetime_ecl(
         return out, None
     try:
         columns = ecl.term_columns(book)
-    except KeyError:
-        log.warning("the book has no PD term structure (pd_1m..): ecl_lifetime left empty")
+    except KeyError as err:  # a model without the term structure
+        log.warning("the book has no PD term structure: ecl_lifetime left empty (%s)", err)
         return out, None
     scored = (book["status"] == SCORED).to_numpy()
     rows = book.loc[scored].set_index("customer_id")
