@@ -41,10 +41,12 @@ def outlook_summary(
         log.info("no outlook by region and sector: the book lacks %s (no term structure)", missing)
         return {}
     scored = book[book["status"] == SCORED]
+    rho = (
+        correlation.asset_correlation if opts.asset_correlation is None else opts.asset_correlation
+    )
     table = book_outlook(
         scored, level=opts.level, n_scenarios=opts.scenarios, seed=opts.seed,
-        asset_correlation=correlation.asset_correlation,
-        sector_correlation=correlation.sector_correlation,
+        asset_correlation=rho, sector_correlation=correlation.sector_correlation,
     )  # fmt: skip
     observed = observed_rates(snapshots, defaults, as_of, opts.observed_months)["rate"]
     groups = []
@@ -60,7 +62,8 @@ def outlook_summary(
     return {
         "outlook": {
             "horizons": list(HORIZONS), "level": opts.level, "scenarios": opts.scenarios,
-            "seed": opts.seed, "observed_months": opts.observed_months, "groups": groups,
+            "seed": opts.seed, "asset_correlation": "basel" if rho is None else rho,
+            "observed_months": opts.observed_months, "groups": groups,
         }
     }  # fmt: skip
 

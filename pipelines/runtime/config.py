@@ -244,6 +244,8 @@ class OutlookConfig(_Section):
 
     scenarios: int = Field(10_000, ge=100, le=10_000_000)  # Monte Carlo scenarios of the counts
     seed: int = Field(0, ge=0, lt=2**32)
+    # one asset correlation for the outlook's interval; null: score.loss_distribution's
+    asset_correlation: float | None = Field(None, ge=0, lt=1)
     level: float = Field(0.9, gt=0, lt=1)  # central share of the simulated counts: the interval
     observed_months: int = Field(6, ge=1, le=60)  # the observed rate shown beside the outlook
 

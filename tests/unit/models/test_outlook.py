@@ -16,6 +16,7 @@ from models.outlook import (
     observed_rates,
     rescale_rate,
     to_horizon,
+    with_intervals,
 )
 
 
@@ -259,3 +260,25 @@ def test_rates_rescale_at_a_constant_pace() -> None:
     assert to_horizon(0.01, 3) == pytest.approx(1 - 0.99**3)
     assert rescale_rate(1 - 0.99**3, 3, 12) == pytest.approx(1 - 0.99**12)
     assert rescale_rate(0.0, 6, 12) == 0
+
+
+def test_the_back_test_checks_the_interval_the_outlook_gave_at_each_month_end() -> None:
+    population, defaults = history({MONTHS[m]: [f"C{m - 12}"] for m in range(12, 20)}, 30)
+    predictions = population.assign(**flat_terms(np.full(len(population), 0.02)))
+    table = backtest_table(predictions, defaults, MONTHS[-1])
+    simulation = {"level": 0.9, "n_scenarios": 400, "seed": 1, "asset_correlation": 0.1}
+    checked = with_intervals(table, predictions, **simulation)
+    t = MONTHS[13]
+    book = predictions[predictions["as_of_date"] == t]
+    direct = book_outlook(book, **simulation).set_index(["grouping", "group", "horizon"])
+    row = checked[(checked["as_of_date"] == t) & (checked["grouping"] == "region")]
+    for r in row.itertuples():
+        assert r.high_rate == direct.loc[("region", "R", r.horizon), "high_rate"]
+    summary = backtest_outlook(predictions, defaults, MONTHS[-1], interval=simulation)
+    found = summary["by_horizon"]["3m"]["region"]["interval"]
+    assert found["inside"] + found["below"] + found["above"] == pytest.approx(1)
+    # one default a month among 30 customers at a 3-month PD of 0.5 %: above the interval
+    assert found["above"] > 0.5
+    assert summary["interval_settings"] == simulation
+    unchecked = backtest_outlook(predictions, defaults, MONTHS[-1])["by_horizon"]["3m"]
+    assert "interval" not in unchecked["region"]

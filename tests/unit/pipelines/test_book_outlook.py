@@ -78,3 +78,19 @@ def test_a_group_nobody_was_at_risk_in_has_no_observed_rate() -> None:
     west = next(g for g in block["outlook"]["groups"] if g["group"] == "West")
     assert west["3m"]["observed_rate"] is None
     assert west["customers"] == 1
+
+
+def test_the_outlooks_own_correlation_overrides_the_loss_distributions() -> None:
+    snapshots, defaults = _history()
+    book = pd.concat([_book()] * 50, ignore_index=True).assign(
+        customer_id=lambda f: [f"X{i}" for i in range(len(f))]
+    )
+    loss = LossDistributionConfig(asset_correlation=0.2)
+    wide, narrow = (
+        outlook_summary(book, snapshots, defaults, AS_OF, OPTS.model_copy(update=u), loss)
+        for u in ({}, {"asset_correlation": 0.01})
+    )
+    assert wide["outlook"]["asset_correlation"] == 0.2
+    assert narrow["outlook"]["asset_correlation"] == 0.01
+    width = [b["outlook"]["groups"][0]["6m"] for b in (wide, narrow)]
+    assert width[1]["high"] - width[1]["low"] < width[0]["high"] - width[0]["low"]
