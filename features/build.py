@@ -362,9 +362,52 @@ def build_features(
     if "customers" not in tables:
         raise ValueError("the customers table is required")
     months = snapshot_months(tables, as_of_date, settings)
-    snaps, defaults = build_customer_features(tables, as_of_date, settings, months)
+    coded, ids = customer_codes(tables)
+    snaps, defaults = decoded(build_customer_features(coded, as_of_date, settings, months), ids)
     snaps = add_cross_sectional_features(snaps, defaults, tables["customers"])
     return snaps, defaults, skipped_families(tables)
+
+
+def customer_codes(tables: dict[str, pd.DataFrame]) -> tuple[dict[str, pd.DataFrame], pd.Series]:
+    """The tables with every ``customer_id`` as an integer code, assigned once per book.
+
+    A customer's code is its position in the book; ids found only in other tables (validation
+    rejects them, but they still give default dates) come after, in order of appearance. The
+    feature build then looks customers up as integers, never as text.
+
+    Returns:
+        ``(coded, ids)``: the CUSTOMER_TABLES with codes (the others as they are), and the id
+        of each code (for :func:`decoded`).
+    """
+    book = tables["customers"]["customer_id"]
+    coded, unknown = dict(tables), [pd.Series([], dtype=book.dtype)]
+    codes = {}
+    for name in CUSTOMER_TABLES:
+        if name in tables:
+            codes[name] = positions(tables[name]["customer_id"], book)
+            unknown.append(tables[name]["customer_id"][codes[name] < 0])
+    others = pd.Series(pd.unique(pd.concat(unknown, ignore_index=True)))
+    ids = pd.concat([book, others.astype(book.dtype)], ignore_index=True)
+    for name, code in codes.items():
+        ids_of = tables[name]["customer_id"]
+        if (code < 0).any():  # the ids not in the book: codes after the book's
+            code = code.copy()
+            code[code < 0] = len(book) + positions(ids_of[code < 0], others)
+        coded[name] = tables[name].assign(customer_id=code)
+    return coded, ids
+
+
+def decoded(frames: tuple[pd.DataFrame, ...], ids: pd.Series) -> tuple[pd.DataFrame, ...]:
+    """:func:`build_customer_features`' frames with each customer's id for its code.
+
+    The defaults (the second frame) are sorted by customer id, as the build on ids gives them.
+    """
+    out = [
+        frame.assign(customer_id=ids.array.take(frame["customer_id"].to_numpy(dtype=np.int64)))
+        for frame in frames
+    ]
+    out[1] = out[1].sort_values("customer_id", kind="stable").reset_index(drop=True)
+    return tuple(out)
 
 
 def partition_tables(

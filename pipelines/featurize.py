@@ -32,6 +32,8 @@ from features.build import (
     add_cross_sectional_features,
     build_customer_features,
     combine_partitions,
+    customer_codes,
+    decoded,
     drop_empty_features,
     partition_tables,
     skipped_families,
@@ -151,7 +153,8 @@ def customer_parts(
     if "customers" not in tables:
         raise ValueError("the customers table is required")
     months = snapshot_months(tables, as_of_date, settings)  # from all tables, once
-    parts = partition_tables(tables, partitions)
+    coded, ids = customer_codes(tables)  # integer customer codes, assigned once per book
+    parts = partition_tables(coded, partitions)
     shared = {
         "shared_tables": {name: tables[name] for name in SHARED_TABLES if name in tables},
         "as_of_date": as_of_date,
@@ -161,7 +164,7 @@ def customer_parts(
     }
     log.info("features in %d customer partitions", len(parts))
     results = (mapper or _one_by_one)(_customer_part, parts, shared, "feature partitions")
-    return combine_partitions(results)
+    return decoded(combine_partitions(results), ids)
 
 
 def _one_by_one(
