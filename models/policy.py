@@ -57,6 +57,16 @@ RECOVERY_ACTIONS: dict[str, dict[str, str]] = {
         "zh": "向信用保险公司提出索赔",
     },
 }
+# collections action code -> wording per language: what to do about one open invoice, in rising
+# severity (pipelines/book/collections_worklist.py chooses one per invoice)
+COLLECTION_ACTIONS: dict[str, dict[str, str]] = {
+    "no_action": {"en": "no action: expected to be paid on time", "zh": "无需行动：预计按时付款"},
+    "remind_before_due": {"en": "remind before the due date", "zh": "到期前提醒"},
+    "call": {"en": "call the customer", "zh": "致电客户"},
+    "payment_plan": {"en": "agree a payment plan", "zh": "商定还款计划"},
+    "stop_shipments": {"en": "stop shipments until paid", "zh": "付款前停止发货"},
+    "hand_to_collection": {"en": "hand to collection", "zh": "移交催收"},
+}
 RECOVERY_COLUMNS = [
     "days_in_default",
     "default_trigger_text",
@@ -143,6 +153,23 @@ class Recovery(_Part):
         return self.by_trigger.get(trigger, self.actions)
 
 
+class CollectionsRules(_Part):
+    """The collections worklist's loss terms and action thresholds (``collections``, README)."""
+
+    missed_after_days: int = Field(90, ge=0)  # not paid within this many days past due: missed
+    cost_of_capital: float = Field(0.08, ge=0, le=1)  # a year, for the cost of waiting
+    remind_within_days: int = Field(14, ge=0)
+    remind_below: float = Field(0.8, ge=0, le=1)
+    call_days_past_due: int = Field(7, ge=0)
+    call_late_30: float = Field(0.5, ge=0, le=1)
+    payment_plan_overdue: float = Field(20000.0, ge=0)
+    payment_plan_days_past_due: int = Field(30, ge=0)
+    stop_shipments_grade: int = Field(9, ge=1)
+    stop_shipments_never_paid: float = Field(0.2, ge=0, le=1)
+    hand_to_collection_days_past_due: int = Field(60, ge=0)
+    hand_to_collection_never_paid: float = Field(0.5, ge=0, le=1)
+
+
 class CreditPolicy(_Part):
     """The credit policy (``configs/policy.yaml``)."""
 
@@ -156,6 +183,7 @@ class CreditPolicy(_Part):
     deterioration: dict[Severity, tuple[str, ...]] = {}
     alerts: AlertRules = AlertRules()
     recovery: Recovery = Recovery()
+    collections: CollectionsRules = CollectionsRules()
 
     @model_validator(mode="after")
     def _consistent(self) -> CreditPolicy:

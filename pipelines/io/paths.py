@@ -285,6 +285,32 @@ class Paths:
         prefix = "sqlite:///"
         if configured.startswith(prefix) and not Path(configured[len(prefix) :]).is_absolute():
             return prefix + str(Path(self.root, configured[len(prefix) :]).resolve())
+    # collections -> data/scored, data/reports
+    @property
+    def open_invoices(self) -> Path:
+        """Every open invoice of a scored customer: when it will be paid."""
+        return self.scored / "invoices.csv"
+
+    @property
+    def collections(self) -> Path:
+        """The collections worklist: open invoices by expected loss, with the action."""
+        return self.scored / "collections.csv"
+
+    @property
+    def cash_forecast(self) -> Path:
+        """The book's expected receipts per week, with an interval."""
+        return self.scored / "cash_forecast.csv"
+
+    @property
+    def cash_forecast_customers(self) -> Path:
+        """Each customer's expected receipts per week."""
+        return self.scored / "cash_forecast_customers.csv"
+
+    @property
+    def payment_timing(self) -> Path:
+        """The payment-timing model's evaluation, the cash back-test, the DSO forecast."""
+        return self.reports / "payment_timing.json"
+
         return configured
 
     # the risk team's YAML

@@ -300,6 +300,30 @@ class DaskConfig(_Section):
     partitions: int | None = Field(None, ge=1)  # customer partitions; null: 4 per worker
     tls_ca_file: str | None = None  # the CA that signed the scheduler's and workers' certificates
     tls_cert: str | None = None  # this client's certificate (PEM)
+class CollectionsConfig(_Section):
+    """When each open invoice is paid (``models.payment_timing``), the cash-in forecast, DSO."""
+
+    horizon_weeks: int = Field(26, ge=2, le=104)  # weeks of each invoice's payment distribution
+    forecast_weeks: int = Field(13, ge=1, le=52)  # the cash-in forecast's weeks
+    dso_months: int = Field(3, ge=1, le=12)  # the DSO forecast's month ends
+    train_months: int = Field(12, ge=1, le=120)  # month ends the model learns from
+    test_months: int = Field(6, ge=1, le=60)  # evaluation: latest month ends with outcomes known
+    negative_share: float = Field(0.15, gt=0, le=1)  # non-payment invoice-weeks fitted
+    learning_rate: float = Field(0.1, gt=0, le=1)
+    num_leaves: int = Field(31, ge=2)
+    min_child_samples: int = Field(200, ge=1)
+    seed: int = 42
+
+    @model_validator(mode="after")
+    def _forecast_within_horizon(self) -> CollectionsConfig:
+        if self.forecast_weeks > self.horizon_weeks:
+            raise ValueError(
+                f"collections.forecast_weeks ({self.forecast_weeks}) must not exceed "
+                f"collections.horizon_weeks ({self.horizon_weeks})"
+            )
+        return self
+
+
     tls_key: str | None = None  # its private key (PEM)
     allow_unencrypted: bool = False  # tcp:// to another machine: only on a trusted network
 
@@ -364,6 +388,7 @@ def load_yaml_model(path: str | Path, model: type[M], what: str) -> M:
     """Read a YAML file into the pydantic ``model``; problems become one ``StageError``.
 
     Args:
+    collections: CollectionsConfig = CollectionsConfig()
         path: The YAML file.
         model: The pydantic model class to validate it with.
         what: What the file is, for the messages ("config", "credit policy").

@@ -1,0 +1,137 @@
+"""Collections stage: when each open invoice will be paid, cash in by week, DSO ahead, worklist.
+
+The payment-timing model (``models.payment_timing``) learns from the invoices open at the
+``collections.train_months`` month ends before the as-of date, with their payments known by it;
+it forecasts every open invoice of the scored customers at the as-of date. Out of time, a
+second fit on the month ends before the first of the ``collections.test_months`` latest month
+ends whose ``horizon_weeks`` are observed is judged on those month ends against the customer's
+own habit (``pipelines.book.collections_eval``), and its 13-week cash-in forecast is back-tested
+against the receipts realised (``pipelines.book.collections_cash``).
+
+Inputs:
+    data/scored/summary.json (as-of date), data/scored/history/<as_of>.parquet (the scored
+    book: grades, PDs, reasons, pd_terms where the term structure is there),
+    data/features/snapshots.parquet (the customers' point-in-time features),
+    data/validated/invoices.parquet (the ledger; absent: empty outputs, and why),
+    configs/policy.yaml (lgd, collections).
+Outputs:
+    data/scored/invoices.csv, collections.csv, cash_forecast.csv, cash_forecast_customers.csv
+    (for people; columns in pipelines/book/collections_worklist.py and the README),
+    data/reports/payment_timing.json (evaluation, back-test, forecast and DSO; DVC metrics).
+Params:
+    collections, score.language, score.csv_bom.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+
+from features.catalogue import feature_names
+from models.payment_timing import (
+    HABIT_FEATURES, INVOICE_FEATURES, PaymentTimingModel, TimingSettings, invoice_rows,
+    paid_within_days_past_due, timing_outputs, with_outcome,
+)  # fmt: skip
+from pipelines.book.collections_cash import cash_forecast, customer_forecast, dso_forecast
+from pipelines.book.collections_report import evaluate_out_of_time, forecast_summary
+from pipelines.book.collections_worklist import INVOICES_SCHEMA, rounded, worklist
+from pipelines.book.export import write_people_csv
+from pipelines.book.history import read_book
+from pipelines.io.artifacts import load_policy
+from pipelines.io.files import read_json, read_parquet, run_stage, write_json
+from pipelines.io.paths import Paths
+from pipelines.runtime.config import CollectionsConfig, Config, load_config, parse_args
+
+log = logging.getLogger("pipelines.collections")
+FAMILIES = ("late_payment", "profile")  # the customer's snapshot features the model uses
+
+
+def run(cfg: Config, paths: Paths) -> None:
+    """Fit, judge and apply the payment-timing model at the scored book's as-of date."""
+    opts, policy, score = cfg.collections, load_policy(paths.policy), cfg.score
+    as_of = pd.Timestamp(read_json(paths.scored_summary)["as_of_date"])
+    book = read_book(as_of, paths.history).assign(customer_id=lambda b: b["customer_id"].astype(str))
+    if not paths.validated_table("invoices").is_file():
+        log.warning("no invoices table: no payment timing, cash forecast or worklist")
+        return write_empty(paths, as_of, score.csv_bom, "no invoices table")
+    invoices = read_parquet(paths.validated_table("invoices")).astype({"customer_id": str})
+    snapshots = read_parquet(paths.snapshots).astype({"customer_id": str})
+    features = [f for f in feature_names(FAMILIES) if f in snapshots]
+    if "pd_terms" not in book:
+        log.info("the scored book has no term structure (pd_1m..pd_12m, pd_terms): "
+                 "collections.csv leaves pd_terms empty")  # fmt: skip
+    ends = sorted(d for d in pd.to_datetime(snapshots["as_of_date"]).unique() if d <= as_of)
+    fit = lambda months, until: fit_model(invoices, snapshots, months, until, features, opts)  # noqa: E731
+    report = evaluate_out_of_time(invoices, snapshots, ends, features, opts, fit)
+    model = fit([d for d in ends if d < as_of][-opts.train_months :], as_of)
+    rows = invoice_rows(invoices, snapshots, as_of, features)
+    rows = rows[rows["customer_id"].isin(book.loc[book["status"] == "scored", "customer_id"])]
+    rows = rows.reset_index(drop=True)
+    cumulative = model.cumulative(rows)
+    predicted = pd.concat([rows, timing_outputs(rows, cumulative)], axis=1).assign(
+        p_missed=1 - paid_within_days_past_due(rows, cumulative, policy.collections.missed_after_days),
+        days_past_due=-rows["days_to_due"], currency=_currency(book),
+    )  # fmt: skip
+    predicted = predicted.join(book.set_index("customer_id")["name"], on="customer_id")
+    weekly = cash_forecast(rows, cumulative, opts.forecast_weeks) if len(rows) else None
+    customers = customer_forecast(rows, cumulative, opts.forecast_weeks)
+    customers.insert(1, "name", customers["customer_id"].map(book.set_index("customer_id")["name"]))
+    dso = dso_forecast(rows, cumulative, invoices_of(invoices, rows, as_of), opts.dso_months)
+    work = worklist(predicted, book, policy.collections, policy.lgd, score.language)
+    bom = score.csv_bom
+    write_people_csv(rounded(predicted, list(INVOICES_SCHEMA)), paths.open_invoices, bom)
+    write_people_csv(work, paths.collections, bom)
+    write_people_csv(rounded(weekly, list(weekly.columns)), paths.cash_forecast, bom)
+    write_people_csv(rounded(customers, list(customers.columns)), paths.cash_forecast_customers, bom)
+    report |= forecast_summary(as_of, weekly, dso, work, model.fit_record_)
+    write_json(report, paths.payment_timing)
+    log.info("as of %s: %d open invoices, %.0f expected in %d weeks, worklist top %s",
+             f"{as_of:%Y-%m-%d}", len(rows), weekly["expected"].sum(), opts.forecast_weeks,
+             work["invoice_id"].head(3).tolist())  # fmt: skip
+
+
+def fit_model(
+    invoices: pd.DataFrame, snapshots: pd.DataFrame, months: list[pd.Timestamp],
+    observed_until: pd.Timestamp, features: list[str], opts: CollectionsConfig,
+) -> PaymentTimingModel:  # fmt: skip
+    """The model fitted on the invoices open at ``months``, payments known by ``observed_until``."""
+    rows = pd.concat([invoice_rows(invoices, snapshots, m, features) for m in months])
+    rows = with_outcome(rows.reset_index(drop=True), invoices, observed_until)
+    settings = TimingSettings(
+        horizon_weeks=opts.horizon_weeks, learning_rate=opts.learning_rate,
+        num_leaves=opts.num_leaves, min_child_samples=opts.min_child_samples,
+        negative_share=opts.negative_share, seed=opts.seed,
+    )  # fmt: skip
+    model = PaymentTimingModel(settings, [*INVOICE_FEATURES, *HABIT_FEATURES, *features])
+    return model.fit(rows, observed_until)
+
+
+def invoices_of(invoices: pd.DataFrame, rows: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The ledger of ``rows``' customers as known at ``as_of`` (payments after it blanked)."""
+    mine = invoices[invoices["customer_id"].isin(rows["customer_id"])]
+    return mine.assign(paid_date=mine["paid_date"].where(mine["paid_date"] <= as_of))
+
+
+def write_empty(paths: Paths, as_of: pd.Timestamp, bom: bool, why: str) -> None:
+    """Empty outputs (headers only) and a report saying why."""
+    for path in (paths.open_invoices, paths.collections, paths.cash_forecast,
+                 paths.cash_forecast_customers):  # fmt: skip
+        write_people_csv(pd.DataFrame(), path, bom)
+    write_json({"as_of_date": f"{as_of:%Y-%m-%d}", "skipped": why}, paths.payment_timing)
+
+
+def _currency(book: pd.DataFrame) -> str:
+    known = book["currency"].dropna() if "currency" in book else pd.Series(dtype=str)
+    return str(known.mode().iloc[0]) if len(known) else ""
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line: ``python -m pipelines.collections --config configs/params.yaml``."""
+    args = parse_args(argv, __doc__.splitlines()[0])
+    run_stage(lambda: run(load_config(args.config), Paths()))
+
+
+if __name__ == "__main__":
+    main()
+
