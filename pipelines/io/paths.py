@@ -275,16 +275,6 @@ class Paths:
         """The books of earlier runs."""
         return self.scored / "history"
 
-    # the MLflow tracking store and registry
-    def tracking_uri(self, configured: str) -> str:
-        """The registry's URI (``register.tracking_uri``): a relative sqlite file is in ``root``.
-
-        Every stage and command that talks to the registry takes the URI from here, so that the
-        same configured value reaches the same database from any working directory.
-        """
-        prefix = "sqlite:///"
-        if configured.startswith(prefix) and not Path(configured[len(prefix) :]).is_absolute():
-            return prefix + str(Path(self.root, configured[len(prefix) :]).resolve())
     # collections -> data/scored, data/reports
     @property
     def open_invoices(self) -> Path:
@@ -311,6 +301,16 @@ class Paths:
         """The payment-timing model's evaluation, the cash back-test, the DSO forecast."""
         return self.reports / "payment_timing.json"
 
+    # the MLflow tracking store and registry
+    def tracking_uri(self, configured: str) -> str:
+        """The registry's URI (``register.tracking_uri``): a relative sqlite file is in ``root``.
+
+        Every stage and command that talks to the registry takes the URI from here, so that the
+        same configured value reaches the same database from any working directory.
+        """
+        prefix = "sqlite:///"
+        if configured.startswith(prefix) and not Path(configured[len(prefix) :]).is_absolute():
+            return prefix + str(Path(self.root, configured[len(prefix) :]).resolve())
         return configured
 
     # the risk team's YAML

@@ -277,29 +277,6 @@ class ScoreConfig(_Section):
         return self
 
 
-class ReportConfig(_Section):
-    """The portfolio report."""
-
-    trend_months: int = Field(12, ge=2, le=24)  # month ends in the trends and the risk map
-    top_movers: int = Field(10, ge=1)  # customers listed among the largest PD moves
-    max_alerts: int = Field(15, ge=1)  # alerted customers listed (all in data/scored/alerts.csv)
-
-
-class DaskConfig(_Section):
-    """Where ``engine: dask`` runs: a scheduler address, or a LocalCluster on this machine.
-
-    A scheduler elsewhere runs whatever its clients send on the workers, so the client talks to
-    it over TLS with a certificate (``tls://`` and the three files, README "Scaling out"); plain
-    ``tcp://`` only to this machine (``localhost``, ``127.0.0.1``), or with
-    ``allow_unencrypted: true`` on a network the team trusts.
-    """
-
-    scheduler: str | None = None  # e.g. "tls://10.0.0.5:8786"; null: a LocalCluster here
-    n_workers: int = Field(2, ge=1)  # LocalCluster only
-    threads_per_worker: int = Field(1, ge=1)  # LocalCluster only
-    partitions: int | None = Field(None, ge=1)  # customer partitions; null: 4 per worker
-    tls_ca_file: str | None = None  # the CA that signed the scheduler's and workers' certificates
-    tls_cert: str | None = None  # this client's certificate (PEM)
 class CollectionsConfig(_Section):
     """When each open invoice is paid (``models.payment_timing``), the cash-in forecast, DSO."""
 
@@ -324,6 +301,29 @@ class CollectionsConfig(_Section):
         return self
 
 
+class ReportConfig(_Section):
+    """The portfolio report."""
+
+    trend_months: int = Field(12, ge=2, le=24)  # month ends in the trends and the risk map
+    top_movers: int = Field(10, ge=1)  # customers listed among the largest PD moves
+    max_alerts: int = Field(15, ge=1)  # alerted customers listed (all in data/scored/alerts.csv)
+
+
+class DaskConfig(_Section):
+    """Where ``engine: dask`` runs: a scheduler address, or a LocalCluster on this machine.
+
+    A scheduler elsewhere runs whatever its clients send on the workers, so the client talks to
+    it over TLS with a certificate (``tls://`` and the three files, README "Scaling out"); plain
+    ``tcp://`` only to this machine (``localhost``, ``127.0.0.1``), or with
+    ``allow_unencrypted: true`` on a network the team trusts.
+    """
+
+    scheduler: str | None = None  # e.g. "tls://10.0.0.5:8786"; null: a LocalCluster here
+    n_workers: int = Field(2, ge=1)  # LocalCluster only
+    threads_per_worker: int = Field(1, ge=1)  # LocalCluster only
+    partitions: int | None = Field(None, ge=1)  # customer partitions; null: 4 per worker
+    tls_ca_file: str | None = None  # the CA that signed the scheduler's and workers' certificates
+    tls_cert: str | None = None  # this client's certificate (PEM)
     tls_key: str | None = None  # its private key (PEM)
     allow_unencrypted: bool = False  # tcp:// to another machine: only on a trusted network
 
@@ -364,6 +364,7 @@ class Config(_Section):
     register_: RegisterConfig = Field(RegisterConfig(), alias="register")
     promote: PromoteConfig = PromoteConfig()
     score: ScoreConfig = ScoreConfig()
+    collections: CollectionsConfig = CollectionsConfig()
     report: ReportConfig = ReportConfig()
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
@@ -388,7 +389,6 @@ def load_yaml_model(path: str | Path, model: type[M], what: str) -> M:
     """Read a YAML file into the pydantic ``model``; problems become one ``StageError``.
 
     Args:
-    collections: CollectionsConfig = CollectionsConfig()
         path: The YAML file.
         model: The pydantic model class to validate it with.
         what: What the file is, for the messages ("config", "credit policy").
