@@ -20,8 +20,8 @@ Outputs:
     pipelines/book/workbook.py),
     data/scored/summary.json (as-of and previous dates, language, counts, exposure and expected
     loss: performing, defaulted and total; the loss distribution, pipelines/book/loss.py; the
-    lifetime expected credit loss and the provision matrix, pipelines/book/ecl.py; a DVC
-    metrics file),
+    lifetime expected credit loss and the provision matrix, pipelines/book/ecl.py; the outlook
+    3 and 6 months ahead by region and sector, pipelines/book/outlook.py; a DVC metrics file),
     data/scored/history/<as_of>.parquet (this book; with an empty history, also the
     ``score.backfill_months`` month ends before, re-scored, so that there is a comparison).
 Params:
