@@ -282,3 +282,17 @@ def test_the_back_test_checks_the_interval_the_outlook_gave_at_each_month_end() 
     assert summary["interval_settings"] == simulation
     unchecked = backtest_outlook(predictions, defaults, MONTHS[-1])["by_horizon"]["3m"]
     assert "interval" not in unchecked["region"]
+
+
+@pytest.mark.parametrize(("scenario_chunk", "customer_chunk"), [(1, 7), (64, 1000), (999, 3)])
+def test_counts_do_not_depend_on_the_tiles(scenario_chunk: int, customer_chunk: int) -> None:
+    rng = np.random.default_rng(4)
+    pds, sector = rng.uniform(0, 0.2, 120), rng.choice(["a", "b", "c"], 120)
+    members = np.column_stack([np.ones(120), sector == "a"]).astype(int)
+    run = {"asset_correlation": 0.2, "sector_correlation": 0.5, "n_scenarios": 300, "seed": 9}
+    reference = simulate_counts(pds, members, sector, **run)
+    tiled = simulate_counts(
+        pds, members, sector, **run, scenario_chunk=scenario_chunk, customer_chunk=customer_chunk
+    )
+    np.testing.assert_array_equal(reference, tiled)
+    assert (reference[:, 1] <= reference[:, 0]).all()  # a sector's defaults are the book's
