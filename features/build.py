@@ -43,6 +43,10 @@ FAMILY_TABLE = {
 GROUPS = ("industry", "region")  # what customers are grouped by (sector medians, the report)
 NOT_GIVEN = "(not given)"  # the group of customers whose book row leaves it blank
 CUSTOMER_TABLES = ("customers", "invoices", "financials", "events", "attributes", "defaults")
+# the invoice columns the features read; the build leaves the others (invoice ids, currency,
+# paid amounts) behind, so that splitting the ledger into blocks does not copy their text. A
+# feature that reads another invoice column adds it here.
+LEDGER_COLUMNS = ("customer_id", "issue_date", "due_date", "amount", "paid_date", "disputed")
 SHARED_TABLES = ("industry_index",)
 
 
@@ -170,7 +174,7 @@ def first_snapshot_month(tables: dict[str, pd.DataFrame], warmup_months: int) ->
     """Month index of the first snapshot: the first month with data plus the warm-up."""
     for facts in DATED_FACTS:
         starts = [
-            month_index(tables[name][col]).min()
+            _first_month(tables[name][col])
             for name, col in facts
             if name in tables and len(tables[name])
         ]
@@ -180,6 +184,11 @@ def first_snapshot_month(tables: dict[str, pd.DataFrame], warmup_months: int) ->
         names = ", ".join(name for facts in DATED_FACTS for name, _ in facts)
         raise ValueError(f"no dated table ({names}) to build snapshots from")
     return int(min(starts)) + warmup_months
+
+
+def _first_month(dates: pd.Series) -> int:
+    """The smallest month index of ``dates`` (-1 when one is missing): of the earliest only."""
+    return -1 if dates.isna().any() else int(month_index(pd.Series([dates.min()]))[0])
 
 
 def snapshot_months(
@@ -227,8 +236,9 @@ def build_customer_features(
     Returns:
         ``(snapshots, defaults)``: the snapshots in book order then month, with the per-customer
         features, and each defaulted customer's default date and trigger. With
-        ``first_new_month``, ``(snapshots, defaults, earlier)``: the snapshots of the new
-        months only, and the earlier ones' :data:`ID_COLUMNS` (no staleness rule applied).
+        ``first_new_month``, ``(snapshots, defaults, rows)``: the snapshots of the new
+        months only, and every row's :data:`ID_COLUMNS` in the table's order (the earlier
+        months' with no staleness rule applied).
     """
     customers = with_groups(tables["customers"])
     defaults = default_dates(
@@ -241,16 +251,22 @@ def build_customer_features(
     for column in GROUPS:  # each customer's text once, taken to its rows by position
         snaps[column] = customers[column].astype(str).array.take(row)
     snaps = snaps[ID_COLUMNS]
-    earlier = None
+    new = np.ones(len(snaps), dtype=bool)
     if first_new_month is not None:
         new = (snaps["month"] >= first_new_month).to_numpy()
-        earlier, snaps = snaps[~new].reset_index(drop=True), snaps[new].reset_index(drop=True)
     if settings.max_fact_age_months is not None:
-        last = last_fact_dates(tables, snaps)
-        stale = is_stale(snaps["as_of_date"], last, settings.max_fact_age_months)
-        snaps = snaps[~stale.to_numpy()].reset_index(drop=True)
-    snaps = add_customer_features(snaps, tables, customers, settings)
-    return (snaps, defaults) if earlier is None else (snaps, defaults, earlier)
+        at = snaps if new.all() else snaps[new]
+        stale = is_stale(
+            at["as_of_date"], last_fact_dates(tables, at), settings.max_fact_age_months
+        )
+        if stale.any():
+            keep = np.ones(len(snaps), dtype=bool)
+            keep[np.flatnonzero(new)[stale.to_numpy()]] = False
+            snaps, new = snaps[keep].reset_index(drop=True), new[keep]
+    if first_new_month is None:
+        return add_customer_features(snaps, tables, customers, settings), defaults
+    fresh = add_customer_features(snaps[new].reset_index(drop=True), tables, customers, settings)
+    return fresh, defaults, snaps
 
 
 def add_customer_features(
@@ -393,7 +409,10 @@ def customer_codes(tables: dict[str, pd.DataFrame]) -> tuple[dict[str, pd.DataFr
         if (code < 0).any():  # the ids not in the book: codes after the book's
             code = code.copy()
             code[code < 0] = len(book) + positions(ids_of[code < 0], others)
-        coded[name] = tables[name].assign(customer_id=code)
+        table = tables[name]
+        if name == "invoices":
+            table = table[[c for c in table.columns if c in LEDGER_COLUMNS]]
+        coded[name] = table.assign(customer_id=code)
     return coded, ids
 
 
@@ -458,11 +477,11 @@ def combine_partitions(
 
     Args:
         results: ``(snapshots, defaults)`` of each partition (``(snapshots, defaults,
-            earlier)`` of an incremental build), in partition order.
+            rows)`` of an incremental build), in partition order.
 
     Returns:
-        What :func:`build_customer_features` gives on the whole book: snapshots (and earlier
-        rows) in partition order, defaults sorted by customer.
+        What :func:`build_customer_features` gives on the whole book: snapshots (and rows)
+        in partition order, defaults sorted by customer.
     """
     if not results:
         raise ValueError("no partitions to combine")

@@ -131,31 +131,36 @@ def cached_features(snapshots: pd.DataFrame) -> pd.DataFrame:
 
 
 def with_cached_rows(
-    earlier: pd.DataFrame, fresh: pd.DataFrame, cached: pd.DataFrame, book: pd.Series
+    rows: pd.DataFrame,
+    fresh: pd.DataFrame,
+    cached: pd.DataFrame,
+    first_new_month: int,
+    book: pd.Series,
 ) -> pd.DataFrame | None:
     """The whole snapshot table: the earlier rows' features from the cache, the new ones built.
 
     Args:
-        earlier: The :data:`~features.build.ID_COLUMNS` of an incremental build's earlier rows
-            (``build_customer_features(..., first_new_month)``), in the table's order, with
-            their labels as of now and no staleness rule applied.
-        fresh: The rows of the month ends built now, in order, with every feature (the sector
-            comparisons of a month use only that month's rows).
+        rows: The :data:`~features.build.ID_COLUMNS` of every row of an incremental build
+            (``build_customer_features(..., first_new_month)``) in the table's order, with
+            their labels as of now; the earlier months' with no staleness rule applied.
+        fresh: ``rows``' rows from ``first_new_month`` on, in order, with every feature (the
+            sector comparisons of a month use only that month's rows).
         cached: :func:`cached_features` of the last build, whose month ends all come before
-            the ones built now.
+            ``first_new_month``.
+        first_new_month: Month index of the first month end built now.
         book: The book's ``customer_id`` (to match rows on integer keys).
 
     Returns:
-        The table a full build gives (book order, then month), or ``None`` when the cache does
-        not fit this build (a cached row the grid no longer has; other features or types): then
-        build everything. An earlier row that is not in the cache was stale at the last build,
-        as it is now.
+        The table a full build gives, or ``None`` when the cache does not fit this build (a
+        cached row the grid no longer has; other features or types): then build everything.
+        An earlier row that is not in the cache was stale at the last build, as it is now.
     """
     book = pd.Index(book)
+    old = (rows["month"] < first_new_month).to_numpy()
     keys = _row_keys(cached, book)
     if (keys < 0).any():  # a cached customer no longer in the book
         return None
-    at = pd.Index(keys).get_indexer(_row_keys(earlier, book))
+    at = pd.Index(keys).get_indexer(_row_keys(rows[old], book))
     found = at >= 0
     if found.sum() != len(cached):
         return None
@@ -165,27 +170,26 @@ def with_cached_rows(
         and fresh[features].dtypes.equals(cached[features].dtypes)
     ):
         return None
-    kept = earlier[found] if not found.all() else earlier
-    # each row's place in the table: rows sorted by customer (book order), then month
-    order = np.argsort(np.concatenate([keys[at[found]], _row_keys(fresh, book)]), kind="stable")
-    place = np.empty(len(order), dtype=np.int64)
-    place[order] = np.arange(len(order))
-    reused, made = place[: len(kept)], place[len(kept) :]
-    rows = pd.concat([kept, fresh[ID_COLUMNS]], ignore_index=True) if len(fresh) else kept
-    ids = pd.DataFrame({name: rows[name].array.take(order) for name in ID_COLUMNS})
+    if not found.all():  # earlier rows stale at the last build: left out, as then
+        keep = ~old
+        keep[np.flatnonzero(old)[found]] = True
+        rows, old = rows[keep].reset_index(drop=True), old[keep]
+    at = at[found]
+    in_order = bool(np.array_equal(at, np.arange(len(at))))  # the cache of one full build
     floats = [c for c in features if cached[c].dtype == np.float64]
-    block = np.empty((len(floats), len(order)))  # the table's float features, filled once
+    block = np.empty((len(floats), len(rows)))  # the table's float features, filled once
     more = {}
     for name in features:
         values = block[floats.index(name)] if name in floats else np.empty(
-            len(order), dtype=cached[name].to_numpy().dtype
+            len(rows), dtype=cached[name].to_numpy().dtype
         )  # fmt: skip
-        values[reused] = cached[name].to_numpy()[at[found]]
+        reused = cached[name].to_numpy()
+        values[old] = reused if in_order else reused[at]
         if len(fresh):
-            values[made] = fresh[name].to_numpy()
+            values[~old] = fresh[name].to_numpy()
         if name not in floats:
             more[name] = pd.array(values, cached[name].dtype) if values.dtype == object else values
-    table = frame_of(ids, floats, block, more)
+    table = frame_of(rows, floats, block, more)
     return table[ID_COLUMNS + features] if more else table
 
 

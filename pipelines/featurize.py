@@ -147,8 +147,8 @@ def customer_parts(
 ) -> tuple[pd.DataFrame, ...]:
     """The per-customer part of :func:`build_in_partitions`: snapshots and default dates.
 
-    With ``first_new_month``, only the snapshots from that month index on are built, and the
-    earlier ones' id columns come third (:func:`~features.build.build_customer_features`).
+    With ``first_new_month``, only the snapshots from that month index on are built, and every
+    row's id columns come third (:func:`~features.build.build_customer_features`).
     """
     if "customers" not in tables:
         raise ValueError("the customers table is required")
@@ -278,12 +278,14 @@ def build_incrementally(
     snapshots = None
     if reuse is not None:
         started, customers = time.perf_counter(), tables["customers"]
-        fresh, defaults, earlier = build_per_customer(
+        fresh, defaults, rows = build_per_customer(
             cfg, tables, as_of, settings, reuse.first_new_month
         )
         if len(fresh):
             fresh = add_cross_sectional_features(fresh, defaults, customers)
-        snapshots = with_cached_rows(earlier, fresh, reuse.features, customers["customer_id"])
+        snapshots = with_cached_rows(
+            rows, fresh, reuse.features, reuse.first_new_month, customers["customer_id"]
+        )
         if snapshots is None:
             why = "the last build's rows or features do not fit this one"
         else:
