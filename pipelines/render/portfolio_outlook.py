@@ -29,6 +29,8 @@ def outlook_context(outlook: dict | None, backtest: dict | None) -> dict[str, An
     return {
         "horizons": horizons,
         "level": outlook["level"],
+        # "basel" or one value (an older summary: the loss distribution's Basel default)
+        "asset_correlation": outlook.get("asset_correlation", "basel"),
         "observed_months": outlook["observed_months"],
         **tables,
         "backtest": backtest_rows(backtest),

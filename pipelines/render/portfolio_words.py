@@ -176,10 +176,12 @@ WORDS: dict[str, dict[str, str]] = {
         "outlook_sub": "The expected default rate of the performing customers of each region "
         "and sector within {short} and {long} months: their PDs within that time (the PD term "
         "structure) averaged, with the {level} interval of the share that defaults, simulated "
-        "with correlated defaults (the loss distribution's model). Beside it, the rate observed "
+        "with correlated defaults (the loss distribution's model; asset correlation "
+        "{correlation}). Beside it, the rate observed "
         "over the last {months} months, at the same horizon: the naive forecast the back-test "
         "below compares with.",
         "outlook_colours": "Colours: the master-scale band of the rate's 12-month equivalent.",
+        "outlook_basel": "by the Basel formula, 0.12-0.24",
         "outlook_months": "{h} months",
         "outlook_expected": "Expected",
         "outlook_interval": "{level} interval",
@@ -410,9 +412,11 @@ WORDS: dict[str, dict[str, str]] = {
         "outlook": "展望：未来 {short} 个月和 {long} 个月",
         "outlook_sub": "各地区和行业正常履约客户在 {short} 个月和 {long} 个月内的预期违约率："
         "客户在该期间内的违约概率（违约概率期限结构）的平均值，以及违约比例的 {level} 区间"
-        "（按相关违约模拟，与损失分布同一模型）。旁边为过去 {months} 个月观察到的违约率，"
+        "（按相关违约模拟，与损失分布同一模型；资产相关系数 {correlation}）。"
+        "旁边为过去 {months} 个月观察到的违约率，"
         "折算到同一期限：即下方回测所比较的朴素预测。",
         "outlook_colours": "颜色：违约率折算为 12 个月后所在的主标尺区间。",
+        "outlook_basel": "按巴塞尔公式，0.12-0.24",
         "outlook_months": "{h} 个月",
         "outlook_expected": "预期",
         "outlook_interval": "{level} 区间",

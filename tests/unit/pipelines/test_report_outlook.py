@@ -79,6 +79,9 @@ def test_the_outlook_shows_each_region_and_sector_beside_the_observed_rate(stage
     assert ">1.20%</td>" in html  # the observed rate of the last 6 months, at 3 months
     assert ">n/a</td>" in html  # retail: nobody at risk in the last 6 months
     assert html.count("<th>90% interval</th>") == 4
+    assert "asset correlation by the Basel formula, 0.12-0.24" in html
+    fixed = _report(staged_copy, OUTLOOK | {"asset_correlation": 0.03}, BACKTEST)
+    assert "asset correlation 0.03)" in fixed
 
 
 def test_the_back_test_marks_the_best_method_and_whether_the_model_beats_both(staged_copy):
