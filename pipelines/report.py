@@ -40,6 +40,7 @@ from pipelines.render.portfolio import page_context, render
 from pipelines.runtime.config import Config, load_config, parse_args
 
 LABELS = ["customer_id", "as_of_date", "region", "label"]
+TOP_INVOICES = 20  # the collections worklist's first rows in the report
 
 log = logging.getLogger("pipelines.report")
 
@@ -66,12 +67,28 @@ def run(cfg: Config, paths: Paths) -> None:
         top_movers=cfg.report.top_movers,
         max_alerts=cfg.report.max_alerts,
         language=summary.get("language", "en"),
+        collections=collections_inputs(paths, as_of),
     )
     write_bytes(render(context).encode("utf-8"), paths.portfolio)
     log.info(
         "wrote %s (as of %s, %d months of history)",
         *(paths.portfolio, summary["as_of_date"], len(months)),
     )
+
+
+def collections_inputs(paths: Paths, as_of: pd.Timestamp) -> dict | None:
+    """The collections stage's figures and worklist of ``as_of``; ``None``: none (logged)."""
+    report = _optional_json(paths.payment_timing)
+    if report.get("as_of_date") != f"{as_of:%Y-%m-%d}" or not paths.collections.is_file():
+        log.warning("no collections figures of %s: the report leaves the section out",
+                    f"{as_of:%Y-%m-%d}")  # fmt: skip
+        return None
+    return {
+        "report": report,
+        "worklist": _read_csv(paths.collections),
+        "top": TOP_INVOICES,
+        "missed_after_days": load_policy(paths.policy).collections.missed_after_days,
+    }
 
 
 def model_summary(paths: Paths, version: int, alias: str) -> dict:

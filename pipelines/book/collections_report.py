@@ -52,6 +52,7 @@ def evaluate_out_of_time(
     predicted = timing_outputs(rows, cumulative)
     evaluation = {
         "cutoff": f"{test[0]:%Y-%m-%d}",
+        "horizon_weeks": opts.horizon_weeks,
         "train_month_ends": [f"{d:%Y-%m-%d}" for d in (train[0], train[-1])],
         "test_month_ends": [f"{d:%Y-%m-%d}" for d in test],
         "invoices": len(rows),

@@ -128,6 +128,18 @@ def pd_chart(mean_pd: pd.Series, observed: pd.Series) -> bytes:
     return _save(fig, ax)
 
 
+def cash_chart(expected: Sequence[float], low: Sequence[float], high: Sequence[float]) -> bytes:
+    """Expected receipts per week (blue bars) with their interval (grey lines), in millions."""
+    fig, ax = _figure(7.2, 2.4)
+    x = np.arange(1, len(expected) + 1)
+    ax.bar(x, np.asarray(expected, float) / 1e6, 0.6, color="#1d4ed8")
+    ax.vlines(x, np.asarray(low, float) / 1e6, np.asarray(high, float) / 1e6, color="#6b7280")
+    ax.set_xticks(x)
+    ax.tick_params(axis="x", labelsize=8)
+    ax.yaxis.set_major_formatter("{x:.1f} M")
+    return _save(fig, ax)
+
+
 def sparkline(
     values: Sequence[float], width: int = 96, height: int = 22, min_range: float = 0.1
 ) -> Markup:

@@ -19,6 +19,7 @@ from models.master_scale import MasterScale
 from pipelines.render import figures
 from pipelines.render.jinja import environment
 from pipelines.render.links import customers_with_pages, page_href
+from pipelines.render.portfolio_collections import collections_context
 from pipelines.render.portfolio_lifetime import lifetime_context
 from pipelines.render.portfolio_outlook import outlook_context
 from pipelines.render.portfolio_words import WORDS, rule_name
@@ -238,12 +239,15 @@ def page_context(
     top_movers: int,
     max_alerts: int,
     language: str = "en",
+    collections: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Everything the template shows, computed with ``models.portfolio`` and formatted.
 
     ``language`` (the score's) words the page; the currency is the book's ``currency`` column
     (none shown where the book has none). Customers with a credit-report page
-    (``pipelines.render.links``) are linked to it.
+    (``pipelines.render.links``) are linked to it. ``collections``: the keyword arguments of
+    :func:`pipelines.render.portfolio_collections.collections_context` but ``linked`` and
+    ``language`` (``None``: no such section).
     """
     if language not in WORDS:
         raise ValueError(f"unknown language {language!r}; known: {list(WORDS)}")
@@ -321,6 +325,11 @@ def page_context(
         "alerted_total": int(alerts["customer_id"].nunique()) if len(alerts) else 0,
         "severity_counts": alerts["severity"].value_counts().to_dict() if len(alerts) else {},
         "model": model,
+        "collections": (
+            collections_context(**collections, linked=linked, language=language)
+            if collections
+            else None
+        ),
         # from the score stage (pipelines/book/loss.py); a summary from before it has none
         "loss": (
             loss_context(summary["loss_distribution"], current, linked)

@@ -260,6 +260,52 @@ WORDS: dict[str, dict[str, str]] = {
         "history/) and the model's evaluation files. Exposure: invoices issued and not yet "
         "paid at the as-of date. LGD and the high-risk grades: configs/policy.yaml.",
         "event": "Event: {event}",
+        "collections": "Collections and cash-in",
+        "collections_sub": "The open invoices of the scored customers at {as_of}: when each is "
+        "likely paid, from a weekly payment-timing model (README \"Collections and cash-in\"). "
+        "Every open invoice is in data/scored/invoices.csv, the worklist in collections.csv.",
+        "cash_in": "Expected cash in, next {weeks} weeks",
+        "cash_in_note": "from the {open} open; 80 % interval {low} to {high}",
+        "dso_now": "DSO now",
+        "dso_ahead": "DSO at {month}",
+        "dso_note": "receivables x 91 / invoicing of the last 91 days",
+        "dso_ahead_note": "new invoicing at the last 3 months' rate",
+        "cash_forecast": "Cash in by week",
+        "cash_forecast_sub": "Expected receipts of the open invoices per week (bars) with the "
+        "80 % interval (lines); invoices not yet issued are not included.",
+        "week": "Week", "from": "From", "expected": "Expected", "interval_80": "80 % interval",
+        "cumulative": "Cumulative",
+        "dso_table": "DSO ahead",
+        "dso_table_sub": "Receivables ahead: the open invoices' expected unpaid amount plus new "
+        "invoicing at the last 3 months' run rate, unpaid as long as invoices of the last year were.",
+        "month_end": "Month end", "receivables": "Receivables", "sales_91d": "Invoicing, 91 days",
+        "dso_days": "DSO (days)",
+        "worklist": "Collections worklist: the first {n} of {total} open invoices",
+        "worklist_sub": "Ranked by expected loss from late or missed payment: amount x P(not paid "
+        "within {days} days past due) x LGD + amount x expected days late x the cost of capital. "
+        "Actions from configs/policy.yaml (collections).",
+        "by_action": "By action",
+        "action": "Action", "invoices_col": "Invoices", "amount": "Amount",
+        "invoice": "Invoice", "due": "Due", "dpd": "Days past due", "p_by_due": "P(paid by due)",
+        "p_never": "P(never paid)", "pay_date": "Expected pay date (80 %)",
+        "expected_loss_short": "Expected loss", "why": "Why",
+        "timing_quality": "How good the timing is: out of time",
+        "timing_quality_sub": "A model trained on the month ends {train_from} to {train_to} "
+        "with the payments known by {cutoff}, judged on the {invoices} invoices open at {first} "
+        "to {last} with {weeks} weeks of payments observed, against the customer's own habit "
+        "over the 12 months before (the anchor).",
+        "metric": "Measure", "model_col": "Model", "anchor_col": "Customer habit (anchor)",
+        "m_auc_by_due": "AUC, P(paid by the due date)",
+        "m_ece_by_due": "Calibration error (ECE), P(paid by the due date)",
+        "m_auc_late_30": "AUC, P(paid more than 30 days late)",
+        "m_ece_late_30": "Calibration error (ECE), P(paid more than 30 days late)",
+        "m_mae": "Pay date: mean absolute error (days)",
+        "m_coverage": "Pay date: 80 % interval coverage",
+        "m_bucket": "Lateness bucket accuracy (by amount)",
+        "m_wape": "13-week cash in: weekly error / receipts (WAPE)",
+        "m_cash_mae": "13-week cash in: mean absolute weekly error",
+        "m_cash_coverage": "13-week cash in: 80 % interval coverage",
+        "anchor_cash": "due date + average days late",
     },
     "zh": {
         "title": "应收账款信用组合报告",
@@ -488,6 +534,49 @@ WORDS: dict[str, dict[str, str]] = {
         "footer": "由 report 阶段根据 data/scored（scores.csv、alerts.csv、history/）"
         "及模型评估文件生成。敞口：截至评估日已开具未付款的发票。违约损失率与高风险等级：configs/policy.yaml。",
         "event": "事件：{event}",
+        "collections": "催收与回款",
+        "collections_sub": "截至 {as_of} 已评分客户的未结发票：每张发票可能的付款时间，"
+        "来自按周的付款时间模型（README“Collections and cash-in”）。全部未结发票见 "
+        "data/scored/invoices.csv，催收清单见 collections.csv。",
+        "cash_in": "未来 {weeks} 周预计回款",
+        "cash_in_note": "来自 {open} 未结金额；80% 区间 {low} 至 {high}",
+        "dso_now": "当前 DSO",
+        "dso_ahead": "{month} 的 DSO",
+        "dso_note": "应收账款 x 91 / 近 91 天开票额",
+        "dso_ahead_note": "新开票按近 3 个月的速度",
+        "cash_forecast": "按周回款",
+        "cash_forecast_sub": "未结发票每周的预计回款（柱）及 80% 区间（线）；尚未开具的发票不计入。",
+        "week": "周", "from": "起始日", "expected": "预计", "interval_80": "80% 区间",
+        "cumulative": "累计",
+        "dso_table": "DSO 预测",
+        "dso_table_sub": "未来应收账款：未结发票的预计未付金额，加上按近 3 个月速度新开的发票"
+        "（其未付比例按近一年发票的付款速度）。",
+        "month_end": "月末", "receivables": "应收账款", "sales_91d": "91 天开票额",
+        "dso_days": "DSO（天）",
+        "worklist": "催收清单：{total} 张未结发票中的前 {n} 张",
+        "worklist_sub": "按逾期或未付的预期损失排序：金额 x 逾期 {days} 天内未付的概率 x 违约损失率 "
+        "+ 金额 x 预计逾期天数 x 资金成本。行动规则见 configs/policy.yaml（collections）。",
+        "by_action": "按行动",
+        "action": "行动", "invoices_col": "发票数", "amount": "金额",
+        "invoice": "发票", "due": "到期日", "dpd": "逾期天数", "p_by_due": "到期前付款概率",
+        "p_never": "永不付款概率", "pay_date": "预计付款日（80%）",
+        "expected_loss_short": "预期损失", "why": "原因",
+        "timing_quality": "付款时间预测的准确度（样本外）",
+        "timing_quality_sub": "模型用 {train_from} 至 {train_to} 的月末、截至 {cutoff} 已知的付款训练，"
+        "在 {first} 至 {last} 月末未结的 {invoices} 张发票上检验（观察 {weeks} 周的付款），"
+        "对照客户自身过去 12 个月的付款习惯（基准）。",
+        "metric": "指标", "model_col": "模型", "anchor_col": "客户习惯（基准）",
+        "m_auc_by_due": "AUC：到期前付款概率",
+        "m_ece_by_due": "校准误差（ECE）：到期前付款概率",
+        "m_auc_late_30": "AUC：逾期超过 30 天付款的概率",
+        "m_ece_late_30": "校准误差（ECE）：逾期超过 30 天付款的概率",
+        "m_mae": "付款日：平均绝对误差（天）",
+        "m_coverage": "付款日：80% 区间覆盖率",
+        "m_bucket": "逾期区间准确率（按金额）",
+        "m_wape": "13 周回款：周误差 / 回款（WAPE）",
+        "m_cash_mae": "13 周回款：周平均绝对误差",
+        "m_cash_coverage": "13 周回款：80% 区间覆盖率",
+        "anchor_cash": "到期日 + 平均逾期天数",
     },
 }
 RULE_WORDS: dict[str, dict[str, str]] = {

@@ -1,0 +1,101 @@
+"""The portfolio report's "Collections and cash-in" section: the collections stage's figures.
+
+From ``data/reports/payment_timing.json`` (the weekly cash-in forecast, DSO now and ahead, the
+worklist by action, the out-of-time evaluation against the customer-habit anchor and the cash
+back-test) and the top of ``data/scored/collections.csv``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+
+from models.policy import COLLECTION_ACTIONS
+from pipelines.render import figures
+
+# (words key, evaluation path within model/anchor figures)
+METRICS = (
+    ("m_auc_by_due", ("paid_by_due", "auc")),
+    ("m_ece_by_due", ("paid_by_due", "ece")),
+    ("m_auc_late_30", ("late_over_30", "auc")),
+    ("m_ece_late_30", ("late_over_30", "ece")),
+    ("m_mae", ("pay_date_mae_days",)),
+    ("m_coverage", ("interval_80_coverage",)),
+    ("m_bucket", ("bucket_accuracy",)),
+)
+
+
+def collections_context(
+    report: dict[str, Any], worklist: pd.DataFrame, top: int,
+    linked: Callable[[pd.DataFrame], list[dict[str, Any]]], language: str,
+    missed_after_days: int,
+) -> dict[str, Any] | None:  # fmt: skip
+    """What the section shows; ``None`` where the stage forecast nothing (it says why).
+
+    Args:
+        report: ``data/reports/payment_timing.json``.
+        worklist: ``data/scored/collections.csv``, ranked.
+        top: Worklist rows shown.
+        linked: Adds each row's customer-page link.
+        language: The report's.
+        missed_after_days: The policy's ``collections.missed_after_days`` (the ranking's N).
+    """
+    if report.get("skipped") or "forecast" not in report:
+        return None
+    weeks = report["forecast"]["weeks"]
+    dso = report.get("dso", [])
+    return {
+        "weeks": weeks,
+        "expected": sum(w["expected"] for w in weeks),
+        "low": sum(w["low"] for w in weeks),
+        "high": sum(w["high"] for w in weeks),
+        "chart": figures.data_uri(figures.cash_chart(
+            [w["expected"] for w in weeks], [w["low"] for w in weeks], [w["high"] for w in weeks]
+        )),  # fmt: skip
+        "open_amount": report.get("worklist", {}).get("amount"),
+        "dso": dso,
+        "by_action": by_action(report.get("worklist", {}).get("by_action", {})),
+        "total": report.get("worklist", {}).get("invoices", 0),
+        "top": linked(worklist.head(top)),
+        "evaluation": evaluation_rows(report),
+        "setup": report.get("evaluation", {}),
+        "backtest": report.get("cash_backtest", {}),
+        "action_words": {code: words[language] for code, words in COLLECTION_ACTIONS.items()},
+        "missed_after_days": missed_after_days,
+        "horizon_weeks": report.get("evaluation", {}).get("horizon_weeks"),
+    }
+
+
+def by_action(counts: dict[str, dict[str, float]]) -> list[dict[str, Any]]:
+    """The worklist's invoices, amount and expected loss per action, most severe first."""
+    order = [a for a in reversed(COLLECTION_ACTIONS) if a in counts]
+    return [{"action": a, **counts[a]} for a in order]
+
+
+def evaluation_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per measure: the model's figure and the anchor's (empty: not evaluated)."""
+    evaluation = report.get("evaluation", {})
+    if "model" not in evaluation:
+        return []
+    rows = []
+    for key, path in METRICS:
+        rows.append({"key": key, "model": _get(evaluation["model"], path),
+                     "anchor": _get(evaluation["anchor_customer_habit"], path), "money": False})  # fmt: skip
+    backtest = report.get("cash_backtest", {})
+    if "model_wape" in backtest:
+        rows.append({"key": "m_wape", "model": backtest["model_wape"],
+                     "anchor": backtest["naive_wape"], "money": False})  # fmt: skip
+        rows.append({"key": "m_cash_mae", "model": backtest["model_mae"],
+                     "anchor": backtest["naive_mae"], "money": True})  # fmt: skip
+        rows.append({"key": "m_cash_coverage", "model": backtest["coverage_80"], "anchor": None,
+                     "money": False})  # fmt: skip
+    return rows
+
+
+def _get(figures_: dict[str, Any], path: tuple[str, ...]) -> float | None:
+    value: Any = figures_
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
