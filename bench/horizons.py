@@ -41,14 +41,12 @@ from models.backtest import grade_backtest, summarize_backtest
 from models.bootstrap import bootstrap_auc, percentile_interval
 from models.hazard import HazardModel, HazardSettings, default_within
 from models.recipe import fit_pd_model, model_features
-from pipelines.calibrate import calibrator_settings
 from pipelines.io.artifacts import load_master_scale, load_pd_model
 from pipelines.io.paths import Paths
 from pipelines.runtime.config import load_config
-from pipelines.train import booster_settings
+from pipelines.runtime.recipe import booster_settings, calibrator_settings
 
 HORIZONS = (1, 3, 6, 12)
-GRACE_DAYS = 15
 log = logging.getLogger("bench.horizons")
 
 
@@ -193,10 +191,10 @@ def run(cfg_path: str, truth_path: Path, settings: HazardSettings) -> dict:
         predictions["direct"][h] = directs[h].predict_pd(test)
         predictions["oracle"][h] = np.clip(test[f"true_pd_{h}m"].to_numpy(float), 1e-6, 1)
     predictions["today"] = {12: load_pd_model(paths).predict_pd(test)}
-    terms = hazards["hazard"].predict_frame(test, GRACE_DAYS)
+    terms = hazards["hazard"].predict_frame(test)
     return {
         "cutoffs": {k: str(v.date()) for k, v in cut.items()},
-        "settings": vars(settings) | {"grace_days": GRACE_DAYS},
+        "settings": vars(settings),
         "hazard_features": screened,
         "fits": {name: model.fit_record_ for name, model in hazards.items()},
         "per_horizon": evaluate(

@@ -40,14 +40,13 @@ from features.attributes import as_categories, categorical_levels
 from models.metrics import auc, expected_calibration_error
 from models.recipe import fit_pd_model, model_features
 from models.train import customer_folds
-from pipelines.calibrate import calibrator_settings
 from pipelines.io.artifacts import load_attribute_specs, load_master_scale
 from pipelines.io.files import StageError, write_json
 from pipelines.io.paths import Paths
 from pipelines.io.windows import present_windows, window_rows
 from pipelines.runtime.config import load_config
+from pipelines.runtime.recipe import booster_settings, calibrator_settings
 from pipelines.sources.public import PUBLIC
-from pipelines.train import booster_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 PARAMS = Path("configs", "params.yaml")  # the stages' default --config, under a root

@@ -13,6 +13,7 @@ from features.attributes import level_codes
 from features.catalogue import FeatureSpec, default_attribute_spec, spec_for, valid_range
 from features.wording import check_language
 from models.calibration import PDCalibrator
+from models.hazard import HazardModel, term_columns
 from models.master_scale import MasterScale
 from models.reasons import MEDIAN_PREFIX, MIN_REASON_LOGODDS, reason_columns, top_reasons
 from models.train import booster_levels
@@ -32,6 +33,9 @@ class PDModel:
             model and the batch give the same reasons.
         attributes: The user's attribute entries (``features.attributes.attribute_specs``):
             their labels and sentences word the reasons; stored with the model.
+        term_structure: The hazard model giving the PD's timing over 1..12 months
+            (:class:`models.hazard.HazardModel`, on the same features), anchored to the
+            12-month PD; ``None``: the 12-month PD only.
 
     Attributes:
         reference_: Each feature's population reference (its median over the training rows,
@@ -47,6 +51,7 @@ class PDModel:
         n_reasons: int = 3,
         min_reason_logodds: float = MIN_REASON_LOGODDS,
         attributes: Mapping[str, FeatureSpec] | None = None,
+        term_structure: HazardModel | None = None,
     ) -> None:
         self.booster = booster
         self.calibrator = calibrator
@@ -61,6 +66,9 @@ class PDModel:
         self.specs = feature_specs(self.feature_names, attributes or {}, self.levels)
         self.reference_: dict[str, float] | None = None
         self._tables: TreeTables | None | bool = False  # False: not tabulated yet
+        if term_structure is not None and list(term_structure.features) != self.feature_names:
+            raise ValueError("the term structure must use the 12-month model's features")
+        self.term_structure = term_structure
 
     def __getstate__(self) -> dict:
         # the TreeSHAP tables are rebuilt from the booster where the model is loaded
@@ -68,7 +76,11 @@ class PDModel:
 
     def __setstate__(self, state: dict) -> None:
         # a model pickled before reasons had a minimum and a reference gets the defaults
-        defaults = {"min_reason_logodds": MIN_REASON_LOGODDS, "reference_": None}
+        defaults = {
+            "min_reason_logodds": MIN_REASON_LOGODDS,
+            "reference_": None,
+            "term_structure": None,
+        }
         self.__dict__.update({"_tables": False, **defaults, **state})
         if "specs" not in state:  # pickled before attributes had a schema
             self.levels = booster_levels(self.booster)
@@ -99,7 +111,24 @@ class PDModel:
     @property
     def output_columns(self) -> list[str]:
         """Columns of :meth:`predict`'s result."""
-        return ["pd_12m", "grade", *reason_columns(self.n_reasons)]
+        return ["pd_12m", "grade", *self.term_columns, *reason_columns(self.n_reasons)]
+
+    @property
+    def term_columns(self) -> list[str]:
+        """The term structure's columns: ``pd_1m`` .. ``pd_11m`` and ``pd_terms`` (or none)."""
+        if self.term_structure is None:
+            return []
+        return [*term_columns(self.term_structure.settings.horizon)[:-1], "pd_terms"]
+
+    @property
+    def optional_inputs(self) -> list[str]:
+        """Optional inputs: the sector medians, and the terms where ``pd_terms`` needs them.
+
+        The payment terms are an optional input where the model has a term structure and the
+        terms are not one of its features.
+        """
+        terms = ["payment_terms_days"] if self.term_structure is not None else []
+        return self.median_columns + [c for c in terms if c not in self.feature_names]
 
     @property
     def median_columns(self) -> list[str]:
@@ -151,7 +180,10 @@ class PDModel:
             language: Language of the reason sentences (``en`` or ``zh``).
 
         Returns:
-            ``pd_12m``, ``grade`` and, per reason k, ``reason_k_code``, ``reason_k`` (sentence
+            ``pd_12m``, ``grade``, with a term structure ``pd_1m`` .. ``pd_11m`` (the PD
+            within k months, non-decreasing up to ``pd_12m``) and ``pd_terms`` (within the
+            row's ``payment_terms_days`` plus the grace days), and, per reason k,
+            ``reason_k_code``, ``reason_k`` (sentence
             with the customer's value and sector median, worded by
             :func:`models.reasons.render_reasons`) and ``reason_k_feature`` (the feature that
             speaks for the reason); only material adverse reasons
@@ -165,6 +197,9 @@ class PDModel:
         result = pd.DataFrame(
             {"pd_12m": pd_12m, "grade": self.scale.assign(pd_12m)}, index=frame.index
         )
+        if self.term_structure is not None:
+            terms = self.term_frame(frame, X, pd_12m)[self.term_columns]
+            result = pd.concat([result, terms], axis=1)
         medians = self.median_frame(frame)
         # the minimum is on the log-odds of the PD the customer is shown, not the booster's
         scale = self.pd_logodds_scale(raw, contrib[0, -1] if len(raw) else 0.0)
@@ -173,6 +208,24 @@ class PDModel:
             self.reference_, self.min_reason_logodds, self.specs,
         )  # fmt: skip
         return pd.concat([result, reasons], axis=1)
+
+    def term_frame(
+        self, frame: pd.DataFrame, X: pd.DataFrame | None = None, pd_12m: np.ndarray | None = None
+    ) -> pd.DataFrame:
+        """``pd_1m`` .. ``pd_12m`` and ``pd_terms`` of ``frame``'s rows, anchored to ``pd_12m``.
+
+        ``X`` and ``pd_12m``: the rows' features and 12-month PDs where already computed.
+
+        Raises:
+            ValueError: The model has no term structure.
+        """
+        if self.term_structure is None:
+            raise ValueError("this model has no term structure (the 12-month PD only)")
+        X = self.feature_frame(frame) if X is None else X
+        pd_12m = self.predict_pd(frame) if pd_12m is None else pd_12m
+        if "payment_terms_days" in frame:
+            X = X.assign(payment_terms_days=frame["payment_terms_days"].astype(float))
+        return self.term_structure.predict_frame(X, pd_12m).set_axis(frame.index)
 
     def pd_logodds_scale(self, raw: np.ndarray, base: float) -> np.ndarray:
         """Per row, what one unit of the booster's log-odds is worth in the PD's log-odds.

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import logging
 
-from models.recipe import CalibratorSettings, fit_calibrator
+from models.recipe import fit_calibrator
 from pipelines.io.artifacts import load_booster
 from pipelines.io.files import StageError, read_json, run_stage, write_json
 from pipelines.io.paths import Paths
 from pipelines.io.windows import window_rows
 from pipelines.runtime.config import Config, load_config, parse_args
+from pipelines.runtime.recipe import calibrator_settings
 
 log = logging.getLogger("pipelines")
 
@@ -51,15 +52,6 @@ def run(cfg: Config, paths: Paths) -> None:
     )
     write_json(calibrator.to_dict(), paths.calibrator)
     write_json(report, paths.calibration_report)
-
-
-def calibrator_settings(cfg: Config) -> CalibratorSettings:
-    """The recipe's settings: the ``calibrate`` section, the folds' seed and the report's bins."""
-    return CalibratorSettings(
-        **cfg.calibrate.model_dump(),
-        seed=cfg.train.seed,
-        report_bins=cfg.evaluate.calibration_bins,
-    )
 
 
 def main(argv: list[str] | None = None) -> None:

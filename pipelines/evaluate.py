@@ -13,6 +13,7 @@ Inputs:
     data/models/baseline.json: the baseline scorecard and its calibrator.
     data/raw/truth.parquet: only where it exists (synthetic data): the true PDs.
     data/validated/industry_index.parquet: only where it exists: the index of the stress test.
+    data/models/hazard.txt, hazard.json: the term structure (``term_structure`` stage).
     configs/policy.yaml, data/raw/customers.parquet, data/validated/invoices.parquet: the alert
         rules and the credit limit replayed month by month on the test window.
 Outputs:
@@ -23,12 +24,19 @@ Outputs:
         window, and with an index the mean PD per sector when every sector's latest index is
         one standard deviation lower (``models.cycle``), and ``monitoring``: month over month on
         the test window, the model's grade changes against the true PDs', the PD and grade
-        alerts with their precision, the share told to reduce the limit (``pipelines.book.replay``).
+        alerts with their precision, the share told to reduce the limit (``pipelines.book.replay``),
+        and ``horizons``: the term structure per horizon (``evaluate.horizons``) on the test
+        window, the served curve (``model``: anchored to the 12-month PD), the hazard model's
+        own (``hazard``), a direct classifier per horizon trained by the usual recipe on
+        "defaults within h months" (``direct``; at 12 months the model itself) and the oracle:
+        AUC, Brier, ECE, the grade back-test, the AUC differences with their intervals and the
+        targets (``models.horizons``).
     data/reports/plots/*.csv: DVC plots: ROC, PR, calibration, lift, grades (with the
         back-test), the baseline's ROC and calibration, and the feature PSI table.
     data/reports/figures/{roc,calibration,grades}.png: pictures of the same.
 Params:
-    evaluate, features.index_publication_lag_months (the stress test recomputes index features)
+    evaluate, features.index_publication_lag_months (the stress test recomputes index features),
+    train and calibrate (the direct classifier per horizon is trained by their recipe)
 """
 
 from __future__ import annotations
@@ -38,14 +46,22 @@ import logging
 import numpy as np
 import pandas as pd
 
-from models import backtest, bootstrap, cycle, metrics
+from models import backtest, bootstrap, cycle, horizons, metrics
+from models.hazard import default_within
 from models.master_scale import MasterScale, grade_usage
 from models.pd_model import PDModel
+from models.recipe import fit_pd_model, model_features
 from models.stability import feature_stability, population_stability, stability_band
 from pipelines.book.replay import account_tables, monitoring_figures
-from pipelines.io.artifacts import load_baseline, load_pd_model, load_policy
+from pipelines.io.artifacts import (
+    load_attribute_specs,
+    load_baseline,
+    load_pd_model,
+    load_policy,
+)
 from pipelines.io.files import (
     StageError,
+    read_json,
     read_parquet,
     run_stage,
     write_bytes,
@@ -56,6 +72,7 @@ from pipelines.io.paths import Paths
 from pipelines.io.windows import present_windows, window_rows
 from pipelines.render.figures import render_figures
 from pipelines.runtime.config import Config, EvaluateConfig, load_config, parse_args
+from pipelines.runtime.recipe import booster_settings, calibrator_settings
 
 WINDOWS = ("test", "calibration", "train")
 SCORES = {"model": "pd_12m", "baseline": "baseline_pd"}
@@ -283,6 +300,7 @@ def run(cfg: Config, paths: Paths) -> dict:
     )
     test, policy = rows[rows["window"] == "test"], load_policy(paths.policy)
     report["monitoring"] = monitoring_figures(test, model.scale, policy, *account_tables(paths))
+    report["horizons"] = horizons_report(rows, model, cfg, paths)
     write_json(report, paths.metrics)
     for name, table in tables.items():
         write_csv(table, paths.plot(name))
@@ -299,6 +317,75 @@ def run(cfg: Config, paths: Paths) -> dict:
     )
     print(summary_text(report))
     return report
+
+
+def horizons_report(rows: pd.DataFrame, model: PDModel, cfg: Config, paths: Paths) -> dict:
+    """The term structure per horizon on the test window (``metrics.json`` ``horizons``).
+
+    ``rows``: the windows' rows with the model's ``pd_12m`` (and the true PDs, synthetic data).
+    """
+    if model.term_structure is None:
+        return {"fitted": False, "reason": read_json(paths.hazard).get("reason")}
+    opts = cfg.evaluate
+    test = rows[rows["window"] == "test"].reset_index(drop=True)
+    data_end = pd.to_datetime(read_parquet(paths.split)["as_of_date"]).max()  # the latest news
+    y = horizons.outcomes(test, opts.horizons, data_end)
+    served = model.term_frame(test, pd_12m=test["pd_12m"].to_numpy())
+    own = model.term_structure.predict_cumulative(model.feature_frame(test))
+    predictions: dict[str, dict[int, np.ndarray]] = {
+        "model": {h: served[f"pd_{h}m"].to_numpy() for h in opts.horizons},
+        "hazard": {h: own[:, h - 1] for h in opts.horizons},
+    }
+    direct = direct_anchors(rows, model, cfg, paths) if opts.direct_anchors else {}
+    if direct:
+        predictions["direct"] = {h: fitted.predict_pd(test) for h, fitted in direct.items()}
+        if 12 in opts.horizons:  # at 12 months the served PD is the direct classifier
+            predictions["direct"][12] = test["pd_12m"].to_numpy()
+    truth = {h: f"true_pd_{h}m" for h in opts.horizons if f"true_pd_{h}m" in test}
+    if truth:
+        predictions["oracle"] = {h: test[c].to_numpy(float) for h, c in truth.items()}
+    table = horizons.per_horizon(
+        test, y, predictions, model.scale, opts.calibration_bins, opts.backtest_alpha
+    )
+    pairs = {h: [("model", "hazard")] + ([("model", "direct")] if h in direct else []) for h in y}
+    return {
+        "fitted": True,
+        "fit": read_json(paths.hazard)["fit"],
+        "per_horizon": table,
+        "auc_differences": horizons.auc_differences(
+            test, y, predictions, pairs, opts.bootstrap_samples, opts.seed
+        ),
+        "targets": horizons.targets(table, "model", "direct"),
+        "pd_terms_mean": float(served["pd_terms"].mean()),
+    }
+
+
+def direct_anchors(
+    rows: pd.DataFrame, model: PDModel, cfg: Config, paths: Paths
+) -> dict[int, PDModel]:
+    """A classifier per horizon below 12 months, by the train and calibrate stages' recipe.
+
+    Fitted on "defaults within h months" of the training window, calibrated on the
+    calibration window; none where the split has no calibration window.
+    """
+    windows = {w: rows[rows["window"] == w] for w in ("train", "calibration")}
+    if windows["calibration"].empty:
+        log.warning("no calibration window: no direct classifier per horizon to compare with")
+        return {}
+    end = rows["as_of_date"].max() + pd.offsets.MonthEnd(12)  # every label of these windows
+    features = model_features(windows["train"])
+    fitted = {}
+    for h in (h for h in cfg.evaluate.horizons if h != 12):
+        labelled = {
+            w: part.assign(label=default_within(part, h, end).to_numpy())
+            for w, part in windows.items()
+        }
+        fitted[h], _ = fit_pd_model(
+            labelled["train"], labelled["calibration"], features, booster_settings(cfg),
+            calibrator_settings(cfg), model.scale, attributes=load_attribute_specs(paths),
+        )  # fmt: skip
+        log.info("evaluate: direct classifier of %d months fitted", h)
+    return fitted
 
 
 def main(argv: list[str] | None = None) -> None:

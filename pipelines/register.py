@@ -1,7 +1,8 @@
 """Register stage: log the PD model to MLflow as one pyfunc, the challenger alias set last.
 
 Inputs:
-    data/models/booster.txt, data/models/calibrator.json, configs/master_scale.yaml (the model),
+    data/models/booster.txt, data/models/calibrator.json, configs/master_scale.yaml,
+    data/models/hazard.txt and hazard.json (the term structure) (the model),
     data/reports/metrics.json (logged as metrics and as a file),
     data/reports/plots/ and data/reports/figures/ (logged as artifacts when present),
     data/features/snapshots.parquet and data/splits/split.parquet (input example: the feature
@@ -21,7 +22,8 @@ Outputs:
 Params:
     register (tracking_uri, experiment, model_name, alias), score.n_reasons,
     score.min_reason_logodds (stored with the model, as the reasons' minimum), and the train,
-    calibrate, baseline, evaluate, features and split sections (logged as run parameters).
+    calibrate, term_structure, baseline, evaluate, features and split sections (logged as run
+    parameters).
 """
 
 from __future__ import annotations
@@ -41,7 +43,9 @@ from pipelines.modelstore.tags import data_tags, metric_tags, validation_tags
 from pipelines.runtime.config import Config, load_config, parse_args
 
 EXAMPLE_ROWS = 2
-LOGGED_SECTIONS = ("train", "calibrate", "baseline", "evaluate", "features", "split")
+LOGGED_SECTIONS = (
+    "train", "calibrate", "term_structure", "baseline", "evaluate", "features", "split"
+)  # fmt: skip
 RECORD_KEYS = ("model_name", "model_version", "model_uri", "alias")  # registry.json
 
 log = logging.getLogger("pipelines.register")
@@ -73,6 +77,7 @@ def run(cfg: Config, paths: Paths, experiment: str | None = None) -> dict:
         "calibration_method": model.calibrator.method,
         "n_reasons": model.n_reasons,
         "min_reason_logodds": model.min_reason_logodds,
+        "term_structure": model.term_structure is not None,
     }
     metrics = read_json(paths.metrics)
     if not isinstance(metrics, dict):

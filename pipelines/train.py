@@ -27,13 +27,14 @@ from __future__ import annotations
 
 import logging
 
-from models.recipe import BoosterSettings, fit_booster, model_features
+from models.recipe import fit_booster, model_features
 from models.train import gain_importance
 from pipelines.io.artifacts import load_attribute_specs
 from pipelines.io.files import StageError, atomic_path, run_stage, write_csv, write_json
 from pipelines.io.paths import Paths
 from pipelines.io.windows import cross_fit_folds, window_rows
 from pipelines.runtime.config import Config, load_config, parse_args
+from pipelines.runtime.recipe import booster_settings
 
 log = logging.getLogger("pipelines")
 
@@ -53,11 +54,6 @@ def run(cfg: Config, paths: Paths) -> None:
         booster.save_model(str(tmp))
     write_csv(gain_importance(booster), paths.importance)
     write_json(record, paths.train_record)
-
-
-def booster_settings(cfg: Config) -> BoosterSettings:
-    """The recipe's settings: the ``train`` section, key for key."""
-    return BoosterSettings(**cfg.train.model_dump())
 
 
 def log_fit(record: dict) -> None:

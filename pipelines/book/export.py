@@ -36,6 +36,14 @@ SCORES_SCHEMA: dict[str, str] = {
     "previous_grade": "grade in the previous month's book (empty: not scored then)",
     "grade_change": "grade minus previous_grade (positive: worse)",
     "pd_change": "pd_12m minus the previous month's PD",
+    # the term structure (README "PD term structure"); absent where the model has none
+    "pd_1m": "probability of default within 1 month (the term structure, up to pd_12m)",
+    "pd_3m": "probability of default within 3 months",
+    "pd_6m": "probability of default within 6 months",
+    "pd_terms": (
+        "probability of default within the customer's payment terms plus the grace period "
+        "(term_structure.grace_days): will it pay what is shipped today"
+    ),
     "alerts": "alert rules fired this month for the customer (see alerts.csv), '; '-separated",
     "currency": "currency of every amount in the row: the book's one currency (ISO 4217)",
     "exposure": "open receivables at the as-of date (invoices issued and not yet paid)",
@@ -119,7 +127,8 @@ ALERTS_SCHEMA: dict[str, str] = {
     "pd_12m": "PD now",
     "exposure": "open receivables now",
 }
-DECIMALS = {"pd_12m": 4, "pd_change": 4}
+TERM_COLUMNS = ("pd_1m", "pd_3m", "pd_6m", "pd_terms")  # only where the model has them
+DECIMALS = {"pd_12m": 4, "pd_change": 4} | {c: 4 for c in TERM_COLUMNS}
 WHOLE = [
     "exposure", "overdue_amount", "expected_loss", "ecl_lifetime", "purchases_12m", "current_limit",
     "recommended_limit", "current_terms_days", "recommended_terms_days", "prepayment_pct",
@@ -162,7 +171,9 @@ def scores_table(book: pd.DataFrame) -> pd.DataFrame:
     n_reasons = reason_count(book.columns)
     scored = book[book["status"] == "scored"]
     order = scored.sort_values(["pd_12m", "customer_id"], ascending=[False, True], kind="stable")
-    return for_people(order, schema_columns(SCORES_SCHEMA, n_reasons)).reset_index(drop=True)
+    columns = schema_columns(SCORES_SCHEMA, n_reasons)
+    columns = [c for c in columns if c in book.columns or c not in TERM_COLUMNS]
+    return for_people(order, columns).reset_index(drop=True)
 
 
 def defaulted_table(book: pd.DataFrame) -> pd.DataFrame:

@@ -11,6 +11,7 @@ from features.attributes import attribute_specs
 from features.catalogue import FeatureSpec
 from models.baseline import BaselinePD, WoEScorecard
 from models.calibration import PDCalibrator
+from models.hazard import HazardModel
 from models.master_scale import MasterScale
 from models.pd_model import PDModel
 from models.policy import CreditPolicy
@@ -61,13 +62,17 @@ def load_pd_model(
 
     Its population reference (what a reason sentence without a sector median is judged
     against, ``PDModel.fit_reference``) is each feature's median over the labelled rows of the
-    split (:data:`REFERENCE_WINDOWS`): the book the model was built and judged on.
+    split (:data:`REFERENCE_WINDOWS`): the book the model was built and judged on. Its term
+    structure is the term_structure stage's, where that stage fitted one.
     """
     calibrator = PDCalibrator.from_dict(read_json(paths.calibrator))
     scale = load_master_scale(paths.master_scale)
     booster = load_booster(paths.booster)
     attributes = load_attribute_specs(paths)
-    model = PDModel(booster, calibrator, scale, n_reasons, min_reason_logodds, attributes)
+    model = PDModel(
+        booster, calibrator, scale, n_reasons, min_reason_logodds, attributes,
+        load_term_structure(paths),
+    )  # fmt: skip
     windows = present_windows(paths, REFERENCE_WINDOWS)
     if not windows:
         raise StageError(f"{paths.split} has no labelled window {list(REFERENCE_WINDOWS)}")
@@ -75,6 +80,16 @@ def load_pd_model(
         return model.fit_reference(window_rows(paths, windows))
     except ValueError as err:  # the snapshots lack a model feature
         raise StageError(f"{paths.snapshots}: {err}; rerun the pipeline") from None
+
+
+def load_term_structure(paths: Paths) -> HazardModel | None:
+    """The term_structure stage's hazard model; ``None`` where it fitted none (it says why)."""
+    if not Path(paths.hazard).is_file():
+        raise StageError(f"missing input {paths.hazard}: run the term_structure stage first")
+    state = read_json(paths.hazard)
+    if not state.get("fitted"):
+        return None
+    return HazardModel.from_state(state, load_booster(paths.hazard_booster))
 
 
 def load_baseline(path: Path) -> BaselinePD:

@@ -161,6 +161,16 @@ class Paths:
         return self._data("models", "calibrator.json")
 
     @property
+    def hazard_booster(self) -> Path:
+        """The term structure's monthly-hazard LightGBM model."""
+        return self._data("models", "hazard.txt")
+
+    @property
+    def hazard(self) -> Path:
+        """The term structure's settings, calibrators and fit record (``hazard.txt`` beside)."""
+        return self._data("models", "hazard.json")
+
+    @property
     def baseline(self) -> Path:
         """The weight-of-evidence scorecard and its calibrator."""
         return self._data("models", "baseline.json")

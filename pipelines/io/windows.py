@@ -21,17 +21,22 @@ def keyed(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def window_rows(paths: Paths, windows: Sequence[str], truth: bool = False) -> pd.DataFrame:
+def window_rows(
+    paths: Paths, windows: Sequence[str], truth: bool = False, labelled: bool = True
+) -> pd.DataFrame:
     """Snapshot rows of ``windows`` with their ``window`` column, in snapshot order.
 
     Args:
         paths: Where the snapshots, the split (and the truth) are.
         windows: Window names (``train``, ``calibration``, ``test``).
-        truth: Add the synthetic book's true PD (``true_pd_12m``) where the source wrote one.
+        truth: Add the synthetic book's true PD (``true_pd_12m``, and ``true_pd_<k>m`` of the
+            other horizons where written) where the source wrote one.
+        labelled: Require every row of each window to be labelled (the 12-month label);
+            ``False``: take the rows as they are (a window may then be empty).
 
     Raises:
         StageError: The split does not match the snapshots, a window is empty or has
-            unlabelled rows, or the truth lacks rows.
+            unlabelled rows (``labelled``), or the truth lacks rows.
     """
     snapshots, split = read_parquet(paths.snapshots), read_parquet(paths.split)
     missing = [c for c in [*KEYS, "window"] if c not in split.columns]
@@ -40,13 +45,14 @@ def window_rows(paths: Paths, windows: Sequence[str], truth: bool = False) -> pd
     chosen = keyed(split.loc[split["window"].isin(windows), [*KEYS, "window"]])
     rows = keyed(snapshots).merge(chosen, on=KEYS, validate="one_to_one")
     if truth and paths.truth.is_file():
-        known = keyed(read_parquet(paths.truth))[[*KEYS, TRUTH_COLUMN]]
+        known = keyed(read_parquet(paths.truth))
+        known = known[[*KEYS, *(c for c in known.columns if c.startswith("true_pd_"))]]
         rows = rows.merge(known, on=KEYS, how="left", validate="one_to_one")
         if rows[TRUTH_COLUMN].isna().any():
             raise StageError(
                 f"{paths.truth} lacks the true PD of {rows[TRUTH_COLUMN].isna().sum()} rows"
             )
-    for window in windows:
+    for window in windows if labelled else []:
         labels = rows.loc[rows["window"] == window, "label"]
         if labels.empty or labels.isna().any():
             raise StageError(

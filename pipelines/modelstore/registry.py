@@ -80,18 +80,21 @@ class PDPyfunc(mlflow.pyfunc.PythonModel):
 
 
 def model_signature(model: PDModel) -> ModelSignature:
-    """Signature: features, sector medians, the ``language`` param; PD, grade, reason texts.
+    """Signature: features, sector medians, the ``language`` param; PDs, grade, reason texts.
 
     Every feature is a required double (NaN allowed), a categorical attribute a required string
-    (its level); each feature's ``median__<feature>`` is an optional double; ``language`` is a
-    string param, ``en`` unless given.
+    (its level); each feature's ``median__<feature>`` is an optional double, and so are the
+    payment terms where the term structure needs them and they are no feature
+    (``PDModel.optional_inputs``); ``language`` is a string param, ``en`` unless given. The
+    outputs: ``pd_12m``, ``grade``, the term structure's PDs (``PDModel.term_columns``) and
+    the reasons.
     """
     features = [
         ColSpec("string" if name in model.levels else "double", name)
         for name in model.feature_names
     ]
-    medians = [ColSpec("double", name, required=False) for name in model.median_columns]
-    types = {"pd_12m": "double", "grade": "long"}
+    medians = [ColSpec("double", name, required=False) for name in model.optional_inputs]
+    types = {"grade": "long"} | {c: "double" for c in ["pd_12m", *model.term_columns]}
     outputs = Schema([ColSpec(types.get(c, "string"), c) for c in model.output_columns])
     params = ParamSchema([ParamSpec("language", "string", PDPyfunc.DEFAULT_LANGUAGE)])
     return ModelSignature(inputs=Schema(features + medians), outputs=outputs, params=params)
@@ -227,7 +230,7 @@ def input_names(pyfunc: mlflow.pyfunc.PyFuncModel) -> list[str]:
 
 
 def optional_input_names(pyfunc: mlflow.pyfunc.PyFuncModel) -> list[str]:
-    """Return the optional input columns of a loaded pyfunc (the sector medians), in order."""
+    """Return the optional input columns of a loaded pyfunc (sector medians, terms), in order."""
     return _input_schema(pyfunc).optional_input_names()
 
 

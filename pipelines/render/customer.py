@@ -61,6 +61,8 @@ WORDS: dict[str, dict[str, str]] = {
         "prepayment_pct": "Prepayment",
         "actions": "Actions",
         "what_it_would_take": "What it would take",
+        "pd_curve": "PD within 1 / 3 / 6 / 12 months",
+        "pd_terms": "PD within its payment terms and grace",
         "nothing_to_take": "No plausible change of what the customer controls moves it up a grade.",
         "keep_limit": "To keep the current limit of {limit}",
         "no_keep_limit": (
@@ -147,6 +149,8 @@ WORDS: dict[str, dict[str, str]] = {
         "prepayment_pct": "预付比例",
         "actions": "建议措施",
         "what_it_would_take": "提升评级所需改变",
+        "pd_curve": "1 / 3 / 6 / 12 个月内违约概率",
+        "pd_terms": "付款期限（含宽限期）内违约概率",
         "nothing_to_take": "客户可控指标在合理范围内的改变都不足以提升一级评级。",
         "keep_limit": "保持现有额度 {limit} 所需改变",
         "no_keep_limit": "客户可控的一两项指标在合理范围内的改变都达不到该额度所需的评级。",

@@ -186,6 +186,21 @@ class CalibrateConfig(_Section):
     min_step_events: int = Field(5, ge=0)  # centred isotonic: defaults and non-defaults per block
 
 
+class TermStructureConfig(_Section):
+    """The hazard model of the PD's timing (``models.hazard.HazardSettings``, README)."""
+
+    enabled: bool = True
+    learning_rate: float = Field(0.03, gt=0, le=1)
+    num_leaves: int = Field(31, ge=2)
+    min_child_samples: int = Field(100, ge=1)
+    negative_share: float = Field(0.3, gt=0, le=1)
+    calibration: Literal["platt", "beta", "centred_isotonic"] = "platt"
+    grace_days: float = Field(15, ge=0, le=365)
+    default_terms_days: float = Field(30, ge=0, le=365)
+    min_events: int = Field(50, ge=1)
+    seed: int = 42
+
+
 class BaselineConfig(_Section):
     """The weight-of-evidence logistic scorecard the model is compared with."""
 
@@ -204,6 +219,14 @@ class EvaluateConfig(_Section):
     backtest_alpha: float = Field(0.01, gt=0, lt=0.5)
     backtest_min_customers: int = Field(30, ge=1)
     psi_bins: int = Field(10, ge=2)
+    horizons: list[int] = Field([1, 3, 6, 12], min_length=1)  # months, each 1..12
+    direct_anchors: bool = True
+
+    @model_validator(mode="after")
+    def _horizons_within_a_year(self) -> EvaluateConfig:
+        if any(not 1 <= h <= 12 for h in self.horizons):
+            raise ValueError(f"evaluate.horizons must lie in 1..12 months, got {self.horizons}")
+        return self
 
 
 class RegisterConfig(_Section):
@@ -359,6 +382,7 @@ class Config(_Section):
     split: SplitConfig = SplitConfig()
     train: TrainConfig = TrainConfig()
     calibrate: CalibrateConfig = CalibrateConfig()
+    term_structure: TermStructureConfig = TermStructureConfig()
     baseline: BaselineConfig = BaselineConfig()
     evaluate: EvaluateConfig = EvaluateConfig()
     register_: RegisterConfig = Field(RegisterConfig(), alias="register")

@@ -18,11 +18,10 @@ from models.master_scale import MasterScale
 from models.pd_model import PDModel
 from models.recipe import fit_pd_model, model_features
 from models.split import split_by_time
-from pipelines.calibrate import calibrator_settings
 from pipelines.io.artifacts import REFERENCE_WINDOWS
 from pipelines.runtime.config import load_config
+from pipelines.runtime.recipe import booster_settings, calibrator_settings
 from pipelines.sources.synthetic import generate
-from pipelines.train import booster_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,6 +15,7 @@ from models.hazard import (
     MONTH_AT_RISK,
     HazardModel,
     HazardSettings,
+    anchored,
     default_within,
     expand_person_periods,
     interpolate_terms,
@@ -173,15 +177,51 @@ def test_predictions_are_monotone_in_the_horizon(fitted):
 
 def test_pd_terms_between_the_month_points(fitted):
     model, test, _ = fitted
-    frame = model.predict_frame(test, grace_days=15)
+    frame = model.predict_frame(test)
     assert list(frame.columns) == [f"pd_{k}m" for k in range(1, 13)] + ["pd_terms"]
     # 30 days of terms + 15 of grace: between the 1- and the 2-month PD
     assert (frame["pd_terms"] >= frame["pd_1m"] - 1e-12).all()
     assert (frame["pd_terms"] <= frame["pd_2m"] + 1e-12).all()
+    # unknown terms: the default terms (30 days), as when the column is absent
     unknown = test.assign(payment_terms_days=np.nan)
-    pd.testing.assert_series_equal(model.predict_frame(unknown, 15)["pd_terms"], frame["pd_terms"])
-    with pytest.raises(KeyError, match="payment_terms_days"):
-        model.predict_frame(test.drop(columns="payment_terms_days"), 15)
+    pd.testing.assert_series_equal(model.predict_frame(unknown)["pd_terms"], frame["pd_terms"])
+    absent = model.predict_frame(test.drop(columns="payment_terms_days"))["pd_terms"]
+    pd.testing.assert_series_equal(absent, frame["pd_terms"])
+    longer = model.predict_frame(test.assign(payment_terms_days=90))["pd_terms"]
+    assert (longer >= frame["pd_terms"]).all() and (longer > frame["pd_terms"]).any()
+
+
+def test_anchored_curve_ends_at_the_given_pd_and_keeps_the_shape():
+    curve = np.array([[0.01, 0.02, 0.04], [0.0, 0.0, 0.0], [0.1, 0.1, 0.2]])
+    out = anchored(curve, np.array([0.08, 0.03, 0.2]))
+    np.testing.assert_allclose(out[:, -1], [0.08, 0.03, 0.2])
+    np.testing.assert_allclose(out[0], [0.02, 0.04, 0.08])
+    np.testing.assert_allclose(out[1], [0.01, 0.02, 0.03])  # no shape: spread evenly
+    assert (np.diff(out, axis=1) >= 0).all()
+
+
+def test_predict_frame_anchored_to_the_12_month_pd(fitted):
+    model, test, _ = fitted
+    pd_12m = np.linspace(0.001, 0.9, len(test))
+    frame = model.predict_frame(test, pd_12m)
+    np.testing.assert_allclose(frame["pd_12m"], pd_12m)
+    assert (np.diff(frame.iloc[:, :12].to_numpy(), axis=1) >= -1e-15).all()
+    own = model.predict_frame(test)
+    ratio = frame["pd_3m"] / own["pd_3m"]
+    np.testing.assert_allclose(ratio, pd_12m / own["pd_12m"], rtol=1e-9)
+
+
+def test_state_round_trip_predicts_the_same(fitted, tmp_path):
+    model, test, _ = fitted
+    path = tmp_path / "hazard.txt"
+    model.booster_.save_model(str(path))
+    state = json.loads(json.dumps(model.state()))
+    again = HazardModel.from_state(state, lgb.Booster(model_file=str(path)))
+    pd.testing.assert_frame_equal(again.predict_frame(test), model.predict_frame(test))
+    uncalibrated = HazardModel.from_state(state | {"calibrators": []}, again.booster_)
+    np.testing.assert_allclose(
+        uncalibrated.predict_cumulative(test), model.cumulative_raw(test), rtol=1e-12
+    )
 
 
 def test_fit_is_deterministic(fitted):

@@ -7,6 +7,8 @@ import pytest
 
 from features.catalogue import FEATURES as CATALOGUE
 from features.catalogue import monotone_constraints
+from features.timeline import month_index
+from models.hazard import HazardModel, HazardSettings
 from models.pd_model import PDModel
 from models.reasons import MIN_REASON_LOGODDS, reason_columns, render_reasons
 
@@ -258,3 +260,63 @@ def test_a_missing_value_is_scored_not_refused(model, rows):
 def test_an_unknown_language_is_refused_even_with_nothing_to_word(model, rows):
     with pytest.raises(ValueError, match="unknown language 'fr'"):
         model.predict(rows.head(1), language="fr")
+
+
+@pytest.fixture(scope="module")
+def with_terms(model_and_rows):
+    """The model with a term structure fitted on its own rows (defaults drawn from days late)."""
+    model, X = model_and_rows
+    rng = np.random.default_rng(3)
+    as_of = pd.Timestamp("2023-01-31")
+    late = X["days_late_wavg_12m"].fillna(0).to_numpy()
+    month = rng.integers(1, 13, len(X))
+    defaults = rng.random(len(X)) < 0.2 + 0.6 * (late > np.nanmedian(late))
+    rows = X.assign(
+        customer_id=[f"C{i}" for i in range(len(X))], as_of_date=as_of,
+        month=month_index(pd.Series([as_of]))[0],
+        default_date=pd.to_datetime(
+            np.where(defaults, as_of + pd.to_timedelta(month * 30, "D"), pd.NaT)
+        ),
+    )  # fmt: skip
+    settings = HazardSettings(num_boost_round=20, min_child_samples=5, validation_share=0.2)
+    hazard = HazardModel(settings, model.feature_names).fit(rows, pd.Timestamp("2024-01-31"))
+    terms = copy.copy(model)
+    terms.term_structure = hazard
+    return terms.fit_reference(X)
+
+
+def test_the_term_structure_adds_monotone_pds_up_to_the_12_month_one(with_terms, rows):
+    got = with_terms.predict(rows)
+    curve = [f"pd_{k}m" for k in range(1, 12)]
+    assert list(got.columns) == ["pd_12m", "grade", *curve, "pd_terms", *reason_columns(3)]
+    assert list(got.columns) == with_terms.output_columns
+    months = got[[*curve, "pd_12m"]].to_numpy()
+    assert (np.diff(months, axis=1) >= -1e-15).all()
+    assert (got["pd_1m"] > 0).all() and (got["pd_1m"] < got["pd_12m"]).all()
+    assert (got["pd_terms"] >= 0).all() and (got["pd_terms"] <= got["pd_12m"]).all()
+    # the 12-month PD, grade and reasons are the model's without a term structure
+    plain = copy.copy(with_terms)
+    plain.term_structure = None
+    pd.testing.assert_frame_equal(plain.predict(rows), got[plain.output_columns])
+    again = pickle.loads(pickle.dumps(with_terms)).predict(rows)
+    pd.testing.assert_frame_equal(again, got)
+
+
+def test_longer_terms_give_a_higher_pd_within_terms(with_terms, rows):
+    short = with_terms.predict(rows.assign(payment_terms_days=15.0))["pd_terms"]
+    long = with_terms.predict(rows.assign(payment_terms_days=120.0))["pd_terms"]
+    assert (long >= short).all() and (long > short).any()
+
+
+def test_a_term_structure_on_other_features_is_refused(model_and_rows):
+    model, _ = model_and_rows
+    other = HazardModel(HazardSettings(), model.feature_names[:2])
+    with pytest.raises(ValueError, match="same features|12-month model's features"):
+        PDModel(model.booster, model.calibrator, model.scale, term_structure=other)
+
+
+def test_a_model_pickled_before_term_structures_has_none(model):
+    state = {k: v for k, v in model.__dict__.items() if k != "term_structure"}
+    old = PDModel.__new__(PDModel)
+    old.__setstate__(state)
+    assert old.term_structure is None and old.term_columns == []

@@ -124,6 +124,7 @@ def write_fake_repo(paths: Paths, model: PDModel) -> PDModel:
         folder.mkdir(parents=True)
     model.booster.save_model(str(paths.booster))
     paths.calibrator.write_text(json.dumps(model.calibrator.to_dict()))
+    paths.hazard.write_text(json.dumps({"fitted": False, "reason": "a fake repository"}))
     metrics = {"test": {"auc": 0.7, "gini": 0.4, "brier": 0.05}, "grades": {"5": {"count": 3}}}
     paths.metrics.write_text(json.dumps(metrics))
     paths.calibration_report.write_text(json.dumps({"method": "platt"}))

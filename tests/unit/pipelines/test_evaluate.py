@@ -72,6 +72,7 @@ def write_setup(paths: Paths, build_model, with_truth: bool = True) -> None:
     )
     model.booster.save_model(str(paths.booster))
     paths.calibrator.write_text(json.dumps(model.calibrator.to_dict()))
+    paths.hazard.write_text(json.dumps({"fitted": False, "reason": "too few defaults"}))
     card = WoEScorecard({"days_late_wavg_12m": 1, "debt_ratio": 1}, max_n_bins=4)
     card.fit(train, train["label"].to_numpy())
     calibrator = PDCalibrator("platt").fit(card.decision_function(cal), cal["label"])
@@ -92,7 +93,9 @@ def test_run_writes_metrics_plots_and_figures(project, capsys):
 
     saved = json.loads(project.metrics.read_text())
     sections = {"test", "calibration", "grades", "baseline", "comparison", "backtest", "stability"}
-    assert set(saved) == sections | {"distinct_pds", "grade_usage", "monitoring", "industry_cycle"}
+    extra = {"distinct_pds", "grade_usage", "monitoring", "industry_cycle", "horizons"}
+    assert set(saved) == sections | extra
+    assert saved["horizons"] == {"fitted": False, "reason": "too few defaults"}
     assert saved["monitoring"] == {
         "left_out": "the test window has 1 month end; month over month needs 2"
     }
