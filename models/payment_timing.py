@@ -310,14 +310,19 @@ def timing_outputs(rows: pd.DataFrame, cumulative: np.ndarray) -> pd.DataFrame:
     out["days_to_pay_high"] = conditional_quantile(cumulative, 1 - tail)
     frame = pd.DataFrame(out, index=rows.index)
     as_of = pd.to_datetime(rows["as_of_date"])
-    for name, days in (("expected_pay_date", "expected_days_to_pay"),
-                       ("early_pay_date", "days_to_pay_low"), ("late_pay_date", "days_to_pay_high")):
+    for name, days in (
+        ("expected_pay_date", "expected_days_to_pay"),
+        ("early_pay_date", "days_to_pay_low"),
+        ("late_pay_date", "days_to_pay_high"),
+    ):
         frame[name] = as_of + pd.to_timedelta(frame[days].round(), unit="D")  # fmt: skip
     frame["expected_days_late"] = frame["expected_days_to_pay"] - to_due
     return frame
 
 
-def paid_within_days_past_due(rows: pd.DataFrame, cumulative: np.ndarray, days: float) -> np.ndarray:
+def paid_within_days_past_due(
+    rows: pd.DataFrame, cumulative: np.ndarray, days: float
+) -> np.ndarray:
     """P(paid by the due date plus ``days``): 0 where that date is already past."""
     left = rows["days_to_due"].to_numpy(float) + days
     return np.where(left >= 0, interpolate_terms(cumulative, np.clip(left, 0, None) / 7), 0.0)

@@ -30,8 +30,14 @@ import pandas as pd
 
 from features.catalogue import feature_names
 from models.payment_timing import (
-    HABIT_FEATURES, INVOICE_FEATURES, PaymentTimingModel, TimingSettings, invoice_rows,
-    paid_within_days_past_due, timing_outputs, with_outcome,
+    HABIT_FEATURES,
+    INVOICE_FEATURES,
+    PaymentTimingModel,
+    TimingSettings,
+    invoice_rows,
+    paid_within_days_past_due,
+    timing_outputs,
+    with_outcome,
 )  # fmt: skip
 from pipelines.book.collections_cash import cash_forecast, customer_forecast, dso_forecast
 from pipelines.book.collections_report import evaluate_out_of_time, forecast_summary
@@ -50,8 +56,11 @@ FAMILIES = ("late_payment", "profile")  # the customer's snapshot features the m
 def run(cfg: Config, paths: Paths) -> None:
     """Fit, judge and apply the payment-timing model at the scored book's as-of date."""
     opts, policy, score = cfg.collections, load_policy(paths.policy), cfg.score
+    rules = policy.collections
     as_of = pd.Timestamp(read_json(paths.scored_summary)["as_of_date"])
-    book = read_book(as_of, paths.history).assign(customer_id=lambda b: b["customer_id"].astype(str))
+    book = read_book(as_of, paths.history).assign(
+        customer_id=lambda b: b["customer_id"].astype(str)
+    )
     if not paths.validated_table("invoices").is_file():
         log.warning("no invoices table: no payment timing, cash forecast or worklist")
         return write_empty(paths, as_of, score.csv_bom, "no invoices table")
@@ -70,7 +79,7 @@ def run(cfg: Config, paths: Paths) -> None:
     rows = rows.reset_index(drop=True)
     cumulative = model.cumulative(rows)
     predicted = pd.concat([rows, timing_outputs(rows, cumulative)], axis=1).assign(
-        p_missed=1 - paid_within_days_past_due(rows, cumulative, policy.collections.missed_after_days),
+        p_missed=1 - paid_within_days_past_due(rows, cumulative, rules.missed_after_days),
         days_past_due=-rows["days_to_due"], currency=_currency(book),
     )  # fmt: skip
     predicted = predicted.join(book.set_index("customer_id")["name"], on="customer_id")
@@ -78,12 +87,14 @@ def run(cfg: Config, paths: Paths) -> None:
     customers = customer_forecast(rows, cumulative, opts.forecast_weeks)
     customers.insert(1, "name", customers["customer_id"].map(book.set_index("customer_id")["name"]))
     dso = dso_forecast(rows, cumulative, invoices_of(invoices, rows, as_of), opts.dso_months)
-    work = worklist(predicted, book, policy.collections, policy.lgd, score.language)
+    work = worklist(predicted, book, rules, policy.lgd, score.language)
     bom = score.csv_bom
     write_people_csv(rounded(predicted, list(INVOICES_SCHEMA)), paths.open_invoices, bom)
     write_people_csv(work, paths.collections, bom)
     write_people_csv(rounded(weekly, list(weekly.columns)), paths.cash_forecast, bom)
-    write_people_csv(rounded(customers, list(customers.columns)), paths.cash_forecast_customers, bom)
+    write_people_csv(
+        rounded(customers, list(customers.columns)), paths.cash_forecast_customers, bom
+    )
     report |= forecast_summary(as_of, weekly, dso, work, model.fit_record_)
     write_json(report, paths.payment_timing)
     log.info("as of %s: %d open invoices, %.0f expected in %d weeks, worklist top %s",
@@ -134,4 +145,3 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
-

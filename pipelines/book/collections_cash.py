@@ -26,7 +26,7 @@ def week_probabilities(cumulative: np.ndarray, weeks: int) -> np.ndarray:
 
 
 def week_table(as_of: pd.Timestamp, weeks: int) -> pd.DataFrame:
-    """``week`` 1..``weeks`` after ``as_of`` with its first and last day (``from_date``, ``to_date``)."""
+    """Weeks 1..``weeks`` after ``as_of``: ``week``, ``from_date``, ``to_date``."""
     week = np.arange(1, weeks + 1)
     start = pd.Timestamp(as_of) + pd.to_timedelta(7 * (week - 1) + 1, unit="D")
     return pd.DataFrame({"week": week, "from_date": start, "to_date": start + pd.Timedelta(6, "D")})
@@ -55,8 +55,10 @@ def cash_forecast(rows: pd.DataFrame, cumulative: np.ndarray, weeks: int) -> pd.
 
 
 def customer_forecast(rows: pd.DataFrame, cumulative: np.ndarray, weeks: int) -> pd.DataFrame:
-    """Expected receipts per customer and week: ``customer_id``, ``open_amount``,
-    ``week_1`` .. ``week_<weeks>``, ``total``, ``low`` and ``high`` (of the total), largest first.
+    """Expected receipts per customer and week, largest total first.
+
+    Columns: ``customer_id``, ``open_amount``, ``week_1`` .. ``week_<weeks>``, ``total``, ``low``
+    and ``high`` (the total's 80 % interval).
     """
     p = week_probabilities(cumulative, weeks)
     amount = rows["amount"].to_numpy(float)
@@ -75,8 +77,10 @@ def customer_forecast(rows: pd.DataFrame, cumulative: np.ndarray, weeks: int) ->
 
 
 def naive_receipts(rows: pd.DataFrame, weeks: int) -> np.ndarray:
-    """Receipts per week if each invoice is paid at its due date plus the customer's average
-    days late (``habit_days_late``; none known: on the due date), not before the next day."""
+    """Receipts per week of the naive forecast: due date + the customer's average days late.
+
+    ``habit_days_late`` unknown: on the due date; never before the day after the as-of date.
+    """
     delay = pd.to_timedelta(rows["habit_days_late"].fillna(0).round(), unit="D")
     date = np.maximum(rows["due_date"] + delay, rows["as_of_date"] + pd.Timedelta(1, "D"))
     return _by_week(rows, pd.Series(date, index=rows.index), weeks)
@@ -139,15 +143,17 @@ def dso_forecast(
         out.append({"month_end": end, "receivables": float(amount @ open_share) + new_open,
                     "sales_91d": sales})  # fmt: skip
     table = pd.DataFrame(out)
-    table["dso_days"] = table["receivables"] * DAYS_3M / table["sales_91d"].where(
-        table["sales_91d"] > 0
+    table["dso_days"] = (
+        table["receivables"] * DAYS_3M / table["sales_91d"].where(table["sales_91d"] > 0)
     )
     return table
 
 
 def _unpaid_share_by_age(issued: pd.DataFrame, as_of: pd.Timestamp, days: int = 180) -> np.ndarray:
-    """Share of the amount still unpaid ``a`` days after issue, ``a = 0..days-1``, over the
-    invoices issued in the year up to ``as_of - days`` (so each is observed ``days`` days)."""
+    """Share of the amount still unpaid ``a`` days after issue, ``a = 0..days-1``.
+
+    Over the invoices issued in the year up to ``as_of - days`` (each observed ``days`` days).
+    """
     cohort = issued[(issued["issue_date"] <= as_of - pd.Timedelta(days, "D"))
                     & (issued["issue_date"] > as_of - pd.Timedelta(365 + days, "D"))]  # fmt: skip
     if cohort.empty:
@@ -162,4 +168,3 @@ def _as_of(rows: pd.DataFrame) -> pd.Timestamp:
     if len(dates) != 1:
         raise ValueError(f"the rows must share one as-of date, found {len(dates)}")
     return pd.Timestamp(dates[0])
-

@@ -68,11 +68,13 @@ def timing_metrics(rows: pd.DataFrame, predicted: pd.DataFrame, bins: int = 10) 
     p_late_30 = 1 - predicted["p_paid_within_30dpd"].to_numpy(float)
     error = (predicted["expected_pay_date"] - paid).dt.days.abs().to_numpy()[was_paid]
     inside = (paid >= predicted["early_pay_date"]) & (paid <= predicted["late_pay_date"])
+    p_by_due = predicted["p_paid_by_due"].to_numpy(float)
+    coverage = float(inside.to_numpy()[was_paid].mean()) if was_paid.any() else None
     return {
-        "paid_by_due": _binary(by_due[not_due], predicted["p_paid_by_due"].to_numpy()[not_due], bins),
+        "paid_by_due": _binary(by_due[not_due], p_by_due[not_due], bins),
         "late_over_30": _binary(late_30[not_late_30], p_late_30[not_late_30], bins),
         "pay_date_mae_days": float(np.mean(error)) if len(error) else None,
-        "interval_80_coverage": float(inside.to_numpy()[was_paid].mean()) if was_paid.any() else None,
+        "interval_80_coverage": coverage,
         "bucket_accuracy": bucket_accuracy(rows, predicted),
     }  # fmt: skip
 

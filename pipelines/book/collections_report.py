@@ -16,7 +16,10 @@ import pandas as pd
 
 from models.payment_timing import PaymentTimingModel, invoice_rows, timing_outputs, with_outcome
 from pipelines.book.collections_cash import (
-    backtest_errors, cash_forecast, naive_receipts, realised_receipts,
+    backtest_errors,
+    cash_forecast,
+    naive_receipts,
+    realised_receipts,
 )  # fmt: skip
 from pipelines.book.collections_eval import anchor_predictions, timing_metrics
 from pipelines.runtime.config import CollectionsConfig
@@ -31,7 +34,8 @@ def evaluate_out_of_time(
     """``evaluation`` and ``cash_backtest`` of a model that knows nothing after the cutoff.
 
     Args:
-        invoices, snapshots: The ledger and the feature rows.
+        invoices: The ledger.
+        snapshots: The feature rows.
         ends: The month ends up to the as-of date (the last), oldest first.
         features: The snapshot features the model uses.
         opts: The ``collections`` params.

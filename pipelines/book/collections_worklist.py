@@ -46,18 +46,34 @@ COLLECTIONS_SCHEMA: dict[str, str] = {
     "grade": "the customer's master-scale grade (scores.csv)",
     "pd_12m": "the customer's probability of default within 12 months (scores.csv)",
     "pd_terms": "the customer's PD within its payment terms plus grace (empty: no term structure)",
-    **{k: INVOICES_SCHEMA[k] for k in (
-        "currency", "amount", "due_date", "days_past_due", "disputed", "p_paid_by_due",
-        "p_paid_within_30dpd", "p_never_paid", "expected_pay_date", "early_pay_date",
-        "late_pay_date", "expected_days_late")},  # fmt: skip
+    **{
+        k: INVOICES_SCHEMA[k]
+        for k in (
+            "currency",
+            "amount",
+            "due_date",
+            "days_past_due",
+            "disputed",
+            "p_paid_by_due",
+            "p_paid_within_30dpd",
+            "p_never_paid",
+            "expected_pay_date",
+            "early_pay_date",
+            "late_pay_date",
+            "expected_days_late",
+        )
+    },  # fmt: skip
     "p_missed": "probability it is not paid within collections.missed_after_days past due",
     "loss_if_missed": "amount x p_missed x LGD (configs/policy.yaml)",
-    "cost_of_delay": "amount x expected days late (at least 0) x collections.cost_of_capital / 365",
+    "cost_of_delay": (
+        "amount x expected days late (at least 0) x (1 - p_never_paid) x "
+        "collections.cost_of_capital / 365"
+    ),
     "expected_loss": "loss_if_missed + cost_of_delay: what the list is ranked by",
     "action_code": "what to do: " + ", ".join(COLLECTION_ACTIONS),
     "action": "the same in score.language",
     "invoice_reasons": "why: the invoice's facts, in score.language",
-    "customer_reasons": "the customer's reasons for its PD (scores.csv reason_1..), in score.language",
+    "customer_reasons": "the customer's PD reasons (scores.csv reason_1..), in score.language",
 }
 DECIMALS = {"amount": 2} | {c: 4 for c in (
     "pd_12m", "pd_terms", "p_paid_by_due", "p_paid_within_30dpd", "p_paid_within_60dpd",
@@ -71,12 +87,12 @@ _FACTS = {
            "never": "{v:.0%} chance it is never paid (the customer defaults first)",
            "late_30": "{v:.0%} chance of payment more than 30 days late",
            "habit": "the customer paid {v:.0f} days late on average over 12 months",
-           "due_soon": "due in {v:.0f} days, {p:.0%} chance of payment by then"},
+           "due_soon": "due {v}, {p:.0%} chance of payment by then"},
     "zh": {"past_due": "已逾期 {v:.0f} 天", "disputed": "有争议",
            "never": "{v:.0%} 的可能永不付款（客户先违约）",
            "late_30": "{v:.0%} 的可能逾期超过 30 天付款",
            "habit": "客户近 12 个月平均逾期 {v:.0f} 天付款",
-           "due_soon": "{v:.0f} 天后到期，届时付款的可能为 {p:.0%}"},
+           "due_soon": "{v} 到期，届时付款的可能为 {p:.0%}"},
 }  # fmt: skip
 
 
@@ -96,7 +112,8 @@ def choose_actions(frame: pd.DataFrame, rules: CollectionsRules) -> np.ndarray:
         & (frame["overdue_amount"].to_numpy(float) >= rules.payment_plan_overdue),
         (dpd >= rules.call_days_past_due)
         | (1 - frame["p_paid_within_30dpd"].to_numpy(float) >= rules.call_late_30),
-        (dpd <= 0) & (-dpd <= rules.remind_within_days)
+        (dpd <= 0)
+        & (-dpd <= rules.remind_within_days)
         & (frame["p_paid_by_due"].to_numpy(float) < rules.remind_below),
     ]
     codes = ["hand_to_collection", "stop_shipments", "payment_plan", "call", "remind_before_due"]
@@ -111,12 +128,13 @@ def invoice_reasons(frame: pd.DataFrame, rules: CollectionsRules, language: str)
         if row.days_past_due > 0:
             facts.append(words["past_due"].format(v=row.days_past_due))
         elif -row.days_past_due <= rules.remind_within_days:
-            facts.append(words["due_soon"].format(v=-row.days_past_due, p=row.p_paid_by_due))
+            due = f"{pd.Timestamp(row.due_date):%Y-%m-%d}"
+            facts.append(words["due_soon"].format(v=due, p=row.p_paid_by_due))
         if row.disputed:
             facts.append(words["disputed"])
         if row.p_never_paid >= rules.stop_shipments_never_paid:
             facts.append(words["never"].format(v=row.p_never_paid))
-        if 1 - row.p_paid_within_30dpd >= rules.call_late_30:
+        elif 1 - row.p_paid_within_30dpd >= rules.call_late_30:  # implied by never paid
             facts.append(words["late_30"].format(v=1 - row.p_paid_within_30dpd))
         if row.habit_days_late == row.habit_days_late and row.habit_days_late >= 10:
             facts.append(words["habit"].format(v=row.habit_days_late))
@@ -169,9 +187,11 @@ def worklist(
 
 
 def rounded(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """``frame``'s ``columns`` for people (``export.for_people``): probabilities to 4 places,
-    other numbers (amounts, days) whole; the pay dates are left empty where the invoice is more
-    likely never paid (they are the dates given that it is paid)."""
+    """``frame``'s ``columns`` for people (``export.for_people``), rounded.
+
+    Probabilities to 4 places, amounts to cents, other numbers whole; the pay dates are left
+    empty where the invoice is more likely never paid (they are the dates given that it is paid).
+    """
     out = for_people(frame, columns)
     for col in out.columns:
         if col in DECIMALS:

@@ -51,9 +51,13 @@ def collections_context(
         "expected": sum(w["expected"] for w in weeks),
         "low": sum(w["low"] for w in weeks),
         "high": sum(w["high"] for w in weeks),
-        "chart": figures.data_uri(figures.cash_chart(
-            [w["expected"] for w in weeks], [w["low"] for w in weeks], [w["high"] for w in weeks]
-        )),  # fmt: skip
+        "chart": figures.data_uri(
+            figures.cash_chart(
+                [w["expected"] for w in weeks],
+                [w["low"] for w in weeks],
+                [w["high"] for w in weeks],
+            )
+        ),  # fmt: skip
         "open_amount": report.get("worklist", {}).get("amount"),
         "dso": dso,
         "by_action": by_action(report.get("worklist", {}).get("by_action", {})),
@@ -81,8 +85,9 @@ def evaluation_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
         return []
     rows = []
     for key, path in METRICS:
-        rows.append({"key": key, "model": _get(evaluation["model"], path),
-                     "anchor": _get(evaluation["anchor_customer_habit"], path), "money": False})  # fmt: skip
+        anchor = _get(evaluation["anchor_customer_habit"], path)
+        rows.append({"key": key, "model": _get(evaluation["model"], path), "anchor": anchor,
+                     "money": False})  # fmt: skip
     backtest = report.get("cash_backtest", {})
     if "model_wape" in backtest:
         rows.append({"key": "m_wape", "model": backtest["model_wape"],

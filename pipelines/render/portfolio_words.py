@@ -262,7 +262,7 @@ WORDS: dict[str, dict[str, str]] = {
         "event": "Event: {event}",
         "collections": "Collections and cash-in",
         "collections_sub": "The open invoices of the scored customers at {as_of}: when each is "
-        "likely paid, from a weekly payment-timing model (README \"Collections and cash-in\"). "
+        'likely paid, from a weekly payment-timing model (README "Collections and cash-in"). '
         "Every open invoice is in data/scored/invoices.csv, the worklist in collections.csv.",
         "cash_in": "Expected cash in, next {weeks} weeks",
         "cash_in_note": "from the {open} open; 80 % interval {low} to {high}",
@@ -273,28 +273,41 @@ WORDS: dict[str, dict[str, str]] = {
         "cash_forecast": "Cash in by week",
         "cash_forecast_sub": "Expected receipts of the open invoices per week (bars) with the "
         "80 % interval (lines); invoices not yet issued are not included.",
-        "week": "Week", "from": "From", "expected": "Expected", "interval_80": "80 % interval",
-        "cumulative": "Cumulative",
+        "week": "Week",
+        "from": "From",
+        "expected": "Expected",
+        "interval_80": "80 % interval",
         "dso_table": "DSO ahead",
         "dso_table_sub": "Receivables ahead: the open invoices' expected unpaid amount plus new "
-        "invoicing at the last 3 months' run rate, unpaid as long as invoices of the last year were.",
-        "month_end": "Month end", "receivables": "Receivables", "sales_91d": "Invoicing, 91 days",
+        "invoicing at the last 3 months' run rate, unpaid as long as invoices of the last year "
+        "were.",
+        "receivables": "Receivables",
+        "sales_91d": "Invoicing, 91 days",
         "dso_days": "DSO (days)",
         "worklist": "Collections worklist: the first {n} of {total} open invoices",
         "worklist_sub": "Ranked by expected loss from late or missed payment: amount x P(not paid "
         "within {days} days past due) x LGD + amount x expected days late x the cost of capital. "
         "Actions from configs/policy.yaml (collections).",
         "by_action": "By action",
-        "action": "Action", "invoices_col": "Invoices", "amount": "Amount",
-        "invoice": "Invoice", "due": "Due", "dpd": "Days past due", "p_by_due": "P(paid by due)",
-        "p_never": "P(never paid)", "pay_date": "Expected pay date (80 %)",
-        "expected_loss_short": "Expected loss", "why": "Why",
+        "action": "Action",
+        "invoices_col": "Invoices",
+        "amount": "Amount",
+        "invoice": "Invoice",
+        "due": "Due",
+        "dpd": "Days past due",
+        "p_by_due": "P(paid by due)",
+        "p_never": "P(never paid)",
+        "pay_date": "Expected pay date (80 %)",
+        "expected_loss_short": "Expected loss",
+        "why": "Why",
         "timing_quality": "How good the timing is: out of time",
         "timing_quality_sub": "A model trained on the month ends {train_from} to {train_to} "
         "with the payments known by {cutoff}, judged on the {invoices} invoices open at {first} "
         "to {last} with {weeks} weeks of payments observed, against the customer's own habit "
         "over the 12 months before (the anchor).",
-        "metric": "Measure", "model_col": "Model", "anchor_col": "Customer habit (anchor)",
+        "metric": "Measure",
+        "model_col": "Model",
+        "anchor_col": "Customer habit (anchor)",
         "m_auc_by_due": "AUC, P(paid by the due date)",
         "m_ece_by_due": "Calibration error (ECE), P(paid by the due date)",
         "m_auc_late_30": "AUC, P(paid more than 30 days late)",
@@ -545,27 +558,42 @@ WORDS: dict[str, dict[str, str]] = {
         "dso_note": "应收账款 x 91 / 近 91 天开票额",
         "dso_ahead_note": "新开票按近 3 个月的速度",
         "cash_forecast": "按周回款",
-        "cash_forecast_sub": "未结发票每周的预计回款（柱）及 80% 区间（线）；尚未开具的发票不计入。",
-        "week": "周", "from": "起始日", "expected": "预计", "interval_80": "80% 区间",
-        "cumulative": "累计",
+        "cash_forecast_sub": "未结发票每周的预计回款（柱）及 80% 区间（线）；"
+        "尚未开具的发票不计入。",
+        "week": "周",
+        "from": "起始日",
+        "expected": "预计",
+        "interval_80": "80% 区间",
         "dso_table": "DSO 预测",
         "dso_table_sub": "未来应收账款：未结发票的预计未付金额，加上按近 3 个月速度新开的发票"
         "（其未付比例按近一年发票的付款速度）。",
-        "month_end": "月末", "receivables": "应收账款", "sales_91d": "91 天开票额",
+        "receivables": "应收账款",
+        "sales_91d": "91 天开票额",
         "dso_days": "DSO（天）",
         "worklist": "催收清单：{total} 张未结发票中的前 {n} 张",
-        "worklist_sub": "按逾期或未付的预期损失排序：金额 x 逾期 {days} 天内未付的概率 x 违约损失率 "
-        "+ 金额 x 预计逾期天数 x 资金成本。行动规则见 configs/policy.yaml（collections）。",
+        "worklist_sub": "按逾期或未付的预期损失排序：金额 x 逾期 {days} 天内未付的概率 "
+        "x 违约损失率 + 金额 x 预计逾期天数 x 资金成本。"
+        "行动规则见 configs/policy.yaml（collections）。",
         "by_action": "按行动",
-        "action": "行动", "invoices_col": "发票数", "amount": "金额",
-        "invoice": "发票", "due": "到期日", "dpd": "逾期天数", "p_by_due": "到期前付款概率",
-        "p_never": "永不付款概率", "pay_date": "预计付款日（80%）",
-        "expected_loss_short": "预期损失", "why": "原因",
+        "action": "行动",
+        "invoices_col": "发票数",
+        "amount": "金额",
+        "invoice": "发票",
+        "due": "到期日",
+        "dpd": "逾期天数",
+        "p_by_due": "到期前付款概率",
+        "p_never": "永不付款概率",
+        "pay_date": "预计付款日（80%）",
+        "expected_loss_short": "预期损失",
+        "why": "原因",
         "timing_quality": "付款时间预测的准确度（样本外）",
-        "timing_quality_sub": "模型用 {train_from} 至 {train_to} 的月末、截至 {cutoff} 已知的付款训练，"
+        "timing_quality_sub": "模型用 {train_from} 至 {train_to} 的月末、"
+        "截至 {cutoff} 已知的付款训练，"
         "在 {first} 至 {last} 月末未结的 {invoices} 张发票上检验（观察 {weeks} 周的付款），"
         "对照客户自身过去 12 个月的付款习惯（基准）。",
-        "metric": "指标", "model_col": "模型", "anchor_col": "客户习惯（基准）",
+        "metric": "指标",
+        "model_col": "模型",
+        "anchor_col": "客户习惯（基准）",
         "m_auc_by_due": "AUC：到期前付款概率",
         "m_ece_by_due": "校准误差（ECE）：到期前付款概率",
         "m_auc_late_30": "AUC：逾期超过 30 天付款的概率",

@@ -170,7 +170,9 @@ def test_a_late_payer_is_predicted_to_pay_later() -> None:
     probe = invoice_rows(inv, snaps, pd.Timestamp("2023-06-30"), ["days_late_wavg_12m"])
     out = model.predict_frame(probe)
     late = probe["habit_days_late"] > probe["habit_days_late"].median()
-    assert out.loc[late, "expected_days_late"].mean() > out.loc[~late, "expected_days_late"].mean() + 5
+    assert (
+        out.loc[late, "expected_days_late"].mean() > out.loc[~late, "expected_days_late"].mean() + 5
+    )
     assert (np.diff(model.cumulative(probe), axis=1) >= -1e-12).all()
 
 

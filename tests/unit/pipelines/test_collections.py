@@ -147,7 +147,7 @@ def book() -> pd.DataFrame:
     return pd.DataFrame(
         {
             "customer_id": ["A", "B", "X"],
-            "name": ["=HYPERLINK(\"x\")", "Bee Ltd", "Gone"],
+            "name": ['=HYPERLINK("x")', "Bee Ltd", "Gone"],
             "status": ["scored", "scored", "in_default"],
             "grade": [9, 2, np.nan],
             "pd_12m": [0.2, 0.01, 1.0],
@@ -183,6 +183,7 @@ def test_worklist_ranks_by_expected_loss_with_action_and_reasons() -> None:
     # I3: 1000 x 0.1 x 0.45 + 1000 x 10 days x 8 % / 365
     assert work.iloc[1]["expected_loss"] == round(45 + 1000 * 10 * 0.08 / 365)
     assert work["rank"].tolist() == [1, 2, 3]
+    assert work.iloc[2]["invoice_reasons"] == "due 2026-01-03, 90% chance of payment by then"
     assert work["pd_terms"].isna().all()  # no term structure in the book
 
 

@@ -32,7 +32,7 @@ def small_repo(root: Path) -> Paths:
     for c in ids:
         issue = pd.Timestamp("2024-01-01") + pd.to_timedelta(np.sort(rng.integers(0, 360, 14)), "D")
         paid = issue + (30 + np.round(habit[c] + rng.normal(0, 3, 14))) * D
-        parts.append(pd.DataFrame({"customer_id": c, "issue_date": issue, "due_date": issue + 30 * D,
+        parts.append(pd.DataFrame({"customer_id": c, "issue_date": issue, "due_date": issue + 30*D,
                                    "paid_date": paid.where(paid <= AS_OF),
                                    "amount": rng.uniform(100, 5000, 14)}))  # fmt: skip
     inv = pd.concat(parts, ignore_index=True)
@@ -42,7 +42,8 @@ def small_repo(root: Path) -> Paths:
                          columns=["customer_id", "as_of_date", "default_date",
                                   "days_late_wavg_12m", "payment_terms_days"])  # fmt: skip
     book = pd.DataFrame({"customer_id": ids, "name": [f"Firm {c}" for c in ids],
-                         "status": ["scored"] * 39 + ["in_default"], "grade": rng.integers(1, 11, 40),
+                         "status": ["scored"] * 39 + ["in_default"],
+                         "grade": rng.integers(1, 11, 40),
                          "pd_12m": rng.uniform(0.001, 0.3, 40), "overdue_amount": 0.0,
                          "reason_1": "Pays late", "currency": "EUR"})  # fmt: skip
     for folder in (paths.validated, paths.snapshots.parent, paths.history, paths.reports):
