@@ -62,7 +62,7 @@ def collections_context(
         "dso": dso,
         "by_action": by_action(report.get("worklist", {}).get("by_action", {})),
         "total": report.get("worklist", {}).get("invoices", 0),
-        "top": linked(worklist.head(top)),
+        "top": linked(_blank_missing(worklist.head(top))),
         "evaluation": evaluation_rows(report),
         "setup": report.get("evaluation", {}),
         "backtest": report.get("cash_backtest", {}),
@@ -97,6 +97,11 @@ def evaluation_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
         rows.append({"key": "m_cash_coverage", "model": backtest["coverage_80"], "anchor": None,
                      "money": False})  # fmt: skip
     return rows
+
+
+def _blank_missing(rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` with every missing cell ``None`` (an empty pay date shows as nothing)."""
+    return rows.astype(object).where(rows.notna(), None)
 
 
 def _get(figures_: dict[str, Any], path: tuple[str, ...]) -> float | None:

@@ -116,6 +116,7 @@ def test_the_portfolio_report_shows_the_section(staged_copy, ran, language, head
     assert part.count("<tr><td>") >= min(20, len(work))  # the worklist's first rows
     assert "<b>Alpha</b>" not in part and "&lt;b&gt;Alpha&lt;/b&gt;" in part
     assert "data:image/png;base64," in part
+    assert ">nan<" not in part and "nan –" not in part  # an empty pay date shows as nothing
 
 
 def test_a_report_without_collections_figures_leaves_the_section_out(staged_copy) -> None:
