@@ -14,6 +14,7 @@ Inputs:
     data/raw/truth.parquet: only where it exists (synthetic data): the true PDs.
     data/validated/industry_index.parquet: only where it exists: the index of the stress test.
     data/models/hazard.txt, hazard.json: the term structure (``term_structure`` stage).
+    data/features/default_dates.parquet: the outlook back-test's realised defaults.
     configs/policy.yaml, data/raw/customers.parquet, data/validated/invoices.parquet: the alert
         rules and the credit limit replayed month by month on the test window.
 Outputs:
@@ -30,13 +31,18 @@ Outputs:
         own (``hazard``), a direct classifier per horizon trained by the usual recipe on
         "defaults within h months" (``direct``; at 12 months the model itself) and the oracle:
         AUC, Brier, ECE, the grade back-test, the AUC differences with their intervals and the
-        targets (``models.horizons``).
+        targets (``models.horizons``), and ``outlook_backtest``: the region and sector
+        outlook's forecasts made at every month end from the test window's first on (out of
+        time for the served model) against the default rates realised 3 and 6 months later,
+        beside the naive forecasts "the last 6 / 12 months' rate", mean absolute errors and the
+        interval's coverage at ``score.outlook``'s correlation (``models.outlook``).
     data/reports/plots/*.csv: DVC plots: ROC, PR, calibration, lift, grades (with the
         back-test), the baseline's ROC and calibration, and the feature PSI table.
     data/reports/figures/{roc,calibration,grades}.png: pictures of the same.
 Params:
     evaluate, features.index_publication_lag_months (the stress test recomputes index features),
-    train and calibrate (the direct classifier per horizon is trained by their recipe)
+    train and calibrate (the direct classifier per horizon is trained by their recipe),
+    score.outlook and score.loss_distribution (the outlook interval's simulation)
 """
 
 from __future__ import annotations
@@ -46,7 +52,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from models import backtest, bootstrap, cycle, horizons, metrics
+from models import backtest, bootstrap, cycle, horizons, metrics, outlook
 from models.hazard import default_within
 from models.master_scale import MasterScale, grade_usage
 from models.pd_model import PDModel
@@ -69,7 +75,7 @@ from pipelines.io.files import (
     write_json,
 )
 from pipelines.io.paths import Paths
-from pipelines.io.windows import present_windows, window_rows
+from pipelines.io.windows import keyed, present_windows, window_rows
 from pipelines.render.figures import render_figures
 from pipelines.runtime.config import Config, EvaluateConfig, load_config, parse_args
 from pipelines.runtime.recipe import booster_settings, calibrator_settings
@@ -301,6 +307,7 @@ def run(cfg: Config, paths: Paths) -> dict:
     test, policy = rows[rows["window"] == "test"], load_policy(paths.policy)
     report["monitoring"] = monitoring_figures(test, model.scale, policy, *account_tables(paths))
     report["horizons"] = horizons_report(rows, model, cfg, paths)
+    report["outlook_backtest"] = outlook_backtest(model, cfg, paths)
     write_json(report, paths.metrics)
     for name, table in tables.items():
         write_csv(table, paths.plot(name))
@@ -358,6 +365,32 @@ def horizons_report(rows: pd.DataFrame, model: PDModel, cfg: Config, paths: Path
         "targets": horizons.targets(table, "model", "direct"),
         "pd_terms_mean": float(served["pd_terms"].mean()),
     }
+
+
+def outlook_backtest(model: PDModel, cfg: Config, paths: Paths) -> dict:
+    """The region and sector outlook back-tested from the test window on (``models.outlook``).
+
+    Forecasts: the served term structure of every snapshot from the test window's first
+    as-of date on (test and unlabelled windows); the naive rates from every snapshot.
+    """
+    if model.term_structure is None:
+        return {"fitted": False, "reason": "the model has no term structure"}
+    windows = present_windows(paths, ["test", "unlabeled"])
+    rows = window_rows(paths, windows, labelled=False).reset_index(drop=True)
+    start = rows.loc[rows["window"] == "test", "as_of_date"].min()
+    keys = ["customer_id", "as_of_date", *outlook.GROUPINGS]
+    predictions = rows[keys].join(model.term_frame(rows))
+    population = keyed(read_parquet(paths.snapshots))[keys]
+    opts, loss = cfg.score.outlook, cfg.score.loss_distribution
+    rho = loss.asset_correlation if opts.asset_correlation is None else opts.asset_correlation
+    interval = {
+        "level": opts.level, "n_scenarios": min(opts.scenarios, 2_000), "seed": opts.seed,
+        "asset_correlation": rho, "sector_correlation": loss.sector_correlation,
+    }  # fmt: skip
+    return outlook.backtest_outlook(
+        predictions, read_parquet(paths.default_dates), population["as_of_date"].max(),
+        interval=interval, population=population, start=start,
+    )  # fmt: skip
 
 
 def direct_anchors(

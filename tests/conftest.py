@@ -19,7 +19,9 @@ import pytest
 import yaml
 
 from features.catalogue import monotone_constraints
+from features.timeline import month_index
 from models.calibration import PDCalibrator
+from models.hazard import HazardModel, HazardSettings
 from models.master_scale import MasterScale
 from models.pd_model import PDModel
 from pipelines.io.paths import Paths
@@ -63,6 +65,7 @@ def build_tiny_pd_model(
     min_data_in_leaf: int = 10,
     monotone: bool = False,
     n_reasons: int = 3,
+    term_structure: bool = False,
 ) -> tuple[PDModel, pd.DataFrame]:
     """A real booster + Platt calibrator + the project's master scale.
 
@@ -77,6 +80,8 @@ def build_tiny_pd_model(
         min_data_in_leaf: LightGBM's ``min_data_in_leaf``.
         monotone: Train with the catalogue's monotone constraints.
         n_reasons: Reason codes per row.
+        term_structure: Add a term structure: a small hazard model on the same rows, each
+            default dated a seeded 1..12 months after one as-of date.
 
     Returns:
         The model and the training features.
@@ -97,7 +102,23 @@ def build_tiny_pd_model(
     calibrator = PDCalibrator("platt").fit(
         booster.predict(X_cal, raw_score=True), np.asarray(y_cal, dtype=float)
     )
-    return PDModel(booster, calibrator, project_master_scale(), n_reasons=n_reasons), X
+    hazard = tiny_hazard(X, y, seed) if term_structure else None
+    scale = project_master_scale()
+    return PDModel(booster, calibrator, scale, n_reasons=n_reasons, term_structure=hazard), X
+
+
+def tiny_hazard(X: pd.DataFrame, y: pd.Series, seed: int) -> HazardModel:
+    """A small hazard model on ``X``: a default (``y``) falls in a seeded month 1..12."""
+    as_of = pd.Timestamp("2023-01-31")
+    months = np.random.default_rng(seed).integers(1, 13, len(X))
+    dates = as_of + pd.to_timedelta(months * 30, "D")
+    rows = X.assign(
+        customer_id=[f"C{i}" for i in range(len(X))], as_of_date=as_of,
+        month=month_index(pd.Series([as_of]))[0],
+        default_date=pd.Series(dates).where(np.asarray(y) == 1).to_numpy(),
+    )  # fmt: skip
+    settings = HazardSettings(num_boost_round=20, min_child_samples=5, seed=seed)
+    return HazardModel(settings, list(X.columns)).fit(rows, pd.Timestamp("2024-01-31"))
 
 
 @pytest.fixture(scope="session")

@@ -88,7 +88,7 @@ SERVERS = {
 @pytest.fixture(scope="module", params=list(SERVERS))
 def served(request, tmp_path_factory, tiny_pd_model):
     root = tmp_path_factory.mktemp(f"serve-{request.param}")
-    model, X = tiny_pd_model(FEATURES)
+    model, X = tiny_pd_model(FEATURES, term_structure=True)  # answers pd_1m .. pd_terms too
     started = time.monotonic()
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
@@ -169,8 +169,10 @@ def test_serve_answers_as_batch_scoring_does(served):
     batch = score_rows(rows, served["champion"]).reset_index(drop=True)
     assert list(got.columns) == list(batch.columns)
     assert {"pd_12m", "grade", "reason_1_code", "reason_1"} <= set(got.columns)
-    np.testing.assert_allclose(got["pd_12m"], batch["pd_12m"], rtol=1e-12)
-    rest = [c for c in batch.columns if c != "pd_12m"]
+    pds = [c for c in batch.columns if c.startswith("pd_")]  # 12 months, 1..11, within terms
+    assert {"pd_1m", "pd_3m", "pd_6m", "pd_terms"} <= set(pds)
+    np.testing.assert_allclose(got[pds], batch[pds], rtol=1e-12)
+    rest = [c for c in batch.columns if c not in pds]
     pd.testing.assert_frame_equal(got[rest], batch[rest], check_dtype=False)
     # and both are what the PD model itself says
     direct = served["model"].predict(rows).reset_index(drop=True)

@@ -7,7 +7,6 @@ import pytest
 
 from features.catalogue import FEATURES as CATALOGUE
 from features.catalogue import monotone_constraints
-from features.timeline import month_index
 from models.hazard import HazardModel, HazardSettings
 from models.pd_model import PDModel
 from models.reasons import MIN_REASON_LOGODDS, reason_columns, render_reasons
@@ -263,26 +262,11 @@ def test_an_unknown_language_is_refused_even_with_nothing_to_word(model, rows):
 
 
 @pytest.fixture(scope="module")
-def with_terms(model_and_rows):
-    """The model with a term structure fitted on its own rows (defaults drawn from days late)."""
-    model, X = model_and_rows
-    rng = np.random.default_rng(3)
-    as_of = pd.Timestamp("2023-01-31")
-    late = X["days_late_wavg_12m"].fillna(0).to_numpy()
-    month = rng.integers(1, 13, len(X))
-    defaults = rng.random(len(X)) < 0.2 + 0.6 * (late > np.nanmedian(late))
-    rows = X.assign(
-        customer_id=[f"C{i}" for i in range(len(X))], as_of_date=as_of,
-        month=month_index(pd.Series([as_of]))[0],
-        default_date=pd.to_datetime(
-            np.where(defaults, as_of + pd.to_timedelta(month * 30, "D"), pd.NaT)
-        ),
-    )  # fmt: skip
-    settings = HazardSettings(num_boost_round=20, min_child_samples=5, validation_share=0.2)
-    hazard = HazardModel(settings, model.feature_names).fit(rows, pd.Timestamp("2024-01-31"))
-    terms = copy.copy(model)
-    terms.term_structure = hazard
-    return terms.fit_reference(X)
+def with_terms(tiny_pd_model):
+    """The model with a term structure fitted on its own rows."""
+    model, X = tiny_pd_model(NAMES, seed=11, n=300, num_boost_round=30, monotone=True,
+                             term_structure=True)  # fmt: skip
+    return model.fit_reference(X)
 
 
 def test_the_term_structure_adds_monotone_pds_up_to_the_12_month_one(with_terms, rows):

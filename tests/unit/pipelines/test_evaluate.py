@@ -94,8 +94,9 @@ def test_run_writes_metrics_plots_and_figures(project, capsys):
     saved = json.loads(project.metrics.read_text())
     sections = {"test", "calibration", "grades", "baseline", "comparison", "backtest", "stability"}
     extra = {"distinct_pds", "grade_usage", "monitoring", "industry_cycle", "horizons"}
-    assert set(saved) == sections | extra
+    assert set(saved) == sections | extra | {"outlook_backtest"}
     assert saved["horizons"] == {"fitted": False, "reason": "too few defaults"}
+    assert saved["outlook_backtest"]["fitted"] is False  # no term structure: no outlook
     assert saved["monitoring"] == {
         "left_out": "the test window has 1 month end; month over month needs 2"
     }

@@ -254,3 +254,19 @@ def test_a_repeated_or_interrupted_registration_completes_its_version(
     assert len(client.search_model_versions(f"name = '{NAME}'")) == 1
     # another record of the same model is another registration
     assert register(model, X, uri, tags={"data_md5.customers": "def456"})["model_version"] == 2
+
+
+def test_a_term_structure_is_served_with_its_columns(tmp_path, monkeypatch, tiny_pd_model):
+    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
+    model, X = tiny_pd_model(FEATURES, term_structure=True)
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    record = register(model, X, uri)
+    pyfunc = registry.load_model(record["model_uri"], uri)
+    got = pyfunc.predict(X.iloc[:20])
+    pd.testing.assert_frame_equal(got, model.predict(X.iloc[:20]))
+    assert registry.output_names(pyfunc) == model.output_columns
+    assert {"pd_1m", "pd_6m", "pd_11m", "pd_terms"} <= set(got.columns)
+    # the terms are no feature here: an optional input, which moves pd_terms
+    assert "payment_terms_days" in registry.optional_input_names(pyfunc)
+    longer = pyfunc.predict(X.iloc[:20].assign(payment_terms_days=120.0))["pd_terms"]
+    assert (longer >= got["pd_terms"]).all() and (longer > got["pd_terms"]).any()
