@@ -233,7 +233,12 @@ class PaymentTimingModel(BaseEstimator):
         keep = (periods[EVENT].to_numpy() == 1) | (rng.random(len(periods)) < s.negative_share)
         periods = periods[keep]
         customers = periods["customer_id"].unique()
-        held = rng.permutation(customers)[: int(round(s.validation_share * len(customers)))]
+        if len(customers) < 2:
+            raise ValueError(
+                f"the rows hold {len(customers)} customer(s): 2 are needed to stop early"
+            )
+        n_held = min(max(1, round(s.validation_share * len(customers))), len(customers) - 1)
+        held = rng.permutation(customers)[:n_held]
         valid = periods["customer_id"].isin(held).to_numpy()
         names = self.columns()
         fit = lgb.Dataset(periods.loc[~valid, names], label=periods.loc[~valid, EVENT])

@@ -72,18 +72,23 @@ def run(cfg: Config, paths: Paths) -> None:
                  "collections.csv leaves pd_terms empty")  # fmt: skip
     ends = sorted(d for d in pd.to_datetime(snapshots["as_of_date"]).unique() if d <= as_of)
     fit = lambda months, until: fit_model(invoices, snapshots, months, until, features, opts)  # noqa: E731
-    report = evaluate_out_of_time(invoices, snapshots, ends, features, opts, fit)
-    model = fit([d for d in ends if d < as_of][-opts.train_months :], as_of)
+    train = [d for d in ends if d < as_of][-opts.train_months :]
     rows = invoice_rows(invoices, snapshots, as_of, features)
     rows = rows[rows["customer_id"].isin(book.loc[book["status"] == "scored", "customer_id"])]
     rows = rows.reset_index(drop=True)
+    if not train or rows.empty:
+        why = "no earlier month end to learn from" if not train else "no open invoice to forecast"
+        log.warning("%s: no payment timing, cash forecast or worklist", why)
+        return write_empty(paths, as_of, score.csv_bom, why)
+    report = evaluate_out_of_time(invoices, snapshots, ends, features, opts, fit)
+    model = fit(train, as_of)
     cumulative = model.cumulative(rows)
     predicted = pd.concat([rows, timing_outputs(rows, cumulative)], axis=1).assign(
         p_missed=1 - paid_within_days_past_due(rows, cumulative, rules.missed_after_days),
         days_past_due=-rows["days_to_due"], currency=_currency(book),
     )  # fmt: skip
     predicted = predicted.join(book.set_index("customer_id")["name"], on="customer_id")
-    weekly = cash_forecast(rows, cumulative, opts.forecast_weeks) if len(rows) else None
+    weekly = cash_forecast(rows, cumulative, opts.forecast_weeks)
     customers = customer_forecast(rows, cumulative, opts.forecast_weeks)
     customers.insert(1, "name", customers["customer_id"].map(book.set_index("customer_id")["name"]))
     dso = dso_forecast(rows, cumulative, invoices_of(invoices, rows, as_of), opts.dso_months)

@@ -98,6 +98,15 @@ def test_without_invoices_the_outputs_are_empty_and_say_why(tmp_path) -> None:
     assert paths.collections.read_bytes().strip(b"\xef\xbb\xbf\r\n") == b""
 
 
+def test_a_book_of_one_month_end_has_nothing_to_learn_from(tmp_path) -> None:
+    paths = small_repo(tmp_path)
+    snapshots = pd.read_parquet(paths.snapshots)
+    snapshots[snapshots["as_of_date"] == AS_OF].to_parquet(paths.snapshots)
+    collections.run(Config(collections=SMALL), paths)
+    figures = json.loads(paths.payment_timing.read_text())
+    assert figures["skipped"] == "no earlier month end to learn from"
+
+
 @pytest.mark.parametrize(("language", "heading"), [("en", "Collections and cash-in"),
                                                    ("zh", "催收与回款")])  # fmt: skip
 def test_the_portfolio_report_shows_the_section(staged_copy, ran, language, heading) -> None:
