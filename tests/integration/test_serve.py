@@ -25,6 +25,7 @@ import pandas as pd
 import pytest
 import requests
 
+from pipelines.book.ecl import lifetime_ecl
 from pipelines.book.export import scores_table
 from pipelines.book.month import Inputs, score_month
 from pipelines.book.rows import score_rows
@@ -187,6 +188,7 @@ def test_a_caller_gets_the_sentences_of_the_scored_csv(served, tmp_path, languag
     score = partial(score_rows, model=served["champion"], what_it_would_take=True)
     policy = load_policy(Paths(REPO).policy)
     book, _, _ = score_month(inputs, score, policy, AS_OF, language)
+    book, _ = lifetime_ecl(book, None, AS_OF, policy.lgd)  # as the score stage adds it
     scored = scores_table(book).set_index("customer_id")
     # a caller over HTTP sends the features, each one's sector median and the language
     snaps = inputs.snapshots
