@@ -1,5 +1,9 @@
 """PD term structure, out of time: the hazard model against a direct classifier per horizon.
 
+The evaluate stage judges the served term structure per horizon every run (``metrics.json``
+``horizons``); this study adds what the stage does not fit: the hazard model on the training
+window alone, and today's 12-month model against both hazard fits.
+
 On the default run's snapshots and split, for the horizons 1, 3, 6 and 12 months, on the test
 window: AUC, Brier, ECE and the grade back-test of
 
@@ -36,9 +40,7 @@ import numpy as np
 import pandas as pd
 
 from features.timeline import month_end, month_index
-from models import metrics
-from models.backtest import grade_backtest, summarize_backtest
-from models.bootstrap import bootstrap_auc, percentile_interval
+from models import horizons
 from models.hazard import HazardModel, HazardSettings, default_within
 from models.recipe import fit_pd_model, model_features
 from pipelines.io.artifacts import load_master_scale, load_pd_model
@@ -117,60 +119,15 @@ def fit_directs(rows: pd.DataFrame, features: list[str], cfg, scale) -> tuple[di
     return directs, kept
 
 
-def evaluate(
-    test: pd.DataFrame, predictions: dict, cut: dict, scale, bins: int, alpha: float
-) -> dict:
-    """Per horizon and model: AUC, Brier, ECE, mean PD and the grade back-test's verdict."""
-    table: dict = {}
-    for h in HORIZONS:
-        y = default_within(test, h, cut["data_end"]).to_numpy()
-        table[f"{h}m"] = {"rows": len(y), "default_rate": float(y.mean())}
-        for name, by_horizon in predictions.items():
-            if h not in by_horizon:
-                continue
-            p = by_horizon[h]
-            grades = scale.assign(p)
-            backtest = summarize_backtest(
-                grade_backtest(y, p, grades, scale, test["customer_id"].to_numpy()), alpha
-            )
-            table[f"{h}m"][name] = {
-                "auc": metrics.auc(y, p),
-                "brier": metrics.brier(y, p),
-                "ece": metrics.expected_calibration_error(y, p, bins),
-                "mean_pd": float(p.mean()),
-                "backtest": {k: backtest[k] for k in ("passed", "grades_failed", "monotone")},
-            }
-    return table
-
-
-def auc_differences(
-    test: pd.DataFrame, predictions: dict, cut: dict, n_boot: int, seed: int
-) -> dict:
-    """AUC differences on paired customer-bootstrap resamples, with their 95 % intervals.
-
-    Per horizon: the hazard model minus the direct classifier; at 12 months also both hazard
-    models minus today's model and the direct one minus today's.
-    """
+def auc_pairs() -> dict[int, list[tuple[str, str]]]:
+    """Per horizon the hazard model minus the direct classifier; at 12 months also both
+    hazard models minus today's model and the direct one minus today's."""
     pairs = {h: [("hazard", "direct")] for h in HORIZONS}
     pairs[12] += [
         ("hazard", "today"), ("hazard_train_only", "direct"),
         ("hazard_train_only", "today"), ("direct", "today"),
     ]  # fmt: skip
-    out = {}
-    for h, chosen in pairs.items():
-        y = default_within(test, h, cut["data_end"]).to_numpy()
-        names = sorted({n for pair in chosen for n in pair})
-        draws = bootstrap_auc(
-            y, [predictions[n][h] for n in names], n_boot=n_boot, seed=seed,
-            groups=test["customer_id"].to_numpy(),
-        )  # fmt: skip
-        for a, b in chosen:
-            diff = draws[:, names.index(a)] - draws[:, names.index(b)]
-            out[f"{h}m {a} - {b}"] = {
-                "mean": float(diff.mean()),
-                "interval_95": percentile_interval(diff),
-            }
-    return out
+    return pairs
 
 
 def run(cfg_path: str, truth_path: Path, settings: HazardSettings) -> dict:
@@ -192,21 +149,22 @@ def run(cfg_path: str, truth_path: Path, settings: HazardSettings) -> dict:
         predictions["oracle"][h] = np.clip(test[f"true_pd_{h}m"].to_numpy(float), 1e-6, 1)
     predictions["today"] = {12: load_pd_model(paths).predict_pd(test)}
     terms = hazards["hazard"].predict_frame(test)
+    y = horizons.outcomes(test, HORIZONS, cut["data_end"])
     return {
         "cutoffs": {k: str(v.date()) for k, v in cut.items()},
         "settings": vars(settings),
         "hazard_features": screened,
         "fits": {name: model.fit_record_ for name, model in hazards.items()},
-        "per_horizon": evaluate(
+        "per_horizon": horizons.per_horizon(
             test,
+            y,
             predictions,
-            cut,
             scale,
             cfg.evaluate.calibration_bins,
             cfg.evaluate.backtest_alpha,
         ),  # fmt: skip
-        "auc_differences": auc_differences(
-            test, predictions, cut, cfg.evaluate.bootstrap_samples, cfg.evaluate.seed
+        "auc_differences": horizons.auc_differences(
+            test, y, predictions, auc_pairs(), cfg.evaluate.bootstrap_samples, cfg.evaluate.seed
         ),
         "pd_terms": {
             "mean": float(terms["pd_terms"].mean()),
