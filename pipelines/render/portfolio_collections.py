@@ -62,7 +62,7 @@ def collections_context(
         "dso": dso,
         "by_action": by_action(report.get("worklist", {}).get("by_action", {})),
         "total": report.get("worklist", {}).get("invoices", 0),
-        "top": linked(_blank_missing(worklist.head(top))),
+        "top": linked(_blank_missing(short_reasons(worklist.head(top), language))),
         "evaluation": evaluation_rows(report),
         "setup": report.get("evaluation", {}),
         "backtest": report.get("cash_backtest", {}),
@@ -97,6 +97,13 @@ def evaluation_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
         rows.append({"key": "m_cash_coverage", "model": backtest["coverage_80"], "anchor": None,
                      "money": False})  # fmt: skip
     return rows
+
+
+def short_reasons(rows: pd.DataFrame, language: str, facts: int = 2) -> pd.DataFrame:
+    """``rows`` with ``invoice_reasons`` cut to its first ``facts`` facts (the CSV has all)."""
+    sep = "；" if language == "zh" else "; "
+    cut = rows["invoice_reasons"].fillna("").str.split(sep, regex=False).str[:facts]
+    return rows.assign(invoice_reasons=cut.str.join(sep))
 
 
 def _blank_missing(rows: pd.DataFrame) -> pd.DataFrame:
