@@ -164,6 +164,7 @@ def customer_parts(
     }
     log.info("features in %d customer partitions", len(parts))
     results = (mapper or _one_by_one)(_customer_part, parts, shared, "feature partitions")
+    del parts, coded  # the blocks' tables, before their results are combined (the peak)
     return decoded(combine_partitions(results), ids)
 
 

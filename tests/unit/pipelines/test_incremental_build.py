@@ -2,7 +2,9 @@
 
 import json
 import logging
+from dataclasses import replace
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -115,3 +117,30 @@ def test_month_after_month_appends_a_part_and_a_full_build_replaces_them(tmp_pat
     same(build_incrementally(off, paths, tables, as_of, SETTINGS), full)
     parts = json.loads((folder / STATE).read_text())["parts"]
     assert len(parts) == 1 and [p.name for p in folder.glob("*.arrow")] == parts
+
+
+def test_text_attributes_blank_sectors_and_stale_customers_give_the_full_build(tmp_path, caplog):
+    tables = generate(n_customers=60, n_months=30, start="2021-01-31", seed=8)
+    tables.pop("truth")
+    customers = tables["customers"].copy()
+    customers.loc[customers.index[::6], "industry"] = None
+    tables["customers"] = customers
+    fin = tables["financials"]
+    attributes = fin[["customer_id", "available_date", "cash"]].drop_duplicates(
+        ["customer_id", "available_date"]
+    )
+    attributes = attributes.rename(columns={"available_date": "known_date"})
+    segment = np.array(["small", None, "large"], dtype=object)[np.arange(len(attributes)) % 3]
+    tables["attributes"] = attributes.assign(segment=segment).reset_index(drop=True)
+    as_of = tables["industry_index"]["month"].max()
+    world = (tables, as_of, as_of - pd.offsets.MonthEnd(1))
+    short = replace(SETTINGS, max_fact_age_months=3)  # some customers go stale, some return
+    full = build(CFG, tables, as_of, short)
+    assert full[0]["attr_segment"].dtype == "str" and full[0]["attr_segment"].isna().any()
+    paths = Paths(tmp_path)
+    previous = world[2]
+    build_incrementally(CFG, paths, known_at(tables, previous, short), previous, short)
+    with caplog.at_level(logging.INFO, logger="pipelines"):
+        got = build_incrementally(CFG, paths, tables, as_of, short)
+    assert "incremental build: the data up to" in caplog.text
+    same(got, full)
