@@ -259,7 +259,8 @@ def term_structure_section(d: dict) -> list[str]:
     names = {"model": "served (anchored)", "hazard": "hazard model's own",
              "direct": "direct classifier", "oracle": "oracle (true PD)"}  # fmt: skip
     rows = []
-    for horizon, row in h["per_horizon"].items():
+    by_months = sorted(h["per_horizon"].items(), key=lambda item: int(item[0].rstrip("m")))
+    for horizon, row in by_months:  # the JSON file keeps its keys sorted as text
         for key, label in names.items():
             if key in row:
                 m = row[key]
@@ -278,7 +279,7 @@ def term_structure_section(d: dict) -> list[str]:
         "## PD term structure",
         "",
         "The PD within 1..12 months: a discrete-time hazard model on customer-months "
-        f"({fit['person_periods']} of them, {fit['events']} defaults, every month observed by "
+        f"({fit['person_periods']:,} of them, {fit['events']:,} defaults, every month observed by "
         f"{fit['observed_until']}), calibrated per horizon, served anchored to the 12-month PD "
         "(`pd_k = pd_12m x F(k) / F(12)`). Test window, out of time; the direct classifier is "
         'the usual recipe trained on "default within h months" (at 12 months: this model).',

@@ -125,3 +125,21 @@ def test_markdown_table(headers, rows):
     lines = table(headers, rows)
     assert lines[0] == "| " + " | ".join(headers) + " |"
     assert len(lines) == 2 + len(rows)
+
+
+def test_the_term_structure_section_lists_each_horizon_in_order():
+    from pipelines.render.card import term_structure_section
+
+    row = {"auc": 0.8, "brier": 0.01, "ece": 0.002, "mean_pd": 0.02,
+           "backtest": {"passed": True, "grades_failed": []}}  # fmt: skip
+    per_horizon = {f"{h}m": {"default_rate": 0.02, "model": row, "direct": row} for h in (12, 1, 3)}
+    metrics = {"horizons": {
+        "fitted": True, "per_horizon": per_horizon,
+        "fit": {"person_periods": 12345, "events": 67, "observed_until": "2024-07-31"},
+        "auc_differences": {"3m model - direct": {"mean": -0.001, "interval_95": [-0.01, 0.008]}},
+    }}  # fmt: skip
+    text = "\n".join(term_structure_section({"metrics": metrics}))
+    assert text.index("| 1m |") < text.index("| 3m |") < text.index("| 12m |")
+    assert "12,345 of them" in text and "3m model - direct: -0.0010 [-0.0100, +0.0080]" in text
+    missing = term_structure_section({"metrics": {"horizons": {"fitted": False, "reason": "few"}}})
+    assert missing[-1] == "Not fitted: few."
