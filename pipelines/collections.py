@@ -40,7 +40,11 @@ from models.payment_timing import (
     with_outcome,
 )  # fmt: skip
 from pipelines.book.collections_cash import cash_forecast, customer_forecast, dso_forecast
-from pipelines.book.collections_report import evaluate_out_of_time, forecast_summary
+from pipelines.book.collections_report import (
+    evaluate_out_of_time,
+    forecast_summary,
+    term_structure_check,
+)
 from pipelines.book.collections_worklist import INVOICES_SCHEMA, rounded, worklist
 from pipelines.book.export import write_people_csv
 from pipelines.book.history import read_book
@@ -101,6 +105,7 @@ def run(cfg: Config, paths: Paths) -> None:
         rounded(customers, list(customers.columns)), paths.cash_forecast_customers, bom
     )
     report |= forecast_summary(as_of, weekly, dso, work, model.fit_record_)
+    report["term_structure_check"] = term_structure_check(predicted, book)
     write_json(report, paths.payment_timing)
     log.info("as of %s: %d open invoices, %.0f expected in %d weeks, worklist top %s",
              f"{as_of:%Y-%m-%d}", len(rows), weekly["expected"].sum(), opts.forecast_weeks,

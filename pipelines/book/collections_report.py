@@ -117,6 +117,28 @@ def forecast_summary(
     }
 
 
+def term_structure_check(predicted: pd.DataFrame, book: pd.DataFrame) -> dict:
+    """The invoices' P(never paid) against the customer's PD within 6 months (about 26 weeks).
+
+    An invoice is never paid when its customer defaults before paying it, so a customer's
+    P(never paid) should follow, and mostly stay below, its PD within the horizon. Per scored
+    customer with an open invoice: the mean P(never paid) of its invoices and its ``pd_6m``;
+    empty where the book has no term structure.
+    """
+    if "pd_6m" not in book:
+        return {"skipped": "the scored book has no term structure (pd_6m)"}
+    never = predicted.groupby("customer_id")["p_never_paid"].mean()
+    pd_6m = book.set_index("customer_id")["pd_6m"].reindex(never.index)
+    both = pd.DataFrame({"never": never, "pd_6m": pd_6m}).dropna()
+    return {
+        "customers": len(both),
+        "mean_p_never_paid": float(both["never"].mean()),
+        "mean_pd_6m": float(both["pd_6m"].mean()),
+        "spearman": float(both["never"].corr(both["pd_6m"], method="spearman")),
+        "share_above_pd_6m": float((both["never"] > both["pd_6m"]).mean()),
+    }
+
+
 def _records(frame: pd.DataFrame) -> list[dict]:
     out = frame.copy()
     for col in out.columns:

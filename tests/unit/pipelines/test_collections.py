@@ -16,6 +16,7 @@ from pipelines.book.collections_cash import (
     realised_receipts,
 )
 from pipelines.book.collections_eval import anchor_predictions, bucket_accuracy, timing_metrics
+from pipelines.book.collections_report import term_structure_check
 from pipelines.book.collections_worklist import COLLECTIONS_SCHEMA, choose_actions, worklist
 from pipelines.book.export import csv_bytes
 
@@ -199,3 +200,14 @@ def test_worklist_leaves_out_customers_in_default_and_words_chinese() -> None:
 def test_worklist_csv_neutralises_formulas() -> None:
     text = csv_bytes(worklist(predicted(), book(), RULES, 0.45, "en"), bom=False).decode()
     assert "\"'=HYPERLINK" in text and ",=HYPERLINK" not in text
+
+
+def test_p_never_paid_is_compared_with_the_customers_pd_within_6_months() -> None:
+    predicted = pd.DataFrame({"customer_id": ["A", "A", "B", "C"],
+                              "p_never_paid": [0.1, 0.3, 0.01, 0.5]})  # fmt: skip
+    book = pd.DataFrame({"customer_id": ["A", "B", "C"], "pd_6m": [0.25, 0.02, 0.4]})
+    check = term_structure_check(predicted, book)
+    assert check["customers"] == 3 and check["spearman"] == pytest.approx(1.0)
+    assert check["mean_p_never_paid"] == pytest.approx((0.2 + 0.01 + 0.5) / 3)
+    assert check["share_above_pd_6m"] == pytest.approx(1 / 3)
+    assert "skipped" in term_structure_check(predicted, book.drop(columns="pd_6m"))

@@ -88,6 +88,9 @@ def test_the_report_has_the_evaluation_against_the_anchor(ran: Paths) -> None:
         assert evaluation[who]["pay_date_mae_days"] >= 0
     assert set(figures["cash_backtest"]["by_month"]) == {"2024-09-30", "2024-10-31"}
     assert len(figures["dso"]) == 4 and len(figures["forecast"]["weeks"]) == 4
+    assert figures["term_structure_check"] == {
+        "skipped": "the scored book has no term structure (pd_6m)"
+    }
 
 
 def test_without_invoices_the_outputs_are_empty_and_say_why(tmp_path) -> None:
