@@ -277,13 +277,6 @@ WORDS: dict[str, dict[str, str]] = {
         "from": "From",
         "expected": "Expected",
         "interval_80": "80 % interval",
-        "dso_table": "DSO ahead",
-        "dso_table_sub": "Receivables ahead: the open invoices' expected unpaid amount plus new "
-        "invoicing at the last 3 months' run rate, unpaid as long as invoices of the last year "
-        "were.",
-        "receivables": "Receivables",
-        "sales_91d": "Invoicing, 91 days",
-        "dso_days": "DSO (days)",
         "worklist": "Collections worklist: the first {n} of {total} open invoices",
         "worklist_sub": "Ranked by expected loss from late or missed payment: amount x P(not paid "
         "within {days} days past due) x LGD + amount x expected days late x the cost of capital. "
@@ -564,12 +557,6 @@ WORDS: dict[str, dict[str, str]] = {
         "from": "起始日",
         "expected": "预计",
         "interval_80": "80% 区间",
-        "dso_table": "DSO 预测",
-        "dso_table_sub": "未来应收账款：未结发票的预计未付金额，加上按近 3 个月速度新开的发票"
-        "（其未付比例按近一年发票的付款速度）。",
-        "receivables": "应收账款",
-        "sales_91d": "91 天开票额",
-        "dso_days": "DSO（天）",
         "worklist": "催收清单：{total} 张未结发票中的前 {n} 张",
         "worklist_sub": "按逾期或未付的预期损失排序：金额 x 逾期 {days} 天内未付的概率 "
         "x 违约损失率 + 金额 x 预计逾期天数 x 资金成本。"
