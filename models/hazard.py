@@ -153,6 +153,51 @@ def interpolate_terms(cumulative: np.ndarray, months: np.ndarray) -> np.ndarray:
     return curve[rows, low] + share * (curve[rows, low + 1] - curve[rows, low])
 
 
+def fit_periods(
+    periods: pd.DataFrame, names: list[str], params: dict, settings: object, event: str = EVENT
+) -> tuple[lgb.Booster, float, dict]:
+    """One LightGBM on person-period rows (the ``event`` column the label), stopped early.
+
+    The non-events are subsampled (``settings.negative_share``; the returned log-odds offset
+    ``log(negative_share)`` restores the base rate); ``settings.validation_share`` of the
+    customers (seeded) are held out to stop early. ``settings`` also gives ``num_boost_round``,
+    ``early_stopping_rounds`` and ``seed``: :class:`HazardSettings` or a model of the same
+    form (``models.payment_timing``).
+
+    Returns:
+        The booster cut at its best iteration, the offset, and ``periods``, ``fitted_rows``,
+        ``events`` and ``best_iteration``.
+
+    Raises:
+        ValueError: Fewer than 2 customers: none can be held out to stop early.
+    """
+    s = settings
+    rng = np.random.default_rng(s.seed)
+    keep = (periods[event].to_numpy() == 1) | (rng.random(len(periods)) < s.negative_share)
+    periods = periods[keep]
+    customers = periods["customer_id"].unique()
+    if len(customers) < 2:
+        raise ValueError(f"the rows hold {len(customers)} customer(s): 2 are needed to stop early")
+    n_held = min(max(1, round(s.validation_share * len(customers))), len(customers) - 1)
+    held = rng.permutation(customers)[:n_held]
+    valid = periods["customer_id"].isin(held).to_numpy()
+    fit = lgb.Dataset(periods.loc[~valid, names], label=periods.loc[~valid, event])
+    stop = lgb.Dataset(periods.loc[valid, names], label=periods.loc[valid, event], reference=fit)
+    booster = lgb.train(
+        params, fit, s.num_boost_round, valid_sets=[stop],
+        callbacks=[lgb.early_stopping(s.early_stopping_rounds, verbose=False)],
+    )  # fmt: skip
+    best = booster.best_iteration or s.num_boost_round
+    record = {
+        "periods": int(keep.size),
+        "fitted_rows": int((~valid).sum()),
+        "events": int(periods[event].sum()),
+        "best_iteration": int(best),
+    }
+    cut = lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
+    return cut, float(np.log(s.negative_share)), record
+
+
 def term_columns(horizon: int) -> list[str]:
     """``pd_1m`` .. ``pd_<horizon>m``: the cumulative PD within each month."""
     return [f"pd_{k}m" for k in range(1, horizon + 1)]
@@ -188,29 +233,13 @@ class HazardModel(BaseEstimator):
         """Fit the monthly hazard on ``rows`` with the defaults known by ``observed_until``."""
         s = self.settings
         periods = expand_person_periods(rows, self.features, s.horizon, observed_until)
-        rng = np.random.default_rng(s.seed)
-        keep = (periods[EVENT].to_numpy() == 1) | (rng.random(len(periods)) < s.negative_share)
-        periods = periods[keep]
-        customers = periods["customer_id"].unique()
-        held = rng.permutation(customers)[: int(round(s.validation_share * len(customers)))]
-        valid = periods["customer_id"].isin(held).to_numpy()
         names = [*self.features, MONTH_AT_RISK]
-        fit = lgb.Dataset(periods.loc[~valid, names], label=periods.loc[~valid, EVENT])
-        stop = lgb.Dataset(
-            periods.loc[valid, names], label=periods.loc[valid, EVENT], reference=fit
-        )
-        booster = lgb.train(
-            self._params(names), fit, s.num_boost_round, valid_sets=[stop],
-            callbacks=[lgb.early_stopping(s.early_stopping_rounds, verbose=False)],
-        )  # fmt: skip
-        best = booster.best_iteration or s.num_boost_round
-        self.booster_ = lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
-        self.offset_ = float(np.log(s.negative_share))
+        self.booster_, self.offset_, record = fit_periods(periods, names, self._params(names), s)
         self.fit_record_ = {
-            "person_periods": int(keep.size),
-            "fitted_rows": int((~valid).sum()),
-            "events": int(periods[EVENT].sum()),
-            "best_iteration": int(best),
+            "person_periods": record["periods"],
+            "fitted_rows": record["fitted_rows"],
+            "events": record["events"],
+            "best_iteration": record["best_iteration"],
             "observed_until": str(pd.Timestamp(observed_until).date()),
         }
         self.calibrators_: list[PDCalibrator] | None = None

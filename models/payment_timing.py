@@ -26,13 +26,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
 from features.incremental import invoices_known_at
-from models.hazard import interpolate_terms
+from models.hazard import fit_periods, interpolate_terms
 
 WEEK = "week_at_risk"
 DPD_AT_WEEK_END = "days_past_due_at_week_end"
@@ -229,34 +228,15 @@ class PaymentTimingModel(BaseEstimator):
         """Fit the weekly hazard on ``rows`` with the payments known by ``observed_until``."""
         s = self.settings
         periods = expand_invoice_weeks(rows, self.features, s.horizon_weeks, observed_until)
-        rng = np.random.default_rng(s.seed)
-        keep = (periods[EVENT].to_numpy() == 1) | (rng.random(len(periods)) < s.negative_share)
-        periods = periods[keep]
-        customers = periods["customer_id"].unique()
-        if len(customers) < 2:
-            raise ValueError(
-                f"the rows hold {len(customers)} customer(s): 2 are needed to stop early"
-            )
-        n_held = min(max(1, round(s.validation_share * len(customers))), len(customers) - 1)
-        held = rng.permutation(customers)[:n_held]
-        valid = periods["customer_id"].isin(held).to_numpy()
-        names = self.columns()
-        fit = lgb.Dataset(periods.loc[~valid, names], label=periods.loc[~valid, EVENT])
-        stop = lgb.Dataset(periods.loc[valid, names], label=periods.loc[valid, EVENT],
-                           reference=fit)  # fmt: skip
-        booster = lgb.train(
-            self._params(), fit, s.num_boost_round, valid_sets=[stop],
-            callbacks=[lgb.early_stopping(s.early_stopping_rounds, verbose=False)],
-        )  # fmt: skip
-        best = booster.best_iteration or s.num_boost_round
-        self.booster_ = lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
-        self.offset_ = float(np.log(s.negative_share))
+        self.booster_, self.offset_, record = fit_periods(
+            periods, self.columns(), self._params(), s, EVENT
+        )
         self.fit_record_ = {
             "invoices": len(rows),
-            "invoice_weeks": int(keep.size),
-            "fitted_rows": int((~valid).sum()),
-            "payments": int(periods[EVENT].sum()),
-            "best_iteration": int(best),
+            "invoice_weeks": record["periods"],
+            "fitted_rows": record["fitted_rows"],
+            "payments": record["events"],
+            "best_iteration": record["best_iteration"],
             "observed_until": f"{pd.Timestamp(observed_until):%Y-%m-%d}",
         }
         return self
