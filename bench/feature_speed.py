@@ -4,7 +4,12 @@ Built as the featurize stage builds them (``pipelines.featurize.build``: the con
 in blocks of ``features.block_customers``). The month-end run is measured too: last month's data
 (``features.incremental.known_at``) built, then this month's incrementally
 (``pipelines.featurize.build_incrementally``) in a process of its own, so that the full
-build's peak memory is its own (that the two tables are equal is tested; here the row counts).
+build's peak memory is its own (that the two tables are equal is tested; here the row counts),
+and the features stage's month end as the monthly run meets it: one read of the tables, the
+incremental build and the snapshot table written to Parquet. The rest of the month-end run
+(ingest, validate, score, report) needs a trained model and is not measured here; a
+1,000,000-customer month end does not fit a 2-core, 23 GB machine (the features peak is about
+2.6 GB at 50,000 customers and grows linearly).
 
 Larger books are the default synthetic book repeated with new customer ids (generating a
 200k-customer world with its Monte Carlo true PDs would take longer than the benchmark), so
@@ -33,6 +38,7 @@ from features.build import FeatureSettings
 from pipelines.runtime.config import load_config
 from features.incremental import known_at
 from pipelines.featurize import build, build_incrementally
+from pipelines.io.files import write_parquet
 from pipelines.io.paths import Paths
 
 READS = 5
@@ -51,8 +57,11 @@ def main(root, tables, as_of, config, mode):
         build_incrementally(cfg, paths, known_at(tables, previous, settings), previous, settings)
         start = time.perf_counter()
         snapshots, _, _ = build_incrementally(cfg, paths, tables, pd.Timestamp(as_of), settings)
-    else:
-        snapshots, _, _ = build(cfg, tables, pd.Timestamp(as_of), FeatureSettings())
+        build_s, start = time.perf_counter() - start, time.perf_counter()
+        write_parquet(snapshots, Path(root) / 'snapshots.parquet')  # as the stage writes it
+        return {'read_s': read_s, 'build_s': build_s, 'rows': len(snapshots),
+                'stage_s': read_s + build_s + time.perf_counter() - start}
+    snapshots, _, _ = build(cfg, tables, pd.Timestamp(as_of), FeatureSettings())
     return {'read_s': read_s, 'build_s': time.perf_counter() - start, 'rows': len(snapshots)}
 """
 
@@ -114,6 +123,9 @@ def run(
                    key=f"features_peak_mb_{n}"),
             Figure(SECTION, f"{label}: incremental month end", month["build_s"], "s",
                    out["build_s"], "s full build", key=f"features_incremental_s_{n}"),
+            Figure(SECTION, f"{label}: month-end features stage (read, build, write)",
+                   month["stage_s"], "s", out["build_s"], "s full build",
+                   key=f"features_month_end_stage_s_{n}"),
         ]  # fmt: skip
     largest, smallest = max(per_s), min(per_s)
     floor = next(f for f in figures if f.key == f"features_s_{largest}")
