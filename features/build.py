@@ -456,6 +456,8 @@ def partition_tables(
     if not book.is_unique:
         raise ValueError("customers.customer_id has duplicates; partitions need a unique key")
     n = max(1, min(n_partitions, len(book)))
+    if n == 1:  # the whole book, every row in its place: nothing to copy
+        return [{name: tables[name] for name in CUSTOMER_TABLES if name in tables}]
     parts: list[dict[str, pd.DataFrame]] = [{} for _ in range(n)]
     for name in CUSTOMER_TABLES:
         if name not in tables:

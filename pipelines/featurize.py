@@ -205,6 +205,8 @@ def build_per_customer(
     """:func:`customer_parts` with the configured engine (``engine``, ``dask``)."""
     if cfg.engine == "pandas":
         blocks = max(1, math.ceil(len(tables["customers"]) / cfg.features.block_customers))
+        if first_new_month is not None:  # a month end's features: one month of rows, one block
+            blocks = 1
         log.info("engine: pandas (this process), %d block(s) of customers", blocks)
         return customer_parts(tables, as_of, settings, blocks, None, first_new_month)
     from pipelines.runtime.cluster import dask_client, map_partitions, n_partitions
