@@ -341,13 +341,13 @@ def add_cross_sectional_features(
     columns |= peer_columns(snapshots)
     features = [spec.name for spec in CATALOGUE if spec.name in snapshots or spec.name in columns]
     attributes = sorted(c for c in snapshots.columns if c.startswith(ATTRIBUTE_PREFIX))
-    names = features + [c for c in attributes if not is_text(snapshots[c])]
-    block = np.empty((len(names), len(snapshots)))  # one float64 block, filled once
-    for i, name in enumerate(names):
-        block[i] = columns[name] if name in columns else snapshots[name].to_numpy(dtype=float)
-    text = {c: snapshots[c].to_numpy() for c in attributes if c not in names}
-    frame = frame_of(snapshots[ID_COLUMNS], names, block, text)
-    return frame[ID_COLUMNS + features + attributes] if text else frame
+    out = {name: snapshots[name].array for name in ID_COLUMNS}
+    for name in features + attributes:
+        values = columns[name] if name in columns else snapshots[name].to_numpy()
+        text = name in attributes and is_text(snapshots[name])
+        out[name] = values if text else values.astype(np.float64, copy=False)
+    # the per-customer columns are taken as they are, not copied into a new block (the peak)
+    return pd.DataFrame(out, copy=False)
 
 
 def frame_of(
