@@ -14,11 +14,13 @@ from pipelines.book.export import (
     DEFAULTED_SCHEMA,
     REJECTS_SCHEMA,
     SCORES_SCHEMA,
+    TERM_COLUMNS,
     csv_bytes,
     for_people,
     neutralise_formulas,
     schema_columns,
     schema_meanings,
+    scores_table,
     write_people_csv,
 )
 from pipelines.book.workbook import SHEETS, workbook_bytes
@@ -280,3 +282,16 @@ def test_the_workbook_refuses_missing_sheets_and_undocumented_columns():
         KeyError, match=r"rejects sheet has columns its schema lacks: \['mystery'\]"
     ):
         workbook_bytes(tables, AS_OF, "EUR")
+
+
+def test_the_term_structure_columns_follow_pd_change_where_the_model_has_them():
+    columns = schema_columns(SCORES_SCHEMA, 1)
+    book = pd.DataFrame([{c: 0.123456 for c in columns}]).assign(
+        status="scored", customer_id="C1", as_of_date=pd.Timestamp("2025-12-31")
+    )
+    with_terms = scores_table(book)
+    at = list(with_terms.columns).index("pd_change")
+    assert list(with_terms.columns)[at + 1 : at + 5] == ["pd_1m", "pd_3m", "pd_6m", "pd_terms"]
+    assert with_terms.loc[0, "pd_terms"] == 0.1235  # a PD: 4 decimals
+    without = scores_table(book.drop(columns=list(TERM_COLUMNS)))
+    assert list(without.columns) == [c for c in columns if c not in TERM_COLUMNS]
