@@ -32,13 +32,16 @@ def per_horizon(
 ) -> dict:  # fmt: skip
     """Per horizon (``"1m"`` ..) and model: AUC, Brier, ECE, mean PD, the grade back-test.
 
-    Rows whose outcome at a horizon is unknown are left out of that horizon.
+    Rows whose outcome at a horizon is unknown are left out of that horizon; a horizon with no
+    known outcome, or one class only, is left out.
     """
     table: dict = {}
     groups = rows["customer_id"].to_numpy()
     for h, outcome in y.items():
         known = ~np.isnan(outcome)
         yk = outcome[known]
+        if not known.any() or yk.min() == yk.max():
+            continue  # no outcome known, or one class only: nothing to judge at this horizon
         table[f"{h}m"] = {"rows": int(known.sum()), "default_rate": float(yk.mean())}
         for name, by_horizon in predictions.items():
             if h not in by_horizon:
@@ -65,6 +68,8 @@ def auc_differences(
     out = {}
     for h, chosen in pairs.items():
         known = ~np.isnan(y[h])
+        if not known.any() or np.nanmin(y[h]) == np.nanmax(y[h]):
+            continue
         names = sorted({n for pair in chosen for n in pair})
         draws = bootstrap_auc(
             y[h][known], [np.asarray(predictions[n][h])[known] for n in names], n_boot=n_boot,

@@ -45,7 +45,12 @@ from pipelines.book.collections_report import (
     forecast_summary,
     term_structure_check,
 )
-from pipelines.book.collections_worklist import INVOICES_SCHEMA, rounded, worklist
+from pipelines.book.collections_worklist import (
+    COLLECTIONS_SCHEMA,
+    INVOICES_SCHEMA,
+    rounded,
+    worklist,
+)
 from pipelines.book.export import write_people_csv
 from pipelines.book.history import read_book
 from pipelines.io.artifacts import load_policy
@@ -135,10 +140,14 @@ def invoices_of(invoices: pd.DataFrame, rows: pd.DataFrame, as_of: pd.Timestamp)
 
 
 def write_empty(paths: Paths, as_of: pd.Timestamp, bom: bool, why: str) -> None:
-    """Empty outputs (headers only) and a report saying why."""
+    """Empty outputs (the invoices and the worklist with their headers) and a report saying why."""
+    headers = {
+        paths.open_invoices: list(INVOICES_SCHEMA),
+        paths.collections: list(COLLECTIONS_SCHEMA),
+    }
     for path in (paths.open_invoices, paths.collections, paths.cash_forecast,
                  paths.cash_forecast_customers):  # fmt: skip
-        write_people_csv(pd.DataFrame(), path, bom)
+        write_people_csv(pd.DataFrame(columns=headers.get(path, [])), path, bom)
     write_json({"as_of_date": f"{as_of:%Y-%m-%d}", "skipped": why}, paths.payment_timing)
 
 

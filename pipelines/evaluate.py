@@ -52,6 +52,7 @@ import logging
 import numpy as np
 import pandas as pd
 
+from features.timeline import month_end, month_index
 from models import backtest, bootstrap, cycle, horizons, metrics, outlook
 from models.hazard import default_within
 from models.master_scale import MasterScale, grade_usage
@@ -335,8 +336,9 @@ def horizons_report(rows: pd.DataFrame, model: PDModel, cfg: Config, paths: Path
         return {"fitted": False, "reason": read_json(paths.hazard).get("reason")}
     opts = cfg.evaluate
     test = rows[rows["window"] == "test"].reset_index(drop=True)
-    data_end = pd.to_datetime(read_parquet(paths.split)["as_of_date"]).max()  # the latest news
-    y = horizons.outcomes(test, opts.horizons, data_end)
+    # a test row's 12-month label is known, so is its default date within 12 months
+    known_until = month_end(month_index(test["as_of_date"]).max() + 12)[0]
+    y = horizons.outcomes(test, opts.horizons, known_until)
     served = model.term_frame(test, pd_12m=test["pd_12m"].to_numpy())
     own = model.term_structure.predict_cumulative(model.feature_frame(test))
     predictions: dict[str, dict[int, np.ndarray]] = {

@@ -83,6 +83,10 @@ def collections_inputs(paths: Paths, as_of: pd.Timestamp) -> dict | None:
         log.warning("no collections figures of %s: the report leaves the section out",
                     f"{as_of:%Y-%m-%d}")  # fmt: skip
         return None
+    if report.get("skipped"):
+        log.warning("no collections figures: %s; the report leaves the section out",
+                    report["skipped"])  # fmt: skip
+        return None
     return {
         "report": report,
         "worklist": _read_csv(paths.collections),

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from pipelines import collections, report
+from pipelines.book.collections_worklist import COLLECTIONS_SCHEMA
 from pipelines.io.paths import Paths
 from pipelines.runtime.config import CollectionsConfig, Config
 
@@ -98,7 +99,10 @@ def test_without_invoices_the_outputs_are_empty_and_say_why(tmp_path) -> None:
     paths.validated_table("invoices").unlink()
     collections.run(Config(collections=SMALL), paths)
     assert json.loads(paths.payment_timing.read_text())["skipped"] == "no invoices table"
-    assert paths.collections.read_bytes().strip(b"\xef\xbb\xbf\r\n") == b""
+    worklist = pd.read_csv(paths.collections, encoding="utf-8-sig")
+    assert worklist.empty and list(worklist.columns) == list(COLLECTIONS_SCHEMA)  # headers only
+    # and the report leaves the section out instead of failing on it
+    assert report.collections_inputs(paths, AS_OF) is None
 
 
 def test_a_book_of_one_month_end_has_nothing_to_learn_from(tmp_path) -> None:
