@@ -38,7 +38,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from features.catalogue import monotone_constraints
-from features.timeline import month_index
+from features.timeline import month_end, month_index
 from models.calibration import PDCalibrator
 
 MONTH_AT_RISK = "month_at_risk"
@@ -94,6 +94,15 @@ def default_within(rows: pd.DataFrame, horizon: int, observed_until: pd.Timestam
     label = ((d > t) & (d <= t + horizon)).astype(float)
     label[t + horizon > month_index(pd.Series([observed_until]))[0]] = np.nan
     return pd.Series(label, index=rows.index, name=f"default_{horizon}m")
+
+
+def labels_known_until(rows: pd.DataFrame, label_months: int = 12) -> pd.Timestamp:
+    """The month end to which labelled ``rows``' defaults are known: their labels' end.
+
+    A row labelled over ``label_months`` has its default date known within them, so every
+    shorter horizon's outcome with it.
+    """
+    return month_end(month_index(rows["as_of_date"]).max() + label_months)[0]
 
 
 def expand_person_periods(

@@ -52,9 +52,8 @@ import logging
 import numpy as np
 import pandas as pd
 
-from features.timeline import month_end, month_index
 from models import backtest, bootstrap, cycle, horizons, metrics, outlook
-from models.hazard import default_within
+from models.hazard import default_within, labels_known_until
 from models.master_scale import MasterScale, grade_usage
 from models.pd_model import PDModel
 from models.recipe import fit_pd_model, model_features
@@ -336,11 +335,10 @@ def horizons_report(rows: pd.DataFrame, model: PDModel, cfg: Config, paths: Path
         return {"fitted": False, "reason": read_json(paths.hazard).get("reason")}
     opts = cfg.evaluate
     test = rows[rows["window"] == "test"].reset_index(drop=True)
-    # a test row's 12-month label is known, so is its default date within 12 months
-    known_until = month_end(month_index(test["as_of_date"]).max() + 12)[0]
-    y = horizons.outcomes(test, opts.horizons, known_until)
-    served = model.term_frame(test, pd_12m=test["pd_12m"].to_numpy())
-    own = model.term_structure.predict_cumulative(model.feature_frame(test))
+    y = horizons.outcomes(test, opts.horizons, labels_known_until(test))
+    X = model.feature_frame(test)
+    served = model.term_frame(test, X, test["pd_12m"].to_numpy())
+    own = model.term_structure.predict_cumulative(X)
     predictions: dict[str, dict[int, np.ndarray]] = {
         "model": {h: served[f"pd_{h}m"].to_numpy() for h in opts.horizons},
         "hazard": {h: own[:, h - 1] for h in opts.horizons},
@@ -359,7 +357,7 @@ def horizons_report(rows: pd.DataFrame, model: PDModel, cfg: Config, paths: Path
     pairs = {h: [("model", "hazard")] + ([("model", "direct")] if h in direct else []) for h in y}
     return {
         "fitted": True,
-        "fit": read_json(paths.hazard)["fit"],
+        "fit": model.term_structure.fit_record_,
         "per_horizon": table,
         "auc_differences": horizons.auc_differences(
             test, y, predictions, pairs, opts.bootstrap_samples, opts.seed
@@ -407,7 +405,7 @@ def direct_anchors(
     if windows["calibration"].empty:
         log.warning("no calibration window: no direct classifier per horizon to compare with")
         return {}
-    end = rows["as_of_date"].max() + pd.offsets.MonthEnd(12)  # every label of these windows
+    end = labels_known_until(rows)
     features = model_features(windows["train"])
     fitted = {}
     for h in (h for h in cfg.evaluate.horizons if h != 12):

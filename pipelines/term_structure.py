@@ -30,8 +30,7 @@ import logging
 import pandas as pd
 
 from features.attributes import level_codes
-from features.timeline import month_end, month_index
-from models.hazard import HazardModel, HazardSettings
+from models.hazard import HazardModel, HazardSettings, labels_known_until
 from models.train import booster_levels
 from pipelines.io.artifacts import load_booster
 from pipelines.io.files import (
@@ -75,7 +74,8 @@ def run(cfg: Config, paths: Paths) -> None:
         log.warning("no calibration window (a split by customer): the hazard's PDs uncalibrated")
     else:
         model.calibrate(calibration, until)
-    record = model.fit_record_ | {"calibrated": not calibration.empty}
+    model.fit_record_["calibrated"] = not calibration.empty
+    record = model.fit_record_
     log.info(
         "term structure: %d customer-months (%d fitted), %d defaults, %d trees, observed "
         "until %s", record["person_periods"], record["fitted_rows"], events,
@@ -83,7 +83,7 @@ def run(cfg: Config, paths: Paths) -> None:
     )  # fmt: skip
     with atomic_path(paths.hazard_booster) as tmp:
         model.booster_.save_model(str(tmp))
-    write_json({"fitted": True, **model.state(), "fit": record}, paths.hazard)
+    write_json({"fitted": True, **model.state()}, paths.hazard)
 
 
 def coded(rows: pd.DataFrame, features: list[str], booster) -> pd.DataFrame:
@@ -106,8 +106,7 @@ def fitting_rows(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Tim
     if train.empty:
         raise StageError("the split has no training window to fit the term structure on")
     if pd.isna(test_start) or train["as_of_date"].max() >= test_start:
-        latest = month_index(rows["as_of_date"]).max() + 12
-        return train, rows.iloc[:0], month_end(latest)[0]
+        return train, rows.iloc[:0], labels_known_until(rows)
     before = rows[window.isin(["train", "embargo"]) & (rows["as_of_date"] < test_start)]
     return before, rows[window == "calibration"], test_start
 
