@@ -32,6 +32,7 @@ from sklearn.base import BaseEstimator
 
 from features.incremental import invoices_known_at
 from models.hazard import fit_periods, interpolate_terms
+from models.receivables import open_at
 
 WEEK = "week_at_risk"
 DPD_AT_WEEK_END = "days_past_due_at_week_end"
@@ -84,8 +85,7 @@ def open_invoices(invoices: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     if missing:
         raise KeyError(f"the invoices lack {missing}")
     as_of = pd.Timestamp(as_of)
-    known = invoices_known_at(invoices, as_of)
-    known = known[known["paid_date"].isna()]
+    known = open_at(invoices, as_of)
     disputed = known["disputed"] if "disputed" in known else pd.Series(False, index=known.index)
     return pd.DataFrame(
         {
