@@ -6,7 +6,9 @@ Inputs:
         named, spelled and encoded as ``ingest`` (and ``ingest.tables.<table>``) says.
 Outputs:
     data/raw/<table>.parquet for each table present, data/raw/truth.parquet (synthetic only:
-    the true PD within 12 months and within each horizon 1..12), data/raw/unparsed.parquet
+    the true PD within 12 months and within each horizon 1..12, the chance of distress by each
+    month ahead), data/raw/invoice_truth.parquet (synthetic only: each invoice's true payment
+    timing, ``pipelines.sources.ledger_truth``), data/raw/unparsed.parquet
     (folder only: cells that did not parse, for validation), data/raw/manifest.json (source,
     as-of date, rows, skipped tables, currency, every attribute's label, type, unit, direction
     and sentences: ``attributes``, and the customers fields left blank:

@@ -70,8 +70,13 @@ class Paths:
 
     @property
     def truth(self) -> Path:
-        """The synthetic book's true PDs (synthetic source only)."""
+        """The synthetic book's true PDs and distress curves (synthetic source only)."""
         return self.raw / "truth.parquet"
+
+    @property
+    def invoice_truth(self) -> Path:
+        """The synthetic ledger's true payment timing per invoice (synthetic source only)."""
+        return self.raw / "invoice_truth.parquet"
 
     # validate -> data/validated, data/reports/validation
     @property

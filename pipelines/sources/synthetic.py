@@ -65,8 +65,11 @@ def generate(n_customers: int, n_months: int, start: str, seed: int) -> dict[str
 
     Returns:
         Tables ``customers``, ``invoices``, ``financials``, ``events``, ``industry_index``,
-        ``defaults`` and ``truth`` (``true_pd_1m`` .. ``true_pd_12m``: the PD within each
-        horizon, from one Monte Carlo; drawing them all moves no other table's random draws).
+        ``defaults``, ``truth`` (``true_pd_1m`` .. ``true_pd_12m``: the PD within each
+        horizon, and ``true_distress_1m`` .. ``true_distress_12m``: the chance of being in
+        distress, so paying nothing, by the end of each month ahead; from one Monte Carlo,
+        drawing them all moves no other table's random draws) and ``invoice_truth`` (each
+        invoice's true payment timing, ``pipelines.sources.ledger_truth``).
     """
     if n_customers < 1 or n_months < 24:
         raise ValueError(f"need n_customers >= 1 and n_months >= 24, got {n_customers}, {n_months}")
@@ -78,7 +81,7 @@ def generate(n_customers: int, n_months: int, start: str, seed: int) -> dict[str
     customers = draw_customers(rng, n_customers, months)
     world = simulate(rng, customers, months)
     default_dates, defaults = draw_default_dates(rng, world, customers, as_of)
-    invoices = make_invoices(rng, world, customers, default_dates, as_of)
+    invoices, invoice_truth = make_invoices(rng, world, customers, default_dates, as_of)
     # the tables are drawn in this order from the one generator: do not reorder
     return {
         "customers": customers.drop(columns=LATENT_COLUMNS),
@@ -88,4 +91,5 @@ def generate(n_customers: int, n_months: int, start: str, seed: int) -> dict[str
         "industry_index": make_industry_index(world),
         "defaults": defaults,
         "truth": true_pd(rng, world, customers, default_dates, horizon=12),
+        "invoice_truth": invoice_truth,
     }

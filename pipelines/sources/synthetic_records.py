@@ -10,6 +10,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from pipelines.sources.ledger_truth import (
+    DELAY_SD,
+    DISPUTE_DAYS,
+    MAX_DAYS_LATE,
+    delay_center,
+    invoice_truth,
+)
 from pipelines.sources.synthetic_world import INDUSTRIES, World
 
 
@@ -50,10 +57,14 @@ def make_invoices(
     customers: pd.DataFrame,
     default_date: pd.Series,
     as_of: pd.Timestamp,
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Invoices issued before each customer's default, paid later the worse its health.
 
     Nothing is paid from the start of a customer's distress month on, nor after ``as_of``.
+
+    Returns:
+        The invoices, and their true payment timing as known at issue
+        (``pipelines.sources.ledger_truth.invoice_truth``).
     """
     months = world.months
     inv = _issue_invoices(rng, months, customers)
@@ -67,14 +78,11 @@ def make_invoices(
         * rng.lognormal(0, 0.35, len(inv))
     )
     disputed = rng.random(len(inv)) < 1 / (1 + np.exp(3.6 + 0.6 * health))
+    center = delay_center(customers["terms_habit"].to_numpy()[cust], health)
     delay = (
-        customers["terms_habit"].to_numpy()[cust]
-        + 5
-        + 10 * np.log1p(np.exp(1.2 * (0.5 - health)))
-        + rng.normal(0, 4, len(inv))
-        + disputed * rng.uniform(15, 40, len(inv))
+        center + rng.normal(0, DELAY_SD, len(inv)) + disputed * rng.uniform(*DISPUTE_DAYS, len(inv))
     )
-    delay = np.clip(np.round(delay), -(terms - 1), 85)
+    delay = np.clip(np.round(delay), -(terms - 1), MAX_DAYS_LATE)
     due = inv["issue_date"] + pd.to_timedelta(terms, unit="D")
     paid = due + pd.to_timedelta(delay, unit="D")
     d = world.distress_month[cust]
@@ -83,7 +91,7 @@ def make_invoices(
     unpaid |= paid.to_numpy() > as_of.to_datetime64()
     paid = paid.where(~unpaid)
     amount = np.round(amount.to_numpy(), 2)
-    return pd.DataFrame(
+    invoices = pd.DataFrame(
         {
             "invoice_id": [f"INV{i:08d}" for i in range(1, len(inv) + 1)],
             "customer_id": customers["customer_id"].to_numpy()[cust],
@@ -96,6 +104,7 @@ def make_invoices(
             "disputed": disputed,
         }
     )
+    return invoices, invoice_truth(invoices, center, disputed, terms)
 
 
 def _issue_invoices(

@@ -190,7 +190,10 @@ def true_pd(
 ) -> pd.DataFrame:
     """True cumulative PD within 1..``horizon`` months of each month end, customers not in default.
 
-    Columns ``true_pd_1m`` .. ``true_pd_<horizon>m``, all from the one Monte Carlo (the months
+    Columns ``true_pd_1m`` .. ``true_pd_<horizon>m`` and ``true_distress_1m`` ..
+    ``true_distress_<horizon>m`` (the chance of being in distress by the end of month ``m + k``,
+    1 for a customer in distress already: it pays no invoice from its distress month on), all
+    from the one Monte Carlo (the months
     of a path are drawn once, the cumulative distress probability read off after each). A
     customer already distressed at ``m`` (a non-filer: a filer has defaulted) defaults at the
     latest with the insurer's claim at the end of month ``d + 2``: its PD is 1 from that
@@ -214,6 +217,8 @@ def true_pd(
             p_short = cum[h - 3] if h >= 3 else 0.0
             mc = FILER_SHARE * cum[h - 1] + (1 - FILER_SHARE) * p_short
             columns[f"true_pd_{h}m"] = np.where(distressed, (d + 2 <= m + h).astype(float), mc)
+        for k in range(1, horizon + 1):  # distress ends payments (the ledger's oracle)
+            columns[f"true_distress_{k}m"] = np.where(distressed, 1.0, cum[k - 1])
         frames.append(pd.DataFrame(columns))
     out = pd.concat(frames, ignore_index=True)
     out.insert(0, "customer_id", customers["customer_id"].to_numpy()[out.pop("cust")])

@@ -288,10 +288,11 @@ def test_synthetic_source_writes_every_table_and_the_truth(tmp_path):
         "industry_index",
         "defaults",
         "truth",
+        "invoice_truth",
     }
-    assert paths.truth.is_file()
+    assert paths.truth.is_file() and paths.invoice_truth.is_file()
     manifest = json.loads(paths.manifest.read_text())
-    assert "truth" not in manifest["tables"]
+    assert "truth" not in manifest["tables"] and "invoice_truth" not in manifest["tables"]
     assert manifest["as_of_date"] == "2022-12-31"
 
 

@@ -9,6 +9,7 @@ import pytest
 from pipelines.sources.synthetic import generate
 
 HORIZONS = [f"true_pd_{h}m" for h in range(1, 13)]
+DISTRESS = [f"true_distress_{k}m" for k in range(1, 13)]
 # content hashes of generate(300, 36, "2021-01-31", 42) before the truth had every horizon:
 # adding the horizons must not move the one random stream (every table, the 12-month truth)
 PINNED = {
@@ -41,7 +42,7 @@ def test_tables_and_the_12_month_truth_are_unchanged(tables, name):
 
 def test_truth_has_every_horizon_monotone(tables):
     truth = tables["truth"]
-    assert list(truth.columns) == ["customer_id", "as_of_date", *HORIZONS]
+    assert list(truth.columns) == ["customer_id", "as_of_date", *HORIZONS, *DISTRESS]
     values = truth[HORIZONS].to_numpy()
     assert ((values >= 0) & (values <= 1)).all()
     assert (np.diff(values, axis=1) >= 0).all()
@@ -57,6 +58,17 @@ def test_a_distressed_customer_defaults_with_the_claim_two_months_on(tables):
     # distressed at t: certain at 3 months (claim at the end of month d + 2), never uncertain
     assert (certain["true_pd_3m"] == 1.0).all()
     assert certain["true_pd_1m"].isin([0.0, 1.0]).all()
+
+
+def test_the_distress_curve_is_monotone_and_certain_once_distressed(tables):
+    truth = tables["truth"]
+    values = truth[DISTRESS].to_numpy()
+    assert ((values >= 0) & (values <= 1)).all() and (np.diff(values, axis=1) >= 0).all()
+    # a non-filer is distressed for two months before its claim: certain, and so is its PD
+    distressed = truth["true_distress_1m"] == 1.0
+    assert distressed.any() and (truth.loc[distressed, "true_pd_3m"] == 1.0).all()
+    # a PD is the chance of distress, shifted by the claim's two months for non-filers
+    assert (truth["true_pd_12m"] <= truth["true_distress_12m"] + 1e-12).all()
 
 
 def test_truth_follows_the_seed():

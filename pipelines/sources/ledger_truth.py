@@ -1,0 +1,234 @@
+"""The synthetic ledger's true payment timing, and the oracle it gives at any month end.
+
+How the generator (``pipelines.sources.synthetic_records.make_invoices``) pays an invoice: its
+days late are ``round(center + e + u)`` clipped to ``[1 - terms, MAX_DAYS_LATE]``, where
+``center`` (:func:`delay_center`) follows the customer's habit and its health in the issue
+month, ``e ~ N(0, DELAY_SD)`` and ``u ~ U(DISPUTE_DAYS)`` for a disputed invoice (0 otherwise);
+and nothing is paid from the first day of the customer's distress month on. Everything but the
+two draws and the future distress is known when the invoice is issued, so the table of
+:func:`invoice_truth` holds, per invoice, the parameters of its days-late distribution and the
+expected days late (``true_expected_delay_days``, given that it is paid); the synthetic
+``truth`` table holds each customer's chance of being in distress by the end of each month
+ahead (``true_distress_<k>m``).
+
+:func:`oracle_days` puts the two together for the invoices open at a month end ``t``: the
+probability of payment on each day after ``t``, given the invoice was still open at ``t`` (days
+late at least ``t - due + 1``) and that the customer is not in distress by the month of the pay
+date. :func:`oracle_outputs` gives what ``models.payment_timing.timing_outputs`` gives for the
+model, read off the daily distribution exactly (no weekly grid); :func:`oracle_cumulative` the
+weekly cumulative the model's cash-in forecast takes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.special import ndtr
+
+DELAY_SD = 4.0  # days: the noise of a payment around the customer's center
+DISPUTE_DAYS = (15.0, 40.0)  # a disputed invoice is paid this many days later (uniform)
+MAX_DAYS_LATE = 85  # healthy customers' delays stay below 90 days past due
+INTERVAL = 0.8  # the central interval of the pay date, as the model's
+LATE_DAYS = (30, 60, 90)  # P(paid within N days past due), as the model's
+TRUTH_COLUMNS = [
+    "true_delay_center", "true_dispute_days_low", "true_dispute_days_high", "true_delay_min",
+    "true_delay_max", "true_expected_delay_days", "true_p_paid_by_due",
+]  # fmt: skip
+CHUNK = 20_000  # invoices per block of the daily matrices
+WINDOW = np.arange(-30, 71)  # days late around the center where the mass is
+
+
+def delay_center(habit: np.ndarray, health: np.ndarray) -> np.ndarray:
+    """Expected days late before noise and dispute: the habit, plus more the worse the health."""
+    return habit + 5 + 10 * np.log1p(np.exp(1.2 * (0.5 - health)))
+
+
+def invoice_truth(
+    invoices: pd.DataFrame, center: np.ndarray, disputed: np.ndarray, terms: np.ndarray
+) -> pd.DataFrame:
+    """The true days-late distribution of each invoice as known at issue.
+
+    Args:
+        invoices: The ledger rows (``invoice_id``, ``customer_id``), aligned to the arrays.
+        center: :func:`delay_center` of each invoice.
+        disputed: Whether each invoice is disputed.
+        terms: Each invoice's payment terms in days.
+
+    Returns:
+        ``invoice_id``, ``customer_id`` and :data:`TRUTH_COLUMNS`: the center, the dispute's
+        extra days (0..0 when not disputed), the clip bounds of the days late, the expected
+        days late and P(paid by the due date), both given that it is paid.
+    """
+    low, high = DISPUTE_DAYS
+    truth = pd.DataFrame(
+        {
+            "invoice_id": invoices["invoice_id"].to_numpy(),
+            "customer_id": invoices["customer_id"].to_numpy(),
+            "true_delay_center": np.asarray(center, float),
+            "true_dispute_days_low": np.where(disputed, low, 0.0),
+            "true_dispute_days_high": np.where(disputed, high, 0.0),
+            "true_delay_min": (1 - np.asarray(terms)).astype(np.int64),
+            "true_delay_max": np.int64(MAX_DAYS_LATE),
+        }
+    )
+    mean, by_due = np.empty(len(truth)), np.empty(len(truth))
+    for start in range(0, len(truth), CHUNK):
+        part = truth.iloc[start : start + CHUNK]
+        # days late within -30..+70 of the center hold all but ~1e-9 of the mass
+        late = np.floor(part["true_delay_center"].to_numpy())[:, None] + WINDOW
+        pmf = delay_pmf(part, late)
+        mean[start : start + CHUNK] = (pmf * late).sum(axis=1)
+        by_due[start : start + CHUNK] = np.where(late <= 0, pmf, 0.0).sum(axis=1)
+    return truth.assign(true_expected_delay_days=mean, true_p_paid_by_due=by_due)
+
+
+def delay_pmf(truth: pd.DataFrame, late: np.ndarray) -> np.ndarray:
+    """P(days late == ``late``) per row of ``truth`` (rounded, clipped).
+
+    ``late``: ``(n, k)``, each row consecutive integers.
+    """
+    return np.diff(clipped_cdf(truth, np.hstack([late[:, :1] - 0.5, late + 0.5])), axis=1)
+
+
+def clipped_cdf(truth: pd.DataFrame, edges: np.ndarray) -> np.ndarray:
+    """P(days late < ``edges``) per row of ``truth``, ``edges`` (n, k) halfway between days."""
+    lo = truth["true_delay_min"].to_numpy(float)[:, None]
+    hi = truth["true_delay_max"].to_numpy(float)[:, None]
+    return np.where(edges < lo, 0.0, np.where(edges > hi, 1.0, _cdf(truth, edges)))
+
+
+def _cdf(truth: pd.DataFrame, x: np.ndarray) -> np.ndarray:
+    """P(center + e + u <= x) per row: the normal, or the normal convolved with the uniform."""
+    y = (x - truth["true_delay_center"].to_numpy(float)[:, None]) / DELAY_SD
+    a = truth["true_dispute_days_low"].to_numpy(float) / DELAY_SD
+    b = truth["true_dispute_days_high"].to_numpy(float) / DELAY_SD
+    out = ndtr(y)
+    spread = b > a
+    if spread.any():  # the integral of the normal cdf over the uniform: z Phi(z) + phi(z)
+        ys, a, b = y[spread], a[spread, None], b[spread, None]
+        out[spread] = (_antiderivative(ys - a) - _antiderivative(ys - b)) / (b - a)
+    return out
+
+
+def _antiderivative(z: np.ndarray) -> np.ndarray:
+    return z * ndtr(z) + np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi)
+
+
+def oracle_days(
+    rows: pd.DataFrame, invoice_truth: pd.DataFrame, truth: pd.DataFrame, days: int
+) -> np.ndarray:
+    """P(paid on day ``j`` after the row's month end), ``j = 1..days``, ``(n, days)``.
+
+    Args:
+        rows: Invoices open at their ``as_of_date`` (a month end): ``invoice_id``,
+            ``customer_id``, ``as_of_date``, ``due_date``.
+        invoice_truth: :func:`invoice_truth` of the ledger.
+        truth: The synthetic truth per customer and month end with ``true_distress_<k>m``.
+        days: Days after the month end covered; the rest of the mass is never paid within them.
+
+    Raises:
+        KeyError: An invoice or a customer-month of ``rows`` has no truth.
+    """
+    known = _aligned(rows, invoice_truth)
+    as_of = pd.to_datetime(rows["as_of_date"])
+    to_due = (pd.to_datetime(rows["due_date"]) - as_of).dt.days.to_numpy()
+    survive = 1 - _distress_by_day(rows, truth, days)
+    out = np.empty((len(rows), days))
+    day = np.arange(1, days + 1)
+    for start in range(0, len(rows), CHUNK):
+        part = slice(start, start + CHUNK)
+        edges = day[None, :] + 0.5 - to_due[part, None]  # days late of each day, + 1/2
+        cdf = clipped_cdf(known.iloc[part], np.hstack([edges[:, :1] - 1, edges]))
+        still_open = 1 - cdf[:, 0]  # open at t: paid the day after at the earliest
+        share = np.divide(1.0, still_open, out=np.zeros_like(still_open), where=still_open > 1e-12)
+        out[part] = np.diff(cdf, axis=1) * share[:, None] * survive[part]
+    return out
+
+
+def _aligned(rows: pd.DataFrame, invoice_truth: pd.DataFrame) -> pd.DataFrame:
+    keyed = invoice_truth.set_index("invoice_id")
+    missing = ~rows["invoice_id"].isin(keyed.index)
+    if missing.any():
+        raise KeyError(
+            f"invoice_truth lacks {int(missing.sum())} invoices, e.g. "
+            f"{rows.loc[missing, 'invoice_id'].head(3).tolist()}"
+        )
+    return keyed.loc[rows["invoice_id"].to_numpy(), TRUTH_COLUMNS].reset_index(drop=True)
+
+
+def _distress_by_day(rows: pd.DataFrame, truth: pd.DataFrame, days: int) -> np.ndarray:
+    """P(customer in distress by the end of the month holding day ``j``), ``(n, days)``."""
+    curve = sorted((c for c in truth if c.startswith("true_distress_")), key=_months)
+    keys = ["customer_id", "as_of_date"]
+    table = truth[[*keys, *curve]].assign(
+        customer_id=truth["customer_id"].astype(str),
+        as_of_date=pd.to_datetime(truth["as_of_date"]).astype("datetime64[ns]"),
+    )
+    wanted = pd.DataFrame(
+        {"customer_id": rows["customer_id"].astype(str).to_numpy(),
+         "as_of_date": pd.to_datetime(rows["as_of_date"]).astype("datetime64[ns]").to_numpy()}
+    )  # fmt: skip
+    joined = wanted.merge(table, on=keys, how="left", validate="many_to_one")
+    if joined[curve[0]].isna().any():
+        gap = joined.loc[joined[curve[0]].isna(), keys].drop_duplicates().head(3)
+        raise KeyError(f"truth lacks the distress curve of {gap.to_dict('records')}")
+    ahead = np.empty((len(rows), days), np.int64)
+    as_of = pd.to_datetime(rows["as_of_date"]).to_numpy()
+    for t, at in pd.Series(as_of).groupby(as_of).indices.items():
+        ahead[at] = _months_ahead(pd.Timestamp(t), days)
+    values = joined[curve].to_numpy(float)
+    return values[np.arange(len(rows))[:, None], np.clip(ahead, 1, len(curve)) - 1]
+
+
+def _months_ahead(t: pd.Timestamp, days: int) -> np.ndarray:
+    """The calendar month of each day ``t + j`` (``j = 1..days``), counted from ``t``'s (0)."""
+    first_end = t + pd.offsets.MonthEnd(0)
+    ends = pd.DatetimeIndex([first_end + pd.offsets.MonthEnd(k) for k in range(days // 28 + 2)])
+    return np.searchsorted((ends - t).days.to_numpy(), np.arange(1, days + 1))
+
+
+def _months(column: str) -> int:
+    return int(column.removeprefix("true_distress_").removesuffix("m"))
+
+
+def oracle_cumulative(daily: np.ndarray, weeks: int) -> np.ndarray:
+    """P(paid within ``w`` weeks), ``w = 1..weeks``, from :func:`oracle_days`."""
+    if daily.shape[1] < 7 * weeks:
+        raise ValueError(f"{daily.shape[1]} days < {weeks} weeks")
+    return np.cumsum(daily, axis=1)[:, 6 : 7 * weeks : 7]
+
+
+def oracle_outputs(rows: pd.DataFrame, daily: np.ndarray) -> pd.DataFrame:
+    """The oracle's outputs per open invoice, in ``timing_outputs``' columns, from the days.
+
+    Exact on the daily distribution of :func:`oracle_days`: the expected days to pay (given it
+    is paid within the days covered), the 10th and 90th percentile days, P(paid by the due date
+    plus N days) summed to that day.
+    """
+    to_due = (pd.to_datetime(rows["due_date"]) - pd.to_datetime(rows["as_of_date"])).dt.days
+    to_due = to_due.to_numpy()
+    cum = np.cumsum(daily, axis=1)
+    paid = cum[:, -1]
+
+    def by_day(n: int) -> np.ndarray:  # P(paid by the due date + n days); 0 once past it
+        left = np.clip(to_due + n, 0, cum.shape[1])
+        return np.where(left >= 1, cum[np.arange(len(cum)), np.maximum(left, 1) - 1], 0.0)
+
+    out = {"p_paid_by_due": by_day(0)}
+    out |= {f"p_paid_within_{n}dpd": by_day(n) for n in LATE_DAYS}
+    out["p_never_paid"] = 1 - paid
+    day = np.arange(1, daily.shape[1] + 1)
+    expected = np.divide(daily @ day, paid, out=np.full(len(paid), np.nan), where=paid > 0)
+    out["expected_days_to_pay"] = expected
+    tail = (1 - INTERVAL) / 2
+    for name, q in (("days_to_pay_low", tail), ("days_to_pay_high", 1 - tail)):
+        first = (cum < q * paid[:, None]).sum(axis=1) + 1
+        out[name] = np.where(paid > 0, first, np.nan).astype(float)
+    frame = pd.DataFrame(out, index=rows.index)
+    as_of = pd.to_datetime(rows["as_of_date"])
+    for name, days in (("expected_pay_date", "expected_days_to_pay"),
+                       ("early_pay_date", "days_to_pay_low"),
+                       ("late_pay_date", "days_to_pay_high")):  # fmt: skip
+        frame[name] = as_of + pd.to_timedelta(frame[days].round(), unit="D")
+    frame["expected_days_late"] = frame["expected_days_to_pay"] - to_due
+    return frame
