@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from features.build import ID_COLUMNS, FeatureSettings, frame_of, with_relationship_start
 from features.financials import available_dates
+from features.fingerprint import row_hashes, update_digest
 from features.timeline import MONTHS, month_end, month_index, positions
 
 KEYS = ["customer_id", "month"]
@@ -45,22 +45,31 @@ def settings_record(settings: FeatureSettings) -> dict:
     return record | {"snapshot_dates": [str(d) for d in settings.snapshot_dates]}
 
 
+PAYMENT = ("paid_date", "paid_amount")  # what a payment after ``t`` blanks
+
+
+def invoice_view(invoices: pd.DataFrame, t: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
+    """Which invoices were issued by ``t``, and which of all were paid by then."""
+    issued = (invoices["issue_date"] <= t).to_numpy()
+    return issued, (invoices["paid_date"] <= t).to_numpy()
+
+
 def invoices_known_at(invoices: pd.DataFrame, t: pd.Timestamp) -> pd.DataFrame:
     """The invoices issued by ``t``, a payment after it blanked (not yet made then)."""
-    inv = invoices[invoices["issue_date"] <= t]
-    later = ~(inv["paid_date"] <= t)
-    blank = {c: inv[c].mask(later) for c in ("paid_date", "paid_amount") if c in inv}
-    return inv.assign(**blank)
+    issued, paid = invoice_view(invoices, t)
+    inv, later = invoices[issued], ~paid[issued]
+    return inv.assign(**{c: inv[c].mask(later) for c in PAYMENT if c in inv})
 
 
 def known_at(
-    tables: dict[str, pd.DataFrame], t: pd.Timestamp, settings: FeatureSettings
+    tables: dict[str, pd.DataFrame], t: pd.Timestamp, settings: FeatureSettings, ledger=True
 ) -> dict[str, pd.DataFrame]:
     """The tables as they were known at ``t``: what any feature at ``t`` or before may use.
 
     Rows dated after ``t`` are left out (invoices issued, events, statements available,
     attribute rows known, defaults, index months published after it); a payment or an end of
-    relationship after ``t`` is blanked; customers who joined after ``t`` are left out.
+    relationship after ``t`` is blanked; customers who joined after ``t`` are left out. With
+    ``ledger`` false the invoices are left out (:class:`History` views them row by row).
     """
     t = pd.Timestamp(t)
     out: dict[str, pd.DataFrame] = {}
@@ -71,7 +80,7 @@ def known_at(
         end = customers["relationship_end"]
         customers = customers.assign(relationship_end=end.where(end <= t))
     out["customers"] = customers
-    if "invoices" in tables:
+    if "invoices" in tables and ledger:
         out["invoices"] = invoices_known_at(tables["invoices"], t)
     dated = {"events": "event_date", "attributes": "known_date", "defaults": "default_date"}
     for name, column in dated.items():
@@ -90,32 +99,55 @@ def known_at(
     return out
 
 
+class History:
+    """Fingerprints of the data as known at month ends (:func:`known_at`).
+
+    Equal fingerprints, equal features up to that month end. The ledger's rows are hashed once
+    (:func:`~features.fingerprint.row_hashes`) and every view of it taken from their hashes:
+    a month end's run looks at two (last month's, to reuse its build, and this month's, for
+    the next run), without copying millions of invoices twice.
+    """
+
+    def __init__(self, tables: dict[str, pd.DataFrame], settings: FeatureSettings):
+        self.tables, self.settings = tables, settings
+        self._ledger: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def fingerprint(self, t: pd.Timestamp) -> str:
+        """SHA-256 of :func:`known_at` ``t``."""
+        t = pd.Timestamp(t)
+        digest = hashlib.sha256()
+        for name, frame in sorted(known_at(self.tables, t, self.settings, ledger=False).items()):
+            digest.update(name.encode() + b"\0")
+            update_digest(digest, frame)
+        if "invoices" in self.tables:
+            issued, rows = self._ledger_view(t)
+            known = rows[issued]
+            digest.update(f"invoices:{len(known)}\0".encode())
+            digest.update(memoryview(known))
+        return digest.hexdigest()
+
+    def _ledger_view(self, t: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
+        """The invoices issued by ``t``, and every row's hash with a later payment blanked."""
+        invoices = self.tables["invoices"]
+        if self._ledger is None:
+            paid = [c for c in PAYMENT if c in invoices]
+            blank = pd.DataFrame({c: pd.Series([None], dtype=invoices[c].dtype) for c in paid})
+            self._ledger = (
+                row_hashes(invoices.drop(columns=paid)),
+                row_hashes(invoices[paid]),
+                row_hashes(blank),  # a payment not made yet
+            )
+        rows, payment, unpaid = self._ledger
+        issued, paid_by_t = invoice_view(invoices, t)
+        payment = np.where(paid_by_t, payment, unpaid[0])
+        return issued, rows ^ (payment * np.uint64(0x9E3779B97F4A7C15))
+
+
 def history_fingerprint(
     tables: dict[str, pd.DataFrame], t: pd.Timestamp, settings: FeatureSettings
 ) -> str:
-    """SHA-256 of :func:`known_at` ``t``: equal fingerprints, equal features up to ``t``."""
-    digest = hashlib.sha256()
-    for name, frame in sorted(known_at(tables, t, settings).items()):
-        digest.update(name.encode() + b"\0")
-        table = pa.Table.from_pandas(frame[sorted(frame.columns)], preserve_index=False)
-        for column, values in zip(table.column_names, table.columns, strict=True):
-            digest.update(f"{column}:{values.type}:{len(values)}\0".encode())
-            for part in _column_bytes(values.combine_chunks()):
-                digest.update(part)
-    return digest.hexdigest()
-
-
-def _column_bytes(values: pa.Array) -> list:
-    """A column's nulls and values as bytes (strings: their offsets from 0 and characters)."""
-    parts = [values.is_null().to_numpy(zero_copy_only=False).tobytes()]
-    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
-        width = np.int32 if pa.types.is_string(values.type) else np.int64
-        offsets = np.frombuffer(values.buffers()[1], dtype=width)
-        offsets = offsets[values.offset : values.offset + len(values) + 1]
-        characters = values.buffers()[2]
-        text = b"" if characters is None else memoryview(characters)[offsets[0] : offsets[-1]]
-        return [*parts, (offsets - offsets[0]).tobytes(), text]
-    return [*parts, values.to_numpy(zero_copy_only=False).tobytes()]
+    """SHA-256 of :func:`known_at` ``t`` (one view: :class:`History` for several)."""
+    return History(tables, settings).fingerprint(t)
 
 
 def last_month_end(snapshots: pd.DataFrame) -> pd.Timestamp | None:

@@ -41,9 +41,9 @@ from features.build import (
 )
 from features.contract import TABLES
 from features.incremental import (
+    History,
     cached_features,
     code_fingerprint,
-    history_fingerprint,
     last_month_end,
     settings_record,
     with_cached_rows,
@@ -236,7 +236,7 @@ class Reuse:
 
 
 def reusable_build(
-    cfg: Config, paths: Paths, tables: dict[str, pd.DataFrame], settings: FeatureSettings
+    cfg: Config, paths: Paths, history: History, settings: FeatureSettings
 ) -> tuple[Reuse | None, str]:
     """The last build to extend, or ``None``; and why, in words for the log."""
     state_path = paths.features_cache / STATE
@@ -252,7 +252,7 @@ def reusable_build(
     if state.get("settings") != settings_record(settings):
         return None, "the feature settings changed since the last build"
     last = pd.Timestamp(state["last_month_end"])
-    if history_fingerprint(tables, last, settings) != state["fingerprint"]:
+    if history.fingerprint(last) != state["fingerprint"]:
         return None, f"the data as known at {last.date()} changed since the last build"
     try:
         parts = [pd.read_feather(paths.features_cache / name) for name in state["parts"]]
@@ -277,7 +277,8 @@ def build_incrementally(
     build writes all its rows as one part, an incremental one appends its new rows as another.
     The result equals a full build's.
     """
-    reuse, why = reusable_build(cfg, paths, tables, settings)
+    history = History(tables, settings)  # the ledger hashed once for both views
+    reuse, why = reusable_build(cfg, paths, history, settings)
     snapshots = None
     if reuse is not None:
         started, customers = time.perf_counter(), tables["customers"]
@@ -304,7 +305,7 @@ def build_incrementally(
         parts, added = [], snapshots
     last = last_month_end(snapshots)
     if last is not None:  # what the next build may reuse
-        keep_cache(paths, parts, added, last, history_fingerprint(tables, last, settings), settings)
+        keep_cache(paths, parts, added, last, history.fingerprint(last), settings)
     return snapshots, defaults, skipped_families(tables)
 
 
