@@ -1,24 +1,26 @@
 """When each open invoice will be paid: a discrete-time hazard of payment on invoice-week rows.
 
 At a month end ``t`` every invoice then open (issued by ``t``, not paid by ``t``) of a customer
-not in default becomes up to ``horizon_weeks`` rows: week at risk ``w = 1..W``, event 1 where
-the payment falls in ``(t + 7(w - 1), t + 7w]`` days, having not been paid before. Rows after
-the payment week are dropped, and so are the weeks that end after ``observed_until`` (censored:
-an invoice still open at the training cutoff contributes the weeks observed, it is not thrown
-away). An invoice never paid (its customer defaulted first) stays at risk to the horizon, so
-``1 - F(W)`` is the probability it is never paid.
+not in default becomes up to ``horizon_weeks`` + 1 rows: the weeks after ``t``, the one that
+holds the due date split at it (:func:`period_ends`), event 1 where the payment falls in the
+period, having not been paid before. Rows after the payment period are dropped, and so are the
+periods that end after ``observed_until`` (censored: an invoice still open at the training
+cutoff contributes the periods observed, it is not thrown away). An invoice never paid (its
+customer defaulted first) stays at risk to the horizon, so ``1 - F(W)`` is the probability it
+is not paid within it; the outputs per invoice are read off by
+:mod:`models.payment_distribution`, which also combines them with the customer's PD.
 
 Features are what was known at ``t`` only: the invoice's amount, age, days to its due date, its
 terms and dispute flag; the customer's own payment habits over the 12 months before ``t``
 (:func:`customer_habits`: signed days late, their spread, the share paid by the due date); and
 the customer's point-in-time features at ``t`` (the catalogue's late-payment and profile
-families). Per row: the week at risk and the days past due at the week's end, so that one
-LightGBM learns where payments bunch around the due date.
+families). Per row: the period's end (in weeks), the days past due then and the period's
+length, so that one LightGBM learns where payments bunch around the due date.
 
 As :mod:`models.hazard` does for customer defaults: non-events may be subsampled
 (``negative_share``, the log-odds shifted back by ``log(negative_share)``); the cumulative
-``F(w) = 1 - prod_{j<=w} (1 - h_j)`` is non-decreasing by construction; fractional horizons
-are read off it linearly (:func:`models.hazard.interpolate_terms`, whose unit here is weeks).
+``F = 1 - prod (1 - h)`` over the periods is non-decreasing by construction; a day between
+period ends is read off it linearly (:func:`models.payment_distribution.curve_at`).
 """
 
 from __future__ import annotations
@@ -31,11 +33,13 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from features.incremental import invoices_known_at
-from models.hazard import fit_periods, interpolate_terms
+from models.hazard import fit_periods
+from models.payment_distribution import curve_at, timing_outputs
 from models.receivables import open_at
 
 WEEK = "week_at_risk"
 DPD_AT_WEEK_END = "days_past_due_at_week_end"
+PERIOD_DAYS = "period_days"
 EVENT = "paid"
 DAY = pd.Timedelta(days=1)
 INVOICE_FEATURES = ["amount", "age_days", "days_to_due", "terms_days", "disputed"]
@@ -43,8 +47,6 @@ HABIT_FEATURES = [
     "habit_days_late", "habit_days_late_p10", "habit_days_late_p90", "habit_paid_by_due",
     "habit_late_30", "habit_invoices",
 ]  # fmt: skip
-LATE_DAYS = (30, 60, 90)  # P(paid within N days past due) for each N
-INTERVAL = 0.8  # the pay date's central interval
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -167,25 +169,35 @@ def with_outcome(
     return rows.assign(paid_date=rows["invoice_id"].map(paid).to_numpy())
 
 
-def weeks_observed(rows: pd.DataFrame, observed_until: pd.Timestamp) -> np.ndarray:
-    """Whole weeks after each row's ``as_of_date`` that end by ``observed_until``."""
-    days = (pd.Timestamp(observed_until) - pd.to_datetime(rows["as_of_date"])).dt.days
-    return np.floor(days.to_numpy() / 7).astype(np.int64)
+def period_ends(days_to_due: np.ndarray, horizon: int) -> np.ndarray:
+    """Each invoice's period ends in days after the as-of date, ``(n, horizon + 1)``, sorted.
+
+    The week ends ``7, 14, .., 7 horizon`` and the due date where it falls inside a week
+    (``days_to_due`` in ``1 .. 7 horizon``, not a week end), so that P(paid by the due date) is
+    read at a period end, not interpolated inside the week where payments bunch after it; an
+    invoice without such a split gets a period of no length at the start (end 0).
+    """
+    due = np.asarray(days_to_due, float)
+    inside = (due > 0) & (due < 7 * horizon) & (due % 7 != 0)
+    split = np.where(inside, np.round(due), 0).astype(np.int64)
+    weeks = np.broadcast_to(7 * np.arange(1, horizon + 1, dtype=np.int64), (len(due), horizon))
+    return np.sort(np.column_stack([split, weeks]), axis=1)
 
 
-def payment_week(rows: pd.DataFrame) -> np.ndarray:
-    """The week after ``as_of_date`` that ``paid_date`` falls in (0: none)."""
-    days = (pd.to_datetime(rows["paid_date"]) - pd.to_datetime(rows["as_of_date"])).dt.days
-    return np.ceil(days.fillna(0).to_numpy() / 7).astype(np.int64)
+def _days_after(rows: pd.DataFrame, dates: pd.Series | pd.Timestamp) -> np.ndarray:
+    days = (pd.to_datetime(dates) - pd.to_datetime(rows["as_of_date"])).dt.days
+    return days.to_numpy(float)
 
 
 def expand_invoice_weeks(
     rows: pd.DataFrame, features: Sequence[str], horizon: int, observed_until: pd.Timestamp
 ) -> pd.DataFrame:
-    """Invoice-week rows at risk, none after the payment week nor ending after the cutoff.
+    """Invoice-period rows at risk, none after the payment period nor ending after the cutoff.
 
-    Columns: ``customer_id``, ``features`` (float32), :data:`WEEK`, :data:`DPD_AT_WEEK_END`
-    and :data:`EVENT` (1: paid in that week).
+    The periods are the weeks after the as-of date, the one holding the due date split at it
+    (:func:`period_ends`). Columns: ``customer_id``, ``features`` (float32), :data:`WEEK` (the
+    period's end in weeks), :data:`DPD_AT_WEEK_END`, :data:`PERIOD_DAYS` and :data:`EVENT`
+    (1: paid in that period).
 
     Args:
         rows: :func:`invoice_rows` with ``paid_date`` (:func:`with_outcome`). Not modified.
@@ -197,18 +209,21 @@ def expand_invoice_weeks(
         raise KeyError("the rows lack paid_date (with_outcome)")
     if horizon < 1:
         raise ValueError(f"horizon must be at least 1 week, got {horizon}")
-    observed = np.minimum(weeks_observed(rows, observed_until), horizon)
-    paid = payment_week(rows)
-    paid = np.where((paid >= 1) & (paid <= observed), paid, 0)
-    n = np.clip(np.where(paid > 0, paid, observed), 0, None)
-    source = np.repeat(np.arange(len(rows)), n)
-    w = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n) + 1
+    ends = period_ends(rows["days_to_due"].to_numpy(float), horizon)
+    starts = np.column_stack([np.zeros(len(rows), np.int64), ends[:, :-1]])
+    observed = _days_after(rows, pd.Series(pd.Timestamp(observed_until), index=rows.index))
+    paid = np.nan_to_num(_days_after(rows, rows["paid_date"]), nan=np.inf)[:, None]
+    paid = np.where(paid <= observed[:, None], paid, np.inf)  # unknown at the cutoff
+    keep = (ends > starts) & (ends <= observed[:, None]) & (starts < paid)
+    source, period = np.nonzero(keep)
     values = rows[list(features)].to_numpy(np.float32)[source]
     out = pd.DataFrame(values, columns=list(features))
     out.insert(0, "customer_id", rows["customer_id"].to_numpy()[source])
-    out[WEEK] = w.astype(np.float32)
-    out[DPD_AT_WEEK_END] = (7 * w - rows["days_to_due"].to_numpy()[source]).astype(np.float32)
-    out[EVENT] = (paid[source] == w).astype(np.int8)
+    end, start = ends[source, period], starts[source, period]
+    out[WEEK] = (end / 7).astype(np.float32)
+    out[DPD_AT_WEEK_END] = (end - rows["days_to_due"].to_numpy()[source]).astype(np.float32)
+    out[PERIOD_DAYS] = (end - start).astype(np.float32)
+    out[EVENT] = (paid[source, 0] <= end).astype(np.int8)
     return out
 
 
@@ -242,8 +257,8 @@ class PaymentTimingModel(BaseEstimator):
         return self
 
     def columns(self) -> list[str]:
-        """The booster's inputs: the row features, the week at risk, days past due then."""
-        return [*self.features, WEEK, DPD_AT_WEEK_END]
+        """The booster's inputs: the row features, the period's end, days past due then, length."""
+        return [*self.features, WEEK, DPD_AT_WEEK_END, PERIOD_DAYS]
 
     def _params(self) -> dict:
         s = self.settings
@@ -255,76 +270,30 @@ class PaymentTimingModel(BaseEstimator):
             "verbosity": -1,
         }  # fmt: skip
 
+    def curves(self, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """P(paid within ``w`` weeks), ``(n, horizon_weeks)``, and P(paid by the due date).
+
+        Both read at period ends (:func:`period_ends`): the due date is one, so P(paid by the
+        due date) is not interpolated inside its week; 0 where the invoice is past due.
+        """
+        h = self.settings.horizon_weeks
+        to_due = rows["days_to_due"].to_numpy(float)
+        ends = period_ends(to_due, h)
+        length = np.diff(ends, axis=1, prepend=0)
+        X = np.repeat(rows[list(self.features)].to_numpy(np.float32), h + 1, axis=0)
+        end = ends.ravel().astype(np.float32)
+        dpd = end - np.repeat(to_due.astype(np.float32), h + 1)
+        grid = np.column_stack([X, end / 7, dpd, length.ravel()])
+        raw = self.booster_.predict(grid, raw_score=True) + self.offset_
+        hazard = np.where(length > 0, (1 / (1 + np.exp(-raw))).reshape(ends.shape), 0.0)
+        cumulative = 1 - np.cumprod(1 - hazard, axis=1)
+        weekly = cumulative[(ends > 0) & (ends % 7 == 0)].reshape(len(rows), h)
+        return weekly, curve_at(ends, cumulative, to_due)
+
     def cumulative(self, rows: pd.DataFrame) -> np.ndarray:
         """P(paid within ``w`` weeks of the as-of date), ``(n, horizon_weeks)``, non-decreasing."""
-        h = self.settings.horizon_weeks
-        X = np.repeat(rows[list(self.features)].to_numpy(np.float32), h, axis=0)
-        w = np.tile(np.arange(1, h + 1, dtype=np.float32), len(rows))
-        dpd = 7 * w - np.repeat(rows["days_to_due"].to_numpy(np.float32), h)
-        raw = self.booster_.predict(np.column_stack([X, w, dpd]), raw_score=True) + self.offset_
-        hazard = (1 / (1 + np.exp(-raw))).reshape(len(rows), h)
-        return 1 - np.cumprod(1 - hazard, axis=1)
+        return self.curves(rows)[0]
 
     def predict_frame(self, rows: pd.DataFrame) -> pd.DataFrame:
         """The outputs per invoice of ``rows`` (:func:`timing_outputs`)."""
-        return timing_outputs(rows, self.cumulative(rows))
-
-
-def timing_outputs(rows: pd.DataFrame, cumulative: np.ndarray) -> pd.DataFrame:
-    """What the payment distribution says of each invoice, aligned to ``rows``.
-
-    Columns: ``p_paid_by_due`` (0 for an invoice already past due), ``p_paid_within_<N>dpd``
-    for :data:`LATE_DAYS`, ``p_never_paid`` (not within the horizon: the customer defaults
-    first), ``expected_days_to_pay`` and ``days_to_pay_low`` / ``_high`` (the central
-    :data:`INTERVAL` interval), all given that it is paid, ``expected_pay_date``,
-    ``early_pay_date``, ``late_pay_date`` and ``expected_days_late`` (negative: early).
-    """
-    to_due = rows["days_to_due"].to_numpy(float)
-    weeks = cumulative.shape[1]
-    out = {"p_paid_by_due": paid_within_days_past_due(rows, cumulative, 0)}
-    for n in LATE_DAYS:
-        out[f"p_paid_within_{n}dpd"] = paid_within_days_past_due(rows, cumulative, n)
-    paid = cumulative[:, -1]
-    out["p_never_paid"] = 1 - paid
-    density = np.diff(cumulative, axis=1, prepend=0.0)
-    mid = 7 * np.arange(1, weeks + 1) - 3.5
-    share = np.divide(density, paid[:, None], out=np.zeros_like(density), where=paid[:, None] > 0)
-    out["expected_days_to_pay"] = np.where(paid > 0, share @ mid, np.nan)
-    tail = (1 - INTERVAL) / 2
-    out["days_to_pay_low"] = conditional_quantile(cumulative, tail)
-    out["days_to_pay_high"] = conditional_quantile(cumulative, 1 - tail)
-    frame = pd.DataFrame(out, index=rows.index)
-    as_of = pd.to_datetime(rows["as_of_date"])
-    for name, days in (
-        ("expected_pay_date", "expected_days_to_pay"),
-        ("early_pay_date", "days_to_pay_low"),
-        ("late_pay_date", "days_to_pay_high"),
-    ):
-        frame[name] = as_of + pd.to_timedelta(frame[days].round(), unit="D")  # fmt: skip
-    frame["expected_days_late"] = frame["expected_days_to_pay"] - to_due
-    return frame
-
-
-def paid_within_days_past_due(
-    rows: pd.DataFrame, cumulative: np.ndarray, days: float
-) -> np.ndarray:
-    """P(paid by the due date plus ``days``): 0 where that date is already past."""
-    left = rows["days_to_due"].to_numpy(float) + days
-    return np.where(left >= 0, interpolate_terms(cumulative, np.clip(left, 0, None) / 7), 0.0)
-
-
-def conditional_quantile(cumulative: np.ndarray, q: float) -> np.ndarray:
-    """Days to the ``q`` quantile of the pay date given payment within the horizon.
-
-    The distribution within a week is uniform (linear between the week ends); NaN where the
-    invoice is never paid within the horizon.
-    """
-    paid = cumulative[:, -1]
-    scaled = np.divide(cumulative, paid[:, None], out=np.zeros_like(cumulative),
-                       where=paid[:, None] > 0)  # fmt: skip
-    curve = np.hstack([np.zeros((len(scaled), 1)), scaled])
-    week = np.clip((curve < q).sum(axis=1), 1, scaled.shape[1])  # first week end reaching q
-    rows = np.arange(len(curve))
-    low, high = curve[rows, week - 1], curve[rows, week]
-    share = np.divide(q - low, high - low, out=np.ones_like(low), where=high > low)
-    return np.where(paid > 0, 7 * (week - 1 + np.clip(share, 0, 1)), np.nan)
+        return timing_outputs(rows, *self.curves(rows))

@@ -26,23 +26,28 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
 import pandas as pd
 
 from features.catalogue import feature_names
+from models.hazard import term_columns
+from models.payment_distribution import (
+    paid_within_days_past_due,
+    timing_outputs,
+    with_default_risk,
+)
 from models.payment_timing import (
     HABIT_FEATURES,
     INVOICE_FEATURES,
     PaymentTimingModel,
     TimingSettings,
     invoice_rows,
-    paid_within_days_past_due,
-    timing_outputs,
-    with_outcome,
 )  # fmt: skip
 from pipelines.book.collections_cash import cash_forecast, customer_forecast, dso_forecast
 from pipelines.book.collections_report import (
     evaluate_out_of_time,
     forecast_summary,
+    outcome_rows,
     term_structure_check,
 )
 from pipelines.book.collections_worklist import (
@@ -76,11 +81,11 @@ def run(cfg: Config, paths: Paths) -> None:
     invoices = read_parquet(paths.validated_table("invoices")).astype({"customer_id": str})
     snapshots = read_parquet(paths.snapshots).astype({"customer_id": str})
     features = [f for f in feature_names(FAMILIES) if f in snapshots]
-    if "pd_terms" not in book:
-        log.info("the scored book has no term structure (pd_1m..pd_12m, pd_terms): "
-                 "collections.csv leaves pd_terms empty")  # fmt: skip
+    if "pd_1m" not in book:
+        log.info("the scored book has no term structure (pd_1m..pd_12m): P(never paid) is "
+                 "the timing model's own, collections.csv leaves pd_terms empty")  # fmt: skip
     ends = sorted(d for d in pd.to_datetime(snapshots["as_of_date"]).unique() if d <= as_of)
-    fit = lambda months, until: fit_model(invoices, snapshots, months, until, features, opts)  # noqa: E731
+    fit = lambda rows, until: fit_model(rows, until, features, opts)  # noqa: E731
     train = [d for d in ends if d < as_of][-opts.train_months :]
     rows = invoice_rows(invoices, snapshots, as_of, features)
     rows = rows[rows["customer_id"].isin(book.loc[book["status"] == "scored", "customer_id"])]
@@ -90,9 +95,9 @@ def run(cfg: Config, paths: Paths) -> None:
         log.warning("%s: no payment timing, cash forecast or worklist", why)
         return write_empty(paths, as_of, score.csv_bom, why)
     report = evaluate_out_of_time(invoices, snapshots, ends, features, opts, fit)
-    model = fit(train, as_of)
-    cumulative = model.cumulative(rows)
-    predicted = pd.concat([rows, timing_outputs(rows, cumulative)], axis=1).assign(
+    model = fit(outcome_rows(invoices, snapshots, train, features, as_of), as_of)
+    cumulative, by_due = with_default_risk(rows, *model.curves(rows), pd_terms_of(book, rows))
+    predicted = pd.concat([rows, timing_outputs(rows, cumulative, by_due)], axis=1).assign(
         p_missed=1 - paid_within_days_past_due(rows, cumulative, rules.missed_after_days),
         days_past_due=-rows["days_to_due"], currency=_currency(book),
     )  # fmt: skip
@@ -110,7 +115,7 @@ def run(cfg: Config, paths: Paths) -> None:
         rounded(customers, list(customers.columns)), paths.cash_forecast_customers, bom
     )
     report |= forecast_summary(as_of, weekly, dso, work, model.fit_record_)
-    report["term_structure_check"] = term_structure_check(predicted, book)
+    report["term_structure_check"] = term_structure_check(predicted, book, opts.horizon_weeks)
     write_json(report, paths.payment_timing)
     log.info("as of %s: %d open invoices, %.0f expected in %d weeks, worklist top %s",
              f"{as_of:%Y-%m-%d}", len(rows), weekly["expected"].sum(), opts.forecast_weeks,
@@ -118,12 +123,10 @@ def run(cfg: Config, paths: Paths) -> None:
 
 
 def fit_model(
-    invoices: pd.DataFrame, snapshots: pd.DataFrame, months: list[pd.Timestamp],
-    observed_until: pd.Timestamp, features: list[str], opts: CollectionsConfig,
+    rows: pd.DataFrame, observed_until: pd.Timestamp, features: list[str],
+    opts: CollectionsConfig,
 ) -> PaymentTimingModel:  # fmt: skip
-    """The model fitted on the invoices open at ``months``, payments known by ``observed_until``."""
-    rows = pd.concat([invoice_rows(invoices, snapshots, m, features) for m in months])
-    rows = with_outcome(rows.reset_index(drop=True), invoices, observed_until)
+    """The model fitted on ``rows`` (open invoices), payments known by ``observed_until``."""
     settings = TimingSettings(
         horizon_weeks=opts.horizon_weeks, learning_rate=opts.learning_rate,
         num_leaves=opts.num_leaves, min_child_samples=opts.min_child_samples,
@@ -131,6 +134,15 @@ def fit_model(
     )  # fmt: skip
     model = PaymentTimingModel(settings, [*INVOICE_FEATURES, *HABIT_FEATURES, *features])
     return model.fit(rows, observed_until)
+
+
+def pd_terms_of(book: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
+    """Each row's customer's PD within 1..12 months from the scored book (NaN: none there)."""
+    columns = term_columns(12)
+    if not set(columns) <= set(book.columns):
+        return np.full((len(rows), len(columns)), np.nan)
+    terms = book.set_index("customer_id")[columns].astype(float)
+    return terms.reindex(rows["customer_id"]).to_numpy()
 
 
 def invoices_of(invoices: pd.DataFrame, rows: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:

@@ -14,7 +14,7 @@ import pandas as pd
 
 from models.hazard import interpolate_terms
 
-Z = 1.2815516  # the normal quantile of the central 80 % interval (models.payment_timing.INTERVAL)
+Z = 1.2815516  # the normal quantile of the central 80 % interval (payment_distribution.INTERVAL)
 DAYS_3M = 91  # the DSO's window of sales, as the dso_days feature's
 
 
@@ -76,42 +76,17 @@ def customer_forecast(rows: pd.DataFrame, cumulative: np.ndarray, weeks: int) ->
     return out[first + [c for c in out.columns if c not in first]].reset_index(drop=True)
 
 
-def naive_receipts(rows: pd.DataFrame, weeks: int) -> np.ndarray:
-    """Receipts per week of the naive forecast: due date + the customer's average days late.
-
-    ``habit_days_late`` unknown: on the due date; never before the day after the as-of date.
-    """
-    delay = pd.to_timedelta(rows["habit_days_late"].fillna(0).round(), unit="D")
-    date = np.maximum(rows["due_date"] + delay, rows["as_of_date"] + pd.Timedelta(1, "D"))
-    return _by_week(rows, pd.Series(date, index=rows.index), weeks)
-
-
-def realised_receipts(rows: pd.DataFrame, weeks: int) -> np.ndarray:
-    """Receipts per week of ``rows``' invoices, from their ``paid_date`` (NaT: none)."""
-    return _by_week(rows, rows["paid_date"], weeks)
-
-
-def _by_week(rows: pd.DataFrame, dates: pd.Series, weeks: int) -> np.ndarray:
+def receipts_on(rows: pd.DataFrame, dates: pd.Series, weeks: int) -> np.ndarray:
+    """Receipts per week of ``rows``' invoices each paid in full on its date (NaT: none)."""
     days = (pd.to_datetime(dates) - pd.to_datetime(rows["as_of_date"])).dt.days.to_numpy()
     week = np.ceil(np.nan_to_num(days, nan=-1) / 7).astype(int)
     inside = (week >= 1) & (week <= weeks)
     return np.bincount(week[inside] - 1, rows["amount"].to_numpy(float)[inside], minlength=weeks)
 
 
-def backtest_errors(forecast: pd.DataFrame, naive: np.ndarray, realised: np.ndarray) -> dict:
-    """One month end's weekly errors: model and naive MAE, WAPE, and the interval's coverage."""
-    total = float(realised.sum())
-    model_error = np.abs(forecast["expected"].to_numpy() - realised)
-    naive_error = np.abs(naive - realised)
-    inside = (realised >= forecast["low"].to_numpy()) & (realised <= forecast["high"].to_numpy())
-    return {
-        "realised": total,
-        "model_mae": float(model_error.mean()),
-        "naive_mae": float(naive_error.mean()),
-        "model_wape": float(model_error.sum() / total) if total > 0 else None,
-        "naive_wape": float(naive_error.sum() / total) if total > 0 else None,
-        "coverage_80": float(inside.mean()),
-    }
+def realised_receipts(rows: pd.DataFrame, weeks: int) -> np.ndarray:
+    """Receipts per week of ``rows``' invoices, from their ``paid_date`` (NaT: none)."""
+    return receipts_on(rows, rows["paid_date"], weeks)
 
 
 def dso_forecast(

@@ -1,8 +1,8 @@
 """The portfolio report's "Collections and cash-in" section: the collections stage's figures.
 
 From ``data/reports/payment_timing.json`` (the weekly cash-in forecast, DSO now and ahead, the
-worklist by action, the out-of-time evaluation against the customer-habit anchor and the cash
-back-test) and the top of ``data/scored/collections.csv``.
+worklist by action, the out-of-time evaluation against the anchors and the cash back-test) and
+the top of ``data/scored/collections.csv``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,10 @@ METRICS = (
     ("m_mae", ("pay_date_mae_days",)),
     ("m_coverage", ("interval_80_coverage",)),
     ("m_bucket", ("bucket_accuracy",)),
+    ("m_concordance", ("concordance",)),
 )
+# the evaluation's columns: payment_timing.json's keys (an absent one: an empty column)
+PREDICTORS = ("model", "anchor_customer_habit", "anchor_ageing_buckets", "oracle")
 
 
 def collections_context(
@@ -64,6 +67,7 @@ def collections_context(
         "total": report.get("worklist", {}).get("invoices", 0),
         "top": linked(_blank_missing(short_reasons(worklist.head(top), language))),
         "evaluation": evaluation_rows(report),
+        "has_oracle": "oracle" in report.get("evaluation", {}),
         "setup": report.get("evaluation", {}),
         "backtest": report.get("cash_backtest", {}),
         "action_words": {code: words[language] for code, words in COLLECTION_ACTIONS.items()},
@@ -79,22 +83,20 @@ def by_action(counts: dict[str, dict[str, float]]) -> list[dict[str, Any]]:
 
 
 def evaluation_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per measure: the model's figure and the anchor's (empty: not evaluated)."""
+    """One row per measure: the figure of the model and of each anchor (``None``: not there)."""
     evaluation = report.get("evaluation", {})
     if "model" not in evaluation:
         return []
     rows = []
     for key, path in METRICS:
-        anchor = _get(evaluation["anchor_customer_habit"], path)
-        rows.append({"key": key, "model": _get(evaluation["model"], path), "anchor": anchor,
+        values = [_get(evaluation.get(name, {}), path) for name in PREDICTORS]
+        rows.append({"key": key, "values": values, "money": False})
+    wape = report.get("cash_backtest", {}).get("wape")
+    if wape:
+        rows.append({"key": "m_wape", "values": [wape.get(name) for name in PREDICTORS],
                      "money": False})  # fmt: skip
-    backtest = report.get("cash_backtest", {})
-    if "model_wape" in backtest:
-        rows.append({"key": "m_wape", "model": backtest["model_wape"],
-                     "anchor": backtest["naive_wape"], "money": False})  # fmt: skip
-        rows.append({"key": "m_cash_mae", "model": backtest["model_mae"],
-                     "anchor": backtest["naive_mae"], "money": True})  # fmt: skip
-        rows.append({"key": "m_cash_coverage", "model": backtest["coverage_80"], "anchor": None,
+        coverage = report["cash_backtest"].get("coverage_80")
+        rows.append({"key": "m_cash_coverage", "values": [coverage] + [None] * 3,
                      "money": False})  # fmt: skip
     return rows
 

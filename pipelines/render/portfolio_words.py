@@ -297,7 +297,8 @@ WORDS: dict[str, dict[str, str]] = {
         "timing_quality_sub": "A model trained on the month ends {train_from} to {train_to} "
         "with the payments known by {cutoff}, judged on the {invoices} invoices open at {first} "
         "to {last} with {weeks} weeks of payments observed, against the customer's own habit "
-        "over the 12 months before (the anchor).",
+        "over the 12 months before (the anchor), the provision matrix's ageing-bucket rates "
+        "and, on synthetic data, the true distribution.",
         "metric": "Measure",
         "model_col": "Model",
         "anchor_col": "Customer habit (anchor)",
@@ -307,11 +308,13 @@ WORDS: dict[str, dict[str, str]] = {
         "m_ece_late_30": "Calibration error (ECE), P(paid more than 30 days late)",
         "m_mae": "Pay date: mean absolute error (days)",
         "m_coverage": "Pay date: 80 % interval coverage",
-        "m_bucket": "Lateness bucket accuracy (by amount)",
+        "m_bucket": "Lateness bucket accuracy (by amount; early, on time, 1-30, 31-60, over 60 "
+        "days late or never)",
+        "m_concordance": "Concordance (Harrell's C) of the expected days to payment",
         "m_wape": "13-week cash in: weekly error / receipts (WAPE)",
-        "m_cash_mae": "13-week cash in: mean absolute weekly error",
         "m_cash_coverage": "13-week cash in: 80 % interval coverage",
-        "anchor_cash": "due date + average days late",
+        "ageing_col": "Ageing buckets (provision matrix)",
+        "oracle_col": "Oracle (true distribution)",
     },
     "zh": {
         "title": "应收账款信用组合报告",
@@ -577,7 +580,8 @@ WORDS: dict[str, dict[str, str]] = {
         "timing_quality_sub": "模型用 {train_from} 至 {train_to} 的月末、"
         "截至 {cutoff} 已知的付款训练，"
         "在 {first} 至 {last} 月末未结的 {invoices} 张发票上检验（观察 {weeks} 周的付款），"
-        "对照客户自身过去 12 个月的付款习惯（基准）。",
+        "对照客户自身过去 12 个月的付款习惯（基准）、准备金矩阵的账龄区间比率，"
+        "以及合成数据上的真实分布。",
         "metric": "指标",
         "model_col": "模型",
         "anchor_col": "客户习惯（基准）",
@@ -587,11 +591,12 @@ WORDS: dict[str, dict[str, str]] = {
         "m_ece_late_30": "校准误差（ECE）：逾期超过 30 天付款的概率",
         "m_mae": "付款日：平均绝对误差（天）",
         "m_coverage": "付款日：80% 区间覆盖率",
-        "m_bucket": "逾期区间准确率（按金额）",
+        "m_bucket": "逾期区间准确率（按金额；提前、按时、1-30、31-60、超过 60 天或永不付款）",
+        "m_concordance": "预计付款天数的一致性（Harrell C）",
         "m_wape": "13 周回款：周误差 / 回款（WAPE）",
-        "m_cash_mae": "13 周回款：周平均绝对误差",
         "m_cash_coverage": "13 周回款：80% 区间覆盖率",
-        "anchor_cash": "到期日 + 平均逾期天数",
+        "ageing_col": "账龄区间（准备金矩阵）",
+        "oracle_col": "真实分布（oracle）",
     },
 }
 RULE_WORDS: dict[str, dict[str, str]] = {

@@ -6,17 +6,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from models.payment_distribution import conditional_quantile, timing_outputs
 from models.payment_timing import (
     EVENT,
     WEEK,
     PaymentTimingModel,
     TimingSettings,
-    conditional_quantile,
     customer_habits,
     expand_invoice_weeks,
     invoice_rows,
     open_invoices,
-    timing_outputs,
+    period_ends,
     with_outcome,
 )
 
@@ -82,22 +82,37 @@ def rows_with(paid: list, as_of: pd.Timestamp = T, days_to_due: float = 10) -> p
     )
 
 
-def test_expansion_stops_at_the_payment_week() -> None:
-    periods = expand_invoice_weeks(rows_with([T + 10 * D]), ["x"], 26, T + 200 * D)
-    assert periods[WEEK].tolist() == [1, 2]
-    assert periods[EVENT].tolist() == [0, 1]
-    assert periods["days_past_due_at_week_end"].tolist() == [-3, 4]
+def test_expansion_stops_at_the_payment_period_the_due_week_split_at_the_due_date() -> None:
+    # due in 10 days: periods end at 7, 10 (the due date), 14, ..; paid on day 12
+    periods = expand_invoice_weeks(rows_with([T + 12 * D]), ["x"], 26, T + 200 * D)
+    assert periods[WEEK].tolist() == pytest.approx([1, 10 / 7, 2])
+    assert periods[EVENT].tolist() == [0, 0, 1]
+    assert periods["days_past_due_at_week_end"].tolist() == [-3, 0, 4]
+    assert periods["period_days"].tolist() == [7, 3, 4]
+    # paid on the due date: the event falls in the period that ends on it
+    on_due = expand_invoice_weeks(rows_with([T + 10 * D]), ["x"], 26, T + 200 * D)
+    assert on_due[EVENT].tolist() == [0, 1]
+
+
+@pytest.mark.parametrize(
+    ("to_due", "first"),
+    [(10, [7, 10, 14]), (14, [0, 7, 14]), (-5, [0, 7, 14]), (0, [0, 7, 14]), (400, [0, 7, 14])],
+)
+def test_period_ends_split_the_due_week_only(to_due: float, first: list[int]) -> None:
+    ends = period_ends(np.array([to_due]), 26)
+    assert ends.shape == (1, 27) and ends[0, :3].tolist() == first and ends[0, -1] == 182
 
 
 def test_unpaid_invoices_are_censored_at_the_cutoff_not_dropped() -> None:
     # paid after the cutoff: unknown then, at risk for the 4 whole weeks observed, no event
     periods = expand_invoice_weeks(rows_with([T + 40 * D, pd.NaT]), ["x"], 26, T + 30 * D)
-    assert periods.groupby("customer_id").size().tolist() == [4, 4]
+    # due in 10 days: 5 periods end by day 30 (7, 10, 14, 21, 28)
+    assert periods.groupby("customer_id").size().tolist() == [5, 5]
     assert periods[EVENT].sum() == 0
 
 
 def test_never_paid_stays_at_risk_to_the_horizon() -> None:
-    periods = expand_invoice_weeks(rows_with([pd.NaT]), ["x"], 5, T + 400 * D)
+    periods = expand_invoice_weeks(rows_with([pd.NaT], days_to_due=-3), ["x"], 5, T + 400 * D)
     assert periods[WEEK].tolist() == [1, 2, 3, 4, 5]
     assert periods[EVENT].sum() == 0
 
@@ -195,3 +210,21 @@ def test_never_paid_within_the_horizon_has_no_pay_date() -> None:
     out = timing_outputs(pd.DataFrame({"as_of_date": [T], "days_to_due": [3.0]}), np.zeros((1, 4)))
     assert out["p_never_paid"].iloc[0] == 1
     assert out["expected_pay_date"].isna().all() and out["late_pay_date"].isna().all()
+
+
+def test_p_paid_by_due_is_read_at_the_due_date_not_inside_its_week() -> None:
+    """Everyone pays 2 days after the due date: P(paid by due) near 0, whatever the weekday."""
+    inv, snaps = world()
+    inv = inv.assign(paid_date=inv["due_date"] + 2 * D)
+    months = [pd.Timestamp(d) for d in ("2023-04-30", "2023-05-31", "2023-06-30")]
+    cutoff = pd.Timestamp("2023-10-31")
+    rows = pd.concat([invoice_rows(inv, snaps, m, ["days_late_wavg_12m"]) for m in months])
+    rows = with_outcome(rows.reset_index(drop=True), inv, cutoff)
+    settings = TimingSettings(horizon_weeks=12, num_boost_round=200, learning_rate=0.3,
+                              min_child_samples=5, negative_share=1.0, num_leaves=7)  # fmt: skip
+    model = PaymentTimingModel(settings, FEATURES).fit(rows, cutoff)
+    probe = rows[rows["days_to_due"] % 7 != 0]  # due inside a week: a linear read gives more
+    weekly, by_due = model.curves(probe)
+    linear = timing_outputs(probe, weekly)["p_paid_by_due"]
+    assert len(probe) > 10 and by_due.mean() < 0.02 and by_due.max() < 0.1
+    assert linear.mean() > 0.2  # what reading the due date's week linearly says

@@ -8,17 +8,24 @@ import pytest
 
 from models.policy import CollectionsRules
 from pipelines.book.collections_cash import (
-    backtest_errors,
     cash_forecast,
     customer_forecast,
     dso_forecast,
-    naive_receipts,
     realised_receipts,
 )
-from pipelines.book.collections_eval import anchor_predictions, bucket_accuracy, timing_metrics
-from pipelines.book.collections_report import term_structure_check
+from pipelines.book.collections_eval import (
+    ageing_anchor,
+    ageing_curves,
+    anchor_predictions,
+    bucket_accuracy,
+    harrell_c,
+    lateness_bucket,
+    timing_metrics,
+)
+from pipelines.book.collections_report import Predictions, backtest, term_structure_check
 from pipelines.book.collections_worklist import COLLECTIONS_SCHEMA, choose_actions, worklist
 from pipelines.book.export import csv_bytes
+from pipelines.runtime.config import CollectionsConfig
 
 T = pd.Timestamp("2025-12-31")
 D = pd.Timedelta(1, "D")
@@ -65,17 +72,19 @@ def test_customer_forecast_per_customer_largest_first() -> None:
     ]  # fmt: skip
 
 
-def test_naive_and_realised_receipts_by_week() -> None:
-    rows = open_rows()
-    # naive: I1 due +3 + 5 days late -> day 8, week 2; I2 past due, no habit -> next day, week 1;
+def test_backtest_judges_each_predictor_on_the_receipts() -> None:
+    rows = open_rows().assign(habit_paid_by_due=0.5, habit_late_30=0.1,
+                              habit_days_late_p10=0.0, habit_days_late_p90=9.0)  # fmt: skip
+    # habit: I1 due +3 + 5 days late -> day 8, week 2; I2 past due, no habit -> next day, week 1;
     # I3 due +10 + 20 -> day 30, week 5 (outside 4 weeks)
-    assert naive_receipts(rows, 4).tolist() == [200.0, 100.0, 0.0, 0.0]
+    habit = Predictions(anchor_predictions(rows), None)
     assert realised_receipts(rows, 5).tolist() == [100.0, 0.0, 0.0, 0.0, 1000.0]
-    errors = backtest_errors(cash_forecast(rows, CUMULATIVE, 4), naive_receipts(rows, 4),
-                             realised_receipts(rows, 4))  # fmt: skip
-    assert errors["model_mae"] == pytest.approx(500 / 4)
-    assert errors["naive_mae"] == pytest.approx(200 / 4)
-    assert errors["model_wape"] == pytest.approx(5.0)
+    opts = CollectionsConfig(horizon_weeks=4, forecast_weeks=4)
+    result = backtest(rows, {"model": Predictions(rows, CUMULATIVE), "habit": habit}, opts)
+    # realised 100 in 4 weeks; model expects 100 (week 1) + 500 (week 2): error 500;
+    # habit expects 200 (week 1) + 100 (week 2): error 100 + 100
+    assert result["wape"] == pytest.approx({"model": 5.0, "habit": 2.0})
+    assert result["by_month"]["2025-12-31"]["realised"] == 100.0
 
 
 def test_dso_ahead_from_receipts_and_run_rate_sales() -> None:
@@ -106,9 +115,46 @@ def test_anchor_is_the_customers_habit() -> None:
     assert anchor["p_paid_by_due"].tolist() == pytest.approx([0.6, 0.0, 0.2])
     assert anchor["p_paid_within_30dpd"].tolist() == pytest.approx([0.9, 0.0, 0.8])
     assert anchor["expected_pay_date"].tolist() == [T + 8 * D, T + D, T + 30 * D]
-    metrics = timing_metrics(rows, anchor, bins=2)
+    metrics = timing_metrics(rows, anchor, horizon_days=28, bins=2)
     assert metrics["pay_date_mae_days"] == pytest.approx((2 + 1) / 2)
     assert metrics["interval_80_coverage"] == pytest.approx(1.0)
+    # observed days 6, censored 28, 29; predicted 8, 1, 30: only (I1, I3) is in order
+    assert metrics["concordance"] == pytest.approx(1 / 2)
+
+
+@pytest.mark.parametrize(
+    ("late", "bucket"),
+    [(-20, 0), (-8, 0), (-7, 1), (0, 1), (0.5, 2), (1, 2), (30, 2), (31, 3), (60, 3), (61, 4),
+     (np.nan, 4)],
+)  # fmt: skip
+def test_lateness_buckets_early_on_time_1_30_31_60_over_60(late: float, bucket: int) -> None:
+    assert lateness_bucket(np.array([late])).tolist() == [bucket]
+
+
+def test_harrell_c_counts_censored_pairs_and_ties() -> None:
+    time = np.array([1.0, 2.0, 3.0, 3.0])
+    event = np.array([True, True, False, True])
+    # comparable: (1,2) (1,3) (1,4) (2,3) (2,4) (4,3: same time, 3 censored) = 6 pairs
+    assert harrell_c(time, event, np.array([1.0, 2.0, 3.0, 4.0])) == pytest.approx(5 / 6)
+    assert harrell_c(time, event, time * 0) == pytest.approx(0.5)
+    assert harrell_c(time, event, np.array([4.0, 3.0, 1.0, 2.0])) == pytest.approx(0.0)
+    assert harrell_c(time, np.zeros(4, bool), time) is None
+
+
+def test_ageing_curves_are_the_books_own_rates_by_bucket() -> None:
+    learn = pd.DataFrame(
+        {
+            "as_of_date": T,
+            "days_to_due": [5.0, 5.0, -40.0, -40.0],
+            "amount": [100.0, 300.0, 100.0, 100.0],
+            "paid_date": [T + 3 * D, T + 10 * D, T + 30 * D, pd.NaT],
+        }
+    )
+    curves = ageing_curves(learn, T + 21 * D, 4)  # 3 weeks observed: paid on day 30 unknown
+    assert curves.loc["current"].tolist() == pytest.approx([0.25, 1.0, 1.0, 1.0])
+    assert curves.loc["31-60"].tolist() == pytest.approx([0.0] * 4)
+    assert curves.loc["90+"].tolist() == curves.loc["1-30"].tolist()  # pooled: no history
+    assert ageing_anchor(open_rows(), curves)[1].tolist() == pytest.approx([0.0] * 4)
 
 
 def test_bucket_accuracy_weights_by_amount() -> None:
@@ -202,12 +248,18 @@ def test_worklist_csv_neutralises_formulas() -> None:
     assert "\"'=HYPERLINK" in text and ",=HYPERLINK" not in text
 
 
-def test_p_never_paid_is_compared_with_the_customers_pd_within_6_months() -> None:
-    predicted = pd.DataFrame({"customer_id": ["A", "A", "B", "C"],
-                              "p_never_paid": [0.1, 0.3, 0.01, 0.5]})  # fmt: skip
-    book = pd.DataFrame({"customer_id": ["A", "B", "C"], "pd_6m": [0.25, 0.02, 0.4]})
-    check = term_structure_check(predicted, book)
-    assert check["customers"] == 3 and check["spearman"] == pytest.approx(1.0)
-    assert check["mean_p_never_paid"] == pytest.approx((0.2 + 0.01 + 0.5) / 3)
-    assert check["share_above_pd_6m"] == pytest.approx(1 / 3)
-    assert "skipped" in term_structure_check(predicted, book.drop(columns="pd_6m"))
+def test_p_never_paid_is_compared_with_the_customers_pd_within_the_horizon() -> None:
+    predicted = pd.DataFrame({"customer_id": ["A", "A", "B", "C", "Z"],
+                              "p_never_paid": [0.1, 0.3, 0.01, 0.5, 0.9]})  # fmt: skip
+    # PDs rising evenly over 12 months: within 26 weeks about half of pd_12m
+    book = pd.DataFrame({"customer_id": ["A", "B", "C"], "pd_12m": [0.5, 0.04, 0.8]})
+    for k in range(1, 13):
+        book[f"pd_{k}m"] = book["pd_12m"] * k / 12
+    check = term_structure_check(predicted, book, weeks=26)
+    assert check["invoices"] == 4 and check["customers"] == 3  # Z: no PD
+    assert check["spearman"] == pytest.approx(1.0)
+    half = 26 * 7 / (365.25 / 12) / 12
+    assert check["mean_pd_within_horizon"] == pytest.approx((0.5 + 0.5 + 0.04 + 0.8) * half / 4)
+    assert check["share_above_pd"] == pytest.approx(2 / 4)  # A's 0.3 > 0.249, C's 0.5 > 0.399
+    assert check["max_excess"] == pytest.approx(0.5 - 0.8 * half)
+    assert "skipped" in term_structure_check(predicted, book.drop(columns="pd_3m"), 26)

@@ -11,6 +11,8 @@ import pandas as pd
 import pytest
 
 from pipelines import collections, report
+from pipelines.book.collections_eval import anchor_predictions
+from pipelines.book.collections_report import evaluate_out_of_time
 from pipelines.book.collections_worklist import COLLECTIONS_SCHEMA
 from pipelines.io.paths import Paths
 from pipelines.runtime.config import CollectionsConfig, Config
@@ -85,13 +87,54 @@ def test_the_report_has_the_evaluation_against_the_anchor(ran: Paths) -> None:
     assert evaluation["cutoff"] == "2024-09-30"
     assert evaluation["train_month_ends"] == ["2024-05-31", "2024-08-31"]
     assert evaluation["fit"]["observed_until"] == "2024-09-30"  # nothing after the cutoff
-    for who in ("model", "anchor_customer_habit"):
+    for who in ("model", "anchor_customer_habit", "anchor_ageing_buckets"):
         assert evaluation[who]["pay_date_mae_days"] >= 0
+        assert 0 <= evaluation[who]["concordance"] <= 1
+        assert 0 <= evaluation[who]["bucket_accuracy"] <= 1
+    # the habits drive the payments here: the model ranks them, the ageing buckets cannot
+    assert evaluation["model"]["concordance"] > evaluation["anchor_ageing_buckets"]["concordance"]
     assert set(figures["cash_backtest"]["by_month"]) == {"2024-09-30", "2024-10-31"}
+    assert set(figures["cash_backtest"]["wape"]) == {
+        "model", "anchor_customer_habit", "anchor_ageing_buckets"
+    }  # fmt: skip
     assert len(figures["dso"]) == 4 and len(figures["forecast"]["weeks"]) == 4
     assert figures["term_structure_check"] == {
-        "skipped": "the scored book has no term structure (pd_6m)"
+        "skipped": "the scored book has no term structure (pd_1m..pd_12m)"
     }
+
+
+def test_p_never_paid_stays_within_the_customers_pd(tmp_path) -> None:
+    """With the term structure in the book: P(never paid) <= PD within 8 weeks, every invoice."""
+    paths = small_repo(tmp_path)
+    book = pd.read_parquet(paths.history / "2024-12-31.parquet")
+    book["pd_12m"] = np.linspace(0.001, 0.95, len(book))
+    for k in range(1, 13):
+        book[f"pd_{k}m"] = book["pd_12m"] * k / 12
+    book.to_parquet(paths.history / "2024-12-31.parquet")
+    collections.run(Config(collections=SMALL), paths)
+    invoices = read(paths.open_invoices).join(book.set_index("customer_id")["pd_12m"],
+                                              on="customer_id")  # fmt: skip
+    pd_8w = invoices["pd_12m"] * 8 * 7 / (365.25 / 12) / 12
+    assert (invoices["p_never_paid"] <= pd_8w + 1e-4).all()  # 4 decimals in the CSV
+    risky = invoices["pd_12m"] > invoices["pd_12m"].median()
+    never = invoices.groupby(risky)["p_never_paid"].mean()
+    assert never[True] > 1.5 * never[False]  # the PD drives it
+    check = json.loads(paths.payment_timing.read_text())["term_structure_check"]
+    assert check["share_above_pd"] == 0 and check["invoices"] == len(invoices)
+
+
+def test_the_oracle_is_one_more_predictor(ran: Paths) -> None:
+    invoices = pd.read_parquet(ran.validated_table("invoices"))
+    snapshots = pd.read_parquet(ran.snapshots)
+    ends = list(pd.date_range("2024-01-31", AS_OF, freq="ME"))
+    features = ["days_late_wavg_12m"]
+    fit = lambda rows, until: collections.fit_model(rows, until, features, SMALL)  # noqa: E731
+    habit = lambda rows: (anchor_predictions(rows), None)  # noqa: E731
+    result = evaluate_out_of_time(invoices, snapshots, ends, features, SMALL, fit, oracle=habit)
+    evaluation = result["evaluation"]
+    assert evaluation["oracle"] == evaluation["anchor_customer_habit"]
+    wape = result["cash_backtest"]["wape"]
+    assert wape["oracle"] == wape["anchor_customer_habit"]
 
 
 def test_without_invoices_the_outputs_are_empty_and_say_why(tmp_path) -> None:
