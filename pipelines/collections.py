@@ -13,7 +13,8 @@ Inputs:
     book: grades, PDs, reasons, pd_terms where the term structure is there),
     data/features/snapshots.parquet (the customers' point-in-time features),
     data/validated/invoices.parquet (the ledger; absent: empty outputs, and why),
-    configs/policy.yaml (lgd, collections).
+    configs/policy.yaml (lgd, collections), data/raw/invoice_truth.parquet and truth.parquet
+    (the synthetic source's truth: the oracle of the evaluation; absent: no oracle).
 Outputs:
     data/scored/invoices.csv, collections.csv, cash_forecast.csv, cash_forecast_customers.csv
     (for people; columns in pipelines/book/collections_worklist.py and the README),
@@ -45,6 +46,7 @@ from models.payment_timing import (
 )  # fmt: skip
 from pipelines.book.collections_cash import cash_forecast, customer_forecast, dso_forecast
 from pipelines.book.collections_report import (
+    Predictor,
     evaluate_out_of_time,
     forecast_summary,
     outcome_rows,
@@ -62,6 +64,7 @@ from pipelines.io.artifacts import load_policy
 from pipelines.io.files import read_json, read_parquet, run_stage, write_json
 from pipelines.io.paths import Paths
 from pipelines.runtime.config import CollectionsConfig, Config, load_config, parse_args
+from pipelines.sources.ledger_truth import oracle_cumulative, oracle_days, oracle_outputs
 
 log = logging.getLogger("pipelines.collections")
 FAMILIES = ("late_payment", "profile")  # the customer's snapshot features the model uses
@@ -94,7 +97,8 @@ def run(cfg: Config, paths: Paths) -> None:
         why = "no earlier month end to learn from" if not train else "no open invoice to forecast"
         log.warning("%s: no payment timing, cash forecast or worklist", why)
         return write_empty(paths, as_of, score.csv_bom, why)
-    report = evaluate_out_of_time(invoices, snapshots, ends, features, opts, fit)
+    oracle = oracle_of(paths, opts.horizon_weeks)
+    report = evaluate_out_of_time(invoices, snapshots, ends, features, opts, fit, oracle)
     model = fit(outcome_rows(invoices, snapshots, train, features, as_of), as_of)
     cumulative, by_due = with_default_risk(rows, *model.curves(rows), pd_terms_of(book, rows))
     predicted = pd.concat([rows, timing_outputs(rows, cumulative, by_due)], axis=1).assign(
@@ -134,6 +138,20 @@ def fit_model(
     )  # fmt: skip
     model = PaymentTimingModel(settings, [*INVOICE_FEATURES, *HABIT_FEATURES, *features])
     return model.fit(rows, observed_until)
+
+
+def oracle_of(paths: Paths, weeks: int) -> Predictor | None:
+    """The true payment distribution where the synthetic source wrote its truth, else ``None``."""
+    if not (paths.invoice_truth.is_file() and paths.truth.is_file()):
+        return None
+    invoice_truth = read_parquet(paths.invoice_truth).astype({"invoice_id": str})
+    truth = read_parquet(paths.truth).astype({"customer_id": str})
+
+    def predict(rows: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+        daily = oracle_days(rows, invoice_truth, truth, 7 * weeks)
+        return oracle_outputs(rows, daily), oracle_cumulative(daily, weeks)
+
+    return predict
 
 
 def pd_terms_of(book: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
