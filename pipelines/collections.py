@@ -50,6 +50,7 @@ from pipelines.book.collections_report import (
     evaluate_out_of_time,
     forecast_summary,
     outcome_rows,
+    seen_shock,
     term_structure_check,
 )
 from pipelines.book.collections_worklist import (
@@ -99,14 +100,16 @@ def run(cfg: Config, paths: Paths) -> None:
         return write_empty(paths, as_of, score.csv_bom, why)
     oracle = oracle_of(paths, opts.horizon_weeks)
     report = evaluate_out_of_time(invoices, snapshots, ends, features, opts, fit, oracle)
-    model = fit(outcome_rows(invoices, snapshots, train, features, as_of), as_of)
+    learn = outcome_rows(invoices, snapshots, train, features, as_of)
+    model = fit(learn, as_of)
+    shock = seen_shock(model, learn, as_of, opts.forecast_weeks)
     cumulative, by_due = with_default_risk(rows, *model.curves(rows), pd_terms_of(book, rows))
     predicted = pd.concat([rows, timing_outputs(rows, cumulative, by_due)], axis=1).assign(
         p_missed=1 - paid_within_days_past_due(rows, cumulative, rules.missed_after_days),
         days_past_due=-rows["days_to_due"], currency=_currency(book),
     )  # fmt: skip
     predicted = predicted.join(book.set_index("customer_id")["name"], on="customer_id")
-    weekly = cash_forecast(rows, cumulative, opts.forecast_weeks)
+    weekly = cash_forecast(rows, cumulative, opts.forecast_weeks, shock)
     customers = customer_forecast(rows, cumulative, opts.forecast_weeks)
     customers.insert(1, "name", customers["customer_id"].map(book.set_index("customer_id")["name"]))
     dso = dso_forecast(rows, cumulative, invoices_of(invoices, rows, as_of), opts.dso_months)
@@ -118,7 +121,8 @@ def run(cfg: Config, paths: Paths) -> None:
     write_people_csv(
         rounded(customers, list(customers.columns)), paths.cash_forecast_customers, bom
     )
-    report |= forecast_summary(as_of, weekly, dso, work, model.fit_record_)
+    fit_record = model.fit_record_ | {"shock_sd": shock**0.5}
+    report |= forecast_summary(as_of, weekly, dso, work, fit_record)
     report["term_structure_check"] = term_structure_check(predicted, book, opts.horizon_weeks)
     write_json(report, paths.payment_timing)
     log.info("as of %s: %d open invoices, %.0f expected in %d weeks, worklist top %s",

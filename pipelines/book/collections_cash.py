@@ -1,10 +1,11 @@
 """Cash in from the open invoices: the weekly forecast, its back-test and the DSO ahead.
 
 Each open invoice's payment distribution (``cumulative``: P(paid within w weeks of the as-of
-date), :meth:`models.payment_timing.PaymentTimingModel.cumulative`) gives the expected receipts
-of each week. The interval treats the invoices as independent (each paid in one week or not at
-all): a week's variance is ``sum amount^2 p (1 - p)``; a shock common to many customers widens
-the real spread, which the back-test's coverage shows.
+date), :meth:`models.payment_timing.PaymentTimingModel.curves`) gives the expected receipts of
+each week. A week's variance has two parts: the invoices' own (each paid in one week or not at
+all, independently: ``sum amount^2 p (1 - p)``) and a shock common to the book (payments move
+together: a week's receipts are the expected times ``1 + e``, ``e`` with variance ``shock``),
+``shock`` estimated from the weeks the model has seen (:func:`shock_variance`).
 """
 
 from __future__ import annotations
@@ -32,13 +33,16 @@ def week_table(as_of: pd.Timestamp, weeks: int) -> pd.DataFrame:
     return pd.DataFrame({"week": week, "from_date": start, "to_date": start + pd.Timedelta(6, "D")})
 
 
-def cash_forecast(rows: pd.DataFrame, cumulative: np.ndarray, weeks: int) -> pd.DataFrame:
+def cash_forecast(
+    rows: pd.DataFrame, cumulative: np.ndarray, weeks: int, shock: float = 0.0
+) -> pd.DataFrame:
     """Expected receipts of the book per week with the central 80 % interval.
 
     Args:
         rows: The open invoices (``as_of_date``, ``amount``), aligned to ``cumulative``.
         cumulative: Each invoice's P(paid within w weeks).
         weeks: Weeks ahead.
+        shock: Variance of the common relative shock of a week's receipts (0: independent).
 
     Returns:
         :func:`week_table` with ``expected``, ``low``, ``high`` and ``cumulative_expected``.
@@ -46,7 +50,7 @@ def cash_forecast(rows: pd.DataFrame, cumulative: np.ndarray, weeks: int) -> pd.
     p = week_probabilities(cumulative, weeks)
     amount = rows["amount"].to_numpy(float)
     expected = amount @ p
-    spread = Z * np.sqrt((amount**2) @ (p * (1 - p)))
+    spread = Z * np.sqrt((amount**2) @ (p * (1 - p)) + shock * expected**2)
     table = week_table(_as_of(rows), weeks)
     return table.assign(
         expected=expected, low=np.clip(expected - spread, 0, None), high=expected + spread,
@@ -74,6 +78,25 @@ def customer_forecast(rows: pd.DataFrame, cumulative: np.ndarray, weeks: int) ->
     out = out.reset_index().sort_values(["total", "customer_id"], ascending=[False, True])
     first = ["customer_id", "open_amount"]
     return out[first + [c for c in out.columns if c not in first]].reset_index(drop=True)
+
+
+def shock_variance(rows: pd.DataFrame, cumulative: np.ndarray, weeks: int) -> float:
+    """The common shock's variance from weeks whose receipts are known (method of moments).
+
+    Over each month end of ``rows`` (with ``paid_date`` known ``weeks`` weeks on) and week:
+    the squared error of the expected receipts less the invoices' own variance, over the
+    squared expected receipts, pooled: ``sum (r - E)^2 - V`` / ``sum E^2``, at least 0.
+    """
+    excess = scale = 0.0
+    for _, at in rows.groupby("as_of_date").indices.items():
+        part = rows.iloc[at]
+        p = week_probabilities(cumulative[at], weeks)
+        amount = part["amount"].to_numpy(float)
+        expected = amount @ p
+        error = realised_receipts(part, weeks) - expected
+        excess += float((error**2 - (amount**2) @ (p * (1 - p))).sum())
+        scale += float((expected**2).sum())
+    return max(excess / scale, 0.0) if scale > 0 else 0.0
 
 
 def receipts_on(rows: pd.DataFrame, dates: pd.Series, weeks: int) -> np.ndarray:

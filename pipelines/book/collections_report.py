@@ -23,6 +23,7 @@ from pipelines.book.collections_cash import (
     cash_forecast,
     realised_receipts,
     receipts_on,
+    shock_variance,
     week_probabilities,
 )  # fmt: skip
 from pipelines.book.collections_eval import (
@@ -95,7 +96,19 @@ def evaluate_out_of_time(
         **{k: timing_metrics(rows, p.outputs, days) for k, p in predictors.items()},
         "fit": model.fit_record_,
     }
-    return {"evaluation": evaluation, "cash_backtest": backtest(rows, predictors, opts)}
+    shock = seen_shock(model, learn, test[0], opts.forecast_weeks)
+    return {"evaluation": evaluation, "cash_backtest": backtest(rows, predictors, opts, shock)}
+
+
+def seen_shock(
+    model: PaymentTimingModel, rows: pd.DataFrame, cutoff: pd.Timestamp, weeks: int
+) -> float:
+    """The common shock's variance on the model's own month ends whose ``weeks`` are known."""
+    seen = rows[pd.to_datetime(rows["as_of_date"]) + pd.Timedelta(weeks=weeks) <= cutoff]
+    if seen.empty:
+        return 0.0
+    seen = seen.reset_index(drop=True)
+    return shock_variance(seen, model.curves(seen)[0], weeks)
 
 
 def outcome_rows(
@@ -108,13 +121,15 @@ def outcome_rows(
 
 
 def backtest(
-    rows: pd.DataFrame, predictors: dict[str, Predictions], opts: CollectionsConfig
-) -> dict:
+    rows: pd.DataFrame, predictors: dict[str, Predictions], opts: CollectionsConfig,
+    shock: float = 0.0,
+) -> dict:  # fmt: skip
     """Each predictor's weekly cash-in forecast at each month end of ``rows`` against receipts.
 
     The customer-habit anchor's receipts fall on its expected pay date (the due date plus the
-    average days late); the others' are their weekly distributions'. The model's 80 % interval
-    is held against the realised weeks (``coverage_80``).
+    average days late); the others' are their weekly distributions'. The model's 80 % interval,
+    with the common ``shock`` (``coverage_80``) and without (``coverage_80_independent``), is
+    held against the realised weeks.
     """
     weeks = opts.forecast_weeks
     errors = {name: 0.0 for name in predictors}
@@ -126,16 +141,21 @@ def backtest(
             expected = receipts(part, p, at, weeks)
             errors[name] += float(np.abs(expected - realised).sum())
             month[f"{name}_wape"] = _ratio(np.abs(expected - realised).sum(), realised.sum())
-        forecast = cash_forecast(part, predictors["model"].cumulative[at], weeks)
-        inside = (realised >= forecast["low"]) & (realised <= forecast["high"])
-        month["coverage_80"] = float(inside.mean())
+        for key, common in (("coverage_80", shock), ("coverage_80_independent", 0.0)):
+            forecast = cash_forecast(part, predictors["model"].cumulative[at], weeks, common)
+            inside = (realised >= forecast["low"]) & (realised <= forecast["high"])
+            month[key] = float(inside.mean())
         by_month[f"{pd.Timestamp(t):%Y-%m-%d}"] = month
         realised_total += float(realised.sum())
     return {
         "weeks": weeks,
         "scope": "receipts of the invoices open at each month end",
         "wape": {name: _ratio(e, realised_total) for name, e in errors.items()},
+        "shock_sd": float(np.sqrt(shock)),
         "coverage_80": float(np.mean([m["coverage_80"] for m in by_month.values()])),
+        "coverage_80_independent": float(
+            np.mean([m["coverage_80_independent"] for m in by_month.values()])
+        ),
         "by_month": by_month,
     }
 

@@ -12,6 +12,7 @@ from pipelines.book.collections_cash import (
     customer_forecast,
     dso_forecast,
     realised_receipts,
+    shock_variance,
 )
 from pipelines.book.collections_eval import (
     ageing_anchor,
@@ -57,6 +58,18 @@ def test_cash_forecast_sums_each_weeks_expected_receipts() -> None:
     # week 2: one invoice of 1000 paid with probability 1/2: sd 500, interval +- 1.28 sd
     assert weekly["high"].iloc[1] == pytest.approx(500 + 1.2815516 * 500)
     assert weekly["low"].iloc[1] == 0 and weekly["low"].iloc[0] == weekly["high"].iloc[0] == 100
+
+
+def test_common_shock_from_the_weeks_seen_widens_the_interval() -> None:
+    # two month ends, one invoice each expected in full in week 1: one came, one did not
+    rows = pd.DataFrame({"as_of_date": [T, T + 31 * D], "amount": [100.0, 100.0],
+                         "paid_date": [T + 2 * D, pd.NaT]})  # fmt: skip
+    cumulative = np.ones((2, 2))
+    # errors 0 and -100 in week 1, 0 in week 2; no own variance (p = 1): 100^2 / (2 x 100^2)
+    assert shock_variance(rows, cumulative, 2) == pytest.approx(0.5)
+    weekly = cash_forecast(rows.iloc[:1], cumulative[:1], 2, shock=0.5)
+    assert weekly["high"].iloc[0] == pytest.approx(100 + 1.2815516 * np.sqrt(0.5) * 100)
+    assert shock_variance(rows.iloc[:1], cumulative[:1], 2) == 0  # never below 0
 
 
 def test_cash_forecast_refuses_more_weeks_than_the_distribution() -> None:

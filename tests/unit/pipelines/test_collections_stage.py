@@ -94,6 +94,10 @@ def test_the_report_has_the_evaluation_against_the_anchor(ran: Paths) -> None:
     # the habits drive the payments here: the model ranks them, the ageing buckets cannot
     assert evaluation["model"]["concordance"] > evaluation["anchor_ageing_buckets"]["concordance"]
     assert set(figures["cash_backtest"]["by_month"]) == {"2024-09-30", "2024-10-31"}
+    backtest = figures["cash_backtest"]
+    assert (
+        backtest["shock_sd"] >= 0 and backtest["coverage_80"] >= backtest["coverage_80_independent"]
+    )
     assert set(figures["cash_backtest"]["wape"]) == {
         "model", "anchor_customer_habit", "anchor_ageing_buckets"
     }  # fmt: skip
