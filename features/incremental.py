@@ -6,7 +6,7 @@ features of every month up to it are still right, and only the later month ends 
 Labels, default dates and the sector comparisons (which look across customers, and whose rows
 may change) are recomputed on the whole table every time.
 
-:func:`known_at` is what the data knew at t; :func:`history_fingerprint` hashes it, so that a
+:func:`known_at` is what the data knew at t; :class:`History` hashes it, so that a
 later build can tell whether history changed (a restated invoice, a back-dated default, a
 customer added with an earlier start: then everything is rebuilt). The fingerprint errs on the
 side of rebuilding: anything dated at or before t, in any column, counts.
@@ -143,13 +143,6 @@ class History:
         return issued, rows ^ (payment * np.uint64(0x9E3779B97F4A7C15))
 
 
-def history_fingerprint(
-    tables: dict[str, pd.DataFrame], t: pd.Timestamp, settings: FeatureSettings
-) -> str:
-    """SHA-256 of :func:`known_at` ``t`` (one view: :class:`History` for several)."""
-    return History(tables, settings).fingerprint(t)
-
-
 def last_month_end(snapshots: pd.DataFrame) -> pd.Timestamp | None:
     """The latest snapshot month end of a build (``None`` when it has no rows)."""
     if snapshots.empty:
@@ -165,7 +158,7 @@ def cached_features(snapshots: pd.DataFrame) -> pd.DataFrame:
 def with_cached_rows(
     rows: pd.DataFrame,
     fresh: pd.DataFrame,
-    cached: pd.DataFrame,
+    cached: list[pd.DataFrame],
     first_new_month: int,
     book: pd.Series,
 ) -> pd.DataFrame | None:
@@ -177,8 +170,8 @@ def with_cached_rows(
             their labels as of now; the earlier months' with no staleness rule applied.
         fresh: ``rows``' rows from ``first_new_month`` on, in order, with every feature (the
             sector comparisons of a month use only that month's rows).
-        cached: :func:`cached_features` of the last build, whose month ends all come before
-            ``first_new_month``.
+        cached: :func:`cached_features` of the last build, in parts (one per build that
+            added rows), whose month ends all come before ``first_new_month``.
         first_new_month: Month index of the first month end built now.
         book: The book's ``customer_id`` (to match rows on integer keys).
 
@@ -187,42 +180,62 @@ def with_cached_rows(
         cached row the grid no longer has; other features or types): then build everything.
         An earlier row that is not in the cache was stale at the last build, as it is now.
     """
-    book = pd.Index(book)
-    old = (rows["month"] < first_new_month).to_numpy()
-    keys = _row_keys(cached, book)
-    if (keys < 0).any():  # a cached customer no longer in the book
-        return None
-    at = pd.Index(keys).get_indexer(_row_keys(rows[old], book))
-    found = at >= 0
-    if found.sum() != len(cached):
-        return None
-    features = [c for c in cached.columns if c not in KEYS]
-    if len(fresh) and not (
-        list(fresh.columns) == ID_COLUMNS + features
-        and fresh[features].dtypes.equals(cached[features].dtypes)
+    features = [c for c in cached[0].columns if c not in KEYS]
+    if any(list(part.columns) != list(cached[0].columns) for part in cached) or (
+        len(fresh)
+        and not (
+            list(fresh.columns) == ID_COLUMNS + features
+            and fresh[features].dtypes.equals(cached[0][features].dtypes)
+        )
     ):
         return None
-    if not found.all():  # earlier rows stale at the last build: left out, as then
-        keep = ~old
-        keep[np.flatnonzero(old)[found]] = True
-        rows, old = rows[keep].reset_index(drop=True), old[keep]
-    at = at[found]
-    in_order = bool(np.array_equal(at, np.arange(len(at))))  # the cache of one full build
-    floats = [c for c in features if cached[c].dtype == np.float64]
+    old = (rows["month"] < first_new_month).to_numpy()
+    found = _cached_positions(rows[old], cached, pd.Index(book))
+    if found is None:
+        return None
+    where, covered = found
+    keep = ~old
+    keep[np.flatnonzero(old)[covered]] = True  # earlier rows stale at the last build: left out
+    if not keep.all():
+        rows = rows[keep].reset_index(drop=True)
+    place = np.cumsum(keep) - 1  # each row's position in the table
+    parts = [place[np.flatnonzero(old)[at]] for at in where]
+    new_rows = place[~old]
+    floats = [c for c in features if cached[0][c].dtype == np.float64]
     block = np.empty((len(floats), len(rows)))  # the table's float features, filled once
     more = {}
     for name in features:
         values = block[floats.index(name)] if name in floats else np.empty(
-            len(rows), dtype=cached[name].to_numpy().dtype
+            len(rows), dtype=cached[0][name].to_numpy().dtype
         )  # fmt: skip
-        reused = cached[name].to_numpy()
-        values[old] = reused if in_order else reused[at]
+        for part, at in zip(cached, parts, strict=True):
+            values[at] = part[name].to_numpy()
         if len(fresh):
-            values[~old] = fresh[name].to_numpy()
+            values[new_rows] = fresh[name].to_numpy()
         if name not in floats:
-            more[name] = pd.array(values, cached[name].dtype) if values.dtype == object else values
+            dtype = cached[0][name].dtype
+            more[name] = pd.array(values, dtype) if values.dtype == object else values
     table = frame_of(rows, floats, block, more)
     return table[ID_COLUMNS + features] if more else table
+
+
+def _cached_positions(
+    old: pd.DataFrame, cached: list[pd.DataFrame], book: pd.Index
+) -> tuple[list[np.ndarray], np.ndarray] | None:
+    """Where each cached row lies among the ``old`` rows, and which old rows are cached.
+
+    ``None`` when a cached row is not among them (or is cached twice).
+    """
+    keys = pd.Index(_row_keys(old, book))
+    where = [keys.get_indexer(_row_keys(part, book)) for part in cached]
+    covered = np.zeros(len(old), dtype=bool)
+    for at in where:
+        if (at < 0).any():  # a cached row (or customer) the grid no longer has
+            return None
+        covered[at] = True
+    if covered.sum() != sum(len(part) for part in cached):
+        return None
+    return where, covered
 
 
 def _row_keys(rows: pd.DataFrame, book: pd.Index) -> np.ndarray:

@@ -14,12 +14,12 @@ from features.ledger_kernel import (
     HISTORY,
     LATE_THRESHOLDS,
     ON_TIME_WINDOWS,
+    WINDOW,
     history_grids,
     open_grids,
 )
 from features.timeline import Grid, month_end, month_index, trailing_sum
 
-_EPOCH = pd.Timestamp("1970-01-01")
 NS_PER_DAY_INT = 86_400 * 10**9
 
 
@@ -28,26 +28,22 @@ def _ns(dates: pd.Series) -> np.ndarray:
     return np.asarray(dates, dtype="datetime64[ns]").view(np.int64)
 
 
-def _history_features(
-    invoices: pd.DataFrame, rows: np.ndarray, ends: np.ndarray, grid: Grid
-) -> dict[str, np.ndarray]:
+def _history_features(ledger: dict[str, np.ndarray], ends: np.ndarray, window: Grid) -> dict:
     """Payment history over the invoices due in the last ``ledger_kernel.WINDOW`` months."""
-    g = dict(
-        zip(
-            HISTORY,
-            history_grids(
-                rows,
-                month_index(invoices["due_date"]) - grid.first,
-                _ns(invoices["due_date"]),
-                _ns(invoices["paid_date"]),
-                invoices["amount"].to_numpy(dtype=float),
-                invoices["disputed"].to_numpy().astype(float),
-                ends,
-                grid.shape[0],
-            ),
-            strict=True,
-        )
+    due_m = ledger["due_m"] - window.first
+    # only the invoices due within the window's reach add to it (each cell's sum unchanged)
+    use = (ledger["rows"] >= 0) & (due_m > -WINDOW) & (due_m < window.n_months)
+    grids = history_grids(
+        ledger["rows"][use],
+        due_m[use],
+        ledger["due"][use],
+        ledger["paid"][use],
+        ledger["amount"][use],
+        ledger["disputed"][use],
+        ends,
+        window.shape[0],
     )
+    g = dict(zip(HISTORY, grids, strict=True))
 
     def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
         return np.divide(num, den, out=np.full(den.shape, np.nan), where=den > 0)
@@ -68,8 +64,7 @@ def _history_features(
 
 
 def _balance_features(
-    invoices: pd.DataFrame,
-    rows: np.ndarray,
+    ledger: dict[str, np.ndarray],
     ends: np.ndarray,
     credit_limit: pd.Series,
     grid: Grid,
@@ -80,25 +75,26 @@ def _balance_features(
     ``window`` is the month ends to give (``ends``); ``grid`` reaches back to the first invoice,
     for the running sums and maxima that start there.
     """
-    issue_m = month_index(invoices["issue_date"])
-    paid_m = month_index(invoices["paid_date"])
+    rows, issue_m, paid_m = ledger["rows"], ledger["issue_m"], ledger["paid_m"]
     last = window.first + window.n_months - 1
     stop = np.where(paid_m < 0, last + 1, paid_m)  # open at month ends issue_m .. paid_m - 1
+    use = (rows >= 0) & (stop > window.first) & (issue_m <= last)  # open at a window month end
     open_amt, overdue_amt = open_grids(
-        rows,
-        issue_m - window.first,
-        stop - window.first,
-        _ns(invoices["due_date"]),
-        invoices["amount"].to_numpy(dtype=float),
+        rows[use],
+        issue_m[use] - window.first,
+        stop[use] - window.first,
+        ledger["due"][use],
+        ledger["amount"][use],
         ends,
         window.shape[0],
     )
     skip = window.first - grid.first  # the grid's columns before the window's
-    issued = grid.total(grid.cell(rows, issue_m), invoices["amount"])
+    # the running sums start at the first invoice: every invoice, so that they add up the same
+    issued = grid.total(grid.cell(rows, issue_m), ledger["amount"])
     sales_3m = trailing_sum(issued, 3)[:, skip:]
     limit = credit_limit.reindex(grid.customers).to_numpy()[:, None]
-    paid = invoices["paid_date"].notna().to_numpy()
-    paid_day = (invoices.loc[paid, "paid_date"] - _EPOCH).dt.days.to_numpy()
+    paid = paid_m >= 0
+    paid_day = ledger["paid"][paid] // NS_PER_DAY_INT
     paid_cells = grid.cell(rows[paid], paid_m[paid])
     last_paid = np.fmax.accumulate(grid.maximum(paid_cells, paid_day), axis=1)[:, skip:]
     end_days = (ends // NS_PER_DAY_INT)[None, :]
@@ -139,17 +135,25 @@ def late_payment_columns(
     for col in ("customer_id", "month"):
         if col not in snapshots:
             raise KeyError(f"snapshots lack column {col!r}")
-    first = min(
-        int(snapshots["month"].min()), int(month_index(invoices["issue_date"]).min(initial=10**9))
-    )
+    issue_m = month_index(invoices["issue_date"])
+    first = min(int(snapshots["month"].min()), int(issue_m.min(initial=10**9)))
     customer_ids, snapshot_months = snapshots["customer_id"].unique(), snapshots["month"]
     grid = Grid(customer_ids, first, int(snapshot_months.max()))
     # the month ends with snapshots: the kernels fill these columns only
     window = Grid(customer_ids, int(snapshot_months.min()), grid.first + grid.n_months - 1)
     limits = customers.set_index("customer_id")["credit_limit"]
-    rows = grid.rows(invoices["customer_id"])  # each invoice's customer, looked up once
+    ledger = {  # each invoice's customer and months, looked up once
+        "rows": grid.rows(invoices["customer_id"]),
+        "issue_m": issue_m,
+        "due_m": month_index(invoices["due_date"]),
+        "paid_m": month_index(invoices["paid_date"]),
+        "due": _ns(invoices["due_date"]),
+        "paid": _ns(invoices["paid_date"]),
+        "amount": invoices["amount"].to_numpy(dtype=float),
+        "disputed": invoices["disputed"].to_numpy().astype(float),
+    }
     ends = _ns(month_end(np.arange(window.n_months) + window.first))  # each column's month end
-    feats = _history_features(invoices, rows, ends, window)
-    feats |= _balance_features(invoices, rows, ends, limits, grid, window)
+    feats = _history_features(ledger, ends, window)
+    feats |= _balance_features(ledger, ends, limits, grid, window)
     cells = window.position(snapshots["customer_id"], snapshot_months.to_numpy())
     return {name: window.gather(values, cells) for name, values in feats.items()}

@@ -21,9 +21,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from features.build import (
     ID_COLUMNS,
@@ -50,10 +53,10 @@ from features.incremental import (
 )
 from features.timeline import month_index
 from pipelines.io.files import (
+    atomic_path,
     read_json,
     read_parquet,
     run_stage,
-    write_feather,
     write_json,
     write_parquet,
 )
@@ -230,7 +233,7 @@ def build(
 class Reuse:
     """An earlier build whose features are still right up to its last month end."""
 
-    features: pd.DataFrame  # features.incremental.cached_features of that build
+    features: list[pd.DataFrame]  # features.incremental.cached_features of that build, by part
     first_new_month: int  # month index of the first month end to build now
     parts: list[str]  # the cache files that hold them (one per build, appended)
 
@@ -255,10 +258,9 @@ def reusable_build(
     if history.fingerprint(last) != state["fingerprint"]:
         return None, f"the data as known at {last.date()} changed since the last build"
     try:
-        parts = [pd.read_feather(paths.features_cache / name) for name in state["parts"]]
-    except (OSError, ValueError) as err:  # gone, or another pyarrow wrote it: build all
+        cached = [read_part(paths.features_cache / name) for name in state["parts"]]
+    except (OSError, ValueError, pa.ArrowException) as err:  # gone, or unreadable: build all
         return None, f"the last build's rows cannot be read ({err})"
-    cached = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     first_new = int(month_index(pd.DatetimeIndex([last]))[0]) + 1
     reuse = Reuse(cached, first_new, state["parts"])
     return reuse, f"the data up to {last.date()} is unchanged"
@@ -325,7 +327,7 @@ def keep_cache(
     old = read_json(state_path).get("parts", []) if state_path.is_file() and not parts else []
     if len(added):
         name = f"rows-{str(added['as_of_date'].min().date())}.arrow"
-        write_feather(cached_features(added), folder / name)
+        write_part(cached_features(added), folder / name)
         parts = [*parts, name]
     state = {
         "last_month_end": str(last.date()),
@@ -337,6 +339,24 @@ def keep_cache(
     write_json(state, state_path)
     for name in set(old) - set(parts):  # the parts of the build this one replaced
         (folder / name).unlink(missing_ok=True)
+
+
+def write_part(frame: pd.DataFrame, path: Path) -> None:
+    """Write cached rows as an uncompressed Arrow file, NaN kept as NaN (read without a copy)."""
+    arrays = [
+        pa.array(frame[c].to_numpy()) if frame[c].dtype == np.float64 else pa.array(frame[c])
+        for c in frame.columns
+    ]
+    table = pa.table(arrays, names=list(frame.columns))
+    with atomic_path(path) as tmp, pa.OSFile(str(tmp), "wb") as sink:
+        with pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table)
+
+
+def read_part(path: Path) -> pd.DataFrame:
+    """The rows :func:`write_part` wrote, memory-mapped: the float columns are not copied."""
+    table = pa.ipc.open_file(pa.memory_map(str(path))).read_all()
+    return table.to_pandas(split_blocks=True)
 
 
 def run(cfg: Config, paths: Paths) -> None:
