@@ -65,7 +65,7 @@ def collections_context(
         "dso": dso,
         "by_action": by_action(report.get("worklist", {}).get("by_action", {})),
         "total": report.get("worklist", {}).get("invoices", 0),
-        "top": linked(_blank_missing(short_reasons(worklist.head(top), language))),
+        "top": linked(_blank_missing(short_reasons(by_customer(worklist, top), language))),
         "evaluation": evaluation_rows(report),
         "has_oracle": "oracle" in report.get("evaluation", {}),
         "setup": report.get("evaluation", {}),
@@ -99,6 +99,25 @@ def evaluation_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
         rows.append({"key": "m_cash_coverage", "values": [coverage] + [None] * 3,
                      "money": False})  # fmt: skip
     return rows
+
+
+def by_customer(worklist: pd.DataFrame, top: int) -> pd.DataFrame:
+    """The worklist's first ``top`` customers, one line each, by their total expected loss.
+
+    Each line is the customer's first invoice on the list (its action, reasons, pay dates) with
+    ``invoices`` (how many of its invoices are on the list), ``amount`` and ``expected_loss``
+    (their totals) and ``days_past_due`` (the oldest); ``rank`` 1..``top``.
+    """
+    ranked = worklist.sort_values("rank")
+    totals = ranked.groupby("customer_id").agg(
+        invoices=("invoice_id", "size"), amount=("amount", "sum"),
+        expected_loss=("expected_loss", "sum"), days_past_due=("days_past_due", "max"),
+    )  # fmt: skip
+    first = ranked.groupby("customer_id", sort=False).head(1).drop(columns=list(totals.columns),
+                                                                   errors="ignore")  # fmt: skip
+    lines = first.join(totals, on="customer_id")
+    lines = lines.sort_values(["expected_loss", "rank"], ascending=[False, True]).head(top)
+    return lines.assign(rank=range(1, len(lines) + 1)).reset_index(drop=True)
 
 
 def short_reasons(rows: pd.DataFrame, language: str, facts: int = 2) -> pd.DataFrame:

@@ -277,10 +277,12 @@ WORDS: dict[str, dict[str, str]] = {
         "from": "From",
         "expected": "Expected",
         "interval_80": "80 % interval",
-        "worklist": "Collections worklist: the first {n} of {total} open invoices",
+        "worklist": "Collections worklist: the first {n} customers of {total} open invoices",
         "worklist_sub": "Ranked by expected loss from late or missed payment: amount x P(not paid "
         "within {days} days past due) x LGD + amount x expected days late x the cost of capital. "
-        "Actions from configs/policy.yaml (collections).",
+        "Actions from configs/policy.yaml (collections). One line per customer, by the total of "
+        "its invoices; the action, reasons and pay date are its first invoice's "
+        "(data/scored/collections.csv lists every invoice).",
         "by_action": "By action",
         "action": "Action",
         "invoices_col": "Invoices",
@@ -288,6 +290,8 @@ WORDS: dict[str, dict[str, str]] = {
         "invoice": "Invoice",
         "due": "Due",
         "dpd": "Days past due",
+        "dpd_oldest": "Days past due (oldest)",
+        "first_invoice": "first invoice",
         "p_by_due": "P(paid by due)",
         "p_never": "P(never paid)",
         "pay_date": "Expected pay date (80 %)",
@@ -560,10 +564,11 @@ WORDS: dict[str, dict[str, str]] = {
         "from": "起始日",
         "expected": "预计",
         "interval_80": "80% 区间",
-        "worklist": "催收清单：{total} 张未结发票中的前 {n} 张",
+        "worklist": "催收清单：{total} 张未结发票中的前 {n} 个客户",
         "worklist_sub": "按逾期或未付的预期损失排序：金额 x 逾期 {days} 天内未付的概率 "
         "x 违约损失率 + 金额 x 预计逾期天数 x 资金成本。"
-        "行动规则见 configs/policy.yaml（collections）。",
+        "行动规则见 configs/policy.yaml（collections）。每个客户一行，按其发票合计排序；"
+        "行动、原因和付款日取其排名最前的发票（data/scored/collections.csv 列出每张发票）。",
         "by_action": "按行动",
         "action": "行动",
         "invoices_col": "发票数",
@@ -571,6 +576,8 @@ WORDS: dict[str, dict[str, str]] = {
         "invoice": "发票",
         "due": "到期日",
         "dpd": "逾期天数",
+        "dpd_oldest": "最长逾期天数",
+        "first_invoice": "首张发票",
         "p_by_due": "到期前付款概率",
         "p_never": "永不付款概率",
         "pay_date": "预计付款日（80%）",

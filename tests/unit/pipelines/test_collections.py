@@ -26,6 +26,7 @@ from pipelines.book.collections_eval import (
 from pipelines.book.collections_report import Predictions, backtest, term_structure_check
 from pipelines.book.collections_worklist import COLLECTIONS_SCHEMA, choose_actions, worklist
 from pipelines.book.export import csv_bytes
+from pipelines.render.portfolio_collections import by_customer
 from pipelines.runtime.config import CollectionsConfig
 
 T = pd.Timestamp("2025-12-31")
@@ -276,3 +277,13 @@ def test_p_never_paid_is_compared_with_the_customers_pd_within_the_horizon() -> 
     assert check["share_above_pd"] == pytest.approx(2 / 4)  # A's 0.3 > 0.249, C's 0.5 > 0.399
     assert check["max_excess"] == pytest.approx(0.5 - 0.8 * half)
     assert "skipped" in term_structure_check(predicted, book.drop(columns="pd_3m"), 26)
+
+
+def test_the_reports_top_is_one_line_per_customer() -> None:
+    work = worklist(predicted(), book(), RULES, lgd=0.45, language="en")
+    lines = by_customer(work, top=20)
+    assert lines["customer_id"].tolist() == ["A", "B"]  # A's I2 + I1 before B's I3
+    a = lines.iloc[0]
+    assert (a["invoices"], a["amount"], a["days_past_due"], a["invoice_id"]) == (2, 300, 40, "I2")
+    assert a["expected_loss"] == work.loc[work["customer_id"] == "A", "expected_loss"].sum()
+    assert lines["rank"].tolist() == [1, 2] and len(by_customer(work, top=1)) == 1
