@@ -121,32 +121,22 @@ def last_fact_dates(tables: dict[str, pd.DataFrame], at: pd.DataFrame) -> pd.Ser
         Aligned to ``at``.
     """
     customers = pd.unique(at["customer_id"])
+    row_code, row_day = positions(at["customer_id"], customers), _days(at["as_of_date"])
+    days = np.unique(row_day)  # the rows' dates (month ends): a few
+    # each customer's latest fact before each of the rows' dates, in one (customer, date) grid:
+    # a fact goes to the first date on or after it, then a running maximum along the dates
+    latest = np.full(len(customers) * len(days), NO_DAY, dtype=np.int64)
     dated = [(name, column) for facts in DATED_FACTS for name, column in facts]
-    codes, days = [], []
     for name, column in [*dated, ("invoices", "paid_date")]:
         if name in tables and len(tables[name]):  # as integers: no text copied
             table = tables[name]
             code, day = positions(table["customer_id"], customers), _days(table[column])
-            known = (code >= 0) & (day != NO_DAY)
-            codes.append(code[known])
-            days.append(day[known])
-    if not codes:
-        return pd.Series(pd.NaT, index=at.index, dtype="datetime64[ns]")
-    code, fact_day, row_day = np.concatenate(codes), np.concatenate(days), _days(at["as_of_date"])
-    base = min(fact_day.min(initial=0), row_day.min(initial=0))
-    # one sorted integer key per fact, customer then day: the latest fact on or before a row's
-    # day is the one just left of the row's own key, where it is the same customer's
-    fact_key = np.sort(_keys(code, fact_day - base))
-    row_code = positions(at["customer_id"], customers)
-    left = np.searchsorted(fact_key, _keys(row_code, row_day - base), side="right") - 1
-    found = left >= 0
-    found[found] = fact_key[left[found]] >> DAY_BITS == row_code[found]
-    last = np.full(len(at), NO_DAY, dtype=np.int64)
-    last[found] = (fact_key[left[found]] & ((1 << DAY_BITS) - 1)) + base
+            date = np.searchsorted(days, day)
+            known = (code >= 0) & (day != NO_DAY) & (date < len(days))
+            np.maximum.at(latest, code[known] * len(days) + date[known], day[known])
+    latest = np.maximum.accumulate(latest.reshape(len(customers), len(days)), axis=1)
+    last = latest[row_code, np.searchsorted(days, row_day)]
     return pd.Series(last.astype("datetime64[D]").astype("datetime64[ns]"), index=at.index)
-
-
-DAY_BITS = 24  # the days of a key (46,000 years from the earliest date); the customer above
 
 
 NO_DAY = np.iinfo(np.int64).min  # NaT as days
@@ -154,11 +144,6 @@ NO_DAY = np.iinfo(np.int64).min  # NaT as days
 
 def _days(dates: pd.Series) -> np.ndarray:
     return dates.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
-
-
-def _keys(code: np.ndarray, days: np.ndarray) -> np.ndarray:
-    """``code << DAY_BITS | days``: sorts by customer, then day."""
-    return (np.asarray(code, dtype=np.int64) << DAY_BITS) | days
 
 
 def is_stale(as_of: pd.Series, last_fact: pd.Series, max_age_months: int) -> pd.Series:

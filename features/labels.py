@@ -22,15 +22,18 @@ def days_past_due_defaults(
     Returns:
         Frame with ``customer_id`` and ``default_date``.
     """
-    inv = invoices.loc[~invoices["disputed"].astype(bool)]
-    crossing = inv["due_date"] + pd.Timedelta(days=days_past_due)
-    late = (crossing <= as_of_date) & (inv["paid_date"].isna() | (inv["paid_date"] > crossing))
+    # on the columns' arrays: the ledger's millions of rows are not copied, only the late ones
+    crossing = invoices["due_date"].to_numpy() + np.timedelta64(days_past_due, "D")
+    paid = invoices["paid_date"].to_numpy()
+    late = ~invoices["disputed"].astype(bool).to_numpy()
+    late &= crossing <= pd.Timestamp(as_of_date).to_numpy()
+    late &= np.isnat(paid) | (paid > crossing)
     cand = pd.DataFrame(
         {
-            "customer_id": inv.loc[late, "customer_id"].to_numpy(),
-            "date": crossing[late].to_numpy(),
-            "paid": inv.loc[late, "paid_date"].to_numpy(),
-            "amount": inv.loc[late, "amount"].to_numpy(),
+            "customer_id": invoices["customer_id"].to_numpy()[late],
+            "date": crossing[late],
+            "paid": paid[late],
+            "amount": invoices["amount"].to_numpy()[late],
         }
     )
     if cand.empty:

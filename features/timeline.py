@@ -26,6 +26,14 @@ def positions(values: Iterable, keys: Iterable) -> np.ndarray:
     """
     values, keys = pd.Series(values, copy=False), pd.Series(keys, copy=False)
     if pd.api.types.is_integer_dtype(values) and pd.api.types.is_integer_dtype(keys):
+        small = len(keys) and 0 <= keys.min() and keys.max() < 4 * (len(keys) + len(values))
+        if small and isinstance(values.dtype, np.dtype) and keys.is_unique:
+            # small codes (positions in the book): one table of every code's position
+            table = np.full(int(keys.max()) + 1, -1, dtype=np.int64)
+            table[keys.to_numpy()] = np.arange(len(keys))
+            codes = values.to_numpy(dtype=np.int64)
+            inside = (codes >= 0) & (codes < len(table))
+            return np.where(inside, table[np.where(inside, codes, 0)], -1)
         found = pc.index_in(pa.array(values, pa.int64()), value_set=pa.array(keys, pa.int64()))
     else:
         found = pc.index_in(_text(values), value_set=_text(keys))

@@ -12,6 +12,7 @@ from features.build import (
     build_customer_features,
     build_features,
     combine_partitions,
+    last_fact_dates,
     partition_tables,
     snapshot_months,
 )
@@ -195,3 +196,42 @@ def test_no_snapshot_after_the_relationship_ends_or_once_the_data_goes_quiet():
     unlimited = replace(settings, max_fact_age_months=None)
     snaps, _, _ = build_features(tables, pd.Timestamp("2024-12-31"), unlimited)
     assert snaps.groupby("customer_id")["as_of_date"].max()["C"] == pd.Timestamp("2024-12-31")
+
+
+def test_last_fact_dates_are_each_customers_latest_fact_on_or_before_each_row():
+    tables = generate(n_customers=30, n_months=24, start="2021-01-31", seed=11)
+    events = tables["events"]
+    tables["events"] = pd.concat(  # a fact of a customer no row has, and one undated
+        [events, events.iloc[:1].assign(customer_id="nobody"), events.iloc[:1].assign(
+            event_date=pd.NaT)], ignore_index=True
+    )  # fmt: skip
+    ids = tables["customers"]["customer_id"]
+    months = pd.date_range("2020-12-31", "2022-09-30", freq="ME")
+    at = pd.DataFrame(
+        {
+            "customer_id": list(ids[:20]) * 3,
+            "as_of_date": list(months[::7][:3].repeat(20)),
+        }
+    ).sample(frac=1.0, random_state=0)  # rows in no particular order
+    facts = pd.concat(
+        [
+            tables[name][["customer_id", column]].set_axis(["customer_id", "fact"], axis=1)
+            for name, column in [
+                ("invoices", "issue_date"),
+                ("invoices", "paid_date"),
+                ("events", "event_date"),
+                ("financials", "period_end"),
+                ("defaults", "default_date"),
+            ]
+        ]
+    ).astype({"fact": "datetime64[ns]"})
+    expected = [
+        facts.loc[(facts["customer_id"] == c) & (facts["fact"] <= t), "fact"].max()
+        for c, t in zip(at["customer_id"], at["as_of_date"], strict=True)
+    ]
+    got = last_fact_dates(tables, at)
+    assert got.index.equals(at.index)
+    assert got.isna().any() and got.notna().any()  # before anyone's first fact, and after
+    pd.testing.assert_series_equal(
+        got, pd.Series(expected, index=at.index, dtype="datetime64[ns]"), check_names=False
+    )

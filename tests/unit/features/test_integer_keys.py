@@ -130,6 +130,26 @@ def test_month_index_equals_year_and_month(dates):
     np.testing.assert_array_equal(month_index(index), expected.astype(np.int64))
 
 
+@pytest.mark.parametrize(
+    ("values", "keys"),
+    [
+        ([3, 1, 9, -1, 0, 2], [1, 2, 3, 0]),  # codes: one table of positions
+        ([5, 0, 7], [7, 5, 5, 0]),  # a repeated key: its first position
+        ([10**12, 4, -7], [4, 10**12]),  # far apart: hashed
+        ([2, 0], []),
+    ],
+)
+def test_positions_of_integers_equal_a_dictionary_look_up(values, keys):
+    first = {}
+    for at, key in enumerate(keys):
+        first.setdefault(key, at)
+    expected = [first.get(v, -1) for v in values]
+    got = positions(pd.Series(values, dtype="int64"), pd.Series(keys, dtype="int64"))
+    assert list(got) == expected
+    nullable = positions(pd.Series([*values, None], dtype="Int64"), pd.Series(keys, dtype="int64"))
+    assert list(nullable) == [*expected, -1]
+
+
 def test_positions_of_integer_codes_and_of_text():
     assert list(positions(np.array([3, 1, 9]), pd.Series([1, 2, 3]))) == [2, 0, -1]
     assert list(positions(["b", "c"], ["c", "a", "b"])) == [2, 0]
