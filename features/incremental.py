@@ -9,7 +9,8 @@ may change) are recomputed on the whole table every time.
 :func:`known_at` is what the data knew at t; :class:`History` hashes it, so that a
 later build can tell whether history changed (a restated invoice, a back-dated default, a
 customer added with an earlier start: then everything is rebuilt). The fingerprint errs on the
-side of rebuilding: anything dated at or before t, in any column, counts.
+side of rebuilding: anything dated at or before t, in any column, counts (of the invoices, the
+columns the features read: ``features.build.LEDGER_COLUMNS``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from features.build import ID_COLUMNS, FeatureSettings, frame_of, with_relationship_start
+from features.build import (
+    ID_COLUMNS,
+    LEDGER_COLUMNS,
+    FeatureSettings,
+    frame_of,
+    with_relationship_start,
+)
 from features.financials import available_dates
 from features.fingerprint import row_hashes, update_digest
 from features.timeline import MONTHS, month_end, month_index, positions
@@ -130,11 +137,14 @@ class History:
         """The invoices issued by ``t``, and every row's hash with a later payment blanked."""
         invoices = self.tables["invoices"]
         if self._ledger is None:
-            paid = [c for c in PAYMENT if c in invoices]
-            blank = pd.DataFrame({c: pd.Series([None], dtype=invoices[c].dtype) for c in paid})
+            # the columns the features read: the rest (invoice ids, currency, paid amounts)
+            # cannot change a cached feature, and cost most to hash
+            ledger = invoices[[c for c in invoices.columns if c in LEDGER_COLUMNS]]
+            paid = [c for c in PAYMENT if c in ledger]
+            blank = pd.DataFrame({c: pd.Series([None], dtype=ledger[c].dtype) for c in paid})
             self._ledger = (
-                row_hashes(invoices.drop(columns=paid)),
-                row_hashes(invoices[paid]),
+                row_hashes(ledger.drop(columns=paid)),
+                row_hashes(ledger[paid]),
                 row_hashes(blank),  # a payment not made yet
             )
         rows, payment, unpaid = self._ledger
