@@ -21,7 +21,15 @@ import platform
 import time
 from pathlib import Path
 
-from bench import counterfactual, feature_speed, loss_distribution, memory, repro, scoring
+from bench import (
+    counterfactual,
+    feature_speed,
+    loss_distribution,
+    memory,
+    month_end,
+    repro,
+    scoring,
+)
 from bench.common import CONFIG, ROOT, Figure, missing, progress, table
 from pipelines.io.files import StageError, run_stage, write_json
 from pipelines.io.paths import Paths
@@ -51,6 +59,8 @@ def measure(args: argparse.Namespace, paths: Paths) -> None:
         sizes = [2000, 4000, 8000] if args.quick else [5000, 20_000, 50_000]
         base = 2000 if args.quick else 5000
         figures += feature_speed.run(args.config, sizes, base_customers=base)
+        big, block = (40_000, 20_000) if args.quick else (1_000_000, 50_000)
+        figures += month_end.run(big, block, base_customers=base)
     if "scoring" in args.only:
         figures += scoring.run(cfg, paths, n_rows=20_000 if args.quick else 100_000)
     if "counterfactual" in args.only:
