@@ -284,8 +284,12 @@ def add_customer_features(
 
 
 def with_columns(frame: pd.DataFrame, columns: dict[str, np.ndarray]) -> pd.DataFrame:
-    """``frame`` (a default index) and ``columns`` beside it, in one copy."""
-    return pd.concat([frame, pd.DataFrame(columns, index=frame.index)], axis=1)
+    """``frame`` (a default index) and ``columns`` beside it, the arrays not copied.
+
+    Each column stays an array of its own, so that combining blocks can free a block's column
+    as soon as it is copied (:func:`combine_partitions`).
+    """
+    return pd.concat([frame, pd.DataFrame(columns, index=frame.index, copy=False)], axis=1)
 
 
 def with_groups(customers: pd.DataFrame) -> pd.DataFrame:
@@ -468,7 +472,9 @@ def combine_partitions(
 
     Returns:
         What :func:`build_customer_features` gives on the whole book: snapshots (and rows)
-        in partition order, defaults sorted by customer.
+        in partition order, defaults sorted by customer. The partitions' frames are emptied,
+        a column at a time, as they are combined (so that the blocks and the whole table are
+        not held at once).
     """
     if not results:
         raise ValueError("no partitions to combine")
@@ -478,6 +484,16 @@ def combine_partitions(
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The frames one under the other, a column at a time, each block's column freed once copied.
+
+    The blocks' results and the combined table are never all held at once (the build's peak).
+    """
     # empty frames may lack columns (no snapshot got features) or type them differently
     filled = [frame for frame in frames if len(frame)] or frames[:1]
-    return pd.concat(filled, ignore_index=True)
+    names = list(filled[0].columns)
+    if len(filled) == 1 or any(list(frame.columns) != names for frame in filled):
+        return pd.concat(filled, ignore_index=True)
+    columns = {}
+    for name in names:
+        columns[name] = pd.concat([frame.pop(name) for frame in filled], ignore_index=True)
+    return pd.DataFrame(columns, copy=False)
