@@ -43,7 +43,7 @@ def _history_features(ledger: dict[str, np.ndarray], ends: np.ndarray, window: G
         ends,
         window.shape[0],
     )
-    g = dict(zip(HISTORY, grids, strict=True))
+    g = dict(zip(HISTORY, np.moveaxis(grids, 2, 0), strict=True))
 
     def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
         return np.divide(num, den, out=np.full(den.shape, np.nan), where=den > 0)
