@@ -45,8 +45,9 @@ DAY = pd.Timedelta(days=1)
 INVOICE_FEATURES = ["amount", "age_days", "days_to_due", "terms_days", "disputed"]
 HABIT_FEATURES = [
     "habit_days_late", "habit_days_late_p10", "habit_days_late_p90", "habit_paid_by_due",
-    "habit_late_30", "habit_invoices",
+    "habit_late_30", "habit_invoices", "habit_days_late_undisputed", "habit_days_late_recent",
 ]  # fmt: skip
+RECENT = 5  # the last undisputed invoices paid: habit_days_late_recent
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,7 +89,6 @@ def open_invoices(invoices: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
         raise KeyError(f"the invoices lack {missing}")
     as_of = pd.Timestamp(as_of)
     known = open_at(invoices, as_of)
-    disputed = known["disputed"] if "disputed" in known else pd.Series(False, index=known.index)
     return pd.DataFrame(
         {
             "invoice_id": known["invoice_id"].to_numpy(),
@@ -100,7 +100,7 @@ def open_invoices(invoices: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
             "age_days": (as_of - known["issue_date"]).dt.days.to_numpy(float),
             "days_to_due": (known["due_date"] - as_of).dt.days.to_numpy(float),
             "terms_days": (known["due_date"] - known["issue_date"]).dt.days.to_numpy(float),
-            "disputed": disputed.fillna(False).astype(float).to_numpy(),
+            "disputed": _disputed(known).astype(float),
         }
     )
 
@@ -111,18 +111,25 @@ def customer_habits(invoices: pd.DataFrame, as_of: pd.Timestamp, days: int = 365
     Days late are signed (negative: paid early); an invoice past due and open at ``as_of``
     counts as late until ``as_of``, however it was settled later. Indexed by ``customer_id``:
     :data:`HABIT_FEATURES` (mean, 10th and 90th percentile of days late, share paid by the due
-    date, share paid more than 30 days late, number of invoices).
+    date, share paid more than 30 days late, number of invoices; the mean days late without the
+    disputed invoices, whose delay is the dispute's, not the customer's; and that of the last
+    :data:`RECENT` undisputed invoices paid by ``as_of``, which follows a customer's change).
     """
     as_of = pd.Timestamp(as_of)
     known = invoices_known_at(invoices, as_of)
+    disputed = _disputed(known)
     due = known["due_date"]
-    known = known[(due > as_of - pd.Timedelta(days=days)) & (due <= as_of)]
-    late = (known["paid_date"].fillna(as_of) - known["due_date"]).dt.days.astype(float)
+    window = ((due > as_of - pd.Timedelta(days=days)) & (due <= as_of)).to_numpy()
+    late = (known["paid_date"].fillna(as_of) - due).dt.days.to_numpy(float)
     frame = pd.DataFrame(
-        {"customer_id": known["customer_id"].to_numpy(), "late": late.to_numpy(),
-         "by_due": (late <= 0).to_numpy(float), "late_30": (late > 30).to_numpy(float)}
-    )  # fmt: skip
+        {"customer_id": known["customer_id"].to_numpy(), "late": late,
+         "by_due": (late <= 0).astype(float), "late_30": (late > 30).astype(float),
+         "undisputed": np.where(disputed, np.nan, late)}
+    )[window]  # fmt: skip
     groups = frame.groupby("customer_id")
+    paid = known[known["paid_date"].notna().to_numpy() & ~disputed]
+    paid = paid.assign(late=(paid["paid_date"] - paid["due_date"]).dt.days.astype(float))
+    recent = paid.sort_values(["paid_date", "invoice_id"]).groupby("customer_id").tail(RECENT)
     return pd.DataFrame(
         {
             "habit_days_late": groups["late"].mean(),
@@ -131,8 +138,16 @@ def customer_habits(invoices: pd.DataFrame, as_of: pd.Timestamp, days: int = 365
             "habit_paid_by_due": groups["by_due"].mean(),
             "habit_late_30": groups["late_30"].mean(),
             "habit_invoices": groups.size().astype(float),
+            "habit_days_late_undisputed": groups["undisputed"].mean(),
         }
-    )
+    ).join(recent.groupby("customer_id")["late"].mean().rename("habit_days_late_recent"),
+           how="outer")  # fmt: skip
+
+
+def _disputed(invoices: pd.DataFrame) -> np.ndarray:
+    if "disputed" not in invoices:
+        return np.zeros(len(invoices), bool)
+    return invoices["disputed"].fillna(False).astype(bool).to_numpy()
 
 
 def invoice_rows(

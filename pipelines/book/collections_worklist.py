@@ -32,7 +32,10 @@ INVOICES_SCHEMA: dict[str, str] = {
     "p_paid_within_30dpd": "probability it is paid within 30 days past the due date",
     "p_paid_within_60dpd": "probability it is paid within 60 days past the due date",
     "p_paid_within_90dpd": "probability it is paid within 90 days past the due date",
-    "p_never_paid": "probability it is not paid within 26 weeks: the customer defaults first",
+    "p_never_paid": (
+        "probability it is never paid: the customer defaults before paying it (with the PD term "
+        "structure: at most the customer's PD within collections.horizon_weeks)"
+    ),
     "expected_pay_date": (
         "expected payment date, given that it is paid (empty where p_never_paid is above 0.5)"
     ),

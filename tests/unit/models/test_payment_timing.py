@@ -67,6 +67,19 @@ def test_habits_count_open_past_due_invoices_late_until_t() -> None:
     assert habits.loc["B", "habit_paid_by_due"] == 0.5
     assert habits.loc["B", "habit_late_30"] == 0
     assert habits.loc["B", "habit_invoices"] == 2
+    # the last paid (undisputed) invoices only: B's I5, not I3 still open
+    assert habits.loc["B", "habit_days_late_recent"] == 30
+    assert habits.loc["B", "habit_days_late_undisputed"] == 15
+
+
+def test_habits_leave_the_disputed_invoices_out_of_the_undisputed_and_recent() -> None:
+    later = T + 60 * D  # I2 (disputed, 11 days late) and I1 (11 days late) paid by then
+    ledger_ = ledger().assign(paid_date=ledger()["paid_date"].where(
+        ledger()["invoice_id"] != "I2", T + 40 * D))  # fmt: skip
+    habits = customer_habits(ledger_, later)
+    assert habits.loc["A", "habit_days_late"] == (11 + 31) / 2
+    assert habits.loc["A", "habit_days_late_undisputed"] == 11
+    assert habits.loc["A", "habit_days_late_recent"] == 11
 
 
 def rows_with(paid: list, as_of: pd.Timestamp = T, days_to_due: float = 10) -> pd.DataFrame:
