@@ -29,7 +29,8 @@ from pathlib import Path
 import pandas as pd
 from bench.feature_speed import tile
 from features.build import (FeatureSettings, add_cross_sectional_features,
-                            build_customer_features, customer_codes, decoded, snapshot_months)
+                            build_customer_features, snapshot_months)
+from features.partitions import customer_codes, decoded
 from features.incremental import History
 from features.timeline import month_index
 

@@ -5,7 +5,7 @@ The build has two parts, so that the first can run on customer partitions of the
 * :func:`build_customer_features` uses only each customer's own rows (and the shared industry
   index): default dates, the snapshot grid and labels, late payment, industry cycle,
   financials, events, attributes and profile. Run on any split of the customers, it gives
-  the same rows as on the whole book (:func:`partition_tables`, :func:`combine_partitions`).
+  the same rows as on the whole book (``features.partitions``).
 * :func:`add_cross_sectional_features` needs every customer at once: the sector default rate
   and the comparisons with the sector median at the same date.
 
@@ -23,13 +23,17 @@ from features.attributes import PREFIX as ATTRIBUTE_PREFIX
 from features.attributes import attribute_feature_columns, is_text
 from features.catalogue import CATALOGUE, is_model_feature
 from features.events import event_columns
+from features.facts import DATED_FACTS as DATED_FACTS  # pipelines.ingest reads them here
+from features.facts import first_snapshot_month, is_stale, last_fact_dates
+from features.facts import with_relationship_start as with_relationship_start
 from features.financials import financial_columns
 from features.industry import industry_columns, sector_default_rate_columns
 from features.labels import default_dates, snapshot_grid
 from features.late_payment import late_payment_columns
+from features.partitions import customer_codes, decoded
 from features.peers import peer_columns
 from features.profile import profile_columns
-from features.timeline import month_index, positions
+from features.timeline import month_index
 
 ID_COLUMNS = ["customer_id", "as_of_date", "month", "industry", "region", "default_date", "label"]
 FAMILY_TABLE = {
@@ -39,15 +43,8 @@ FAMILY_TABLE = {
     "events": "events",
     "attributes": "attributes",
 }
-# tables split by customer for a partitioned build; every partition gets the shared ones whole
 GROUPS = ("industry", "region")  # what customers are grouped by (sector medians, the report)
 NOT_GIVEN = "(not given)"  # the group of customers whose book row leaves it blank
-CUSTOMER_TABLES = ("customers", "invoices", "financials", "events", "attributes", "defaults")
-# the invoice columns the features read; the build leaves the others (invoice ids, currency,
-# paid amounts) behind, so that splitting the ledger into blocks does not copy their text. A
-# feature that reads another invoice column adds it here.
-LEDGER_COLUMNS = ("customer_id", "issue_date", "due_date", "amount", "paid_date", "disputed")
-SHARED_TABLES = ("industry_index",)
 
 
 @dataclass(frozen=True)
@@ -62,118 +59,6 @@ class FeatureSettings:
     default_materiality: float = 500.0
     snapshot_dates: tuple[pd.Timestamp, ...] = ()  # only these month ends (one-date data sets)
     max_fact_age_months: int | None = 24  # older last fact: the customer is stale, not scored
-
-
-# what dates the data: the first month any table of the first group with rows has data starts
-# the snapshots; a book with none of them (customers, attributes and defaults only) is dated by
-# its attributes' known dates and its default dates
-DATED_FACTS = (
-    (("invoices", "issue_date"), ("events", "event_date"), ("financials", "period_end")),
-    (("attributes", "known_date"), ("defaults", "default_date")),
-)
-
-
-def fact_dates(
-    tables: dict[str, pd.DataFrame], more: list[tuple[str, str]] | None = None
-) -> pd.DataFrame:
-    """``customer_id, fact``: every date of :data:`DATED_FACTS` (and ``more``) on record."""
-    dated = [(name, column) for facts in DATED_FACTS for name, column in facts]
-    frames = [
-        tables[name][["customer_id", column]].set_axis(["customer_id", "fact"], axis=1)
-        for name, column in [*dated, *(more or [])]
-        if name in tables and len(tables[name])
-    ]
-    empty = pd.DataFrame({"customer_id": pd.Series(dtype=str), "fact": pd.Series(dtype="M8[ns]")})
-    facts = pd.concat(frames).dropna() if frames else empty
-    return facts.astype({"customer_id": str, "fact": "datetime64[ns]"})
-
-
-def with_relationship_start(tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, int]:
-    """The customers, a blank ``relationship_start`` taken as the customer's first dated fact.
-
-    The first invoice, event, statement, attribute row (or default) on record: a customer is
-    in the book from when the data first knows it, not from the first month of the data.
-
-    Returns:
-        ``(customers, filled)``: the book and how many starts were filled in.
-    """
-    customers = tables["customers"]
-    blank = customers["relationship_start"].isna()
-    if not blank.any():
-        return customers, 0
-    first = fact_dates(tables).groupby("customer_id")["fact"].min()
-    start = customers["relationship_start"].fillna(customers["customer_id"].map(first))
-    filled = int((blank & start.notna()).sum())
-    return customers.assign(relationship_start=start.astype("datetime64[ns]")), filled
-
-
-def last_fact_dates(tables: dict[str, pd.DataFrame], at: pd.DataFrame) -> pd.Series:
-    """The date of each customer's latest dated fact on or before each row's ``as_of_date``.
-
-    Facts: the dates of :data:`DATED_FACTS` (invoices issued, events, statements, attribute
-    rows, defaults) and invoices paid. NaT where the customer has none yet.
-
-    Args:
-        tables: The contract tables.
-        at: ``customer_id`` and ``as_of_date`` rows.
-
-    Returns:
-        Aligned to ``at``.
-    """
-    customers = pd.unique(at["customer_id"])
-    row_code, row_day = positions(at["customer_id"], customers), _days(at["as_of_date"])
-    days = np.unique(row_day)  # the rows' dates (month ends): a few
-    # each customer's latest fact before each of the rows' dates, in one (customer, date) grid:
-    # a fact goes to the first date on or after it, then a running maximum along the dates
-    latest = np.full(len(customers) * len(days), NO_DAY, dtype=np.int64)
-    dated = [(name, column) for facts in DATED_FACTS for name, column in facts]
-    for name, column in [*dated, ("invoices", "paid_date")]:
-        if name in tables and len(tables[name]):  # as integers: no text copied
-            table = tables[name]
-            code, day = positions(table["customer_id"], customers), _days(table[column])
-            date = np.searchsorted(days, day)
-            known = (code >= 0) & (day != NO_DAY) & (date < len(days))
-            np.maximum.at(latest, code[known] * len(days) + date[known], day[known])
-    latest = np.maximum.accumulate(latest.reshape(len(customers), len(days)), axis=1)
-    last = latest[row_code, np.searchsorted(days, row_day)]
-    return pd.Series(last.astype("datetime64[D]").astype("datetime64[ns]"), index=at.index)
-
-
-NO_DAY = np.iinfo(np.int64).min  # NaT as days
-
-
-def _days(dates: pd.Series) -> np.ndarray:
-    return dates.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
-
-
-def is_stale(as_of: pd.Series, last_fact: pd.Series, max_age_months: int) -> pd.Series:
-    """Whether the latest fact lies more than ``max_age_months`` before the as-of date.
-
-    A customer with no fact yet is not stale (it is new; its features say it has no history).
-    """
-    limit = pd.to_datetime(as_of).astype("datetime64[ns]") - pd.DateOffset(months=max_age_months)
-    return last_fact.notna() & (last_fact < limit)
-
-
-def first_snapshot_month(tables: dict[str, pd.DataFrame], warmup_months: int) -> int:
-    """Month index of the first snapshot: the first month with data plus the warm-up."""
-    for facts in DATED_FACTS:
-        starts = [
-            _first_month(tables[name][col])
-            for name, col in facts
-            if name in tables and len(tables[name])
-        ]
-        if starts:
-            break
-    else:
-        names = ", ".join(name for facts in DATED_FACTS for name, _ in facts)
-        raise ValueError(f"no dated table ({names}) to build snapshots from")
-    return int(min(starts)) + warmup_months
-
-
-def _first_month(dates: pd.Series) -> int:
-    """The smallest month index of ``dates`` (-1 when one is missing): of the earliest only."""
-    return -1 if dates.isna().any() else int(month_index(pd.Series([dates.min()]))[0])
 
 
 def snapshot_months(
@@ -371,129 +256,3 @@ def build_features(
     snaps, defaults = decoded(build_customer_features(coded, as_of_date, settings, months), ids)
     snaps = add_cross_sectional_features(snaps, defaults, tables["customers"])
     return snaps, defaults, skipped_families(tables)
-
-
-def customer_codes(tables: dict[str, pd.DataFrame]) -> tuple[dict[str, pd.DataFrame], pd.Series]:
-    """The tables with every ``customer_id`` as an integer code, assigned once per book.
-
-    A customer's code is its position in the book; ids found only in other tables (validation
-    rejects them, but they still give default dates) come after, in order of appearance. The
-    feature build then looks customers up as integers, never as text.
-
-    Returns:
-        ``(coded, ids)``: the CUSTOMER_TABLES with codes (the others as they are), and the id
-        of each code (for :func:`decoded`).
-    """
-    book = tables["customers"]["customer_id"]
-    coded, unknown = dict(tables), [pd.Series([], dtype=book.dtype)]
-    codes = {}
-    for name in CUSTOMER_TABLES:
-        if name in tables:
-            codes[name] = positions(tables[name]["customer_id"], book)
-            unknown.append(tables[name]["customer_id"][codes[name] < 0])
-    others = pd.Series(pd.unique(pd.concat(unknown, ignore_index=True)))
-    ids = pd.concat([book, others.astype(book.dtype)], ignore_index=True)
-    for name, code in codes.items():
-        ids_of = tables[name]["customer_id"]
-        if (code < 0).any():  # the ids not in the book: codes after the book's
-            code = code.copy()
-            code[code < 0] = len(book) + positions(ids_of[code < 0], others)
-        table = tables[name]
-        if name == "invoices":
-            table = table[[c for c in table.columns if c in LEDGER_COLUMNS]]
-        coded[name] = table.assign(customer_id=code)
-    return coded, ids
-
-
-def decoded(frames: tuple[pd.DataFrame, ...], ids: pd.Series) -> tuple[pd.DataFrame, ...]:
-    """:func:`build_customer_features`' frames with each customer's id for its code.
-
-    The defaults (the second frame) are sorted by customer id, as the build on ids gives them.
-    """
-    out = [
-        frame.assign(customer_id=ids.array.take(frame["customer_id"].to_numpy(dtype=np.int64)))
-        for frame in frames
-    ]
-    out[1] = out[1].sort_values("customer_id", kind="stable").reset_index(drop=True)
-    return tuple(out)
-
-
-def partition_tables(
-    tables: dict[str, pd.DataFrame], n_partitions: int
-) -> list[dict[str, pd.DataFrame]]:
-    """Split the customer-keyed tables into blocks of consecutive customers of the book.
-
-    The blocks follow the book's row order, so the partitions' snapshots, concatenated in
-    partition order, are in the order of the whole book's build. Rows of customers missing
-    from the book (validation rejects them) go to the first partition, where they still give
-    default dates, as in the whole build. Every row keeps its relative order.
-
-    Args:
-        tables: Canonical contract tables, ``customers`` required; tables other than
-            CUSTOMER_TABLES (the shared ``industry_index``) are left out.
-        n_partitions: Partitions wanted; a book with fewer customers gets one per customer.
-
-    Returns:
-        The partitions, none of them empty (one when the book is), each with the
-        CUSTOMER_TABLES present in ``tables``.
-    """
-    if "customers" not in tables:
-        raise ValueError("the customers table is required")
-    if n_partitions < 1:
-        raise ValueError(f"n_partitions must be at least 1, got {n_partitions}")
-    book = pd.Index(tables["customers"]["customer_id"])
-    if not book.is_unique:
-        raise ValueError("customers.customer_id has duplicates; partitions need a unique key")
-    n = max(1, min(n_partitions, len(book)))
-    if n == 1:  # the whole book, every row in its place: nothing to copy
-        return [{name: tables[name] for name in CUSTOMER_TABLES if name in tables}]
-    parts: list[dict[str, pd.DataFrame]] = [{} for _ in range(n)]
-    for name in CUSTOMER_TABLES:
-        if name not in tables:
-            continue
-        table = tables[name]
-        position = positions(table["customer_id"], book)
-        block = np.where(position < 0, 0, position * n // max(len(book), 1))
-        order = np.argsort(block, kind="stable")
-        bounds = np.searchsorted(block[order], np.arange(n + 1))
-        for k in range(n):
-            parts[k][name] = table.iloc[order[bounds[k] : bounds[k + 1]]]
-    return parts
-
-
-def combine_partitions(
-    results: list[tuple[pd.DataFrame, ...]],
-) -> tuple[pd.DataFrame, ...]:
-    """Concatenate the outputs of :func:`build_customer_features` on :func:`partition_tables`.
-
-    Args:
-        results: ``(snapshots, defaults)`` of each partition (``(snapshots, defaults,
-            rows)`` of an incremental build), in partition order.
-
-    Returns:
-        What :func:`build_customer_features` gives on the whole book: snapshots (and rows)
-        in partition order, defaults sorted by customer. The partitions' frames are emptied,
-        a column at a time, as they are combined (so that the blocks and the whole table are
-        not held at once).
-    """
-    if not results:
-        raise ValueError("no partitions to combine")
-    combined = [_concat([result[k] for result in results]) for k in range(len(results[0]))]
-    defaults = combined[1].sort_values("customer_id", kind="stable").reset_index(drop=True)
-    return combined[0], defaults, *combined[2:]
-
-
-def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """The frames one under the other, a column at a time, each block's column freed once copied.
-
-    The blocks' results and the combined table are never all held at once (the build's peak).
-    """
-    # empty frames may lack columns (no snapshot got features) or type them differently
-    filled = [frame for frame in frames if len(frame)] or frames[:1]
-    names = list(filled[0].columns)
-    if len(filled) == 1 or any(list(frame.columns) != names for frame in filled):
-        return pd.concat(filled, ignore_index=True)
-    columns = {}
-    for name in names:
-        columns[name] = pd.concat([frame.pop(name) for frame in filled], ignore_index=True)
-    return pd.DataFrame(columns, copy=False)

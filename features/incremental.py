@@ -10,7 +10,7 @@ may change) are recomputed on the whole table every time.
 later build can tell whether history changed (a restated invoice, a back-dated default, a
 customer added with an earlier start: then everything is rebuilt). The fingerprint errs on the
 side of rebuilding: anything dated at or before t, in any column, counts (of the invoices, the
-columns the features read: ``features.build.LEDGER_COLUMNS``).
+columns the features read: ``features.partitions.LEDGER_COLUMNS``).
 """
 
 from __future__ import annotations
@@ -22,15 +22,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from features.build import (
-    ID_COLUMNS,
-    LEDGER_COLUMNS,
-    FeatureSettings,
-    frame_of,
-    with_relationship_start,
-)
+from features.build import ID_COLUMNS, FeatureSettings, frame_of
+from features.facts import with_relationship_start
 from features.financials import available_dates
 from features.fingerprint import row_hashes, update_digest
+from features.partitions import LEDGER_COLUMNS
 from features.timeline import MONTHS, month_end, month_index, positions
 
 KEYS = ["customer_id", "month"]

@@ -30,15 +30,10 @@ import pyarrow as pa
 
 from features.build import (
     ID_COLUMNS,
-    SHARED_TABLES,
     FeatureSettings,
     add_cross_sectional_features,
     build_customer_features,
-    combine_partitions,
-    customer_codes,
-    decoded,
     drop_empty_features,
-    partition_tables,
     skipped_families,
     snapshot_months,
 )
@@ -50,6 +45,13 @@ from features.incremental import (
     last_month_end,
     settings_record,
     with_cached_rows,
+)
+from features.partitions import (
+    SHARED_TABLES,
+    combine_partitions,
+    customer_codes,
+    decoded,
+    partition_tables,
 )
 from features.timeline import month_index
 from pipelines.io.files import (

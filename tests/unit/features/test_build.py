@@ -6,17 +6,15 @@ import pandas as pd
 import pytest
 
 from features.build import (
-    SHARED_TABLES,
     FeatureSettings,
     add_cross_sectional_features,
     build_customer_features,
     build_features,
-    combine_partitions,
-    last_fact_dates,
-    partition_tables,
     snapshot_months,
 )
 from features.contract import TABLES, cast_table
+from features.facts import last_fact_dates
+from features.partitions import SHARED_TABLES, combine_partitions, partition_tables
 from pipelines.sources.synthetic import generate
 
 AS_OF = pd.Timestamp("2023-06-30")

@@ -10,16 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.build import (
-    CUSTOMER_TABLES,
-    LEDGER_COLUMNS,
-    FeatureSettings,
-    build_features,
-    customer_codes,
-    decoded,
-    with_groups,
-)
+from features.build import FeatureSettings, build_features, with_groups
 from features.industry import add_sector_default_rate
+from features.partitions import CUSTOMER_TABLES, LEDGER_COLUMNS, customer_codes, decoded
 from features.peers import PEER_FEATURES, add_peer_features
 from features.profile import add_profile_features
 from features.timeline import month_index, positions
