@@ -34,8 +34,8 @@ class PDModel:
         attributes: The user's attribute entries (``features.attributes.attribute_specs``):
             their labels and sentences word the reasons; stored with the model.
         term_structure: The hazard model giving the PD's timing over 1..12 months
-            (:class:`models.hazard.HazardModel`, on the same features), anchored to the
-            12-month PD; ``None``: the 12-month PD only.
+            (:class:`models.hazard.HazardModel`, on the same features), served with the
+            12-month PD (:func:`models.hazard.served_curve`); ``None``: the 12-month PD only.
 
     Attributes:
         reference_: Each feature's population reference (its median over the training rows,
@@ -212,7 +212,7 @@ class PDModel:
     def term_frame(
         self, frame: pd.DataFrame, X: pd.DataFrame | None = None, pd_12m: np.ndarray | None = None
     ) -> pd.DataFrame:
-        """``pd_1m`` .. ``pd_12m`` and ``pd_terms`` of ``frame``'s rows, anchored to ``pd_12m``.
+        """``pd_1m`` .. ``pd_12m`` and ``pd_terms`` of ``frame``'s rows, ending at ``pd_12m``.
 
         ``X`` and ``pd_12m``: the rows' features and 12-month PDs where already computed.
 

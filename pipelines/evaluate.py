@@ -27,7 +27,7 @@ Outputs:
         the test window, the model's grade changes against the true PDs', the PD and grade
         alerts with their precision, the share told to reduce the limit (``pipelines.book.replay``),
         and ``horizons``: the term structure per horizon (``evaluate.horizons``) on the test
-        window, the served curve (``model``: anchored to the 12-month PD), the hazard model's
+        window, the served curve (``model``: ``models.hazard.served_curve``), the hazard model's
         own (``hazard``), a direct classifier per horizon trained by the usual recipe on
         "defaults within h months" (``direct``; at 12 months the model itself) and the oracle:
         AUC, Brier, ECE, the grade back-test, the AUC differences with their intervals and the

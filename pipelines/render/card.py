@@ -256,7 +256,7 @@ def term_structure_section(d: dict) -> list[str]:
     if not h or not h.get("fitted"):
         why = (h or {}).get("reason") or "no term structure in this model's evaluation"
         return ["## PD term structure", "", f"Not fitted: {why}."]
-    names = {"model": "served (anchored)", "hazard": "hazard model's own",
+    names = {"model": "served", "hazard": "hazard model's own",
              "direct": "direct classifier", "oracle": "oracle (true PD)"}  # fmt: skip
     rows = []
     by_months = sorted(h["per_horizon"].items(), key=lambda item: int(item[0].rstrip("m")))
@@ -280,9 +280,10 @@ def term_structure_section(d: dict) -> list[str]:
         "",
         "The PD within 1..12 months: a discrete-time hazard model on customer-months "
         f"({fit['person_periods']:,} of them, {fit['events']:,} defaults, every month observed by "
-        f"{fit['observed_until']}), calibrated per horizon, served anchored to the 12-month PD "
-        "(`pd_k = pd_12m x F(k) / F(12)`). Test window, out of time; the direct classifier is "
-        'the usual recipe trained on "default within h months" (at 12 months: this model).',
+        f"{fit['observed_until']}), calibrated per horizon; served with the 12-month PD: the "
+        "hazard's own at 1 month, moving log-linearly onto `pd_12m x F(k) / F(12)` at 12. Test "
+        "window, out of time; the direct classifier is the usual recipe trained on "
+        '"default within h months" (at 12 months: this model).',
         "",
         *table(
             ["horizon", "model", "AUC", "Brier", "ECE", "mean PD", "observed", "back-test"], rows

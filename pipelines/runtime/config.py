@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 import pandas as pd
 import yaml
@@ -194,6 +194,7 @@ class TermStructureConfig(_Section):
     num_leaves: int = Field(31, ge=2)
     min_child_samples: int = Field(100, ge=1)
     negative_share: float = Field(0.3, gt=0, le=1)
+    month_splits: tuple[Annotated[int, Field(ge=1, le=11)], ...] = (1, 3, 6)
     calibration: Literal["platt", "beta", "centred_isotonic"] = "platt"
     grace_days: float = Field(15, ge=0, le=365)
     default_terms_days: float = Field(30, ge=0, le=365)

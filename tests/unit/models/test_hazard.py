@@ -18,7 +18,9 @@ from models.hazard import (
     anchored,
     default_within,
     expand_person_periods,
+    forced_month_splits,
     interpolate_terms,
+    served_curve,
 )
 
 CUTOFF = pd.Timestamp("2024-06-30")
@@ -200,15 +202,67 @@ def test_anchored_curve_ends_at_the_given_pd_and_keeps_the_shape():
     assert (np.diff(out, axis=1) >= 0).all()
 
 
-def test_predict_frame_anchored_to_the_12_month_pd(fitted):
+@pytest.mark.parametrize(
+    ("months", "expected"),
+    [
+        ((), {}),
+        ((3,), {"feature": 7, "threshold": 3.5}),
+        ((3, 1), {"feature": 7, "threshold": 3.5, "left": {"feature": 7, "threshold": 1.5}}),
+        (
+            (6, 1, 3, 3),
+            {
+                "feature": 7,
+                "threshold": 3.5,
+                "left": {"feature": 7, "threshold": 1.5},
+                "right": {"feature": 7, "threshold": 6.5},
+            },
+        ),
+    ],
+)
+def test_forced_month_splits(months, expected):
+    assert forced_month_splits(7, months) == expected
+
+
+def test_every_tree_splits_first_at_the_forced_months(fitted):
+    model, _, _ = fitted
+    month = len(FEATURES)  # the month at risk is the booster's last column
+    trees = [t["tree_structure"] for t in model.booster_.dump_model()["tree_info"]]
+
+    def at(node: dict, threshold: float) -> bool:
+        return node.get("split_feature") == month and node.get("threshold") == pytest.approx(
+            threshold
+        )
+
+    assert len(trees) > 10 and all(at(root, 3.5) for root in trees)
+    # LightGBM leaves out a forced split that gains nothing: the children in most trees
+    for side, threshold in (("left_child", 1.5), ("right_child", 6.5)):
+        assert np.mean([at(root[side], threshold) for root in trees]) > 0.9, side
+
+
+def test_served_curve_starts_from_the_hazard_and_ends_at_the_12_month_pd():
+    own = np.array([[0.01, 0.02, 0.04], [0.0, 0.0, 0.0], [0.1, 0.1, 0.2], [0.05, 0.06, 0.1]])
+    pd_last = np.array([0.08, 0.03, 0.2, 0.01])
+    out = served_curve(own, pd_last)
+    np.testing.assert_allclose(out[:, -1], pd_last)
+    # the hazard's own at one month, the log-linear middle, the anchored curve at the end
+    np.testing.assert_allclose(out[0], [0.01, 0.02 * (0.08 / 0.04) ** 0.5, 0.08])
+    np.testing.assert_allclose(out[2], own[2])  # the hazard agrees with the 12-month PD
+    np.testing.assert_allclose(out[1], [0.0, 0.0, 0.03])  # no shape: nothing before the end
+    np.testing.assert_allclose(out[3], [0.01, 0.01, 0.01])  # never above the 12-month PD
+    assert (np.diff(out, axis=1) >= 0).all()
+
+
+def test_predict_frame_served_with_the_12_month_pd(fitted):
     model, test, _ = fitted
     pd_12m = np.linspace(0.001, 0.9, len(test))
     frame = model.predict_frame(test, pd_12m)
     np.testing.assert_allclose(frame["pd_12m"], pd_12m)
-    assert (np.diff(frame.iloc[:, :12].to_numpy(), axis=1) >= -1e-15).all()
+    curve = frame.iloc[:, :12].to_numpy()
+    assert (np.diff(curve, axis=1) >= -1e-15).all() and (curve <= pd_12m[:, None]).all()
     own = model.predict_frame(test)
-    ratio = frame["pd_3m"] / own["pd_3m"]
-    np.testing.assert_allclose(ratio, pd_12m / own["pd_12m"], rtol=1e-9)
+    below = own["pd_1m"] <= pd_12m  # one month: the hazard's own, unless above the 12-month PD
+    np.testing.assert_allclose(frame["pd_1m"][below], own["pd_1m"][below], rtol=1e-12)
+    np.testing.assert_allclose(frame["pd_1m"][~below], pd_12m[~below], rtol=1e-12)
 
 
 def test_state_round_trip_predicts_the_same(fitted, tmp_path):
