@@ -13,9 +13,9 @@ is not paid within it; the outputs per invoice are read off by
 Features are what was known at ``t`` only: the invoice's amount, age, days to its due date, its
 terms and dispute flag; the customer's own payment habits over the 12 months before ``t``
 (:func:`customer_habits`: signed days late, their spread, the share paid by the due date); and
-the customer's point-in-time features at ``t`` (the catalogue's late-payment and profile
-families). Per row: the period's end (in weeks), the days past due then and the period's
-length, so that one LightGBM learns where payments bunch around the due date.
+the customer's point-in-time features at ``t`` (the catalogue's, as the stage passes them). Per
+row: the period's end (in weeks), the days past due then and the period's length, so that one
+LightGBM learns where payments bunch around the due date.
 
 As :mod:`models.hazard` does for customer defaults: non-events may be subsampled
 (``negative_share``, the log-odds shifted back by ``log(negative_share)``); the cumulative

@@ -30,6 +30,7 @@ import logging
 import numpy as np
 import pandas as pd
 
+from features.catalogue import FAMILIES as CATALOGUE_FAMILIES
 from features.catalogue import feature_names
 from models.hazard import term_columns
 from models.payment_distribution import (
@@ -68,7 +69,10 @@ from pipelines.runtime.config import CollectionsConfig, Config, load_config, par
 from pipelines.sources.ledger_truth import oracle_cumulative, oracle_days, oracle_outputs
 
 log = logging.getLogger("pipelines.collections")
-FAMILIES = ("late_payment", "profile")  # the customer's snapshot features the model uses
+# the customer's snapshot features the model uses: every family of the catalogue (its health
+# moves its delays; with the late-payment and profile families only, the out-of-time pay-date
+# error was 4.23 days, with all 4.08, the oracle's 3.21)
+FAMILIES = CATALOGUE_FAMILIES
 
 
 def run(cfg: Config, paths: Paths) -> None:
