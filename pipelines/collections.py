@@ -108,11 +108,7 @@ def run(cfg: Config, paths: Paths) -> None:
     model = fit(learn, as_of)
     shock = seen_shock(model, learn, as_of, opts.forecast_weeks)
     cumulative, by_due = with_default_risk(rows, *model.curves(rows), pd_terms_of(book, rows))
-    predicted = pd.concat([rows, timing_outputs(rows, cumulative, by_due)], axis=1).assign(
-        p_missed=1 - paid_within_days_past_due(rows, cumulative, rules.missed_after_days),
-        days_past_due=-rows["days_to_due"], currency=_currency(book),
-    )  # fmt: skip
-    predicted = predicted.join(book.set_index("customer_id")["name"], on="customer_id")
+    predicted = predict_open(rows, cumulative, by_due, book, rules.missed_after_days)
     weekly = cash_forecast(rows, cumulative, opts.forecast_weeks, shock)
     customers = customer_forecast(rows, cumulative, opts.forecast_weeks)
     customers.insert(1, "name", customers["customer_id"].map(book.set_index("customer_id")["name"]))
@@ -121,10 +117,8 @@ def run(cfg: Config, paths: Paths) -> None:
     bom = score.csv_bom
     write_people_csv(rounded(predicted, list(INVOICES_SCHEMA)), paths.open_invoices, bom)
     write_people_csv(work, paths.collections, bom)
-    write_people_csv(rounded(weekly, list(weekly.columns)), paths.cash_forecast, bom)
-    write_people_csv(
-        rounded(customers, list(customers.columns)), paths.cash_forecast_customers, bom
-    )
+    for table, path in ((weekly, paths.cash_forecast), (customers, paths.cash_forecast_customers)):
+        write_people_csv(rounded(table, list(table.columns)), path, bom)
     fit_record = model.fit_record_ | {"shock_sd": shock**0.5}
     report |= forecast_summary(as_of, weekly, dso, work, fit_record)
     report["term_structure_check"] = term_structure_check(predicted, book, opts.horizon_weeks)
@@ -132,6 +126,18 @@ def run(cfg: Config, paths: Paths) -> None:
     log.info("as of %s: %d open invoices, %.0f expected in %d weeks, worklist top %s",
              f"{as_of:%Y-%m-%d}", len(rows), weekly["expected"].sum(), opts.forecast_weeks,
              work["invoice_id"].head(3).tolist())  # fmt: skip
+
+
+def predict_open(
+    rows: pd.DataFrame, cumulative: np.ndarray, by_due: np.ndarray, book: pd.DataFrame,
+    missed_after_days: int,
+) -> pd.DataFrame:  # fmt: skip
+    """The open invoices with their outputs, ``p_missed``, days past due, currency and name."""
+    predicted = pd.concat([rows, timing_outputs(rows, cumulative, by_due)], axis=1).assign(
+        p_missed=1 - paid_within_days_past_due(rows, cumulative, missed_after_days),
+        days_past_due=-rows["days_to_due"], currency=_currency(book),
+    )  # fmt: skip
+    return predicted.join(book.set_index("customer_id")["name"], on="customer_id")
 
 
 def fit_model(
