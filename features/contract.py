@@ -26,6 +26,7 @@ EVENT_TYPES = (
     "payment_incident",
     "insolvency_filing",
 )
+PLAN_STATUSES = ("kept", "broken", "open")
 DEFAULT_TYPES = ("insolvency", "write_off", "insurance_claim", "days_past_due", "other")
 # Active ISO 4217 codes (2025); one book uses one of them (see ``Column.single``).
 CURRENCIES = tuple(
@@ -162,6 +163,31 @@ TABLES: dict[str, Table] = {
             date_order=(("issue_date", "due_date"), ("issue_date", "paid_date")),
             max_days=(("issue_date", "due_date", 365),),
             not_above=(("paid_amount", "amount"),),
+        ),
+        Table(
+            "payments",
+            (
+                Column("invoice_id", "str"),
+                Column("customer_id", "str"),
+                Column("payment_date", "date", past=True),
+                Column("amount", "float", min=0.01),
+            ),
+            foreign_keys={"invoice_id": "invoices.invoice_id", **CUSTOMER_FK},
+        ),
+        Table(
+            "payment_plans",
+            (
+                Column("customer_id", "str"),
+                Column("agreed_date", "date", past=True),
+                Column("amount", "float", nullable=True, required=False, min=0),
+                Column("instalments", "int", nullable=True, required=False, min=1, max=120),
+                Column("end_date", "date", nullable=True, required=False),
+                Column("status", "str", allowed=PLAN_STATUSES),
+                Column("broken_date", "date", nullable=True, required=False, past=True),
+            ),
+            key=("customer_id", "agreed_date"),
+            foreign_keys=CUSTOMER_FK,
+            date_order=(("agreed_date", "end_date"), ("agreed_date", "broken_date")),
         ),
         Table(
             "financials",

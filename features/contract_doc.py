@@ -51,6 +51,19 @@ TABLE_DOCS: dict[str, tuple[str, str]] = {  # table -> (what it is, what its abs
         "expected loss or overdue alerts in the scores; defaults come only from `defaults` and "
         "insolvency filings",
     ),
+    "payments": (
+        "The payments received: one row per payment of an invoice, so an invoice paid in parts "
+        "has several. The invoice's `paid_date` stays the day it was settled in full; every "
+        "feature reads the invoices as before (an invoice is open, in full, until `paid_date`), "
+        "so this table adds facts, it changes none.",
+        "nothing changes: no feature reads it yet",
+    ),
+    "payment_plans": (
+        "Payment plans: one row per schedule agreed with a customer for its overdue balance, "
+        "with how it ended. `status` is as known at the data's as-of date; `broken_date` and "
+        "`end_date` say from when that was known, so the status is never read before then.",
+        "nothing changes: no feature reads it yet",
+    ),
     "financials": (
         "Financial statements: one row per customer and period, used from the date you had them.",
         "no financial-statement features and no `debt_ratio_vs_sector`",
@@ -113,6 +126,25 @@ COLUMN_DOCS: dict[str, dict[str, tuple[str, str]]] = {  # table -> column -> (un
             "Amount paid; checked, but an invoice is open until `paid_date`.",
         ),
         "disputed": ("", "Whether the invoice is disputed (never counted towards a default)."),
+    },
+    "payments": {
+        "invoice_id": ("", "The invoice paid (in `invoices`)."),
+        "customer_id": ("", "The customer who paid."),
+        "payment_date": ("", "Date the payment was received."),
+        "amount": ("currency", "Amount received; an invoice's payments add up to its amount."),
+    },
+    "payment_plans": {
+        "customer_id": ("", "The customer the plan was agreed with."),
+        "agreed_date": ("", "Date the plan was agreed."),
+        "amount": ("currency", "The overdue balance the plan covers."),
+        "instalments": ("", "Number of (monthly) instalments."),
+        "end_date": ("", "Date of the last instalment."),
+        "status": (
+            "",
+            "`kept` (every instalment paid), `broken` (one missed), `open` (still running at "
+            "the as-of date).",
+        ),
+        "broken_date": ("", "Date the plan was broken (the first instalment missed)."),
     },
     "financials": {
         "customer_id": ("", "The customer the statement is of."),

@@ -1,22 +1,25 @@
 """The synthetic ledger's true payment timing, and the oracle it gives at any month end.
 
-How the generator (``pipelines.sources.synthetic_records.make_invoices``) pays an invoice: its
-days late are ``round(center + e + u)`` clipped to ``[1 - terms, MAX_DAYS_LATE]``, where
-``center`` (:func:`delay_center`) follows the customer's habit and its health in the issue
-month, ``e ~ N(0, DELAY_SD)`` and ``u ~ U(DISPUTE_DAYS)`` for a disputed invoice (0 otherwise);
-and nothing is paid from the first day of the customer's distress month on. Everything but the
-two draws and the future distress is known when the invoice is issued, so the table of
-:func:`invoice_truth` holds, per invoice, the parameters of its days-late distribution and the
-expected days late (``true_expected_delay_days``, given that it is paid); the synthetic
-``truth`` table holds each customer's chance of being in distress by the end of each month
-ahead (``true_distress_<k>m``).
+How the generator (``pipelines.sources.synthetic_records.make_invoices``) pays an invoice: the
+customer means to pay it ``round(center + e + u)`` days late, clipped to
+``[1 - terms, MAX_DAYS_LATE]``, where ``center`` (:func:`delay_center`) follows the customer's
+habit and its health in the issue month, ``e ~ N(0, DELAY_SD)`` and ``u ~ U(DISPUTE_DAYS)``
+for a disputed invoice (0 otherwise); it pays on its next payment run, in two parts with
+``true_p_partial`` (the rest ``REST_DAYS`` later, which settles it; see
+``pipelines.sources.ledger_behaviours``); and nothing is paid from the first day of the
+customer's distress month on. Everything but the draws and the future distress is known when
+the invoice is issued, so the table of :func:`invoice_truth` holds, per invoice, the parameters
+of its settlement and the expected days late at settlement (``true_expected_delay_days``, given
+that it is paid); the synthetic ``truth`` table holds each customer's chance of being in
+distress by the end of each month ahead (``true_distress_<k>m``).
 
 :func:`oracle_days` puts the two together for the invoices open at a month end ``t``: the
-probability of payment on each day after ``t``, given the invoice was still open at ``t`` (days
-late at least ``t - due + 1``) and that the customer is not in distress by the month of the pay
-date. :func:`oracle_outputs` gives what ``models.payment_timing.timing_outputs`` gives for the
-model, read off the daily distribution exactly (no weekly grid); :func:`oracle_cumulative` the
-weekly cumulative the model's cash-in forecast takes.
+probability of settlement on each day after ``t``, given the invoice was still open at ``t``
+(and whether a first part was paid by then, where the payments are given) and that the customer
+is not in distress by the month of the pay date. :func:`oracle_outputs` gives what
+``models.payment_timing.timing_outputs`` gives for the model, read off the daily distribution
+exactly (no weekly grid); :func:`oracle_cumulative` the weekly cumulative the model's cash-in
+forecast takes.
 """
 
 from __future__ import annotations
@@ -25,6 +28,13 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
+from pipelines.sources.ledger_behaviours import (
+    REST_DAYS,
+    RUN_TYPES,
+    latest_meant,
+    pay_dates,
+)
+
 DELAY_SD = 4.0  # days: the noise of a payment around the customer's center
 DISPUTE_DAYS = (15.0, 40.0)  # a disputed invoice is paid this many days later (uniform)
 MAX_DAYS_LATE = 85  # healthy customers' delays stay below 90 days past due
@@ -32,10 +42,10 @@ INTERVAL = 0.8  # the central interval of the pay date, as the model's
 LATE_DAYS = (30, 60, 90)  # P(paid within N days past due), as the model's
 TRUTH_COLUMNS = [
     "true_delay_center", "true_dispute_days_low", "true_dispute_days_high", "true_delay_min",
-    "true_delay_max", "true_expected_delay_days", "true_p_paid_by_due",
+    "true_delay_max", "true_run_type", "true_run_weekday", "true_p_partial",
+    "true_expected_delay_days", "true_p_paid_by_due",
 ]  # fmt: skip
 CHUNK = 20_000  # invoices per block of the daily matrices
-WINDOW = np.arange(-30, 71)  # days late around the center where the mass is
 
 
 def delay_center(habit: np.ndarray, health: np.ndarray) -> np.ndarray:
@@ -44,42 +54,96 @@ def delay_center(habit: np.ndarray, health: np.ndarray) -> np.ndarray:
 
 
 def invoice_truth(
-    invoices: pd.DataFrame, center: np.ndarray, disputed: np.ndarray, terms: np.ndarray
+    invoices: pd.DataFrame,
+    center: np.ndarray,
+    disputed: np.ndarray,
+    habits: pd.DataFrame,
+    p_partial: np.ndarray,
 ) -> pd.DataFrame:
-    """The true days-late distribution of each invoice as known at issue.
+    """The true settlement distribution of each invoice as known at issue.
 
     Args:
-        invoices: The ledger rows (``invoice_id``, ``customer_id``), aligned to the arrays.
+        invoices: The ledger rows (``invoice_id``, ``customer_id``, ``issue_date``,
+            ``due_date``), aligned to the arrays.
         center: :func:`delay_center` of each invoice.
         disputed: Whether each invoice is disputed.
-        terms: Each invoice's payment terms in days.
+        habits: Each invoice's customer's ``run_type`` and ``run_weekday``
+            (``ledger_behaviours.draw_payment_habits``).
+        p_partial: Each invoice's chance of being paid in two parts.
 
     Returns:
-        ``invoice_id``, ``customer_id`` and :data:`TRUTH_COLUMNS`: the center, the dispute's
-        extra days (0..0 when not disputed), the clip bounds of the days late, the expected
-        days late and P(paid by the due date), both given that it is paid.
+        ``invoice_id``, ``customer_id``, ``issue_date``, ``due_date`` and
+        :data:`TRUTH_COLUMNS`: the center, the dispute's extra days (0..0 when not disputed),
+        the clip bounds of the days late meant, the payment run (``any_day``, ``month_end``,
+        ``weekly``; the weekday 0..4 of a weekly run, else -1), the chance of a partial
+        payment, the expected days late at settlement and P(settled by the due date), both
+        given that it is paid.
     """
-    low, high = DISPUTE_DAYS
+    terms = (invoices["due_date"] - invoices["issue_date"]).dt.days.to_numpy()
     truth = pd.DataFrame(
         {
             "invoice_id": invoices["invoice_id"].to_numpy(),
             "customer_id": invoices["customer_id"].to_numpy(),
+            "issue_date": invoices["issue_date"].to_numpy(),
+            "due_date": invoices["due_date"].to_numpy(),
             "true_delay_center": np.asarray(center, float),
-            "true_dispute_days_low": np.where(disputed, low, 0.0),
-            "true_dispute_days_high": np.where(disputed, high, 0.0),
-            "true_delay_min": (1 - np.asarray(terms)).astype(np.int64),
+            "true_dispute_days_low": np.where(disputed, DISPUTE_DAYS[0], 0.0),
+            "true_dispute_days_high": np.where(disputed, DISPUTE_DAYS[1], 0.0),
+            "true_delay_min": (1 - terms).astype(np.int64),
             "true_delay_max": np.int64(MAX_DAYS_LATE),
+            "true_run_type": np.asarray(RUN_TYPES)[habits["run_type"].to_numpy()],
+            "true_run_weekday": habits["run_weekday"].to_numpy().astype(np.int64),
+            "true_p_partial": np.asarray(p_partial, float),
         }
     )
     mean, by_due = np.empty(len(truth)), np.empty(len(truth))
     for start in range(0, len(truth), CHUNK):
         part = truth.iloc[start : start + CHUNK]
-        # days late within -30..+70 of the center hold all but ~1e-9 of the mass
-        late = np.floor(part["true_delay_center"].to_numpy())[:, None] + WINDOW
-        pmf = delay_pmf(part, late)
-        mean[start : start + CHUNK] = (pmf * late).sum(axis=1)
-        by_due[start : start + CHUNK] = np.where(late <= 0, pmf, 0.0).sum(axis=1)
+        # the days late meant within -25..+65 of the center hold all but ~1e-9 of the mass
+        meant = np.floor(part["true_delay_center"].to_numpy())[:, None] + np.arange(-25, 66)
+        pmf = delay_pmf(part, meant)
+        late = (_settled_late(part, meant, 0), _settled_late(part, meant, REST_DAYS))
+        p = part["true_p_partial"].to_numpy()[:, None]
+        mean[start : start + CHUNK] = (pmf * ((1 - p) * late[0] + p * late[1])).sum(axis=1)
+        early = (1 - p) * (late[0] <= 0) + p * (late[1] <= 0)
+        by_due[start : start + CHUNK] = (pmf * early).sum(axis=1)
     return truth.assign(true_expected_delay_days=mean, true_p_paid_by_due=by_due)
+
+
+def settled_by(truth: pd.DataFrame, dates: np.ndarray, rest: bool | None = None) -> np.ndarray:
+    """P(an invoice of ``truth`` is settled by ``dates``) ``(n, k)``, distress aside.
+
+    ``rest``: ``None``: either way (weighted by ``true_p_partial``); ``True`` / ``False``: given
+    it is / is not paid in two parts.
+    """
+    meant = _latest_meant(truth, dates)
+    whole = clipped_cdf(truth, meant + 0.5)
+    parts = clipped_cdf(truth, meant - REST_DAYS + 0.5)
+    if rest is not None:
+        return parts if rest else whole
+    p = truth["true_p_partial"].to_numpy(float)[:, None]
+    return (1 - p) * whole + p * parts
+
+
+def _settled_late(truth: pd.DataFrame, meant: np.ndarray, later: int) -> np.ndarray:
+    """Days late of the payment made for ``meant`` days late (plus ``later`` days)."""
+    due = truth["due_date"].to_numpy("datetime64[D]")[:, None]
+    run = pd.Index(RUN_TYPES).get_indexer(truth["true_run_type"])[:, None]
+    days = (meant + later).astype(np.int64) * np.timedelta64(1, "D")
+    issue = truth["issue_date"].to_numpy("datetime64[D]")[:, None]
+    paid = pay_dates(due + days, due, issue, run, truth["true_run_weekday"].to_numpy()[:, None])
+    return (paid - due).astype(np.int64)
+
+
+def _latest_meant(truth: pd.DataFrame, dates: np.ndarray) -> np.ndarray:
+    run = pd.Index(RUN_TYPES).get_indexer(truth["true_run_type"])
+    return latest_meant(
+        dates,
+        truth["due_date"].to_numpy("datetime64[D]")[:, None],
+        truth["issue_date"].to_numpy("datetime64[D]")[:, None],
+        run[:, None],
+        truth["true_run_weekday"].to_numpy()[:, None],
+    )
 
 
 def delay_pmf(truth: pd.DataFrame, late: np.ndarray) -> np.ndarray:
@@ -94,7 +158,8 @@ def clipped_cdf(truth: pd.DataFrame, edges: np.ndarray) -> np.ndarray:
     """P(days late < ``edges``) per row of ``truth``, ``edges`` (n, k) halfway between days."""
     lo = truth["true_delay_min"].to_numpy(float)[:, None]
     hi = truth["true_delay_max"].to_numpy(float)[:, None]
-    return np.where(edges < lo, 0.0, np.where(edges > hi, 1.0, _cdf(truth, edges)))
+    inside = _cdf(truth, np.clip(edges, lo - 1, hi + 1))  # no infinite edge inside
+    return np.where(edges < lo, 0.0, np.where(edges > hi, 1.0, inside))
 
 
 def _cdf(truth: pd.DataFrame, x: np.ndarray) -> np.ndarray:
@@ -115,34 +180,66 @@ def _antiderivative(z: np.ndarray) -> np.ndarray:
 
 
 def oracle_days(
-    rows: pd.DataFrame, invoice_truth: pd.DataFrame, truth: pd.DataFrame, days: int
+    rows: pd.DataFrame,
+    invoice_truth: pd.DataFrame,
+    truth: pd.DataFrame,
+    days: int,
+    payments: pd.DataFrame | None = None,
 ) -> np.ndarray:
-    """P(paid on day ``j`` after the row's month end), ``j = 1..days``, ``(n, days)``.
+    """P(settled on day ``j`` after the row's month end), ``j = 1..days``, ``(n, days)``.
 
     Args:
         rows: Invoices open at their ``as_of_date`` (a month end): ``invoice_id``,
-            ``customer_id``, ``as_of_date``, ``due_date``.
+            ``customer_id``, ``as_of_date``.
         invoice_truth: :func:`invoice_truth` of the ledger.
         truth: The synthetic truth per customer and month end with ``true_distress_<k>m``.
         days: Days after the month end covered; the rest of the mass is never paid within them.
+        payments: The payments table, if the oracle may know which invoices had a first part
+            paid by the month end (``None``: it weighs both).
 
     Raises:
         KeyError: An invoice or a customer-month of ``rows`` has no truth.
     """
     known = _aligned(rows, invoice_truth)
-    as_of = pd.to_datetime(rows["as_of_date"])
-    to_due = (pd.to_datetime(rows["due_date"]) - as_of).dt.days.to_numpy()
+    as_of = pd.to_datetime(rows["as_of_date"]).to_numpy("datetime64[D]")
+    part_paid = _part_paid(rows, payments)
     survive = 1 - _distress_by_day(rows, truth, days)
     out = np.empty((len(rows), days))
-    day = np.arange(1, days + 1)
     for start in range(0, len(rows), CHUNK):
         part = slice(start, start + CHUNK)
-        edges = day[None, :] + 0.5 - to_due[part, None]  # days late of each day, + 1/2
-        cdf = clipped_cdf(known.iloc[part], np.hstack([edges[:, :1] - 1, edges]))
-        still_open = 1 - cdf[:, 0]  # open at t: paid the day after at the earliest
-        share = np.divide(1.0, still_open, out=np.zeros_like(still_open), where=still_open > 1e-12)
-        out[part] = np.diff(cdf, axis=1) * share[:, None] * survive[part]
+        dates = as_of[part, None] + np.arange(days + 1) * np.timedelta64(1, "D")
+        whole = settled_by(known.iloc[part], dates, rest=False)
+        rest = settled_by(known.iloc[part], dates, rest=True)
+        cdf = _given_open(whole, rest, known["true_p_partial"].to_numpy()[part], part_paid[part])
+        out[part] = np.diff(cdf, axis=1) * survive[part]
     return out
+
+
+def _given_open(
+    whole: np.ndarray, rest: np.ndarray, p: np.ndarray, part_paid: np.ndarray
+) -> np.ndarray:
+    """P(settled by each date | open at the first), from the two ways of paying.
+
+    ``part_paid``: 1 a first part was paid by then, 0 nothing was, NaN not known.
+    """
+    a, b = whole[:, :1], rest[:, :1]  # P(meant by the as-of date), and its rest by it
+    p = p[:, None]
+    unknown = ((1 - p) * (whole - a) + p * (rest - b), (1 - p) * (1 - a) + p * (1 - b))
+    nothing = ((1 - p) * (whole - a) + p * np.maximum(rest - a, 0), 1 - a)
+    first = (np.minimum(rest, a) - b, a - b)
+    flag = part_paid[:, None]
+    num = np.where(np.isnan(flag), unknown[0], np.where(flag == 1, first[0], nothing[0]))
+    den = np.where(np.isnan(flag), unknown[1], np.where(flag == 1, first[1], nothing[1]))
+    return np.divide(num, den, out=np.zeros_like(num), where=den > 1e-12)
+
+
+def _part_paid(rows: pd.DataFrame, payments: pd.DataFrame | None) -> np.ndarray:
+    """1 where an invoice open at its month end had a payment by then, 0 where not; NaN: unknown."""
+    if payments is None:
+        return np.full(len(rows), np.nan)
+    first = payments.groupby("invoice_id")["payment_date"].min()
+    paid = first.reindex(rows["invoice_id"].to_numpy()).to_numpy()
+    return (paid <= pd.to_datetime(rows["as_of_date"]).to_numpy()).astype(float)
 
 
 def _aligned(rows: pd.DataFrame, invoice_truth: pd.DataFrame) -> pd.DataFrame:
@@ -153,7 +250,8 @@ def _aligned(rows: pd.DataFrame, invoice_truth: pd.DataFrame) -> pd.DataFrame:
             f"invoice_truth lacks {int(missing.sum())} invoices, e.g. "
             f"{rows.loc[missing, 'invoice_id'].head(3).tolist()}"
         )
-    return keyed.loc[rows["invoice_id"].to_numpy(), TRUTH_COLUMNS].reset_index(drop=True)
+    columns = ["issue_date", "due_date", *TRUTH_COLUMNS]
+    return keyed.loc[rows["invoice_id"].to_numpy(), columns].reset_index(drop=True)
 
 
 def _distress_by_day(rows: pd.DataFrame, truth: pd.DataFrame, days: int) -> np.ndarray:

@@ -8,13 +8,16 @@ The world, month by month:
   drift; its effective health adds its sector's cycle and its region's shock;
 * each month a healthy customer enters *distress* with probability
   ``sigmoid(HAZARD_A - HAZARD_B * health)``; ownership changes knock health down;
+* each customer pays any day, at month-end runs or on a weekly run day, and sometimes in two
+  parts; a customer with a balance overdue agrees payment plans, kept unless it falls into
+  distress (``pipelines.sources.ledger_behaviours``, from their own random stream);
 * health drives what can be observed: payment delays (worse health, later payments), disputes,
   legal disputes and management changes, and the ratios of annual statements filed with a lag;
 * a distressed customer pays nothing from the start of its distress month on. A share
   ``FILER_SHARE`` files for insolvency within that month (the default date); the others are
   reported to the credit insurer at the end of the second month after (``defaults`` table)
   unless a non-disputed invoice reaches 90 days past due first (possible from the distress
-  month on, as healthy delays are capped at 85 days).
+  month on, as healthy customers pay by 89 days past due).
 
 So the observed default date is a known function of the distress month, and the true
 probability of default within ``horizon`` months after a month end ``t`` is
@@ -44,12 +47,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from pipelines.sources.ledger_behaviours import STREAM, make_payment_plans
 from pipelines.sources.synthetic_records import (
     draw_default_dates,
     make_events,
     make_financials,
     make_industry_index,
     make_invoices,
+    stop_dates,
 )
 from pipelines.sources.synthetic_world import LATENT_COLUMNS, draw_customers, simulate, true_pd
 
@@ -81,15 +86,26 @@ def generate(n_customers: int, n_months: int, start: str, seed: int) -> dict[str
     customers = draw_customers(rng, n_customers, months)
     world = simulate(rng, customers, months)
     default_dates, defaults = draw_default_dates(rng, world, customers, as_of)
-    invoices, invoice_truth = make_invoices(rng, world, customers, default_dates, as_of)
+    ids = customers["customer_id"].to_numpy()
+    brng = np.random.default_rng([STREAM, seed])  # the behaviours: moves no draw of rng
+    ledger = make_invoices(rng, brng, world, customers, default_dates, as_of)
     # the tables are drawn in this order from the one generator: do not reorder
     return {
         "customers": customers.drop(columns=LATENT_COLUMNS),
-        "invoices": invoices,
+        "invoices": ledger["invoices"],
+        "payments": ledger["payments"],
         "financials": make_financials(rng, world, customers, as_of),
         "events": make_events(rng, world, customers, default_dates),
         "industry_index": make_industry_index(world),
         "defaults": defaults,
         "truth": true_pd(rng, world, customers, default_dates, horizon=12),
-        "invoice_truth": invoice_truth,
+        "payment_plans": make_payment_plans(
+            brng,
+            ledger["invoices"],
+            world.health,
+            months,
+            pd.Series(stop_dates(world), index=ids),
+            default_dates.set_axis(ids),
+        ),  # fmt: skip
+        "invoice_truth": ledger["invoice_truth"],
     }

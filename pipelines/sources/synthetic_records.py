@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from pipelines.sources.ledger_behaviours import draw_payment_habits, payment_records, settle
 from pipelines.sources.ledger_truth import (
     DELAY_SD,
     DISPUTE_DAYS,
@@ -53,21 +54,24 @@ def draw_default_dates(
 
 def make_invoices(
     rng: np.random.Generator,
+    brng: np.random.Generator,
     world: World,
     customers: pd.DataFrame,
     default_date: pd.Series,
     as_of: pd.Timestamp,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> dict[str, pd.DataFrame]:
     """Invoices issued before each customer's default, paid later the worse its health.
 
-    Nothing is paid from the start of a customer's distress month on, nor after ``as_of``.
+    How late a customer means to pay is drawn from ``rng``; its payment runs and partial
+    payments from ``brng`` (``pipelines.sources.ledger_behaviours``). Nothing is paid from the
+    start of a customer's distress month on, nor after ``as_of``.
 
     Returns:
-        The invoices, and their true payment timing as known at issue
-        (``pipelines.sources.ledger_truth.invoice_truth``).
+        ``invoices``, ``payments`` (every payment made) and ``invoice_truth`` (each invoice's
+        true payment timing as known at issue, ``pipelines.sources.ledger_truth``).
     """
-    months = world.months
-    inv = _issue_invoices(rng, months, customers)
+    habits = draw_payment_habits(brng, customers)
+    inv = _issue_invoices(rng, world.months, customers)
     dflt = default_date.to_numpy()[inv["cust"]]
     inv = inv[pd.isna(dflt) | (inv["issue_date"].to_numpy() < dflt)].reset_index(drop=True)
     cust, health = inv["cust"].to_numpy(), world.health[inv["month"], inv["cust"]]
@@ -83,13 +87,11 @@ def make_invoices(
         center + rng.normal(0, DELAY_SD, len(inv)) + disputed * rng.uniform(*DISPUTE_DAYS, len(inv))
     )
     delay = np.clip(np.round(delay), -(terms - 1), MAX_DAYS_LATE)
-    due = inv["issue_date"] + pd.to_timedelta(terms, unit="D")
-    paid = due + pd.to_timedelta(delay, unit="D")
-    d = world.distress_month[cust]
-    stop = np.where(d >= 0, months[np.maximum(d, 0)] - pd.offsets.MonthBegin(1), pd.NaT)
-    unpaid = (d >= 0) & (paid.to_numpy() >= stop)  # distress: nothing is paid any more
-    unpaid |= paid.to_numpy() > as_of.to_datetime64()
-    paid = paid.where(~unpaid)
+    issue = inv["issue_date"].to_numpy()
+    due = issue + pd.to_timedelta(terms, unit="D").to_numpy()
+    meant = due + pd.to_timedelta(delay, unit="D").to_numpy()
+    paid = settle(brng, meant, due, issue, habits.iloc[cust], health, stop_dates(world)[cust],
+                  as_of)  # fmt: skip
     amount = np.round(amount.to_numpy(), 2)
     invoices = pd.DataFrame(
         {
@@ -99,12 +101,24 @@ def make_invoices(
             "due_date": due,
             "amount": amount,
             "currency": "EUR",
-            "paid_date": paid,
-            "paid_amount": np.where(unpaid, np.nan, amount),
+            "paid_date": np.where(paid.settled_made, paid.settled, np.datetime64("NaT")),
+            "paid_amount": np.where(paid.settled_made, amount, np.nan),
             "disputed": disputed,
         }
     )
-    return invoices, invoice_truth(invoices, center, disputed, terms)
+    truth = invoice_truth(invoices, center, disputed, habits.iloc[cust], paid.p_partial)
+    return {
+        "invoices": invoices,
+        "payments": payment_records(invoices, paid),
+        "invoice_truth": truth,
+    }
+
+
+def stop_dates(world: World) -> np.ndarray:
+    """Per customer, the first day it pays nothing any more (its distress month's first; NaT)."""
+    d = world.distress_month
+    start = world.months[np.maximum(d, 0)] - pd.offsets.MonthBegin(1)
+    return np.where(d >= 0, start.to_numpy(), np.datetime64("NaT")).astype("datetime64[ns]")
 
 
 def _issue_invoices(

@@ -48,6 +48,13 @@ def rewrite_future(tables: dict[str, pd.DataFrame], t: pd.Timestamp, seed: int) 
     idx.loc[idx["month"] > lag_start, "value"] *= 0.5
     dflt = out["defaults"]
     out["defaults"] = dflt[dflt["default_date"] <= t]
+    pays = out["payments"]  # payments after t move a year on; plans agreed after t vanish
+    pays.loc[pays["payment_date"] > t, "payment_date"] += pd.Timedelta(days=365)
+    plans = out["payment_plans"]
+    plans = plans[plans["agreed_date"] <= t].copy()
+    ended = plans["end_date"] <= t  # how a plan ends is known at its end (or when broken)
+    plans.loc[~ended & ~(plans["broken_date"] <= t), ["status", "broken_date"]] = ["kept", pd.NaT]
+    out["payment_plans"] = plans
     return out
 
 

@@ -212,7 +212,7 @@ def read_scored(staged):
 
 
 def _clean_tables() -> dict[str, pd.DataFrame]:
-    """A small, contract-conforming set of all seven tables (fresh frames on each call)."""
+    """A small, contract-conforming set of every table (fresh frames on each call)."""
     ids = ["C1", "C2", "C3"]
     customers = pd.DataFrame(
         {
@@ -277,9 +277,30 @@ def _clean_tables() -> dict[str, pd.DataFrame]:
             "bureau_score": [610.0, 630.0, 480.0],
         }
     )
+    payments = pd.DataFrame(
+        {
+            "invoice_id": ["INV-1", "INV-2", "INV-2", "INV-3"],
+            "customer_id": ["C1", "C1", "C1", "C2"],
+            "payment_date": [D("2024-02-01"), D("2024-02-05"), D("2024-02-05"), D("2024-05-31")],
+            "amount": [100.0, 200.0, 50.5, 400.0],  # INV-2 in two parts, INV-3 a part only
+        }
+    )
+    payment_plans = pd.DataFrame(
+        {
+            "customer_id": ["C2", "C2"],
+            "agreed_date": [D("2024-06-30"), D("2024-10-31")],
+            "amount": [600.0, None],
+            "instalments": pd.array([3, None], dtype="Int64"),
+            "end_date": [D("2024-09-30"), pd.NaT],
+            "status": ["broken", "open"],
+            "broken_date": [D("2024-07-31"), pd.NaT],
+        }
+    )
     return {
         "customers": customers,
         "invoices": invoices,
+        "payments": payments,
+        "payment_plans": payment_plans,
         "financials": financials,
         "events": events,
         "industry_index": industry_index,

@@ -43,6 +43,25 @@ INVOICES = pd.DataFrame(
 )
 
 
+def test_folder_takes_the_optional_payments_and_plans(tmp_path):
+    folder = tmp_path / "in"
+    write(folder)
+    pd.DataFrame(
+        {"invoice_id": ["I1", "I1"], "customer_id": ["C1", "C1"],
+         "payment_date": ["2024-02-01", "2024-02-10"], "amount": ["40", "60.5"]}
+    ).to_csv(folder / "payments.csv", index=False)  # fmt: skip
+    pd.DataFrame(
+        {"customer_id": ["C2"], "agreed_date": ["2024-01-31"], "status": ["Broken"],
+         "broken_date": ["2024-02-29"]}
+    ).to_csv(folder / "payment_plans.csv", index=False)  # fmt: skip
+    tables = read_folder(folder)
+    assert tables["payments"]["amount"].tolist() == [40.0, 60.5]
+    assert tables["payments"]["payment_date"].dtype == "datetime64[ns]"
+    plans = tables["payment_plans"]
+    assert plans["status"].tolist() == ["broken"]  # the contract's spelling
+    assert plans["instalments"].isna().all() and plans["end_date"].isna().all()  # optional
+
+
 def options(folder, **kwargs) -> IngestConfig:
     return IngestConfig(source="folder", path=str(folder), **kwargs)
 
@@ -206,7 +225,7 @@ def test_a_column_of_decimal_commas_hints_at_the_setting(tmp_path):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"tables": {"payments": {}}}, r"ingest.tables: \['payments'\] are not contract tables"),
+        ({"tables": {"receipts": {}}}, r"ingest.tables: \['receipts'\] are not contract tables"),
         ({"tables": {"customers": {"columns": {"Nr": "customer_id"}}}}, r"no column \['Nr'\]"),
         (
             {"tables": {"customers": {"columns": {"name": "nom"}}}},
@@ -238,10 +257,10 @@ def test_defaults_instead_of_invoices_and_ignored_files(tmp_path, caplog):
         {"customer_id": ["C1"], "default_date": ["2024-03-31"], "default_type": ["insolvency"]}
     )
     defaults.to_csv(tmp_path / "defaults.csv", index=False)
-    (tmp_path / "payments.csv").write_text("x\n1\n")
+    (tmp_path / "receipts.csv").write_text("x\n1\n")
     tables = read_folder(tmp_path)
     assert set(tables) == {"customers", "defaults", "unparsed"}
-    assert "ignored" in caplog.text and "payments.csv" in caplog.text
+    assert "ignored" in caplog.text and "receipts.csv" in caplog.text
     assert data_as_of(tables, None) == pd.Timestamp("2024-03-31")
 
 
@@ -289,6 +308,8 @@ def test_synthetic_source_writes_every_table_and_the_truth(tmp_path):
         "defaults",
         "truth",
         "invoice_truth",
+        "payments",
+        "payment_plans",
     }
     assert paths.truth.is_file() and paths.invoice_truth.is_file()
     manifest = json.loads(paths.manifest.read_text())

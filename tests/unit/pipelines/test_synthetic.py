@@ -14,7 +14,8 @@ DISTRESS = [f"true_distress_{k}m" for k in range(1, 13)]
 # adding the horizons must not move the one random stream (every table, the 12-month truth)
 PINNED = {
     "customers": 10156689496295854707,
-    "invoices": 11107867696849641527,
+    # the ledger as drawn before the behaviours' own stream: the pay dates move, nothing else
+    "invoices": 10930564447046038965,  # without paid_date, paid_amount
     "financials": 5221663110241251614,
     "events": 5159138955379878295,
     "industry_index": 17537444271842285935,
@@ -37,6 +38,8 @@ def test_tables_and_the_12_month_truth_are_unchanged(tables, name):
     frame = tables[name]
     if name == "truth":
         frame = frame[["customer_id", "as_of_date", "true_pd_12m"]]
+    if name == "invoices":
+        frame = frame.drop(columns=["paid_date", "paid_amount"])
     assert _hash(frame) == PINNED[name]
 
 

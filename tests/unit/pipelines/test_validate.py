@@ -115,6 +115,28 @@ def test_quarantine_keeps_the_rest_and_every_row_is_accounted_for(tmp_path, ledg
     assert manifest["snapshot_dates"] == []  # the rest of the raw manifest travels along
 
 
+def test_payments_and_plans_are_checked_against_the_ledger(tmp_path, ledger):
+    tables = ledger()
+    invoice, customer = tables["invoices"].loc[0, ["invoice_id", "customer_id"]]
+    tables["payments"] = pd.DataFrame(
+        {"invoice_id": [invoice, "INV-9"], "customer_id": customer,
+         "payment_date": [D("2024-06-30"), D("2024-07-31")], "amount": [10.0, 5.0]}
+    )  # fmt: skip
+    tables["payment_plans"] = pd.DataFrame(
+        {"customer_id": customer, "agreed_date": [D("2024-03-31"), D("2024-06-30")],
+         "amount": [100.0, 50.0], "instalments": pd.array([3, 2], "Int64"),
+         "end_date": [D("2024-06-30"), D("2024-04-30")], "status": ["kept", "open"],
+         "broken_date": pd.to_datetime([None, None])}
+    )  # fmt: skip
+    paths = write_raw(tmp_path, tables, "quarantine")
+    report = validate.run(params(paths), paths)
+    assert report.tables["payments"].rejected_by_rule() == {"invoice_id: foreign key": 1}
+    assert list(report.tables["payment_plans"].rejected_by_rule()) == [
+        "agreed_date,end_date: date order"
+    ]
+    assert pd.read_parquet(paths.validated_table("payments"))["invoice_id"].tolist() == [invoice]
+
+
 def test_rejected_customers_for_the_score_stage(tmp_path, ledger):
     tables = ledger()
     tables["customers"].loc[2, "credit_limit"] = -5.0
