@@ -108,8 +108,11 @@ class Grid:
     def cell(self, rows: np.ndarray, months: np.ndarray) -> np.ndarray:
         """Flat cell of each (grid row, month); -1 where the key lies outside the grid."""
         col = np.asarray(months, dtype=np.int64) - self.first
-        ok = (rows >= 0) & (col >= 0) & (col < self.n_months)
-        return np.where(ok, rows * self.n_months + col, -1)
+        outside = (rows < 0) | (col < 0) | (col >= self.n_months)
+        cells = np.multiply(rows, self.n_months, dtype=np.int64)
+        cells += col  # in place: on the ledger's millions of rows each new array costs
+        cells[outside] = -1
+        return cells
 
     def position(self, customer_ids: pd.Series | np.ndarray, months: np.ndarray) -> np.ndarray:
         """Flat cell of each (customer, month); -1 where the key lies outside the grid."""
