@@ -309,7 +309,14 @@ class HazardModel(BaseEstimator):
                 forced = Path(folder) / "forced_splits.json"
                 forced.write_text(json.dumps(forced_month_splits(len(names) - 1, s.month_splits)))
                 params["forcedsplits_filename"] = str(forced)
-            self.booster_, self.offset_, record = fit_periods(periods, names, params, s)
+            booster, self.offset_, record = fit_periods(periods, names, params, s)
+        # the model keeps its parameters: the file's passing name would make each fit's bytes
+        # differ (same inputs, same bytes)
+        text = booster.model_to_string().replace(
+            f"[forcedsplits_filename: {params.get('forcedsplits_filename', '')}]",
+            "[forcedsplits_filename: ]",
+        )
+        self.booster_ = lgb.Booster(model_str=text)
         self.fit_record_ = {
             "person_periods": record["periods"],
             "fitted_rows": record["fitted_rows"],

@@ -283,6 +283,9 @@ def test_fit_is_deterministic(fitted):
     train, _ = _toy_book(6000, 1)
     again = HazardModel(SETTINGS, FEATURES).fit(train, model.fit_record_["observed_until"])
     np.testing.assert_array_equal(again.cumulative_raw(test), model.cumulative_raw(test))
+    # same bytes: nothing of the fit's passing files (the forced splits') stays in the model
+    assert again.booster_.model_to_string() == model.booster_.model_to_string()
+    assert "[forcedsplits_filename: ]" in model.booster_.model_to_string()
 
 
 def test_negative_subsample_keeps_the_base_rate():
