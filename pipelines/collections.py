@@ -160,9 +160,13 @@ def oracle_of(paths: Paths, weeks: int) -> Predictor | None:
         return None
     invoice_truth = read_parquet(paths.invoice_truth).astype({"invoice_id": str})
     truth = read_parquet(paths.truth).astype({"customer_id": str})
+    payments_path = paths.validated_table("payments")  # which invoices had a part paid by t
+    payments = read_parquet(payments_path).astype({"invoice_id": str}) if (
+        payments_path.is_file()
+    ) else None  # fmt: skip
 
     def predict(rows: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-        daily = oracle_days(rows, invoice_truth, truth, 7 * weeks)
+        daily = oracle_days(rows, invoice_truth, truth, 7 * weeks, payments)
         return oracle_outputs(rows, daily), oracle_cumulative(daily, weeks)
 
     return predict
