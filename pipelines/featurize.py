@@ -160,6 +160,7 @@ def customer_parts(
     months = snapshot_months(tables, as_of_date, settings)  # from all tables, once
     coded, ids = customer_codes(tables)  # integer customer codes, assigned once per book
     parts = partition_tables(coded, partitions)
+    del coded  # the blocks hold their rows (copies, when there are several)
     shared = {
         "shared_tables": {name: tables[name] for name in SHARED_TABLES if name in tables},
         "as_of_date": as_of_date,
@@ -169,7 +170,7 @@ def customer_parts(
     }
     log.info("features in %d customer partitions", len(parts))
     results = (mapper or _one_by_one)(_customer_part, parts, shared, "feature partitions")
-    del parts, coded  # the blocks' tables, before their results are combined (the peak)
+    del parts  # the blocks' tables, before their results are combined (the peak)
     return decoded(combine_partitions(results), ids)
 
 
@@ -177,9 +178,11 @@ def _one_by_one(
     func: Callable[..., Any], parts: list, shared: dict[str, Any], what: str
 ) -> list[Any]:
     results, customers, started = [], 0, time.perf_counter()
-    for done, part in enumerate(parts, start=1):
+    for done in range(1, len(parts) + 1):
+        part, parts[done - 1] = parts[done - 1], None  # a block's tables go once it is built
         results.append(func(part, **shared))
         customers += len(part["customers"])
+        del part
         elapsed = time.perf_counter() - started
         log.info(
             "%s: %d of %d done, %d customers in %.0f s (%.0f a second)",
