@@ -40,7 +40,7 @@ import pandas as pd
 from features.build import FeatureSettings
 from pipelines.runtime.config import load_config
 from features.incremental import known_at
-from pipelines.featurize import build, build_incrementally
+from pipelines.featurize import FEATURE_TABLES, build, build_incrementally
 from pipelines.io.files import write_parquet
 from pipelines.io.paths import Paths
 
@@ -49,7 +49,8 @@ READS = 5
 def main(root, tables, as_of, config, mode):
     cfg = load_config(config)  # the stage's engine and block size
     paths = Paths(Path(root))
-    names, read_s = tables.split(','), float('inf')
+    names = [name for name in tables.split(',') if name in FEATURE_TABLES]  # as the stage
+    read_s = float('inf')
     for _ in range(READS):  # the floor: the fastest of several reads (one read swings 3x)
         start = time.perf_counter()
         tables = {name: pd.read_parquet(paths.raw_table(name)) for name in names}

@@ -2,7 +2,8 @@
 
 Inputs:
     data/validated/ (the rows validation kept, and the manifest with the data's as-of date,
-    and for one-date data sets their snapshot dates and label horizon)
+    and for one-date data sets their snapshot dates and label horizon); of the tables, those
+    the features read (``FEATURE_TABLES``: not payments or payment plans)
 Outputs:
     data/features/snapshots.parquet: one row per (customer, month end) in the book and not in
         default, with ``label`` (default within the horizon; empty where not yet observed).
@@ -47,6 +48,7 @@ from features.incremental import (
     with_cached_rows,
 )
 from features.partitions import (
+    CUSTOMER_TABLES,
     SHARED_TABLES,
     combine_partitions,
     customer_codes,
@@ -74,13 +76,17 @@ STATE = "state.json"  # under Paths.features_cache, beside the parts it names
 Mapper = Callable[[Callable[..., Any], list, dict[str, Any], str], list[Any]]
 
 
+# the tables the feature build reads (payments and payment plans are not: left on disk)
+FEATURE_TABLES = (*CUSTOMER_TABLES, *SHARED_TABLES)
+
+
 def load_validated(paths: Paths) -> tuple[dict[str, pd.DataFrame], dict]:
-    """The validated tables (the rows of data/raw validation kept) and their manifest."""
+    """The validated tables the features read (:data:`FEATURE_TABLES`) and the manifest."""
     manifest = read_json(paths.validated_manifest)
     tables = {
         name: read_parquet(paths.validated_table(name))
         for name in manifest["tables"]
-        if name in TABLES
+        if name in TABLES and name in FEATURE_TABLES
     }
     return tables, manifest
 
