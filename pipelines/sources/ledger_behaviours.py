@@ -231,8 +231,12 @@ def settle(brng: np.random.Generator, meant: np.ndarray, due: np.ndarray, issue:
     rest = pay_dates(meant + np.timedelta64(REST_DAYS, "D"), due, issue, run, weekday)
     settled = np.where(partial, rest.astype("datetime64[ns]"), first)
 
-    def made(date: np.ndarray) -> np.ndarray:  # distress: nothing is paid any more
-        return (np.isnat(stop) | (date < stop)) & (date <= as_of.to_datetime64())
+    def made(date: np.ndarray) -> np.ndarray:
+        # what the customer decided to pay before it stopped paying (the day it meant, the
+        # split agreed then) is paid, on its run days; nothing decided from then on is. So runs
+        # and parts never move a default: the unpaid invoices are those meant to be paid from
+        # the distress on, as without them, and none is paid 90 days past due
+        return (np.isnat(stop) | (meant < stop)) & (date <= as_of.to_datetime64())
 
     return Settlement(p_partial, partial, share, first, settled, made(first), made(settled))
 

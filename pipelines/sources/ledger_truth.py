@@ -6,8 +6,9 @@ customer means to pay it ``round(center + e + u)`` days late, clipped to
 habit and its health in the issue month, ``e ~ N(0, DELAY_SD)`` and ``u ~ U(DISPUTE_DAYS)``
 for a disputed invoice (0 otherwise); it pays on its next payment run, in two parts with
 ``true_p_partial`` (the rest ``REST_DAYS`` later, which settles it; see
-``pipelines.sources.ledger_behaviours``); and nothing is paid from the first day of the
-customer's distress month on. Everything but the draws and the future distress is known when
+``pipelines.sources.ledger_behaviours``); and nothing it meant to pay from the first day of
+the customer's distress month on is paid (what it meant to pay before is, on its run days, the
+rest of a split included). Everything but the draws and the future distress is known when
 the invoice is issued, so the table of :func:`invoice_truth` holds, per invoice, the parameters
 of its settlement and the expected days late at settlement (``true_expected_delay_days``, given
 that it is paid); the synthetic ``truth`` table holds each customer's chance of being in
@@ -16,7 +17,9 @@ distress by the end of each month ahead (``true_distress_<k>m``).
 :func:`oracle_days` puts the two together for the invoices open at a month end ``t``: the
 probability of settlement on each day after ``t``, given the invoice was still open at ``t``
 (and whether a first part was paid by then, where the payments are given) and that the customer
-is not in distress by the month of the pay date. :func:`oracle_outputs` gives what
+is not in distress by the month of the pay date (exact for a payment made in the month it was
+meant; a weekly run across a month end, the year-end pull or a rest 30 days on read the distress
+a month later than the one that decides: slightly too low). :func:`oracle_outputs` gives what
 ``models.payment_timing.timing_outputs`` gives for the model, read off the daily distribution
 exactly (no weekly grid); :func:`oracle_cumulative` the weekly cumulative the model's cash-in
 forecast takes.
