@@ -214,7 +214,9 @@ def oracle_days(
         whole = settled_by(known.iloc[part], dates, rest=False)
         rest = settled_by(known.iloc[part], dates, rest=True)
         cdf = _given_open(whole, rest, known["true_p_partial"].to_numpy()[part], part_paid[part])
-        out[part] = np.diff(cdf, axis=1) * survive[part]
+        # a first part paid by t was meant before any distress: the rest is paid whatever comes
+        alive = np.where(part_paid[part, None] == 1, 1.0, survive[part])
+        out[part] = np.diff(cdf, axis=1) * alive
     return out
 
 
