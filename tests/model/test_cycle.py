@@ -8,7 +8,6 @@ raises the PDs of the most cyclical sectors most when every sector's index falls
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 from scipy.stats import spearmanr
 
 from features.build import FeatureSettings
@@ -38,12 +37,6 @@ def test_a_falling_index_raises_every_sector_s_pd(trained):
     assert (change > 0).all(), change.round(4).to_dict()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12, open: with a 14-month training window (calibration on a whole year, so "
-    "that the test window stays calibrated) the index features carry little gain and the "
-    "stress does not yet follow the generator's cyclicality",
-)
 def test_a_falling_index_raises_the_pd_most_in_the_most_cyclical_sectors(trained):
     change = stress(trained)
     shown = change.round(4).to_dict()
