@@ -41,7 +41,8 @@ import pandas as pd
 
 from features.timeline import month_end, month_index
 from models import horizons
-from models.hazard import HazardModel, HazardSettings, default_within
+from models.hazard import HazardModel, HazardSettings
+from models.horizons import default_within
 from models.recipe import fit_pd_model, model_features
 from pipelines.io.artifacts import load_master_scale, load_pd_model
 from pipelines.io.paths import Paths

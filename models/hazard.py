@@ -22,15 +22,10 @@ observed rate of "default within ``k`` months". Separate maps may cross, so the 
 curve is made non-decreasing again by a running maximum over ``k`` (a PD within ``k`` months
 can never be below the PD within fewer).
 
-Served with the 12-month model (:func:`served_curve`): the PD within 12 months stays the
-champion's (the master-scale grade's, gated and back-tested, explained by its reasons); the
-PD within ``k`` months starts from the hazard model's own at one month and moves, log-linearly
-in ``k``, onto the curve timed by the hazard and anchored to the champion
-(``pd_12m x F(k) / F(12)``, :func:`anchored`), which it reaches at 12 months; non-decreasing,
-never above ``pd_12m``. Measured on the default book's test window, the hazard's own curve
-ranks the near months better than the anchored one, the champion ranks 12 months better than
-the hazard's own ``F(12)``: the served curve keeps the better of each (README "PD term
-structure").
+Served with the 12-month model (:func:`models.term_curve.served_curve`): the PD within 12
+months stays the champion's; the PD within ``k`` months starts from the hazard model's own at
+one month and moves, log-linearly in ``k``, onto the curve timed by the hazard and anchored to
+the champion (``pd_12m x F(k) / F(12)``), which it reaches at 12 months.
 """
 
 from __future__ import annotations
@@ -47,8 +42,10 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from features.catalogue import monotone_constraints
-from features.timeline import month_end, month_index
+from features.timeline import month_index
 from models.calibration import PDCalibrator
+from models.horizons import default_within
+from models.term_curve import served_curve
 
 MONTH_AT_RISK = "month_at_risk"
 EVENT = "event"
@@ -94,27 +91,6 @@ class HazardSettings:
     grace_days: float = 15.0
     default_terms_days: float = 30.0
     month_splits: tuple[int, ...] = (1, 3, 6)
-
-
-def default_within(rows: pd.DataFrame, horizon: int, observed_until: pd.Timestamp) -> pd.Series:
-    """1 where the customer defaults within ``horizon`` months of ``as_of_date``, else 0.
-
-    NaN where month ``t + horizon`` ends after ``observed_until`` (the outcome is not known).
-    """
-    t = month_index(rows["as_of_date"])
-    d = month_index(rows["default_date"])
-    label = ((d > t) & (d <= t + horizon)).astype(float)
-    label[t + horizon > month_index(pd.Series([observed_until]))[0]] = np.nan
-    return pd.Series(label, index=rows.index, name=f"default_{horizon}m")
-
-
-def labels_known_until(rows: pd.DataFrame, label_months: int = 12) -> pd.Timestamp:
-    """The month end to which labelled ``rows``' defaults are known: their labels' end.
-
-    A row labelled over ``label_months`` has its default date known within them, so every
-    shorter horizon's outcome with it.
-    """
-    return month_end(month_index(rows["as_of_date"]).max() + label_months)[0]
 
 
 def expand_person_periods(
@@ -249,43 +225,6 @@ def term_columns(horizon: int) -> list[str]:
     return [f"pd_{k}m" for k in range(1, horizon + 1)]
 
 
-def anchored(cumulative: np.ndarray, pd_last: np.ndarray) -> np.ndarray:
-    """The curve ``cumulative`` rescaled to end at ``pd_last``: ``pd_last x F(k) / F(H)``.
-
-    Non-decreasing in ``k`` where ``cumulative`` is; a row whose ``F(H)`` is 0 spreads
-    ``pd_last`` evenly over the months.
-    """
-    cumulative = np.asarray(cumulative, float)
-    last = cumulative[:, -1:]
-    even = np.arange(1, cumulative.shape[1] + 1) / cumulative.shape[1]
-    share = np.divide(cumulative, last, out=np.broadcast_to(even, cumulative.shape).copy(),
-                      where=last > 0)  # fmt: skip
-    return np.asarray(pd_last, float)[:, None] * share
-
-
-def served_curve(cumulative: np.ndarray, pd_last: np.ndarray) -> np.ndarray:
-    """The served PD within 1..H months: the hazard's own near, the 12-month model's far.
-
-    ``pd_k = F(k) x (pd_last / F(H)) ** ((k - 1) / (H - 1))``: the hazard model's own PD within
-    one month, moved step by step onto the :func:`anchored` curve, which it reaches at ``H``
-    (a log-linear blend of the two). Then made non-decreasing (running maximum), never above
-    ``pd_last``, and equal to it at ``H``. The hazard model ranks the near months better than
-    the 12-month model's PD does (it learns the near months on their own), the 12-month model
-    ranks its own horizon better and is the one gated and back-tested (README "PD term
-    structure").
-    """
-    cumulative = np.asarray(cumulative, float)
-    pd_last = np.asarray(pd_last, float)
-    horizon = cumulative.shape[1]
-    if horizon == 1:
-        return pd_last[:, None].copy()
-    share = np.arange(horizon) / (horizon - 1)  # 0 at one month, 1 at the horizon
-    curve = cumulative ** (1 - share) * anchored(cumulative, pd_last) ** share
-    curve = np.maximum.accumulate(np.minimum(curve, pd_last[:, None]), axis=1)
-    curve[:, -1] = pd_last
-    return curve
-
-
 class HazardModel(BaseEstimator):
     """Discrete-time hazard model giving the PD within every month 1..``horizon``.
 
@@ -381,9 +320,10 @@ class HazardModel(BaseEstimator):
     def predict_frame(self, rows: pd.DataFrame, pd_last: np.ndarray | None = None) -> pd.DataFrame:
         """``pd_1m`` .. ``pd_<horizon>m`` and ``pd_terms`` of each row.
 
-        ``pd_last``: the 12-month PD the curve ends at (:func:`served_curve`); ``None``: the
-        hazard model's own. ``pd_terms``: within the row's ``payment_terms_days`` (a column of
-        ``rows``; unknown: ``default_terms_days``) plus ``grace_days``.
+        ``pd_last``: the 12-month PD the curve ends at
+        (:func:`models.term_curve.served_curve`); ``None``: the hazard model's own.
+        ``pd_terms``: within the row's ``payment_terms_days`` (a column of ``rows``; unknown:
+        ``default_terms_days``) plus ``grace_days``.
         """
         cumulative = self.predict_cumulative(rows)
         if pd_last is not None:

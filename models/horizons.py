@@ -1,7 +1,7 @@
 """The PD term structure judged per horizon: AUC, Brier, ECE and the grade back-test.
 
 For each horizon ``h`` the outcome is "defaults within ``h`` months of the as-of date"
-(:func:`models.hazard.default_within`); every model named in ``predictions`` is scored on the
+(:func:`default_within`); every model named in ``predictions`` is scored on the
 same rows, and the AUC differences come from the same paired customer-bootstrap resamples.
 """
 
@@ -12,13 +12,34 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from features.timeline import month_end, month_index
 from models import metrics
 from models.backtest import grade_backtest, summarize_backtest
 from models.bootstrap import bootstrap_auc, percentile_interval
-from models.hazard import default_within
 from models.master_scale import MasterScale
 
 Predictions = Mapping[str, Mapping[int, np.ndarray]]  # model -> horizon -> PDs of the rows
+
+
+def default_within(rows: pd.DataFrame, horizon: int, observed_until: pd.Timestamp) -> pd.Series:
+    """1 where the customer defaults within ``horizon`` months of ``as_of_date``, else 0.
+
+    NaN where month ``t + horizon`` ends after ``observed_until`` (the outcome is not known).
+    """
+    t = month_index(rows["as_of_date"])
+    d = month_index(rows["default_date"])
+    label = ((d > t) & (d <= t + horizon)).astype(float)
+    label[t + horizon > month_index(pd.Series([observed_until]))[0]] = np.nan
+    return pd.Series(label, index=rows.index, name=f"default_{horizon}m")
+
+
+def labels_known_until(rows: pd.DataFrame, label_months: int = 12) -> pd.Timestamp:
+    """The month end to which labelled ``rows``' defaults are known: their labels' end.
+
+    A row labelled over ``label_months`` has its default date known within them, so every
+    shorter horizon's outcome with it.
+    """
+    return month_end(month_index(rows["as_of_date"]).max() + label_months)[0]
 
 
 def outcomes(rows: pd.DataFrame, horizons: Sequence[int], observed_until: pd.Timestamp) -> dict:

@@ -35,7 +35,7 @@ class PDModel:
             their labels and sentences word the reasons; stored with the model.
         term_structure: The hazard model giving the PD's timing over 1..12 months
             (:class:`models.hazard.HazardModel`, on the same features), served with the
-            12-month PD (:func:`models.hazard.served_curve`); ``None``: the 12-month PD only.
+            12-month PD (:func:`models.term_curve.served_curve`); ``None``: the 12-month PD only.
 
     Attributes:
         reference_: Each feature's population reference (its median over the training rows,

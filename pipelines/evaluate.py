@@ -27,7 +27,7 @@ Outputs:
         the test window, the model's grade changes against the true PDs', the PD and grade
         alerts with their precision, the share told to reduce the limit (``pipelines.book.replay``),
         and ``horizons``: the term structure per horizon (``evaluate.horizons``) on the test
-        window, the served curve (``model``: ``models.hazard.served_curve``), the hazard model's
+        window, the served curve (``model``: ``models.term_curve.served_curve``), the hazard model's
         own (``hazard``), a direct classifier per horizon trained by the usual recipe on
         "defaults within h months" (``direct``; at 12 months the model itself) and the oracle:
         AUC, Brier, ECE, the grade back-test, the AUC differences with their intervals and the
@@ -53,7 +53,6 @@ import numpy as np
 import pandas as pd
 
 from models import backtest, bootstrap, cycle, horizons, metrics, outlook
-from models.hazard import default_within, labels_known_until
 from models.master_scale import MasterScale, grade_usage
 from models.pd_model import PDModel
 from models.recipe import fit_pd_model, model_features
@@ -335,7 +334,7 @@ def horizons_report(rows: pd.DataFrame, model: PDModel, cfg: Config, paths: Path
         return {"fitted": False, "reason": read_json(paths.hazard).get("reason")}
     opts = cfg.evaluate
     test = rows[rows["window"] == "test"].reset_index(drop=True)
-    y = horizons.outcomes(test, opts.horizons, labels_known_until(test))
+    y = horizons.outcomes(test, opts.horizons, horizons.labels_known_until(test))
     X = model.feature_frame(test)
     served = model.term_frame(test, X, test["pd_12m"].to_numpy())
     own = model.term_structure.predict_cumulative(X)
@@ -405,12 +404,12 @@ def direct_anchors(
     if windows["calibration"].empty:
         log.warning("no calibration window: no direct classifier per horizon to compare with")
         return {}
-    end = labels_known_until(rows)
+    end = horizons.labels_known_until(rows)
     features = model_features(windows["train"])
     fitted = {}
     for h in (h for h in cfg.evaluate.horizons if h != 12):
         labelled = {
-            w: part.assign(label=default_within(part, h, end).to_numpy())
+            w: part.assign(label=horizons.default_within(part, h, end).to_numpy())
             for w, part in windows.items()
         }
         fitted[h], _ = fit_pd_model(

@@ -30,7 +30,8 @@ import logging
 import pandas as pd
 
 from features.attributes import level_codes
-from models.hazard import HazardModel, HazardSettings, labels_known_until
+from models.hazard import HazardModel, HazardSettings
+from models.horizons import labels_known_until
 from models.train import booster_levels
 from pipelines.io.artifacts import load_booster
 from pipelines.io.files import (

@@ -15,13 +15,11 @@ from models.hazard import (
     MONTH_AT_RISK,
     HazardModel,
     HazardSettings,
-    anchored,
-    default_within,
     expand_person_periods,
     forced_month_splits,
     interpolate_terms,
-    served_curve,
 )
+from models.horizons import default_within
 
 CUTOFF = pd.Timestamp("2024-06-30")
 FEATURES = ["days_late_wavg_12m", "on_time_rate_12m"]
@@ -193,15 +191,6 @@ def test_pd_terms_between_the_month_points(fitted):
     assert (longer >= frame["pd_terms"]).all() and (longer > frame["pd_terms"]).any()
 
 
-def test_anchored_curve_ends_at_the_given_pd_and_keeps_the_shape():
-    curve = np.array([[0.01, 0.02, 0.04], [0.0, 0.0, 0.0], [0.1, 0.1, 0.2]])
-    out = anchored(curve, np.array([0.08, 0.03, 0.2]))
-    np.testing.assert_allclose(out[:, -1], [0.08, 0.03, 0.2])
-    np.testing.assert_allclose(out[0], [0.02, 0.04, 0.08])
-    np.testing.assert_allclose(out[1], [0.01, 0.02, 0.03])  # no shape: spread evenly
-    assert (np.diff(out, axis=1) >= 0).all()
-
-
 @pytest.mark.parametrize(
     ("months", "expected"),
     [
@@ -237,19 +226,6 @@ def test_every_tree_splits_first_at_the_forced_months(fitted):
     # LightGBM leaves out a forced split that gains nothing: the children in most trees
     for side, threshold in (("left_child", 1.5), ("right_child", 6.5)):
         assert np.mean([at(root[side], threshold) for root in trees]) > 0.9, side
-
-
-def test_served_curve_starts_from_the_hazard_and_ends_at_the_12_month_pd():
-    own = np.array([[0.01, 0.02, 0.04], [0.0, 0.0, 0.0], [0.1, 0.1, 0.2], [0.05, 0.06, 0.1]])
-    pd_last = np.array([0.08, 0.03, 0.2, 0.01])
-    out = served_curve(own, pd_last)
-    np.testing.assert_allclose(out[:, -1], pd_last)
-    # the hazard's own at one month, the log-linear middle, the anchored curve at the end
-    np.testing.assert_allclose(out[0], [0.01, 0.02 * (0.08 / 0.04) ** 0.5, 0.08])
-    np.testing.assert_allclose(out[2], own[2])  # the hazard agrees with the 12-month PD
-    np.testing.assert_allclose(out[1], [0.0, 0.0, 0.03])  # no shape: nothing before the end
-    np.testing.assert_allclose(out[3], [0.01, 0.01, 0.01])  # never above the 12-month PD
-    assert (np.diff(out, axis=1) >= 0).all()
 
 
 def test_predict_frame_served_with_the_12_month_pd(fitted):
