@@ -35,6 +35,13 @@ from sklearn.base import BaseEstimator
 from features.incremental import invoices_known_at
 from models.hazard import fit_periods
 from models.payment_distribution import curve_at, timing_outputs
+from models.payment_periods import (
+    CALENDAR,
+    period_calendar,
+    period_ends,
+    run_kind,
+    run_splits,
+)
 from models.receivables import open_at
 
 WEEK = "week_at_risk"
@@ -48,6 +55,7 @@ HABIT_FEATURES = [
     "habit_late_30", "habit_invoices", "habit_days_late_undisputed", "habit_days_late_recent",
 ]  # fmt: skip
 RECENT = 5  # the last undisputed invoices paid: habit_days_late_recent
+PERIOD_CALENDAR = CALENDAR  # what each period's calendar holds, as the booster reads it
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -184,21 +192,6 @@ def with_outcome(
     return rows.assign(paid_date=rows["invoice_id"].map(paid).to_numpy())
 
 
-def period_ends(days_to_due: np.ndarray, horizon: int) -> np.ndarray:
-    """Each invoice's period ends in days after the as-of date, ``(n, horizon + 1)``, sorted.
-
-    The week ends ``7, 14, .., 7 horizon`` and the due date where it falls inside a week
-    (``days_to_due`` in ``1 .. 7 horizon``, not a week end), so that P(paid by the due date) is
-    read at a period end, not interpolated inside the week where payments bunch after it; an
-    invoice without such a split gets a period of no length at the start (end 0).
-    """
-    due = np.asarray(days_to_due, float)
-    inside = (due > 0) & (due < 7 * horizon) & (due % 7 != 0)
-    split = np.where(inside, np.round(due), 0).astype(np.int64)
-    weeks = np.broadcast_to(7 * np.arange(1, horizon + 1, dtype=np.int64), (len(due), horizon))
-    return np.sort(np.column_stack([split, weeks]), axis=1)
-
-
 def _days_after(rows: pd.DataFrame, dates: pd.Series | pd.Timestamp) -> np.ndarray:
     days = (pd.to_datetime(dates) - pd.to_datetime(rows["as_of_date"])).dt.days
     return days.to_numpy(float)
@@ -224,22 +217,49 @@ def expand_invoice_weeks(
         raise KeyError("the rows lack paid_date (with_outcome)")
     if horizon < 1:
         raise ValueError(f"horizon must be at least 1 week, got {horizon}")
-    ends = period_ends(rows["days_to_due"].to_numpy(float), horizon)
+    ends = grid(rows, horizon)
     starts = np.column_stack([np.zeros(len(rows), np.int64), ends[:, :-1]])
     observed = _days_after(rows, pd.Series(pd.Timestamp(observed_until), index=rows.index))
     paid = np.nan_to_num(_days_after(rows, rows["paid_date"]), nan=np.inf)[:, None]
     paid = np.where(paid <= observed[:, None], paid, np.inf)  # unknown at the cutoff
     keep = (ends > starts) & (ends <= observed[:, None]) & (starts < paid)
     source, period = np.nonzero(keep)
-    values = rows[list(features)].to_numpy(np.float32)[source]
-    out = pd.DataFrame(values, columns=list(features))
+    out = period_rows(rows, features, source, starts[source, period], ends[source, period])
     out.insert(0, "customer_id", rows["customer_id"].to_numpy()[source])
-    end, start = ends[source, period], starts[source, period]
+    out[EVENT] = (paid[source, 0] <= ends[source, period]).astype(np.int8)
+    return out
+
+
+def grid(rows: pd.DataFrame, horizon: int) -> np.ndarray:
+    """The period ends of each row (:func:`period_ends`), its customer's run days split out."""
+    month_end, weekday = run_kind(rows)
+    splits = run_splits(_epoch_days(rows["as_of_date"]), month_end, weekday, horizon)
+    return period_ends(rows["days_to_due"].to_numpy(float), horizon, splits)
+
+
+def period_rows(
+    rows: pd.DataFrame, features: Sequence[str], source: np.ndarray, start: np.ndarray,
+    end: np.ndarray,
+) -> pd.DataFrame:  # fmt: skip
+    """The periods ``(start, end]`` of ``rows[source]``: ``features`` and the period's own.
+
+    The period's own: :data:`WEEK` (its end in weeks), :data:`DPD_AT_WEEK_END`,
+    :data:`PERIOD_DAYS` and its calendar (``models.payment_periods.period_calendar``).
+    """
+    out = pd.DataFrame(rows[list(features)].to_numpy(np.float32)[source], columns=list(features))
     out[WEEK] = (end / 7).astype(np.float32)
     out[DPD_AT_WEEK_END] = (end - rows["days_to_due"].to_numpy()[source]).astype(np.float32)
     out[PERIOD_DAYS] = (end - start).astype(np.float32)
-    out[EVENT] = (paid[source, 0] <= end).astype(np.int8)
+    month_end, weekday = run_kind(rows)
+    as_of = _epoch_days(rows["as_of_date"])[source]
+    calendar = period_calendar(as_of, start, end, month_end[source], weekday[source])
+    for name in PERIOD_CALENDAR:
+        out[name] = calendar[name]
     return out
+
+
+def _epoch_days(dates: pd.Series) -> np.ndarray:
+    return np.asarray(pd.to_datetime(dates), "datetime64[D]").astype(np.int64)
 
 
 class PaymentTimingModel(BaseEstimator):
@@ -272,8 +292,8 @@ class PaymentTimingModel(BaseEstimator):
         return self
 
     def columns(self) -> list[str]:
-        """The booster's inputs: the row features, the period's end, days past due then, length."""
-        return [*self.features, WEEK, DPD_AT_WEEK_END, PERIOD_DAYS]
+        """The booster's inputs: the row features and the period's own (:func:`period_rows`)."""
+        return [*self.features, WEEK, DPD_AT_WEEK_END, PERIOD_DAYS, *PERIOD_CALENDAR]
 
     def _params(self) -> dict:
         s = self.settings
@@ -293,14 +313,13 @@ class PaymentTimingModel(BaseEstimator):
         """
         h = self.settings.horizon_weeks
         to_due = rows["days_to_due"].to_numpy(float)
-        ends = period_ends(to_due, h)
-        length = np.diff(ends, axis=1, prepend=0)
-        X = np.repeat(rows[list(self.features)].to_numpy(np.float32), h + 1, axis=0)
-        end = ends.ravel().astype(np.float32)
-        dpd = end - np.repeat(to_due.astype(np.float32), h + 1)
-        grid = np.column_stack([X, end / 7, dpd, length.ravel()])
-        raw = self.booster_.predict(grid, raw_score=True) + self.offset_
-        hazard = np.where(length > 0, (1 / (1 + np.exp(-raw))).reshape(ends.shape), 0.0)
+        ends = grid(rows, h)
+        starts = np.column_stack([np.zeros(len(rows), np.int64), ends[:, :-1]])
+        source, period = np.nonzero(ends > starts)
+        X = period_rows(rows, self.features, source, starts[source, period], ends[source, period])
+        raw = self.booster_.predict(X[self.columns()].to_numpy(np.float32), raw_score=True)
+        hazard = np.zeros(ends.shape)
+        hazard[source, period] = 1 / (1 + np.exp(-(raw + self.offset_)))
         cumulative = 1 - np.cumprod(1 - hazard, axis=1)
         weekly = cumulative[(ends > 0) & (ends % 7 == 0)].reshape(len(rows), h)
         return weekly, curve_at(ends, cumulative, to_due)
