@@ -28,7 +28,7 @@ from features.facts import with_relationship_start
 from features.financials import available_dates
 from features.fingerprint import row_hashes, update_digest
 from features.partitions import LEDGER_COLUMNS
-from features.timeline import MONTHS, month_end, month_index, positions
+from features.timeline import MONTHS, NAT, month_end, month_index, nanoseconds, positions
 
 KEYS = ["customer_id", "month"]
 # the code whose output the cache holds: a change in it invalidates every cached feature
@@ -50,6 +50,8 @@ def settings_record(settings: FeatureSettings) -> dict:
 
 
 PAYMENT = ("paid_date", "paid_amount")  # what a payment after ``t`` blanks
+# tables whose rows are known from a date on (a row dated after ``t`` is left out at ``t``)
+DATED = {"events": "event_date", "attributes": "known_date", "defaults": "default_date"}
 
 
 def invoice_view(invoices: pd.DataFrame, t: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
@@ -66,14 +68,15 @@ def invoices_known_at(invoices: pd.DataFrame, t: pd.Timestamp) -> pd.DataFrame:
 
 
 def known_at(
-    tables: dict[str, pd.DataFrame], t: pd.Timestamp, settings: FeatureSettings, ledger=True
+    tables: dict[str, pd.DataFrame], t: pd.Timestamp, settings: FeatureSettings, rows=True
 ) -> dict[str, pd.DataFrame]:
     """The tables as they were known at ``t``: what any feature at ``t`` or before may use.
 
     Rows dated after ``t`` are left out (invoices issued, events, statements available,
     attribute rows known, defaults, index months published after it); a payment or an end of
     relationship after ``t`` is blanked; customers who joined after ``t`` are left out. With
-    ``ledger`` false the invoices are left out (:class:`History` views them row by row).
+    ``rows`` false the invoices and the :data:`DATED` tables are left out (:class:`History`
+    views them row by row).
     """
     t = pd.Timestamp(t)
     out: dict[str, pd.DataFrame] = {}
@@ -84,11 +87,10 @@ def known_at(
         end = customers["relationship_end"]
         customers = customers.assign(relationship_end=end.where(end <= t))
     out["customers"] = customers
-    if "invoices" in tables and ledger:
+    if "invoices" in tables and rows:
         out["invoices"] = invoices_known_at(tables["invoices"], t)
-    dated = {"events": "event_date", "attributes": "known_date", "defaults": "default_date"}
-    for name, column in dated.items():
-        if name in tables:
+    for name, column in DATED.items():
+        if name in tables and rows:
             out[name] = tables[name][tables[name][column] <= t]
     if "financials" in tables:
         fin = tables["financials"]
@@ -106,48 +108,63 @@ def known_at(
 class History:
     """Fingerprints of the data as known at month ends (:func:`known_at`).
 
-    Equal fingerprints, equal features up to that month end. The ledger's rows are hashed once
-    (:func:`~features.fingerprint.row_hashes`) and every view of it taken from their hashes:
-    a month end's run looks at two (last month's, to reuse its build, and this month's, for
-    the next run), without copying millions of invoices twice.
+    Equal fingerprints, equal features up to that month end. The rows of the ledger and of the
+    :data:`DATED` tables are hashed once (:func:`~features.fingerprint.row_hashes`) and every
+    view of them taken from their hashes: a month end's run looks at two (last month's, to
+    reuse its build, and this month's, for the next run), without copying millions of rows.
     """
 
     def __init__(self, tables: dict[str, pd.DataFrame], settings: FeatureSettings):
         self.tables, self.settings = tables, settings
-        self._ledger: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._rows: dict[str, tuple[np.ndarray, ...]] | None = None
 
     def fingerprint(self, t: pd.Timestamp) -> str:
         """SHA-256 of :func:`known_at` ``t``."""
         t = pd.Timestamp(t)
         digest = hashlib.sha256()
-        for name, frame in sorted(known_at(self.tables, t, self.settings, ledger=False).items()):
+        for name, frame in sorted(known_at(self.tables, t, self.settings, rows=False).items()):
             digest.update(name.encode() + b"\0")
             update_digest(digest, frame)
-        if "invoices" in self.tables:
-            issued, rows = self._ledger_view(t)
-            known = rows[issued]
-            digest.update(f"invoices:{len(known)}\0".encode())
+        for name, known in sorted(self._rows_known(t.value).items()):
+            digest.update(f"{name}:{len(known)}\0".encode())
             digest.update(memoryview(known))
         return digest.hexdigest()
 
-    def _ledger_view(self, t: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
-        """The invoices issued by ``t``, and every row's hash with a later payment blanked."""
+    def _rows_known(self, t: int) -> dict[str, np.ndarray]:
+        """The hashes of the rows known at ``t`` (ns) of every table viewed row by row."""
+        if self._rows is None:
+            self._rows = {
+                name: (row_hashes(self.tables[name]), nanoseconds(self.tables[name][column]))
+                for name, column in DATED.items()
+                if name in self.tables
+            }
+            if "invoices" in self.tables:
+                self._rows["invoices"] = self._ledger_hashes()
+        out = {}
+        for name, (rows, date, *payment) in self._rows.items():
+            known = (date != NAT) & (date <= t)  # NaT: never known
+            if payment:  # a payment after t blanked: not made yet
+                paid, when, unpaid = payment
+                paid = np.where((when != NAT) & (when <= t), paid, unpaid)
+                rows = rows ^ (paid * np.uint64(0x9E3779B97F4A7C15))
+            out[name] = rows[known]
+        return out
+
+    def _ledger_hashes(self) -> tuple[np.ndarray, ...]:
+        """The invoices' row hashes without and with their payment, and their dates."""
         invoices = self.tables["invoices"]
-        if self._ledger is None:
-            # the columns the features read: the rest (invoice ids, currency, paid amounts)
-            # cannot change a cached feature, and cost most to hash
-            ledger = invoices[[c for c in invoices.columns if c in LEDGER_COLUMNS]]
-            paid = [c for c in PAYMENT if c in ledger]
-            blank = pd.DataFrame({c: pd.Series([None], dtype=ledger[c].dtype) for c in paid})
-            self._ledger = (
-                row_hashes(ledger.drop(columns=paid)),
-                row_hashes(ledger[paid]),
-                row_hashes(blank),  # a payment not made yet
-            )
-        rows, payment, unpaid = self._ledger
-        issued, paid_by_t = invoice_view(invoices, t)
-        payment = np.where(paid_by_t, payment, unpaid[0])
-        return issued, rows ^ (payment * np.uint64(0x9E3779B97F4A7C15))
+        # the columns the features read: the rest (invoice ids, currency, paid amounts)
+        # cannot change a cached feature, and cost most to hash
+        ledger = invoices[[c for c in invoices.columns if c in LEDGER_COLUMNS]]
+        paid = [c for c in PAYMENT if c in ledger]
+        blank = pd.DataFrame({c: pd.Series([None], dtype=ledger[c].dtype) for c in paid})
+        return (
+            row_hashes(ledger.drop(columns=paid)),
+            nanoseconds(invoices["issue_date"]),
+            row_hashes(ledger[paid]),
+            nanoseconds(invoices["paid_date"]),
+            row_hashes(blank)[0],  # a payment not made yet
+        )
 
 
 def last_month_end(snapshots: pd.DataFrame) -> pd.Timestamp | None:

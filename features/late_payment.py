@@ -18,14 +18,9 @@ from features.ledger_kernel import (
     history_grids,
     open_grids,
 )
-from features.timeline import Grid, month_end, month_index, trailing_sum
+from features.timeline import Grid, month_end, month_index, nanoseconds, trailing_sum
 
 NS_PER_DAY_INT = 86_400 * 10**9
-
-
-def _ns(dates: pd.Series) -> np.ndarray:
-    """Dates as int64 nanoseconds since the epoch (``NaT``: the smallest int64)."""
-    return np.asarray(dates, dtype="datetime64[ns]").view(np.int64)
 
 
 def _history_features(ledger: dict[str, np.ndarray], ends: np.ndarray, window: Grid) -> dict:
@@ -147,12 +142,13 @@ def late_payment_columns(
         "issue_m": issue_m,
         "due_m": month_index(invoices["due_date"]),
         "paid_m": month_index(invoices["paid_date"]),
-        "due": _ns(invoices["due_date"]),
-        "paid": _ns(invoices["paid_date"]),
+        "due": nanoseconds(invoices["due_date"]),
+        "paid": nanoseconds(invoices["paid_date"]),
         "amount": invoices["amount"].to_numpy(dtype=float),
         "disputed": invoices["disputed"].to_numpy().astype(float),
     }
-    ends = _ns(month_end(np.arange(window.n_months) + window.first))  # each column's month end
+    # each column's month end
+    ends = nanoseconds(month_end(np.arange(window.n_months) + window.first))
     feats = _history_features(ledger, ends, window)
     feats |= _balance_features(ledger, ends, limits, grid, window)
     cells = window.position(snapshots["customer_id"], snapshot_months.to_numpy())

@@ -45,6 +45,11 @@ def _text(values: pd.Series) -> pa.Array:
     return text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
 
 
+def nanoseconds(dates: pd.Series | pd.DatetimeIndex) -> np.ndarray:
+    """Dates as int64 nanoseconds since the epoch (``NaT``: :data:`NAT`)."""
+    return np.asarray(dates, dtype="datetime64[ns]").view(np.int64)
+
+
 LOOKUP_DAYS = 1 << 20  # dates spanning up to this many days: months looked up by day
 
 
