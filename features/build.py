@@ -31,6 +31,7 @@ from features.industry import industry_columns, sector_default_rate_columns
 from features.labels import default_dates, snapshot_grid
 from features.late_payment import late_payment_columns
 from features.partitions import customer_codes, decoded
+from features.payment_behaviour import joined_payments, payment_columns, plan_columns
 from features.peers import peer_columns
 from features.profile import profile_columns
 from features.timeline import month_index
@@ -42,6 +43,8 @@ FAMILY_TABLE = {
     "financials": "financials",
     "events": "events",
     "attributes": "attributes",
+    "partial_payments": "payments",
+    "payment_plans": "payment_plans",
 }
 GROUPS = ("industry", "region")  # what customers are grouped by (sector medians, the report)
 NOT_GIVEN = "(not given)"  # the group of customers whose book row leaves it blank
@@ -164,6 +167,10 @@ def add_customer_features(
         columns |= event_columns(snaps, tables["events"])
     if "attributes" in tables:
         columns |= attribute_feature_columns(snaps, tables["attributes"])
+    if "payments" in tables:
+        columns |= payment_columns(snaps, joined_payments(tables))
+    if "payment_plans" in tables:
+        columns |= plan_columns(snaps, tables["payment_plans"])
     columns |= profile_columns(snaps, customers)
     return with_columns(snaps, columns)
 

@@ -28,6 +28,7 @@ from features.facts import with_relationship_start
 from features.financials import available_dates
 from features.fingerprint import row_hashes, update_digest
 from features.partitions import LEDGER_COLUMNS
+from features.payment_behaviour import plans_known_at
 from features.timeline import MONTHS, NAT, month_end, month_index, nanoseconds, positions
 
 KEYS = ["customer_id", "month"]
@@ -51,7 +52,8 @@ def settings_record(settings: FeatureSettings) -> dict:
 
 PAYMENT = ("paid_date", "paid_amount")  # what a payment after ``t`` blanks
 # tables whose rows are known from a date on (a row dated after ``t`` is left out at ``t``)
-DATED = {"events": "event_date", "attributes": "known_date", "defaults": "default_date"}
+DATED = {"events": "event_date", "attributes": "known_date", "defaults": "default_date",
+         "payments": "payment_date"}  # fmt: skip
 
 
 def invoice_view(invoices: pd.DataFrame, t: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
@@ -73,8 +75,9 @@ def known_at(
     """The tables as they were known at ``t``: what any feature at ``t`` or before may use.
 
     Rows dated after ``t`` are left out (invoices issued, events, statements available,
-    attribute rows known, defaults, index months published after it); a payment or an end of
-    relationship after ``t`` is blanked; customers who joined after ``t`` are left out. With
+    attribute rows known, defaults, payments, plans agreed, index months published after it);
+    a payment or an end of relationship after ``t`` is blanked, a plan's status is the one
+    known at ``t``; customers who joined after ``t`` are left out. With
     ``rows`` false the invoices and the :data:`DATED` tables are left out (:class:`History`
     views them row by row).
     """
@@ -92,6 +95,8 @@ def known_at(
     for name, column in DATED.items():
         if name in tables and rows:
             out[name] = tables[name][tables[name][column] <= t]
+    if "payment_plans" in tables:  # how a plan ended is known from then on, not before
+        out["payment_plans"] = plans_known_at(tables["payment_plans"], t)
     if "financials" in tables:
         fin = tables["financials"]
         known = available_dates(fin, settings.financials_lag_days) <= t

@@ -9,10 +9,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from features.payment_behaviour import payment_rows
 from features.timeline import positions
 
 # tables split by customer for a partitioned build; every partition gets the shared ones whole
-CUSTOMER_TABLES = ("customers", "invoices", "financials", "events", "attributes", "defaults")
+CUSTOMER_TABLES = (
+    "customers", "invoices", "financials", "events", "attributes", "defaults", "payments",
+    "payment_plans",
+)  # fmt: skip
 # the invoice columns the features read; the build leaves the others (invoice ids, currency,
 # paid amounts) behind, so that splitting the ledger into blocks does not copy their text. A
 # feature that reads another invoice column adds it here.
@@ -48,6 +52,8 @@ def customer_codes(tables: dict[str, pd.DataFrame]) -> tuple[dict[str, pd.DataFr
         table = tables[name]
         if name == "invoices":
             table = table[[c for c in table.columns if c in LEDGER_COLUMNS]]
+        if name == "payments":  # each with its invoice's terms, joined on the ids once
+            table = payment_rows(table, tables.get("invoices"))
         coded[name] = table.assign(customer_id=code)
     return coded, ids
 

@@ -3,7 +3,16 @@ import math
 import pandas as pd
 import pytest
 
-from features import events, financials, industry, late_payment, peers, profile, wording
+from features import (
+    events,
+    financials,
+    industry,
+    late_payment,
+    payment_behaviour,
+    peers,
+    profile,
+    wording,
+)
 from features.catalogue import (
     CATALOGUE,
     FAMILIES,
@@ -86,7 +95,10 @@ def test_feature_names_of_some_families(families, expected):
 def test_feature_names_of_each_family_partition_the_catalogue():
     parts = [feature_names([f]) for f in FAMILIES]
     assert sorted(sum(parts, [])) == sorted(FEATURE_NAMES)
-    assert FAMILIES == ("late_payment", "industry", "financials", "events", "peers", "profile")
+    assert FAMILIES == (
+        "late_payment", "industry", "financials", "events", "partial_payments", "payment_plans",
+        "peers", "profile",
+    )  # fmt: skip
 
 
 def test_unknown_family_is_an_error():
@@ -138,6 +150,13 @@ def tiny_inputs() -> dict[str, pd.DataFrame]:
         ),
         "industry_index": pd.DataFrame({"industry": ["retail"], "month": [day], "value": [1.0]}),
         "defaults": pd.DataFrame({"customer_id": ["B"], "default_date": [day]}),
+        "payments": pd.DataFrame(
+            {"invoice_id": ["I1"], "customer_id": ["A"], "payment_date": [day], "amount": [60.0]}
+        ),
+        "payment_plans": pd.DataFrame(
+            {"customer_id": ["A"], "agreed_date": [day], "end_date": [pd.Timestamp("2024-04-30")]}
+            | {"status": ["open"], "instalments": [3], "broken_date": [pd.NaT]}
+        ),
     }
 
 
@@ -159,6 +178,14 @@ def added_columns(family: str) -> set[str]:
             snaps.assign(days_late_wavg_12m=1.0, debt_ratio=0.5)
         ),
         "profile": lambda: profile.add_profile_features(snaps, t["customers"]),
+        "partial_payments": lambda: snaps.assign(
+            **payment_behaviour.payment_columns(
+                snaps, payment_behaviour.payment_rows(t["payments"], t["invoices"])
+            )
+        ),
+        "payment_plans": lambda: snaps.assign(
+            **payment_behaviour.plan_columns(snaps, t["payment_plans"])
+        ),
     }[family]
     extra = {"days_late_wavg_12m", "debt_ratio"} if family == "peers" else set()
     return set(build().columns) - set(snaps.columns) - extra
@@ -183,6 +210,7 @@ def test_a_missing_value_stands_for_a_value_only_where_absence_has_one():
         "days_since_last_payment": math.inf,  # no payment ever received: adverse
         "months_since_legal_dispute": math.inf,  # no legal dispute on record: favourable
         "months_since_ownership_change": math.inf,
+        "months_since_plan": math.inf,  # no payment plan ever agreed: favourable
     }
 
 
