@@ -53,16 +53,19 @@ TABLE_DOCS: dict[str, tuple[str, str]] = {  # table -> (what it is, what its abs
     ),
     "payments": (
         "The payments received: one row per payment of an invoice, so an invoice paid in parts "
-        "has several. The invoice's `paid_date` stays the day it was settled in full; every "
-        "feature reads the invoices as before (an invoice is open, in full, until `paid_date`), "
-        "so this table adds facts, it changes none.",
-        "nothing changes: no feature reads it yet",
+        "has several. The invoice's `paid_date` stays the day it was settled in full; the "
+        "late-payment features read the invoices as before (an invoice is open, in full, until "
+        "`paid_date`); the partial-payment features read this table: the share of invoices "
+        "whose first payment was a part, and the payments' days late, each part at its date.",
+        "no partial-payment features (`part_paid_share_*`, `payment_days_late_*`)",
     ),
     "payment_plans": (
         "Payment plans: one row per schedule agreed with a customer for its overdue balance, "
         "with how it ended. `status` is as known at the data's as-of date; `broken_date` and "
-        "`end_date` say from when that was known, so the status is never read before then.",
-        "nothing changes: no feature reads it yet",
+        "`end_date` say from when that was known, so the status is never read before then "
+        "(a plan marked broken without a `broken_date` is known broken from its end).",
+        "no payment-plan features (`plans_agreed_12m`, `months_since_plan`, `plans_broken_12m`, "
+        "`plans_open`)",
     ),
     "financials": (
         "Financial statements: one row per customer and period, used from the date you had them.",

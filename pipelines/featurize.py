@@ -3,7 +3,8 @@
 Inputs:
     data/validated/ (the rows validation kept, and the manifest with the data's as-of date,
     and for one-date data sets their snapshot dates and label horizon); of the tables, those
-    the features read (``FEATURE_TABLES``: not payments or payment plans)
+    the features read (``FEATURE_TABLES``: the customer tables, payments and payment plans
+    included, and the industry index)
 Outputs:
     data/features/snapshots.parquet: one row per (customer, month end) in the book and not in
         default, with ``label`` (default within the horizon; empty where not yet observed).
@@ -76,7 +77,7 @@ STATE = "state.json"  # under Paths.features_cache, beside the parts it names
 Mapper = Callable[[Callable[..., Any], list, dict[str, Any], str], list[Any]]
 
 
-# the tables the feature build reads (payments and payment plans are not: left on disk)
+# the tables the feature build reads (the customer tables, payments and plans, and the index)
 FEATURE_TABLES = (*CUSTOMER_TABLES, *SHARED_TABLES)
 
 
