@@ -87,8 +87,9 @@ def with_default_risk(
 
 
 def timing_outputs(
-    rows: pd.DataFrame, cumulative: np.ndarray, by_due: np.ndarray | None = None
-) -> pd.DataFrame:
+    rows: pd.DataFrame, cumulative: np.ndarray, by_due: np.ndarray | None = None,
+    days: np.ndarray | None = None,
+) -> pd.DataFrame:  # fmt: skip
     """What the payment distribution says of each invoice, aligned to ``rows``.
 
     Columns: ``p_paid_by_due`` (``by_due`` where given, else read off ``cumulative``; 0 for an
@@ -96,7 +97,9 @@ def timing_outputs(
     (not within the horizon: the customer defaults first), ``expected_days_to_pay`` and
     ``days_to_pay_low`` / ``_high`` (the central :data:`INTERVAL` interval), all given that it
     is paid, ``expected_pay_date``, ``early_pay_date``, ``late_pay_date`` and
-    ``expected_days_late`` (negative: early).
+    ``expected_days_late`` (negative: early). ``days``: the mean day after the as-of date of a
+    payment in each week, ``(n, W)`` (the model's, where a run puts it); else the week's middle
+    day, ``7 w - 3``.
     """
     to_due = rows["days_to_due"].to_numpy(float)
     weeks = cumulative.shape[1]
@@ -108,9 +111,9 @@ def timing_outputs(
     paid = cumulative[:, -1]
     out["p_never_paid"] = 1 - paid
     density = np.diff(cumulative, axis=1, prepend=0.0)
-    mid = 7 * np.arange(1, weeks + 1) - 3.5
+    mid = 7.0 * np.arange(1, weeks + 1) - 3 if days is None else days
     share = np.divide(density, paid[:, None], out=np.zeros_like(density), where=paid[:, None] > 0)
-    out["expected_days_to_pay"] = np.where(paid > 0, share @ mid, np.nan)
+    out["expected_days_to_pay"] = np.where(paid > 0, (share * mid).sum(axis=1), np.nan)
     tail = (1 - INTERVAL) / 2
     out["days_to_pay_low"] = conditional_quantile(cumulative, tail)
     out["days_to_pay_high"] = conditional_quantile(cumulative, 1 - tail)

@@ -22,33 +22,6 @@ RUN_SHARE = 0.5  # a run: at least this share of its payments on month ends / on
 RUN_MIN_PAYMENTS = 5  # .. out of at least this many in the year before t
 
 
-def run_habits(invoices: pd.DataFrame, as_of: pd.Timestamp, days: int = 365) -> pd.DataFrame:
-    """Each customer's payment-run habit from its invoices settled in the ``days`` before ``as_of``.
-
-    Indexed by ``customer_id``: :data:`RUN_FEATURES` (the share paid on a month's last day, the
-    share paid on its most common weekday, the number of payments) and :data:`RUN_WEEKDAY`
-    (that weekday; a tie: the earliest). Only payments made by ``as_of`` count.
-    """
-    as_of = pd.Timestamp(as_of)
-    paid = pd.to_datetime(invoices["paid_date"])
-    seen = ((paid <= as_of) & (paid > as_of - pd.Timedelta(days=days))).to_numpy()
-    dates = pd.DatetimeIndex(paid[seen])
-    frame = pd.DataFrame(
-        {"customer_id": invoices["customer_id"].to_numpy()[seen],
-         "month_end": dates.is_month_end.astype(float), "weekday": dates.dayofweek}
-    )  # fmt: skip
-    counts = frame.groupby(["customer_id", "weekday"]).size().unstack(fill_value=0)
-    total = counts.sum(axis=1)
-    return pd.DataFrame(
-        {
-            "run_month_end_share": frame.groupby("customer_id")["month_end"].mean(),
-            "run_weekday_share": counts.max(axis=1) / total,
-            "run_payments": total.astype(float),
-            RUN_WEEKDAY: counts.idxmax(axis=1).astype(float),
-        }
-    )
-
-
 def run_kind(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Whether each row's customer runs month ends, and its weekly run day (-1: none).
 
@@ -64,7 +37,8 @@ def run_kind(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return month_end, np.where(weekly, weekday, -1)
 
 
-def _days(dates: pd.Series | np.ndarray) -> np.ndarray:
+def epoch_days(dates: pd.Series | np.ndarray) -> np.ndarray:
+    """Dates as days since 1970-01-01 (``int64``)."""
     return np.asarray(pd.to_datetime(dates), "datetime64[D]").astype(np.int64)
 
 

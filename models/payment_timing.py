@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -35,8 +36,19 @@ from sklearn.base import BaseEstimator
 from features.incremental import invoices_known_at
 from models.hazard import fit_periods
 from models.payment_distribution import curve_at, timing_outputs
+from models.payment_history import (
+    NO_RECORDS,
+    PaymentRecords,
+    customer_habits,
+    disputed_flags,
+    invoice_state,
+    run_habits,
+)
 from models.payment_periods import (
     CALENDAR,
+    RUN_DAY,
+    day_positions,
+    epoch_days,
     period_calendar,
     period_ends,
     run_kind,
@@ -50,12 +62,7 @@ PERIOD_DAYS = "period_days"
 EVENT = "paid"
 DAY = pd.Timedelta(days=1)
 INVOICE_FEATURES = ["amount", "age_days", "days_to_due", "terms_days", "disputed"]
-HABIT_FEATURES = [
-    "habit_days_late", "habit_days_late_p10", "habit_days_late_p90", "habit_paid_by_due",
-    "habit_late_30", "habit_invoices", "habit_days_late_undisputed", "habit_days_late_recent",
-]  # fmt: skip
-RECENT = 5  # the last undisputed invoices paid: habit_days_late_recent
-PERIOD_CALENDAR = CALENDAR  # what each period's calendar holds, as the booster reads it
+PERIOD_CALENDAR = [*CALENDAR, RUN_DAY]  # what each period's calendar holds, as the booster reads
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,59 +115,15 @@ def open_invoices(invoices: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
             "age_days": (as_of - known["issue_date"]).dt.days.to_numpy(float),
             "days_to_due": (known["due_date"] - as_of).dt.days.to_numpy(float),
             "terms_days": (known["due_date"] - known["issue_date"]).dt.days.to_numpy(float),
-            "disputed": _disputed(known).astype(float),
+            "disputed": disputed_flags(known).astype(float),
         }
     )
 
 
-def customer_habits(invoices: pd.DataFrame, as_of: pd.Timestamp, days: int = 365) -> pd.DataFrame:
-    """Each customer's payment habits over the invoices due in the ``days`` before ``as_of``.
-
-    Days late are signed (negative: paid early); an invoice past due and open at ``as_of``
-    counts as late until ``as_of``, however it was settled later. Indexed by ``customer_id``:
-    :data:`HABIT_FEATURES` (mean, 10th and 90th percentile of days late, share paid by the due
-    date, share paid more than 30 days late, number of invoices; the mean days late without the
-    disputed invoices, whose delay is the dispute's, not the customer's; and that of the last
-    :data:`RECENT` undisputed invoices paid by ``as_of``, which follows a customer's change).
-    """
-    as_of = pd.Timestamp(as_of)
-    known = invoices_known_at(invoices, as_of)
-    disputed = _disputed(known)
-    due = known["due_date"]
-    window = ((due > as_of - pd.Timedelta(days=days)) & (due <= as_of)).to_numpy()
-    late = (known["paid_date"].fillna(as_of) - due).dt.days.to_numpy(float)
-    frame = pd.DataFrame(
-        {"customer_id": known["customer_id"].to_numpy(), "late": late,
-         "by_due": (late <= 0).astype(float), "late_30": (late > 30).astype(float),
-         "undisputed": np.where(disputed, np.nan, late)}
-    )[window]  # fmt: skip
-    groups = frame.groupby("customer_id")
-    paid = known[known["paid_date"].notna().to_numpy() & ~disputed]
-    paid = paid.assign(late=(paid["paid_date"] - paid["due_date"]).dt.days.astype(float))
-    recent = paid.sort_values(["paid_date", "invoice_id"]).groupby("customer_id").tail(RECENT)
-    return pd.DataFrame(
-        {
-            "habit_days_late": groups["late"].mean(),
-            "habit_days_late_p10": groups["late"].quantile(0.1),
-            "habit_days_late_p90": groups["late"].quantile(0.9),
-            "habit_paid_by_due": groups["by_due"].mean(),
-            "habit_late_30": groups["late_30"].mean(),
-            "habit_invoices": groups.size().astype(float),
-            "habit_days_late_undisputed": groups["undisputed"].mean(),
-        }
-    ).join(recent.groupby("customer_id")["late"].mean().rename("habit_days_late_recent"),
-           how="outer")  # fmt: skip
-
-
-def _disputed(invoices: pd.DataFrame) -> np.ndarray:
-    if "disputed" not in invoices:
-        return np.zeros(len(invoices), bool)
-    return invoices["disputed"].fillna(False).astype(bool).to_numpy()
-
-
 def invoice_rows(
-    invoices: pd.DataFrame, snapshots: pd.DataFrame, as_of: pd.Timestamp, features: Sequence[str]
-) -> pd.DataFrame:
+    invoices: pd.DataFrame, snapshots: pd.DataFrame, as_of: pd.Timestamp, features: Sequence[str],
+    records: PaymentRecords = NO_RECORDS,
+) -> pd.DataFrame:  # fmt: skip
     """The open invoices at ``as_of`` of the customers with a snapshot then, not in default.
 
     Args:
@@ -169,9 +132,13 @@ def invoice_rows(
             ``default_date`` (NaT: none) and ``features``.
         as_of: The month end.
         features: The snapshot features to carry.
+        records: The ledger's payments and payment plans, where it has them.
 
     Returns:
-        :func:`open_invoices` with :func:`customer_habits` and ``features`` joined.
+        :func:`open_invoices` with :func:`customer_habits`, the customer's payment run
+        (``models.payment_history.run_habits``), the invoice's payments and the customer's
+        plan (``models.payment_history.invoice_state``: NaN without the tables) and
+        ``features`` joined.
     """
     as_of = pd.Timestamp(as_of)
     at = snapshots[pd.to_datetime(snapshots["as_of_date"]) == as_of]
@@ -180,6 +147,8 @@ def invoice_rows(
     rows = open_invoices(invoices, as_of)
     rows = rows[rows["customer_id"].isin(customer.index)]
     rows = rows.join(customer_habits(invoices, as_of), on="customer_id")
+    rows = rows.join(run_habits(invoices, as_of), on="customer_id")
+    rows = pd.concat([rows, invoice_state(rows, as_of, records)], axis=1)
     return rows.join(customer, on="customer_id").reset_index(drop=True)
 
 
@@ -233,7 +202,7 @@ def expand_invoice_weeks(
 def grid(rows: pd.DataFrame, horizon: int) -> np.ndarray:
     """The period ends of each row (:func:`period_ends`), its customer's run days split out."""
     month_end, weekday = run_kind(rows)
-    splits = run_splits(_epoch_days(rows["as_of_date"]), month_end, weekday, horizon)
+    splits = run_splits(epoch_days(rows["as_of_date"]), month_end, weekday, horizon)
     return period_ends(rows["days_to_due"].to_numpy(float), horizon, splits)
 
 
@@ -251,15 +220,11 @@ def period_rows(
     out[DPD_AT_WEEK_END] = (end - rows["days_to_due"].to_numpy()[source]).astype(np.float32)
     out[PERIOD_DAYS] = (end - start).astype(np.float32)
     month_end, weekday = run_kind(rows)
-    as_of = _epoch_days(rows["as_of_date"])[source]
+    as_of = epoch_days(rows["as_of_date"])[source]
     calendar = period_calendar(as_of, start, end, month_end[source], weekday[source])
     for name in PERIOD_CALENDAR:
         out[name] = calendar[name]
     return out
-
-
-def _epoch_days(dates: pd.Series) -> np.ndarray:
-    return np.asarray(pd.to_datetime(dates), "datetime64[D]").astype(np.int64)
 
 
 class PaymentTimingModel(BaseEstimator):
@@ -305,11 +270,13 @@ class PaymentTimingModel(BaseEstimator):
             "verbosity": -1,
         }  # fmt: skip
 
-    def curves(self, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        """P(paid within ``w`` weeks), ``(n, horizon_weeks)``, and P(paid by the due date).
+    def distribution(self, rows: pd.DataFrame) -> Curves:
+        """P(paid within ``w`` weeks), P(paid by the due date) and the day paid in each week.
 
-        Both read at period ends (:func:`period_ends`): the due date is one, so P(paid by the
-        due date) is not interpolated inside its week; 0 where the invoice is past due.
+        All read off the periods (:func:`grid`): the due date is a period end, so P(paid by
+        the due date) is not interpolated inside its week (0 where the invoice is past due);
+        a customer's run days are periods of their own, so the day of a payment inside a week
+        (``models.payment_periods.day_positions``) is where the hazard puts it.
         """
         h = self.settings.horizon_weeks
         to_due = rows["days_to_due"].to_numpy(float)
@@ -322,7 +289,13 @@ class PaymentTimingModel(BaseEstimator):
         hazard[source, period] = 1 / (1 + np.exp(-(raw + self.offset_)))
         cumulative = 1 - np.cumprod(1 - hazard, axis=1)
         weekly = cumulative[(ends > 0) & (ends % 7 == 0)].reshape(len(rows), h)
-        return weekly, curve_at(ends, cumulative, to_due)
+        return Curves(
+            weekly, curve_at(ends, cumulative, to_due), day_positions(ends, cumulative, h)
+        )
+
+    def curves(self, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """P(paid within ``w`` weeks), ``(n, horizon_weeks)``, and P(paid by the due date)."""
+        return self.distribution(rows)[:2]
 
     def cumulative(self, rows: pd.DataFrame) -> np.ndarray:
         """P(paid within ``w`` weeks of the as-of date), ``(n, horizon_weeks)``, non-decreasing."""
@@ -330,4 +303,12 @@ class PaymentTimingModel(BaseEstimator):
 
     def predict_frame(self, rows: pd.DataFrame) -> pd.DataFrame:
         """The outputs per invoice of ``rows`` (:func:`timing_outputs`)."""
-        return timing_outputs(rows, *self.curves(rows))
+        return timing_outputs(rows, *self.distribution(rows))
+
+
+class Curves(NamedTuple):
+    """What :meth:`PaymentTimingModel.distribution` gives, per invoice."""
+
+    weekly: np.ndarray  # P(paid within w weeks), (n, W)
+    by_due: np.ndarray  # P(paid by the due date)
+    days: np.ndarray  # the mean day after the as-of date of a payment in each week, (n, W)

@@ -38,8 +38,9 @@ from models.payment_distribution import (
     timing_outputs,
     with_default_risk,
 )
+from models.payment_history import HABIT_FEATURES, STATE_FEATURES, PaymentRecords
+from models.payment_periods import RUN_FEATURES
 from models.payment_timing import (
-    HABIT_FEATURES,
     INVOICE_FEATURES,
     PaymentTimingModel,
     TimingSettings,
@@ -95,20 +96,21 @@ def run(cfg: Config, paths: Paths) -> None:
     ends = sorted(d for d in pd.to_datetime(snapshots["as_of_date"]).unique() if d <= as_of)
     fit = lambda rows, until: fit_model(rows, until, features, opts)  # noqa: E731
     train = [d for d in ends if d < as_of][-opts.train_months :]
-    rows = invoice_rows(invoices, snapshots, as_of, features)
+    rows = invoice_rows(invoices, snapshots, as_of, features, payment_records_of(paths))
     rows = rows[rows["customer_id"].isin(book.loc[book["status"] == "scored", "customer_id"])]
     rows = rows.reset_index(drop=True)
     if not train or rows.empty:
         why = "no earlier month end to learn from" if not train else "no open invoice to forecast"
         log.warning("%s: no payment timing, cash forecast or worklist", why)
         return write_empty(paths, as_of, score.csv_bom, why)
-    oracle = oracle_of(paths, opts.horizon_weeks)
-    report = evaluate_out_of_time(invoices, snapshots, ends, features, opts, fit, oracle)
-    learn = outcome_rows(invoices, snapshots, train, features, as_of)
+    oracle, records = oracle_of(paths, opts.horizon_weeks), payment_records_of(paths)
+    report = evaluate_out_of_time(invoices, snapshots, ends, features, opts, fit, oracle, records)
+    learn = outcome_rows(invoices, snapshots, train, features, as_of, records)
     model = fit(learn, as_of)
     shock = seen_shock(model, learn, as_of, opts.forecast_weeks)
-    cumulative, by_due = with_default_risk(rows, *model.curves(rows), pd_terms_of(book, rows))
-    predicted = predict_open(rows, cumulative, by_due, book, rules.missed_after_days)
+    weekly, by_due, days = model.distribution(rows)
+    cumulative, by_due = with_default_risk(rows, weekly, by_due, pd_terms_of(book, rows))
+    predicted = predict_open(rows, (cumulative, by_due, days), book, rules.missed_after_days)
     weekly = cash_forecast(rows, cumulative, opts.forecast_weeks, shock)
     customers = customer_forecast(rows, cumulative, opts.forecast_weeks)
     customers.insert(1, "name", customers["customer_id"].map(book.set_index("customer_id")["name"]))
@@ -129,11 +131,15 @@ def run(cfg: Config, paths: Paths) -> None:
 
 
 def predict_open(
-    rows: pd.DataFrame, cumulative: np.ndarray, by_due: np.ndarray, book: pd.DataFrame,
+    rows: pd.DataFrame, curves: tuple[np.ndarray, np.ndarray, np.ndarray], book: pd.DataFrame,
     missed_after_days: int,
 ) -> pd.DataFrame:  # fmt: skip
-    """The open invoices with their outputs, ``p_missed``, days past due, currency and name."""
-    predicted = pd.concat([rows, timing_outputs(rows, cumulative, by_due)], axis=1).assign(
+    """The open invoices with their outputs, ``p_missed``, days past due, currency and name.
+
+    ``curves``: the weekly cumulative, P(paid by the due date) and the day paid in each week.
+    """
+    cumulative = curves[0]
+    predicted = pd.concat([rows, timing_outputs(rows, *curves)], axis=1).assign(
         p_missed=1 - paid_within_days_past_due(rows, cumulative, missed_after_days),
         days_past_due=-rows["days_to_due"], currency=_currency(book),
     )  # fmt: skip
@@ -150,7 +156,9 @@ def fit_model(
         num_leaves=opts.num_leaves, min_child_samples=opts.min_child_samples,
         negative_share=opts.negative_share, seed=opts.seed,
     )  # fmt: skip
-    model = PaymentTimingModel(settings, [*INVOICE_FEATURES, *HABIT_FEATURES, *features])
+    model = PaymentTimingModel(
+        settings, [*INVOICE_FEATURES, *HABIT_FEATURES, *RUN_FEATURES, *STATE_FEATURES, *features]
+    )
     return model.fit(rows, observed_until)
 
 
@@ -170,6 +178,17 @@ def oracle_of(paths: Paths, weeks: int) -> Predictor | None:
         return oracle_outputs(rows, daily), oracle_cumulative(daily, weeks)
 
     return predict
+
+
+def payment_records_of(paths: Paths) -> PaymentRecords:
+    """The validated payments and payment plans, each ``None`` where the book has none."""
+    found = [paths.validated_table(name) for name in ("payments", "payment_plans")]
+    payments, plans = (
+        read_parquet(p).astype({"customer_id": str}) if p.is_file() else None for p in found
+    )
+    if payments is not None:
+        payments = payments.astype({"invoice_id": str})
+    return PaymentRecords(payments, plans)
 
 
 def pd_terms_of(book: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:

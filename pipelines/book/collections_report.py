@@ -18,6 +18,7 @@ import pandas as pd
 
 from models.hazard import DAYS_PER_MONTH, interpolate_terms, term_columns
 from models.payment_distribution import timing_outputs
+from models.payment_history import NO_RECORDS, PaymentRecords
 from models.payment_timing import PaymentTimingModel, invoice_rows, with_outcome
 from pipelines.book.collections_cash import (
     cash_forecast,
@@ -53,6 +54,7 @@ class Predictions:
 def evaluate_out_of_time(
     invoices: pd.DataFrame, snapshots: pd.DataFrame, ends: list[pd.Timestamp],
     features: list[str], opts: CollectionsConfig, fit: Fit, oracle: Predictor | None = None,
+    records: PaymentRecords = NO_RECORDS,
 ) -> dict:  # fmt: skip
     """``evaluation`` and ``cash_backtest`` of a model that knows nothing after the cutoff.
 
@@ -65,6 +67,7 @@ def evaluate_out_of_time(
         fit: ``fit(rows, cutoff)``: the model fitted on ``rows`` (invoices open at the training
             month ends, payments known by ``cutoff``).
         oracle: The true distribution where the data has one (synthetic), judged as anchor 3.
+        records: The ledger's payments and payment plans, where it has them.
     """
     horizon = pd.Timedelta(weeks=opts.horizon_weeks)
     test = [d for d in ends if d + horizon <= ends[-1]][-opts.test_months :]
@@ -72,15 +75,15 @@ def evaluate_out_of_time(
     if not test or not train:
         why = f"fewer than {opts.horizon_weeks} weeks observed after a month end with history"
         return {"evaluation": {"skipped": why}, "cash_backtest": {"skipped": why}}
-    learn = outcome_rows(invoices, snapshots, train, features, test[0])
+    learn = outcome_rows(invoices, snapshots, train, features, test[0], records)
     model = fit(learn, test[0])
-    rows = outcome_rows(invoices, snapshots, test, features, ends[-1])
+    rows = outcome_rows(invoices, snapshots, test, features, ends[-1], records)
     late = rows["paid_date"] > rows["as_of_date"] + horizon  # beyond the horizon: never paid
     rows = rows.assign(paid_date=rows["paid_date"].mask(late))
-    weekly, by_due = model.curves(rows)
+    curves = model.distribution(rows)
     ageing = ageing_anchor(rows, ageing_curves(learn, test[0], opts.horizon_weeks))
     predictors = {
-        "model": Predictions(timing_outputs(rows, weekly, by_due), weekly),
+        "model": Predictions(timing_outputs(rows, *curves), curves.weekly),
         "anchor_customer_habit": Predictions(anchor_predictions(rows), None),
         "anchor_ageing_buckets": Predictions(timing_outputs(rows, ageing), ageing),
     }
@@ -113,10 +116,10 @@ def seen_shock(
 
 def outcome_rows(
     invoices: pd.DataFrame, snapshots: pd.DataFrame, months: list[pd.Timestamp],
-    features: list[str], observed_until: pd.Timestamp,
+    features: list[str], observed_until: pd.Timestamp, records: PaymentRecords = NO_RECORDS,
 ) -> pd.DataFrame:  # fmt: skip
     """The invoices open at ``months`` with their payments as known at ``observed_until``."""
-    rows = pd.concat([invoice_rows(invoices, snapshots, m, features) for m in months])
+    rows = pd.concat([invoice_rows(invoices, snapshots, m, features, records) for m in months])
     return with_outcome(rows.reset_index(drop=True), invoices, observed_until)
 
 

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from models.payment_distribution import conditional_quantile, timing_outputs
+from models.payment_periods import RUN_FEATURES
 from models.payment_timing import (
     EVENT,
     WEEK,
@@ -164,7 +165,7 @@ def world(seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
 SMALL = TimingSettings(horizon_weeks=12, num_boost_round=20, min_child_samples=5,
                        negative_share=0.5, num_leaves=7)  # fmt: skip
 FEATURES = ["amount", "age_days", "days_to_due", "terms_days", "disputed", "habit_days_late",
-            "days_late_wavg_12m"]  # fmt: skip
+            "days_late_wavg_12m", *RUN_FEATURES]  # fmt: skip
 
 
 def fitted(inv: pd.DataFrame, snaps: pd.DataFrame, cutoff: pd.Timestamp) -> PaymentTimingModel:
@@ -204,6 +205,29 @@ def test_a_late_payer_is_predicted_to_pay_later() -> None:
     assert (np.diff(model.cumulative(probe), axis=1) >= -1e-12).all()
 
 
+def test_a_month_end_payer_is_expected_on_a_month_end() -> None:
+    """Half the customers pay at the month end on or after the day they mean: so predicted."""
+    inv, snaps = world()
+    runner = inv["customer_id"] < "C30"
+    inv = inv.assign(
+        paid_date=inv["paid_date"].mask(runner, inv["paid_date"] + pd.offsets.MonthEnd(0))
+    )
+    months = [pd.Timestamp(d) for d in ("2023-06-30", "2023-07-31", "2023-08-31")]
+    cutoff = pd.Timestamp("2023-12-31")
+    rows = pd.concat([invoice_rows(inv, snaps, m, ["days_late_wavg_12m"]) for m in months])
+    rows = with_outcome(rows.reset_index(drop=True), inv, cutoff)
+    settings = TimingSettings(horizon_weeks=12, num_boost_round=200, learning_rate=0.3,
+                              min_child_samples=5, negative_share=1.0, num_leaves=7)  # fmt: skip
+    model = PaymentTimingModel(settings, FEATURES).fit(rows, cutoff)
+    probe = invoice_rows(inv, snaps, pd.Timestamp("2023-09-30"), ["days_late_wavg_12m"])
+    expected = model.predict_frame(probe)["expected_pay_date"]
+    after = (expected + pd.offsets.MonthEnd(0) - expected).dt.days
+    before = (expected - (expected - pd.offsets.MonthEnd(1))).dt.days
+    gap = np.minimum(after, before).where(expected.dt.is_month_end.eq(False), 0)
+    runs = (probe["customer_id"] < "C30").to_numpy()
+    assert gap[runs].mean() < 2 < gap[~runs].mean()
+
+
 def test_outputs_of_a_known_distribution() -> None:
     """Paid in week 2 or 3 with 40 % each, 20 % never: read off exactly."""
     cumulative = np.array([[0.0, 0.4, 0.8, 0.8], [0.0, 0.4, 0.8, 0.8]])
@@ -212,9 +236,13 @@ def test_outputs_of_a_known_distribution() -> None:
     assert out["p_paid_by_due"].tolist() == pytest.approx([0.4, 0.0])
     assert out["p_paid_within_30dpd"].tolist() == pytest.approx([0.8, 0.8])
     assert out["p_never_paid"].tolist() == pytest.approx([0.2, 0.2])
-    assert out["expected_days_to_pay"].iloc[0] == pytest.approx(14.0)  # weeks 2, 3: 10.5, 17.5
+    # weeks 2, 3: their middle days 11, 18 (days 8..14, 15..21 after the as-of date)
+    assert out["expected_days_to_pay"].iloc[0] == pytest.approx(14.5)
     assert out["expected_pay_date"].iloc[0] == T + 14 * D
-    assert out["expected_days_late"].tolist() == pytest.approx([0.0, 19.0])
+    assert out["expected_days_late"].tolist() == pytest.approx([0.5, 19.5])
+    # where the model puts each week's payments on a day (a run), the expectation is there
+    days = np.array([[3.0, 13.0, 15.0, 28.0]] * 2)
+    assert timing_outputs(rows, cumulative, None, days)["expected_days_to_pay"].iloc[0] == 14.0
     assert conditional_quantile(cumulative[:1], 0.1)[0] == pytest.approx(7 + 7 * 0.2)
     assert conditional_quantile(cumulative[:1], 0.9)[0] == pytest.approx(14 + 7 * 0.8)
 
