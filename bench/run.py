@@ -11,6 +11,7 @@ a slow machine.
     python -m bench.run --only scoring memory
     python -m bench.run --only counterfactual   # what it would take: ms per customer
     python -m bench.run --only loss          # loss distribution: 100k and 1M customers
+    python -m bench.run --only end_to_end    # the month-end run, ingest to report, at 50k
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from pipelines.io.files import StageError, run_stage, write_json
 from pipelines.io.paths import Paths
 from pipelines.runtime.config import load_config
 
-SECTIONS = ("features", "scoring", "counterfactual", "memory", "loss", "repro")
+SECTIONS = ("features", "end_to_end", "scoring", "counterfactual", "memory", "loss", "repro")
 
 
 def measure(args: argparse.Namespace, paths: Paths) -> None:
@@ -44,6 +45,7 @@ def measure(args: argparse.Namespace, paths: Paths) -> None:
         "scoring": scoring.needed(paths),
         "counterfactual": counterfactual.needed(paths),
         "memory": memory.needed(paths),
+        "end_to_end": month_end.needed(paths),
     }
     absent = sorted({p for s in args.only for p in missing(needed.get(s, []))})
     if absent:
@@ -61,6 +63,9 @@ def measure(args: argparse.Namespace, paths: Paths) -> None:
         figures += feature_speed.run(args.config, sizes, base_customers=base)
         big, block = (40_000, 20_000) if args.quick else (1_000_000, 50_000)
         figures += month_end.run(big, block, base_customers=base)
+    if "end_to_end" in args.only:
+        base = 2000 if args.quick else 5000
+        figures += month_end.end_to_end(4000 if args.quick else 50_000, base_customers=base)
     if "scoring" in args.only:
         figures += scoring.run(cfg, paths, n_rows=20_000 if args.quick else 100_000)
     if "counterfactual" in args.only:
