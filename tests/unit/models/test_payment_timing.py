@@ -168,10 +168,20 @@ FEATURES = ["amount", "age_days", "days_to_due", "terms_days", "disputed", "habi
             "days_late_wavg_12m", *RUN_FEATURES]  # fmt: skip
 
 
+STRONG = TimingSettings(horizon_weeks=12, num_boost_round=200, learning_rate=0.3,
+                        min_child_samples=5, negative_share=1.0, num_leaves=7)  # fmt: skip
+
+
+def learn_rows(
+    inv: pd.DataFrame, snaps: pd.DataFrame, months: tuple[str, ...], cutoff: pd.Timestamp
+) -> pd.DataFrame:
+    rows = pd.concat([invoice_rows(inv, snaps, pd.Timestamp(m), ["days_late_wavg_12m"])
+                      for m in months])  # fmt: skip
+    return with_outcome(rows.reset_index(drop=True), inv, cutoff)
+
+
 def fitted(inv: pd.DataFrame, snaps: pd.DataFrame, cutoff: pd.Timestamp) -> PaymentTimingModel:
-    months = [pd.Timestamp(d) for d in ("2023-04-30", "2023-05-31", "2023-06-30")]
-    rows = pd.concat([invoice_rows(inv, snaps, m, ["days_late_wavg_12m"]) for m in months])
-    rows = with_outcome(rows.reset_index(drop=True), inv, cutoff)
+    rows = learn_rows(inv, snaps, ("2023-04-30", "2023-05-31", "2023-06-30"), cutoff)
     return PaymentTimingModel(SMALL, FEATURES).fit(rows, cutoff)
 
 
@@ -212,13 +222,9 @@ def test_a_month_end_payer_is_expected_on_a_month_end() -> None:
     inv = inv.assign(
         paid_date=inv["paid_date"].mask(runner, inv["paid_date"] + pd.offsets.MonthEnd(0))
     )
-    months = [pd.Timestamp(d) for d in ("2023-06-30", "2023-07-31", "2023-08-31")]
     cutoff = pd.Timestamp("2023-12-31")
-    rows = pd.concat([invoice_rows(inv, snaps, m, ["days_late_wavg_12m"]) for m in months])
-    rows = with_outcome(rows.reset_index(drop=True), inv, cutoff)
-    settings = TimingSettings(horizon_weeks=12, num_boost_round=200, learning_rate=0.3,
-                              min_child_samples=5, negative_share=1.0, num_leaves=7)  # fmt: skip
-    model = PaymentTimingModel(settings, FEATURES).fit(rows, cutoff)
+    rows = learn_rows(inv, snaps, ("2023-06-30", "2023-07-31", "2023-08-31"), cutoff)
+    model = PaymentTimingModel(STRONG, FEATURES).fit(rows, cutoff)
     probe = invoice_rows(inv, snaps, pd.Timestamp("2023-09-30"), ["days_late_wavg_12m"])
     expected = model.predict_frame(probe)["expected_pay_date"]
     after = (expected + pd.offsets.MonthEnd(0) - expected).dt.days
@@ -257,13 +263,9 @@ def test_p_paid_by_due_is_read_at_the_due_date_not_inside_its_week() -> None:
     """Everyone pays 2 days after the due date: P(paid by due) near 0, whatever the weekday."""
     inv, snaps = world()
     inv = inv.assign(paid_date=inv["due_date"] + 2 * D)
-    months = [pd.Timestamp(d) for d in ("2023-04-30", "2023-05-31", "2023-06-30")]
     cutoff = pd.Timestamp("2023-10-31")
-    rows = pd.concat([invoice_rows(inv, snaps, m, ["days_late_wavg_12m"]) for m in months])
-    rows = with_outcome(rows.reset_index(drop=True), inv, cutoff)
-    settings = TimingSettings(horizon_weeks=12, num_boost_round=200, learning_rate=0.3,
-                              min_child_samples=5, negative_share=1.0, num_leaves=7)  # fmt: skip
-    model = PaymentTimingModel(settings, FEATURES).fit(rows, cutoff)
+    rows = learn_rows(inv, snaps, ("2023-04-30", "2023-05-31", "2023-06-30"), cutoff)
+    model = PaymentTimingModel(STRONG, FEATURES).fit(rows, cutoff)
     probe = rows[rows["days_to_due"] % 7 != 0]  # due inside a week: a linear read gives more
     weekly, by_due = model.curves(probe)
     linear = timing_outputs(probe, weekly)["p_paid_by_due"]
