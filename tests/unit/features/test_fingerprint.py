@@ -9,7 +9,7 @@ import pytest
 
 from features.build import FeatureSettings
 from features.fingerprint import row_hashes
-from features.incremental import History, known_at
+from features.incremental import DATED, History, known_at
 from pipelines.sources.synthetic import generate
 
 SETTINGS = FeatureSettings()
@@ -109,3 +109,21 @@ def test_a_restated_known_invoice_changes_the_fingerprint(world, change):
         invoices = invoices.iloc[::-1].reset_index(drop=True)
     before = History(tables, SETTINGS).fingerprint(t)
     assert History(with_invoices(tables, invoices), SETTINGS).fingerprint(t) != before
+
+
+@pytest.mark.parametrize("name", ["events", "payments"])
+def test_a_dated_table_counts_up_to_t_row_by_row(world, name):
+    tables, t = world
+    column = DATED[name]
+    table = tables[name]
+    before = History(tables, SETTINGS).fingerprint(t)
+    later = table.assign(**{column: table[column].where(table[column] <= t, table[column].max())})
+    later = pd.concat([later, table[table[column] > t]], ignore_index=True)  # more after t
+    assert (table[column] > t).any()
+    assert History(tables | {name: later}, SETTINGS).fingerprint(t) == before
+    known = table.index[table[column] <= t]
+    assert len(known)
+    moved = table.copy()
+    moved.loc[known[0], column] -= pd.Timedelta(days=1)  # a known row restated
+    assert History(tables | {name: moved}, SETTINGS).fingerprint(t) != before
+    assert History(tables | {name: table.drop(known[0])}, SETTINGS).fingerprint(t) != before
