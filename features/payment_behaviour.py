@@ -45,7 +45,7 @@ def payment_rows(payments: pd.DataFrame, invoices: pd.DataFrame | None) -> pd.Da
     amount[known] = invoices["amount"].to_numpy(dtype=float)[at[known]]
     return pd.DataFrame(
         {
-            "customer_id": payments["customer_id"].to_numpy(),
+            "customer_id": payments["customer_id"].array,  # as it is: text not converted
             "payment_date": payments["payment_date"].to_numpy(dtype="datetime64[ns]"),
             "amount": payments["amount"].to_numpy(dtype=float),
             "due_date": due,
