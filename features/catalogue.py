@@ -137,9 +137,6 @@ ACTIONABLE: dict[str, tuple[str, str]] = {
     "ocf_to_liabilities": ("operating cash flow to liabilities", "经营现金流与总负债之比"),
     "ebit_margin": ("the operating margin", "营业利润率"),
     "interest_coverage": ("interest coverage", "利息保障倍数"),
-    "part_paid_share_3m": (
-        "invoices paid only in part (3 months)", "近 3 个月仅部分付款的发票比例"
-    ),
     "part_paid_share_12m": (
         "invoices paid only in part (12 months)", "近 12 个月仅部分付款的发票比例"
     ),
@@ -153,7 +150,7 @@ FIXED: frozenset[str] = frozenset({
     "legal_disputes_12m", "months_since_legal_dispute", "ownership_changes_12m",
     "months_since_ownership_change", "management_changes_12m", "days_late_vs_sector",
     "debt_ratio_vs_sector", "annual_revenue", "relationship_months", "payment_terms_days",
-    "plans_agreed_12m", "months_since_plan", "plans_broken_12m", "plans_open",
+    "plans_agreed_12m", "months_since_plan", "plans_broken_12m",
 })  # fmt: skip
 
 
@@ -202,14 +199,12 @@ DESCRIPTIONS_ZH: dict[str, str] = {
     "annual_revenue": "客户档案中的年营业收入",
     "relationship_months": "合作关系开始至今的月数",
     "payment_terms_days": "约定付款期限",
-    "part_paid_share_3m": "近 3 个月首次付款的发票中首笔仅为部分付款的比例",
     "part_paid_share_12m": "近 12 个月首次付款的发票中首笔仅为部分付款的比例",
     "payment_days_late_3m": "近 3 个月收到的付款的金额加权逾期天数（每笔按其付款日）",
     "payment_days_late_12m": "近 12 个月收到的付款的金额加权逾期天数（每笔按其付款日）",
     "plans_agreed_12m": "近 12 个月就逾期余额达成的还款计划数",
     "months_since_plan": "距最近一次达成还款计划的月数",
     "plans_broken_12m": "近 12 个月已知违约（漏付一期）的还款计划数",
-    "plans_open": "当日正在执行（已达成、未结束、未知违约）的还款计划数",
 }
 
 
@@ -667,19 +662,6 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
     ),
     # --- partial payments (the payments table) ---------------------------------------------
     _f(
-        "part_paid_share_3m",
-        "partial_payments",
-        "Share of the invoices first paid in the last 3 months whose first payment was a part",
-        "share",
-        1,
-        "PARTIAL_PAYMENTS",
-        en=(
-            "{value:.0%} of the invoices paid in the last 3 months were paid only in part",
-            "No payment received in the last 3 months",
-        ),
-        zh=("近 3 个月付款的发票中 {value:.0%} 仅部分付款", "近 3 个月没有收到付款"),
-    ),
-    _f(
         "part_paid_share_12m",
         "partial_payments",
         "Share of the invoices first paid in the last 12 months whose first payment was a part",
@@ -753,16 +735,6 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "BROKEN_PLAN",
         en=("Payment plans broken in the last 12 months: {value:.0f}", ""),
         zh=("近 12 个月违约的还款计划：{value:.0f} 个", "还款计划记录：暂无数据"),
-    ),
-    _f(
-        "plans_open",
-        "payment_plans",
-        "Payment plans running at the snapshot date (agreed, not ended, not known broken)",
-        "count",
-        1,
-        "PAYMENT_PLAN",
-        en=("Payment plans running: {value:.0f}", ""),
-        zh=("正在执行的还款计划：{value:.0f} 个", "还款计划记录：暂无数据"),
     ),
     # --- peer comparison ------------------------------------------------------------------
     _f(

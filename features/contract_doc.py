@@ -64,8 +64,7 @@ TABLE_DOCS: dict[str, tuple[str, str]] = {  # table -> (what it is, what its abs
         "with how it ended. `status` is as known at the data's as-of date; `broken_date` and "
         "`end_date` say from when that was known, so the status is never read before then "
         "(a plan marked broken without a `broken_date` is known broken from its end).",
-        "no payment-plan features (`plans_agreed_12m`, `months_since_plan`, `plans_broken_12m`, "
-        "`plans_open`)",
+        "no payment-plan features (`plans_agreed_12m`, `months_since_plan`, `plans_broken_12m`)",
     ),
     "financials": (
         "Financial statements: one row per customer and period, used from the date you had them.",

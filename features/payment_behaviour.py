@@ -19,7 +19,8 @@ from features.events import _months_since
 from features.timeline import Grid, month_index, positions, trailing_sum
 
 CENT = 0.005  # a first payment this much short of the invoice's amount is a part
-PAYMENT_WINDOWS = (3, 12)
+PAYMENT_WINDOWS = (3, 12)  # of the payments' days late
+PART_WINDOW = 12  # of the share paid in parts (over 3 months it told the models nothing)
 
 
 def payment_rows(payments: pd.DataFrame, invoices: pd.DataFrame | None) -> pd.DataFrame:
@@ -90,14 +91,14 @@ def first_payments(payments: pd.DataFrame) -> pd.DataFrame:
 
 
 def payment_columns(snapshots: pd.DataFrame, payments: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Invoices paid in parts and the payments' days late, over the last 3 and 12 months.
+    """Invoices paid in parts over the last 12 months; the payments' days late over 3 and 12.
 
     Args:
         snapshots: ``customer_id`` and ``month`` (month index).
         payments: :func:`payment_rows`.
 
     Returns:
-        ``part_paid_share_<w>m``: of the invoices first paid in the last ``w`` months, the
+        ``part_paid_share_12m``: of the invoices first paid in the last 12 months, the
         share whose first payment was a part; ``payment_days_late_<w>m``: the amount-weighted
         days past due of the payments received in the last ``w`` months (0 for one on time),
         each part at its own date. Missing where no payment falls in the window.
@@ -114,10 +115,9 @@ def payment_columns(snapshots: pd.DataFrame, payments: pd.DataFrame) -> dict[str
     first_cells = grid.position(first["customer_id"], first["month"].to_numpy())
     invoices = grid.total(first_cells)
     parts = grid.total(first_cells, first["part"].to_numpy(dtype=float))
-    out = {}
+    share = _ratio(trailing_sum(parts, PART_WINDOW), trailing_sum(invoices, PART_WINDOW))
+    out = {f"part_paid_share_{PART_WINDOW}m": grid.gather(share, cells)}
     for w in PAYMENT_WINDOWS:
-        share = _ratio(trailing_sum(parts, w), trailing_sum(invoices, w))
-        out[f"part_paid_share_{w}m"] = grid.gather(share, cells)
         days = _ratio(trailing_sum(paid_late, w), trailing_sum(paid, w))
         out[f"payment_days_late_{w}m"] = grid.gather(days, cells)
     return out
@@ -172,7 +172,7 @@ def plans_known_at(plans: pd.DataFrame, t: pd.Timestamp) -> pd.DataFrame:
 
 
 def plan_columns(snapshots: pd.DataFrame, plans: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Payment plans agreed and broken in the last 12 months, the latest, those running at t.
+    """Payment plans agreed and known broken in the last 12 months, and the latest agreed.
 
     Args:
         snapshots: ``customer_id`` and ``month`` (month index).
@@ -180,20 +180,14 @@ def plan_columns(snapshots: pd.DataFrame, plans: pd.DataFrame) -> dict[str, np.n
             ``status``, ``broken_date``.
     """
     agreed_m = month_index(plans["agreed_date"])
-    broken = break_dates(plans)
-    broken_m = month_index(pd.DatetimeIndex(broken))
+    broken_m = month_index(pd.DatetimeIndex(break_dates(plans)))
     grid, cells = _grid(snapshots, [agreed_m])
     rows = grid.rows(plans["customer_id"])
     agreed = grid.total(grid.cell(rows, agreed_m))
-    # running at a month end from the month agreed until the month it ends or is broken in
-    stop = np.fmin(plan_ends(plans), broken)  # NaT: neither known, running until one is
-    stop_m = np.where(np.isnat(stop), -1, month_index(pd.DatetimeIndex(stop)))  # -1: none
-    running = np.cumsum(agreed - grid.total(grid.cell(rows, stop_m)), axis=1)
     out = {
         "plans_agreed_12m": trailing_sum(agreed, 12),
         "months_since_plan": _months_since(agreed, grid.first),
         "plans_broken_12m": trailing_sum(grid.total(grid.cell(rows, broken_m)), 12),
-        "plans_open": np.round(running),
     }
     return {name: grid.gather(values, cells) for name, values in out.items()}
 
