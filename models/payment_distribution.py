@@ -117,16 +117,50 @@ def timing_outputs(
     tail = (1 - INTERVAL) / 2
     out["days_to_pay_low"] = conditional_quantile(cumulative, tail)
     out["days_to_pay_high"] = conditional_quantile(cumulative, 1 - tail)
-    frame = pd.DataFrame(out, index=rows.index)
+    return with_pay_dates(pd.DataFrame(out, index=rows.index), rows, to_due)
+
+
+def with_pay_dates(frame: pd.DataFrame, rows: pd.DataFrame, to_due: np.ndarray) -> pd.DataFrame:
+    """``frame`` with the pay dates of its days to pay and ``expected_days_late`` added."""
     as_of = pd.to_datetime(rows["as_of_date"])
     for name, days in (
         ("expected_pay_date", "expected_days_to_pay"),
         ("early_pay_date", "days_to_pay_low"),
         ("late_pay_date", "days_to_pay_high"),
     ):
-        frame[name] = as_of + pd.to_timedelta(frame[days].round(), unit="D")  # fmt: skip
+        frame[name] = as_of + pd.to_timedelta(frame[days].round(), unit="D")
     frame["expected_days_late"] = frame["expected_days_to_pay"] - to_due
     return frame
+
+
+def daily_outputs(rows: pd.DataFrame, daily: np.ndarray) -> pd.DataFrame:
+    """:func:`timing_outputs` of a daily distribution (the oracle's), read off it exactly.
+
+    ``daily``: P(paid on day ``d = 1..D`` after the as-of date), ``(n, D)``
+    (``pipelines.sources.ledger_truth.oracle_days``). The expected days to pay (given it is
+    paid within the days covered), the :data:`INTERVAL` percentile days, P(paid by the due date
+    plus N days) summed to that day.
+    """
+    to_due = (pd.to_datetime(rows["due_date"]) - pd.to_datetime(rows["as_of_date"])).dt.days
+    to_due = to_due.to_numpy()
+    cum = np.cumsum(daily, axis=1)
+    paid = cum[:, -1]
+
+    def by_day(n: int) -> np.ndarray:  # P(paid by the due date + n days); 0 once past it
+        left = np.clip(to_due + n, 0, cum.shape[1])
+        return np.where(left >= 1, cum[np.arange(len(cum)), np.maximum(left, 1) - 1], 0.0)
+
+    out = {"p_paid_by_due": by_day(0)}
+    out |= {f"p_paid_within_{n}dpd": by_day(n) for n in LATE_DAYS}
+    out["p_never_paid"] = 1 - paid
+    day = np.arange(1, daily.shape[1] + 1)
+    expected = np.divide(daily @ day, paid, out=np.full(len(paid), np.nan), where=paid > 0)
+    out["expected_days_to_pay"] = expected
+    tail = (1 - INTERVAL) / 2
+    for name, q in (("days_to_pay_low", tail), ("days_to_pay_high", 1 - tail)):
+        first = (cum < q * paid[:, None]).sum(axis=1) + 1
+        out[name] = np.where(paid > 0, first, np.nan).astype(float)
+    return with_pay_dates(pd.DataFrame(out, index=rows.index), rows, to_due)
 
 
 def paid_within_days_past_due(

@@ -34,6 +34,7 @@ from features.catalogue import FAMILIES as CATALOGUE_FAMILIES
 from features.catalogue import feature_names
 from models.hazard import term_columns
 from models.payment_distribution import (
+    daily_outputs,
     paid_within_days_past_due,
     timing_outputs,
     with_default_risk,
@@ -67,7 +68,7 @@ from pipelines.io.artifacts import load_policy
 from pipelines.io.files import read_json, read_parquet, run_stage, write_json
 from pipelines.io.paths import Paths
 from pipelines.runtime.config import CollectionsConfig, Config, load_config, parse_args
-from pipelines.sources.ledger_truth import oracle_cumulative, oracle_days, oracle_outputs
+from pipelines.sources.ledger_truth import oracle_cumulative, oracle_days
 
 log = logging.getLogger("pipelines.collections")
 # the customer's snapshot features the model uses: every family of the catalogue (its health
@@ -175,7 +176,7 @@ def oracle_of(paths: Paths, weeks: int) -> Predictor | None:
 
     def predict(rows: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
         daily = oracle_days(rows, invoice_truth, truth, 7 * weeks, payments)
-        return oracle_outputs(rows, daily), oracle_cumulative(daily, weeks)
+        return daily_outputs(rows, daily), oracle_cumulative(daily, weeks)
 
     return predict
 

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtri
 
 from models.hazard import interpolate_terms
+from models.payment_distribution import INTERVAL
 
-Z = 1.2815516  # the normal quantile of the central 80 % interval (payment_distribution.INTERVAL)
+Z = float(ndtri(0.5 + INTERVAL / 2))  # the normal quantile of the pay date's central interval
 DAYS_3M = 91  # the DSO's window of sales, as the dso_days feature's
 
 

@@ -19,10 +19,10 @@ probability of settlement on each day after ``t``, given the invoice was still o
 (and whether a first part was paid by then, where the payments are given) and that the customer
 is not in distress by the month of the pay date (exact for a payment made in the month it was
 meant; a weekly run across a month end, the year-end pull or a rest 30 days on read the distress
-a month later than the one that decides: slightly too low). :func:`oracle_outputs` gives what
-``models.payment_timing.timing_outputs`` gives for the model, read off the daily distribution
-exactly (no weekly grid); :func:`oracle_cumulative` the weekly cumulative the model's cash-in
-forecast takes.
+a month later than the one that decides: slightly too low).
+``models.payment_distribution.daily_outputs`` reads off it what ``timing_outputs`` gives for
+the model, exactly (no weekly grid);
+:func:`oracle_cumulative` the weekly cumulative the model's cash-in forecast takes.
 """
 
 from __future__ import annotations
@@ -41,8 +41,6 @@ from pipelines.sources.ledger_behaviours import (
 DELAY_SD = 4.0  # days: the noise of a payment around the customer's center
 DISPUTE_DAYS = (15.0, 40.0)  # a disputed invoice is paid this many days later (uniform)
 MAX_DAYS_LATE = 85  # healthy customers' delays stay below 90 days past due
-INTERVAL = 0.8  # the central interval of the pay date, as the model's
-LATE_DAYS = (30, 60, 90)  # P(paid within N days past due), as the model's
 TRUTH_COLUMNS = [
     "true_delay_center", "true_dispute_days_low", "true_dispute_days_high", "true_delay_min",
     "true_delay_max", "true_run_type", "true_run_weekday", "true_p_partial",
@@ -299,39 +297,3 @@ def oracle_cumulative(daily: np.ndarray, weeks: int) -> np.ndarray:
     if daily.shape[1] < 7 * weeks:
         raise ValueError(f"{daily.shape[1]} days < {weeks} weeks")
     return np.cumsum(daily, axis=1)[:, 6 : 7 * weeks : 7]
-
-
-def oracle_outputs(rows: pd.DataFrame, daily: np.ndarray) -> pd.DataFrame:
-    """The oracle's outputs per open invoice, in ``timing_outputs``' columns, from the days.
-
-    Exact on the daily distribution of :func:`oracle_days`: the expected days to pay (given it
-    is paid within the days covered), the 10th and 90th percentile days, P(paid by the due date
-    plus N days) summed to that day.
-    """
-    to_due = (pd.to_datetime(rows["due_date"]) - pd.to_datetime(rows["as_of_date"])).dt.days
-    to_due = to_due.to_numpy()
-    cum = np.cumsum(daily, axis=1)
-    paid = cum[:, -1]
-
-    def by_day(n: int) -> np.ndarray:  # P(paid by the due date + n days); 0 once past it
-        left = np.clip(to_due + n, 0, cum.shape[1])
-        return np.where(left >= 1, cum[np.arange(len(cum)), np.maximum(left, 1) - 1], 0.0)
-
-    out = {"p_paid_by_due": by_day(0)}
-    out |= {f"p_paid_within_{n}dpd": by_day(n) for n in LATE_DAYS}
-    out["p_never_paid"] = 1 - paid
-    day = np.arange(1, daily.shape[1] + 1)
-    expected = np.divide(daily @ day, paid, out=np.full(len(paid), np.nan), where=paid > 0)
-    out["expected_days_to_pay"] = expected
-    tail = (1 - INTERVAL) / 2
-    for name, q in (("days_to_pay_low", tail), ("days_to_pay_high", 1 - tail)):
-        first = (cum < q * paid[:, None]).sum(axis=1) + 1
-        out[name] = np.where(paid > 0, first, np.nan).astype(float)
-    frame = pd.DataFrame(out, index=rows.index)
-    as_of = pd.to_datetime(rows["as_of_date"])
-    for name, days in (("expected_pay_date", "expected_days_to_pay"),
-                       ("early_pay_date", "days_to_pay_low"),
-                       ("late_pay_date", "days_to_pay_high")):  # fmt: skip
-        frame[name] = as_of + pd.to_timedelta(frame[days].round(), unit="D")
-    frame["expected_days_late"] = frame["expected_days_to_pay"] - to_due
-    return frame

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from models.payment_distribution import daily_outputs
 from models.payment_timing import customer_habits, timing_outputs
 from models.receivables import open_at
 from pipelines.sources.ledger_behaviours import REST_DAYS, RUN_TYPES, pay_dates
@@ -17,7 +18,6 @@ from pipelines.sources.ledger_truth import (
     invoice_truth,
     oracle_cumulative,
     oracle_days,
-    oracle_outputs,
 )
 from pipelines.sources.synthetic import generate
 
@@ -106,7 +106,7 @@ def test_distress_stops_payments_from_its_month_on():
     assert half[~feb] == pytest.approx(0.5 * free[~feb])
     gone = oracle_days(rows, truth, distress([1.0] * 12), 182)[0]
     assert gone.sum() == 0.0
-    out = oracle_outputs(rows, gone[None, :])
+    out = daily_outputs(rows, gone[None, :])
     assert out["p_never_paid"].iloc[0] == 1.0 and np.isnan(out["expected_days_to_pay"].iloc[0])
 
 
@@ -152,7 +152,7 @@ def test_outputs_are_read_off_the_days():
     rows = open_rows([T + 3 * D])
     daily = np.zeros((1, 182))
     daily[0, [1, 4, 9, 40]] = [0.2, 0.3, 0.3, 0.1]  # days 2, 5, 10, 41; 0.1 never
-    frame = oracle_outputs(rows, daily)
+    frame = daily_outputs(rows, daily)
     out = frame.iloc[0]
     assert out["p_paid_by_due"] == pytest.approx(0.2)  # by day 3
     assert out["p_paid_within_30dpd"] == pytest.approx(0.8)  # by day 33
@@ -201,7 +201,7 @@ def test_the_oracle_agrees_with_what_the_book_did(book):
     rows = pd.concat(frames, ignore_index=True)
     rows = rows.join(invoices.set_index("invoice_id")["paid_date"], on="invoice_id")
     daily = oracle_days(rows, book["invoice_truth"], book["truth"], 182, book["payments"])
-    out = oracle_outputs(rows, daily)
+    out = daily_outputs(rows, daily)
     paid_day = (rows["paid_date"] - rows["as_of_date"]).dt.days
     never = paid_day.isna().to_numpy()
     assert out["p_never_paid"].mean() == pytest.approx(never.mean(), abs=0.02)
