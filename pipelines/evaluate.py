@@ -366,6 +366,23 @@ def horizons_report(rows: pd.DataFrame, model: PDModel, cfg: Config, paths: Path
     }
 
 
+def outlook_predictions(
+    model: PDModel, paths: Paths
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp]:
+    """The served term structure from the test window on, every snapshot's keys, the start.
+
+    Predictions: ``customer_id``, ``as_of_date``, the groupings and ``pd_1m`` .. of every
+    snapshot of the test and unlabelled windows; the population (every snapshot's keys) is
+    what the naive rates count; the start is the test window's first as-of date.
+    """
+    windows = present_windows(paths, ["test", "unlabeled"])
+    rows = window_rows(paths, windows, labelled=False).reset_index(drop=True)
+    start = rows.loc[rows["window"] == "test", "as_of_date"].min()
+    keys = ["customer_id", "as_of_date", *outlook.GROUPINGS]
+    predictions = rows[keys].join(model.term_frame(rows))
+    return predictions, keyed(read_parquet(paths.snapshots))[keys], start
+
+
 def outlook_backtest(model: PDModel, cfg: Config, paths: Paths) -> dict:
     """The region and sector outlook back-tested from the test window on (``models.outlook``).
 
@@ -374,12 +391,7 @@ def outlook_backtest(model: PDModel, cfg: Config, paths: Paths) -> dict:
     """
     if model.term_structure is None:
         return {"fitted": False, "reason": "the model has no term structure"}
-    windows = present_windows(paths, ["test", "unlabeled"])
-    rows = window_rows(paths, windows, labelled=False).reset_index(drop=True)
-    start = rows.loc[rows["window"] == "test", "as_of_date"].min()
-    keys = ["customer_id", "as_of_date", *outlook.GROUPINGS]
-    predictions = rows[keys].join(model.term_frame(rows))
-    population = keyed(read_parquet(paths.snapshots))[keys]
+    predictions, population, start = outlook_predictions(model, paths)
     opts, loss = cfg.score.outlook, cfg.score.loss_distribution
     rho = loss.asset_correlation if opts.asset_correlation is None else opts.asset_correlation
     interval = {
